@@ -1,0 +1,5 @@
+import sys
+
+from leanlearn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,444 @@
+"""Model specification: lavaan-style syntax parsed into frozen dataclasses.
+
+The grammar is the subset of lavaan that a PLS-SEM model needs, so that one text can
+feed leanlearn and semopy alike::
+
+    # comment
+    X =~ a + b + c        reflective construct: Mode A composite, corrected by PLSc on request
+    F <~ d + e + f        formative composite (Mode B)
+    Y ~ X + F + X:F       structural equation; ``X:F`` is the interaction of constructs X and F
+    Z =~ z1               single-item construct
+
+A name on the right-hand side of ``~`` that is not a construct is an observed variable
+(for example a control such as ``log_employees``); it enters the model as a single-item
+construct of the same name. Lines ending in ``+`` continue on the next line; ``;``
+separates statements on one line.
+
+This module reads no files and imports only :mod:`leanlearn.errors`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from leanlearn.errors import SpecError
+
+__all__ = [
+    "SpecError",
+    "Construct",
+    "Interaction",
+    "Path",
+    "ModelSpec",
+    "parse_model",
+]
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_.]*"
+_NAME_RE = re.compile(rf"^{_NAME}$")
+_INTERACTION_RE = re.compile(rf"^({_NAME})\s*:\s*({_NAME})$")
+
+
+@dataclass(frozen=True)
+class Construct:
+    """A construct and its indicators.
+
+    Attributes
+    ----------
+    name : str
+        Construct name as written in the model.
+    indicators : tuple of str
+        Indicator (item) names, in model order.
+    mode : {"A", "B"}
+        Outer weighting mode: "A" (correlation weights) or "B" (regression weights).
+    reflective : bool
+        True for ``=~`` constructs (common-factor view; PLSc corrects them when asked).
+    kind : {"measured", "observed", "interaction"}
+        "measured" constructs come from ``=~``/``<~`` lines; "observed" ones are single
+        observed variables named directly in a structural equation; "interaction"
+        constructs are built from two constructs by the interaction method.
+    terms : tuple of str
+        For interaction constructs, the two constructs multiplied; empty otherwise.
+    """
+
+    name: str
+    indicators: tuple[str, ...]
+    mode: str = "A"
+    reflective: bool = True
+    kind: str = "measured"
+    terms: tuple[str, ...] = ()
+
+    @property
+    def is_interaction(self) -> bool:
+        return self.kind == "interaction"
+
+    @property
+    def is_single_item(self) -> bool:
+        return len(self.indicators) == 1
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """An interaction term ``X:Z`` between two constructs."""
+
+    name: str
+    terms: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Path:
+    """A structural path ``source -> target``."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed PLS-SEM model.
+
+    Attributes
+    ----------
+    constructs : tuple of Construct
+        Measured constructs (in order of definition), then observed single-item
+        constructs (in order of first use). Interaction constructs are listed in
+        ``interactions``; their indicators depend on the interaction method.
+    interactions : tuple of Interaction
+    paths : tuple of Path
+        Structural paths in order of appearance.
+    text : str
+        The model text that was parsed.
+    """
+
+    constructs: tuple[Construct, ...]
+    interactions: tuple[Interaction, ...]
+    paths: tuple[Path, ...]
+    text: str = field(default="", compare=False)
+
+    # ---- derived views ----------------------------------------------------------------
+    @property
+    def construct_names(self) -> tuple[str, ...]:
+        """All construct names: measured and observed, then interactions."""
+        return tuple(c.name for c in self.constructs) + tuple(i.name for i in self.interactions)
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """Distinct observed indicators used by measured and observed constructs, in order."""
+        seen: dict[str, None] = {}
+        for c in self.constructs:
+            for item in c.indicators:
+                seen.setdefault(item, None)
+        return tuple(seen)
+
+    def construct(self, name: str) -> Construct:
+        for c in self.constructs:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def interaction(self, name: str) -> Interaction:
+        for i in self.interactions:
+            if i.name == name:
+                return i
+        raise KeyError(name)
+
+    @property
+    def endogenous(self) -> tuple[str, ...]:
+        """Constructs with at least one incoming path, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for p in self.paths:
+            seen.setdefault(p.target, None)
+        return tuple(seen)
+
+    @property
+    def exogenous(self) -> tuple[str, ...]:
+        endo = set(self.endogenous)
+        return tuple(n for n in self.construct_names if n not in endo)
+
+    def predecessors(self, target: str) -> tuple[str, ...]:
+        return tuple(p.source for p in self.paths if p.target == target)
+
+    def successors(self, source: str) -> tuple[str, ...]:
+        return tuple(p.target for p in self.paths if p.source == source)
+
+    def without_interactions(self) -> "ModelSpec":
+        """The main-effects model: interaction terms and their paths removed."""
+        names = {i.name for i in self.interactions}
+        return ModelSpec(
+            constructs=self.constructs,
+            interactions=(),
+            paths=tuple(p for p in self.paths if p.source not in names),
+            text=self.text,
+        )
+
+    def without_path(self, source: str, target: str) -> "ModelSpec":
+        """The model with one structural path removed (used for f-squared)."""
+        keep = tuple(p for p in self.paths if not (p.source == source and p.target == target))
+        if len(keep) == len(self.paths):
+            raise SpecError(f"the model has no path {source} -> {target}")
+        return ModelSpec(self.constructs, self.interactions, keep, self.text)
+
+    def with_paths(self, extra: list[tuple[str, str]]) -> "ModelSpec":
+        """The model with extra structural paths (sources may be new observed variables)."""
+        lines = [self.text.rstrip(), ""]
+        for source, target in extra:
+            lines.append(f"{target} ~ {source}")
+        return parse_model("\n".join(lines))
+
+    def to_lavaan(self, *, interactions: bool = True) -> str:
+        """Render the model as lavaan syntax (the form semopy reads)."""
+        out = []
+        for c in self.constructs:
+            if c.kind != "measured":
+                continue
+            op = "=~" if c.reflective else "<~"
+            out.append(f"{c.name} {op} {' + '.join(c.indicators)}")
+        by_target: dict[str, list[str]] = {}
+        for p in self.paths:
+            if not interactions and p.source in {i.name for i in self.interactions}:
+                continue
+            by_target.setdefault(p.target, []).append(p.source)
+        for target, sources in by_target.items():
+            out.append(f"{target} ~ {' + '.join(sources)}")
+        return "\n".join(out) + "\n"
+
+
+# ---- parsing --------------------------------------------------------------------------------
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Split text into statements, keeping the 1-based line number where each starts."""
+    statements: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].split("!", 1)[0].strip()
+        if not line:
+            continue
+        for part in (p.strip() for p in line.split(";")):
+            if not part:
+                continue
+            if pending is not None:
+                start, acc = pending
+                acc = f"{acc} {part}"
+                pending = (start, acc) if acc.endswith("+") or acc.endswith("~") else None
+                if pending is None:
+                    statements.append((start, acc))
+                continue
+            if part.endswith("+") or part.endswith("~"):
+                pending = (lineno, part)
+            elif part.startswith("+") and statements:
+                start, acc = statements.pop()
+                statements.append((start, f"{acc} {part}"))
+            else:
+                statements.append((lineno, part))
+    if pending is not None:
+        start, acc = pending
+        raise SpecError(f"line {start}: statement ends with '{acc[-1]}' but nothing follows: '{acc}'")
+    return statements
+
+
+def _split_terms(rhs: str, lineno: int, statement: str) -> list[str]:
+    terms = [t.strip() for t in rhs.split("+")]
+    if any(t == "" for t in terms):
+        raise SpecError(f"line {lineno}: empty term in '{statement}' (a '+' with nothing on one side)")
+    for t in terms:
+        if "*" in t:
+            raise SpecError(
+                f"line {lineno}: '{t}' uses a lavaan modifier ('*'); leanlearn does not support "
+                "labels, fixed values or start values. Write plain names, and X:Z for interactions."
+            )
+    return terms
+
+
+def parse_model(text: str) -> ModelSpec:
+    """Parse lavaan-style model syntax.
+
+    Parameters
+    ----------
+    text : str
+        Model text (see the module docstring for the grammar).
+
+    Returns
+    -------
+    ModelSpec
+
+    Raises
+    ------
+    SpecError
+        With the line number and the problem: an unknown operator, a bad name, a construct
+        defined twice with different operators, an interaction of unknown constructs, a
+        construct without indicators, a path from a construct to itself, a construct that
+        is in no structural path, or a model with no structural paths.
+    """
+    if not isinstance(text, str):
+        raise SpecError("the model must be given as text")
+    blocks: dict[str, dict] = {}
+    structural: list[tuple[int, str, list[str]]] = []
+
+    for lineno, stmt in _logical_lines(text):
+        if "=~" in stmt:
+            op = "=~"
+        elif "<~" in stmt:
+            op = "<~"
+        elif "~~" in stmt:
+            raise SpecError(
+                f"line {lineno}: '~~' (covariances) is not used in PLS-SEM models: '{stmt}'. "
+                "Remove the line; composites are free to correlate."
+            )
+        elif ":=" in stmt:
+            raise SpecError(
+                f"line {lineno}: ':=' (defined parameters) is not supported: '{stmt}'. Indirect and "
+                "conditional effects are computed for every path automatically."
+            )
+        elif "~" in stmt:
+            op = "~"
+        else:
+            raise SpecError(
+                f"line {lineno}: no operator in '{stmt}'. Expected 'X =~ items', 'X <~ items' or 'Y ~ X + Z'."
+            )
+        lhs, rhs = (s.strip() for s in stmt.split(op, 1))
+        if not lhs:
+            raise SpecError(f"line {lineno}: nothing on the left of '{op}' in '{stmt}'")
+        if not rhs:
+            raise SpecError(f"line {lineno}: nothing on the right of '{op}' in '{stmt}' (an empty block)")
+        if not _NAME_RE.match(lhs):
+            raise SpecError(f"line {lineno}: '{lhs}' is not a valid name (letters, digits, '_' and '.')")
+        terms = _split_terms(rhs, lineno, stmt)
+        if op in ("=~", "<~"):
+            for t in terms:
+                if not _NAME_RE.match(t):
+                    raise SpecError(f"line {lineno}: indicator '{t}' of {lhs} is not a valid name")
+            if lhs in blocks and blocks[lhs]["op"] != op:
+                raise SpecError(
+                    f"line {lineno}: construct {lhs} is defined with '{op}' here but with "
+                    f"'{blocks[lhs]['op']}' on line {blocks[lhs]['line']}"
+                )
+            entry = blocks.setdefault(lhs, {"op": op, "line": lineno, "items": []})
+            for t in terms:
+                if t in entry["items"]:
+                    raise SpecError(f"line {lineno}: indicator '{t}' listed twice for construct {lhs}")
+                entry["items"].append(t)
+        else:
+            for t in terms:
+                if not (_NAME_RE.match(t) or _INTERACTION_RE.match(t)):
+                    raise SpecError(
+                        f"line {lineno}: '{t}' in '{stmt}' is neither a name nor an interaction X:Z"
+                    )
+            structural.append((lineno, lhs, terms))
+
+    if not structural:
+        raise SpecError("the model has no structural equations ('Y ~ X'); PLS-SEM needs at least one path")
+
+    for name, entry in blocks.items():
+        if name in {i for e in blocks.values() for i in e["items"]}:
+            raise SpecError(
+                f"line {entry['line']}: {name} is used both as a construct and as an indicator; "
+                "higher-order constructs are not supported in this syntax"
+            )
+
+    constructs: list[Construct] = [
+        Construct(
+            name=name,
+            indicators=tuple(entry["items"]),
+            mode="A" if entry["op"] == "=~" else "B",
+            reflective=entry["op"] == "=~",
+        )
+        for name, entry in blocks.items()
+    ]
+    observed: dict[str, int] = {}
+    interactions: dict[str, Interaction] = {}
+    paths: list[Path] = []
+    seen_paths: dict[tuple[str, str], int] = {}
+
+    def resolve(name: str, lineno: int) -> str:
+        if name in blocks:
+            return name
+        observed.setdefault(name, lineno)
+        return name
+
+    for lineno, lhs, terms in structural:
+        resolve(lhs, lineno)
+        for t in terms:
+            m = _INTERACTION_RE.match(t)
+            if m:
+                a, b = m.group(1), m.group(2)
+                name = f"{a}:{b}"
+                if name not in interactions:
+                    interactions[name] = Interaction(name=name, terms=(a, b))
+                source = name
+            else:
+                source = resolve(t, lineno)
+            if source == lhs:
+                raise SpecError(f"line {lineno}: path from {lhs} to itself")
+            key = (source, lhs)
+            if key in seen_paths:
+                raise SpecError(
+                    f"line {lineno}: path {source} -> {lhs} is already given on line {seen_paths[key]}"
+                )
+            seen_paths[key] = lineno
+            paths.append(Path(source=source, target=lhs))
+
+    for name in observed:
+        if name in interactions:
+            continue
+        constructs.append(
+            Construct(name=name, indicators=(name,), mode="A", reflective=False, kind="observed")
+        )
+
+    known = {c.name for c in constructs}
+    for inter in interactions.values():
+        for part in inter.terms:
+            if part not in known:
+                raise SpecError(
+                    f"interaction {inter.name}: '{part}' is not a construct of the model. Define it with "
+                    f"'{part} =~ ...' or use it as an observed variable in a structural equation."
+                )
+        for p in paths:
+            if p.target == inter.name:
+                raise SpecError(f"interaction {inter.name} cannot be the target of a path")
+        targets = {p.target for p in paths if p.source == inter.name}
+        for target in targets:
+            preds = {p.source for p in paths if p.target == target}
+            missing = [part for part in inter.terms if part not in preds]
+            if missing:
+                raise SpecError(
+                    f"interaction {inter.name} -> {target}: the main effect(s) {', '.join(missing)} -> "
+                    f"{target} must also be in the model (always include X -> Y and W -> Y with X:W -> Y)"
+                )
+
+    in_paths = {p.source for p in paths} | {p.target for p in paths}
+    for c in constructs:
+        if c.name not in in_paths:
+            raise SpecError(
+                f"line {blocks[c.name]['line']}: construct {c.name} is in no structural path; PLS needs every "
+                "construct to be connected. Add a path or remove the construct."
+            )
+
+    _check_acyclic(paths)
+    return ModelSpec(
+        constructs=tuple(constructs),
+        interactions=tuple(interactions.values()),
+        paths=tuple(paths),
+        text=text,
+    )
+
+
+def _check_acyclic(paths: list[Path]) -> None:
+    graph: dict[str, list[str]] = {}
+    for p in paths:
+        graph.setdefault(p.source, []).append(p.target)
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph.get(node, []):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt]
+                raise SpecError(
+                    "the structural model has a feedback loop (" + " -> ".join(cycle) + "); "
+                    "PLS-SEM path models must be recursive"
+                )
+            if state.get(nxt) is None:
+                visit(nxt, stack + [nxt])
+        state[node] = 2
+
+    for node in list(graph):
+        if state.get(node) is None:
+            visit(node, [node])
