@@ -171,11 +171,21 @@ class ModelSpec:
         )
 
     def without_path(self, source: str, target: str) -> "ModelSpec":
-        """The model with one structural path removed (used for f-squared)."""
+        """The model with one structural path removed (used for f-squared).
+
+        A construct (or interaction) left without any path is dropped from the reduced
+        model, since PLS cannot weight an unconnected construct.
+        """
         keep = tuple(p for p in self.paths if not (p.source == source and p.target == target))
         if len(keep) == len(self.paths):
             raise SpecError(f"the model has no path {source} -> {target}")
-        return ModelSpec(self.constructs, self.interactions, keep, self.text)
+        used = {p.source for p in keep} | {p.target for p in keep}
+        return ModelSpec(
+            constructs=tuple(c for c in self.constructs if c.name in used),
+            interactions=tuple(i for i in self.interactions if i.name in used),
+            paths=keep,
+            text=self.text,
+        )
 
     def with_paths(self, extra: list[tuple[str, str]]) -> "ModelSpec":
         """The model with extra structural paths (sources may be new observed variables)."""

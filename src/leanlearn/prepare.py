@@ -1,0 +1,181 @@
+"""Checking and preparing the item data a model needs: missing codes, missing-data treatment.
+
+Pure functions: a DataFrame in, arrays and a tidy report out. Nothing is dropped or
+imputed silently: :class:`PreparedData` records the rows removed (listwise deletion) and
+the cells replaced (mean replacement), item by item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from leanlearn.errors import DataError
+
+__all__ = ["PreparedData", "prepare_data", "MISSING_TREATMENTS"]
+
+MISSING_TREATMENTS = ("mean", "listwise")
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Item data ready for estimation.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n_used, p)
+        Item values after the missing-data treatment (no NaN).
+    raw : ndarray, shape (n_used, p)
+        The same rows before mean replacement (NaN where missing). The bootstrap uses it
+        to repeat the mean replacement inside every resample, as seminr does.
+    items : tuple of str
+    index : pandas.Index
+        Row labels of the rows used, in data order.
+    n_raw : int
+        Rows in the input.
+    missing : str
+        "mean" or "listwise".
+    report : DataFrame
+        One row per item: item, n_missing, share_missing, replaced_by (the mean used, NaN
+        when nothing was replaced).
+    dropped_rows : tuple
+        Row labels removed by listwise deletion.
+    """
+
+    X: np.ndarray
+    raw: np.ndarray
+    items: tuple[str, ...]
+    index: pd.Index
+    n_raw: int
+    missing: str
+    report: pd.DataFrame = field(repr=False)
+    dropped_rows: tuple = ()
+
+    @property
+    def has_missing(self) -> bool:
+        return bool(np.isnan(self.raw).any())
+
+
+def _row_label(index: pd.Index, pos: int) -> str:
+    label = index[pos]
+    return f"row {label}" if not isinstance(label, (int, np.integer)) else f"row {int(label) + 1}"
+
+
+def prepare_data(
+    data: pd.DataFrame,
+    items: Sequence[str],
+    *,
+    missing_value: float | int | str | None = None,
+    missing: str = "mean",
+    source: str | None = None,
+) -> PreparedData:
+    """Select, check and clean the items used by a model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Raw data; the items are columns.
+    items : sequence of str
+        Item names used by the model.
+    missing_value : number or str, optional
+        A code that marks missing cells (for example -99). Empty cells and NaN are always
+        missing.
+    missing : {"mean", "listwise"}
+        Mean replacement (each missing cell replaced by the mean of the observed values of
+        its item over all rows, as seminr's ``mean_replacement``) or listwise deletion.
+    source : str, optional
+        File name used in error messages.
+
+    Returns
+    -------
+    PreparedData
+
+    Raises
+    ------
+    DataError
+        Items missing from the data (all of them listed); a non-numeric cell (column, row
+        and value named); an item without any observed value; an item that is constant
+        (zero variance) after the treatment; fewer than 3 usable rows.
+    """
+    where = f"{source}: " if source else ""
+    if missing not in MISSING_TREATMENTS:
+        raise DataError(f"missing-data treatment must be one of {MISSING_TREATMENTS}, not {missing!r}")
+    items = tuple(items)
+    absent = [i for i in items if i not in data.columns]
+    if absent:
+        raise DataError(
+            f"{where}{len(absent)} item(s) of the model are not columns of the data: {', '.join(absent)}. "
+            "Check the spelling in the model file, or rename the data columns."
+        )
+    frame = data.loc[:, list(items)]
+    values = np.empty(frame.shape, dtype=float)
+    for j, item in enumerate(items):
+        col = frame[item]
+        if missing_value is not None:
+            code = missing_value
+            col = col.mask(col.astype(str).str.strip() == str(code).strip()) if isinstance(code, str) else col.mask(
+                pd.to_numeric(col, errors="coerce") == float(code)
+            )
+        num = pd.to_numeric(col, errors="coerce")
+        bad = num.isna() & col.notna() & (col.astype(str).str.strip() != "")
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{where}column '{item}', {_row_label(frame.index, pos)}: value {col.iloc[pos]!r} is not a number "
+                f"({int(bad.sum())} such cell(s) in this column). Recode it, or declare it as the missing-value code."
+            )
+        values[:, j] = num.to_numpy(dtype=float)
+
+    n_raw = values.shape[0]
+    miss = np.isnan(values)
+    n_missing = miss.sum(axis=0)
+    empty = [items[j] for j in range(len(items)) if n_missing[j] == n_raw]
+    if empty:
+        raise DataError(f"{where}item(s) with no observed value: {', '.join(empty)}")
+
+    index = frame.index
+    dropped: tuple = ()
+    replaced = np.full(len(items), np.nan)
+    if missing == "listwise":
+        keep = ~miss.any(axis=1)
+        dropped = tuple(index[~keep])
+        values = values[keep]
+        raw = values.copy()
+        index = index[keep]
+        X = values
+    else:
+        raw = values
+        means = np.nanmean(values, axis=0)
+        X = np.where(miss, means, values)
+        replaced = np.where(n_missing > 0, means, np.nan)
+
+    if X.shape[0] < 3:
+        raise DataError(f"{where}only {X.shape[0]} usable row(s) after {missing} treatment; at least 3 are needed")
+    sd = X.std(axis=0, ddof=1)
+    constant = [items[j] for j in range(len(items)) if not sd[j] > 0]
+    if constant:
+        raise DataError(
+            f"{where}item(s) with zero variance (every used row has the same value): {', '.join(constant)}. "
+            "A constant item carries no information; remove it from the model."
+        )
+    report = pd.DataFrame(
+        {
+            "item": list(items),
+            "n_missing": n_missing.astype(int),
+            "share_missing": n_missing / n_raw,
+            "replaced_by": replaced,
+        }
+    )
+    return PreparedData(
+        X=np.ascontiguousarray(X),
+        raw=np.ascontiguousarray(raw),
+        items=items,
+        index=index,
+        n_raw=n_raw,
+        missing=missing,
+        report=report,
+        dropped_rows=dropped,
+    )
