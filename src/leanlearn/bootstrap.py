@@ -77,15 +77,18 @@ def _moment_corr(X: np.ndarray, counts: np.ndarray, sources: np.ndarray) -> np.n
     N = counts.sum(axis=1)
     m = (counts @ Xc) / N[:, None]
     S = (counts @ Q).reshape(-1, p, p) / N[:, None, None] - m[:, :, None] * m[:, None, :]
-    d = np.sqrt(np.diagonal(S, axis1=1, axis2=2))
+    var = np.diagonal(S, axis1=1, axis2=2)
+    # an item that is constant in a resample (variance at rounding level) fails the resample
+    constant = (var <= 1e-12 * Xc.var(axis=0)).any(axis=1)
+    d = np.sqrt(np.where(var > 0, var, 1.0))
     R = S / (d[:, :, None] * d[:, None, :])
-    return R[:, sources[:, None], sources]
+    return R[:, sources[:, None], sources], constant
 
 
 def _fit_counts(plan: Plan, X: np.ndarray, counts: np.ndarray) -> BatchFit:
     if not plan.generated and not np.isnan(X).any():
-        R = _moment_corr(X, counts, plan.final.sources)
-        bad = ~np.isfinite(R).all(axis=(1, 2))
+        R, bad = _moment_corr(X, counts, plan.final.sources)
+        bad |= ~np.isfinite(R).all(axis=(1, 2))
         R = np.where(bad[:, None, None], np.eye(R.shape[1]), R)
         return fit_correlations(plan, R, np.ones((counts.shape[0], plan.final.p)), bad)
     R, col_sd, _, bad, _ = batch_correlations(plan, X, counts)

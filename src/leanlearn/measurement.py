@@ -152,7 +152,8 @@ def htmt(R: np.ndarray, onehot: np.ndarray) -> np.ndarray:
     diag = np.diagonal(sums, axis1=-2, axis2=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mono = np.where(size > 1, (diag - size) / np.where(mono_pairs > 0, mono_pairs, 1), 1.0)
-    out = hetero / np.sqrt(mono[..., :, None] * mono[..., None, :])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = hetero / np.sqrt(mono[..., :, None] * mono[..., None, :])
     K = onehot.shape[1]
     out[..., np.arange(K), np.arange(K)] = np.nan
     return out

@@ -279,6 +279,12 @@ def _weighted_standardize(X: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.
     return Z, sd
 
 
+def _degenerate(sd: np.ndarray, reference_sd: np.ndarray) -> np.ndarray:
+    """Data sets in which some column is constant (SD at rounding level relative to its usual SD)."""
+    with np.errstate(invalid="ignore"):
+        return ~(sd > 1e-6 * reference_sd).all(axis=1)
+
+
 def _weighted_corr(Z: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Correlation matrices of z-scored data with case counts, (B, n, p) -> (B, p, p)."""
     N = c.sum(axis=1)
@@ -442,7 +448,7 @@ def batch_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
     Xi = _impute_means(np.asarray(X, dtype=float), c)
     bad = np.zeros(B, dtype=bool)
     Zi, item_sd = _weighted_standardize(Xi, c)
-    bad |= ~(item_sd > 0).all(axis=1)
+    bad |= _degenerate(item_sd, np.nanstd(np.asarray(X, dtype=float), axis=0, ddof=1))
     stage1_iters = None
     lay = plan.final
     if plan.generated:
@@ -455,7 +461,7 @@ def batch_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
             scores1 = np.matmul(Z1, w1[:, :, None] * l1.onehot)
         G = _generated_columns(plan, Zi, scores1, c)
         Gz, Gsd = _weighted_standardize(G, c)
-        bad |= ~(Gsd > 0).all(axis=1)
+        bad |= _degenerate(Gsd, np.median(Gsd, axis=0))
         D = np.concatenate([Zi, np.nan_to_num(Gz)], axis=2)
         raw_sd = np.concatenate([np.ones((B, Zi.shape[2])), Gsd], axis=1)
     else:

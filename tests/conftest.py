@@ -1,0 +1,88 @@
+"""Shared fixtures: the seminr reference data and models, and a random-data generator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REF = Path(__file__).parent / "reference" / "seminr"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def model_text(spec: dict) -> str:
+    """lavaan-style text of a seminr reference specification."""
+    lines = []
+    for c in spec["constructs"]:
+        op = "<~" if c.get("mode") == "B" else "=~"
+        lines.append(f"{c['name']} {op} {' + '.join(c['items'])}")
+    by_target: dict[str, list[str]] = {}
+    for p in spec["paths"]:
+        by_target.setdefault(p["to"], []).append(p["from"])
+    lines += [f"{t} ~ {' + '.join(s)}" for t, s in by_target.items()]
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def corp_rep() -> pd.DataFrame:
+    return pd.read_csv(REF / "corp_rep_data.csv")
+
+
+@pytest.fixture(scope="session")
+def mobi() -> pd.DataFrame:
+    return pd.read_csv(REF / "mobi.csv")
+
+
+@pytest.fixture(scope="session")
+def ref_corp_rep() -> dict:
+    return json.loads((REF / "corp_rep_simple.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def ref_mobi() -> dict:
+    return json.loads((REF / "mobi_ecsi.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def ref_boot_mobi() -> dict:
+    return json.loads((REF / "bootstrap_mobi_ecsi.json").read_text())
+
+
+CORP_REP_EXTENDED = """
+QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
+PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
+CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
+ATTR <~ attr_1 + attr_2 + attr_3
+COMP =~ comp_1 + comp_2 + comp_3
+LIKE =~ like_1 + like_2 + like_3
+CUSA =~ cusa
+CUSL =~ cusl_1 + cusl_2 + cusl_3
+COMP ~ QUAL + PERF + CSOR + ATTR
+LIKE ~ QUAL + PERF + CSOR + ATTR
+CUSA ~ COMP + LIKE
+CUSL ~ COMP + LIKE + CUSA
+"""
+
+MOBI_MODERATION = """
+Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation =~ CUEX1 + CUEX2 + CUEX3
+Value =~ PERV1 + PERV2
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Satisfaction ~ Image + Expectation + Value + Image:Expectation
+"""
+
+
+def simulate_composites(n: int, rng: np.random.Generator, *, loadings=(0.9, 0.85, 0.8), beta=(0.4, 0.3)) -> pd.DataFrame:
+    """Three reflective constructs X, W -> Y with normal items (for invariance tests)."""
+    x = rng.standard_normal(n)
+    w = 0.3 * x + np.sqrt(1 - 0.09) * rng.standard_normal(n)
+    y = beta[0] * x + beta[1] * w
+    y = y + np.sqrt(1 - y.var()) * rng.standard_normal(n)
+    out = {}
+    for name, eta in (("x", x), ("w", w), ("y", y)):
+        for i, lam in enumerate(loadings, start=1):
+            out[f"{name}{i}"] = lam * eta + np.sqrt(1 - lam**2) * rng.standard_normal(n)
+    return pd.DataFrame(out)

@@ -1,0 +1,177 @@
+"""The bootstrap reproduces seminr's draws exactly, its 5,000-draw summaries within the
+band seminr meets between seeds, and gives identical results with 1 and 2 workers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from conftest import MOBI_MODERATION, model_text
+from leanlearn.bootstrap import bca_interval, bootstrap, percentile_interval, resample_counts
+from leanlearn.pls import estimate
+
+
+@pytest.fixture(scope="module")
+def ecsi(mobi, ref_mobi):
+    return estimate(mobi, model_text(ref_mobi["specification"]))
+
+
+@pytest.fixture(scope="module")
+def boot5000(ecsi):
+    return bootstrap(ecsi, resamples=5000, seed=123)
+
+
+def _lookup(table, keys):
+    return table.set_index(keys)
+
+
+def test_first_ten_draws_match_seminr_exactly(ecsi, ref_boot_mobi):
+    draws = ref_boot_mobi["first_draws"]
+    idx = np.array([d["row_indices_1based"] for d in draws]) - 1
+    b = bootstrap(ecsi, indices=idx)
+    paths = list(zip(ecsi.path_coefficients.source, ecsi.path_coefficients.target))
+    items = list(zip(ecsi.outer_weights.construct, ecsi.outer_weights.indicator))
+    for i, d in enumerate(draws):
+        for j, (s, t) in enumerate(paths):
+            assert b.draws["paths"][i, j] == pytest.approx(d["path_coefficients"][s][t], abs=1e-10)
+        for j, (c, it) in enumerate(items):
+            assert b.draws["outer_weights"][i, j] == pytest.approx(d["outer_weights"][c][it], abs=1e-10)
+            assert b.draws["outer_loadings"][i, j] == pytest.approx(d["outer_loadings"][c][it], abs=1e-10)
+
+
+def _within_band(row, ref):
+    sd = ref["boot_sd"]
+    assert row.estimate == pytest.approx(ref["original"], abs=1e-6)
+    if sd < 1e-8:  # a single item: weight and loading are 1 in every resample
+        assert row.std_error < 1e-8 and row.ci_lower == pytest.approx(1, abs=1e-12)
+        return
+    assert abs(row.boot_mean - ref["boot_mean"]) <= 0.1 * sd
+    assert abs(row.std_error / sd - 1) <= 0.07
+    assert abs(row.ci_lower - ref["ci_2.5"]) <= 0.25 * sd
+    assert abs(row.ci_upper - ref["ci_97.5"]) <= 0.25 * sd
+
+
+def test_path_bootstrap_is_within_seminr_seed_band(boot5000, ref_boot_mobi):
+    tab = boot5000.table("paths")
+    assert len(tab) == 12
+    for row in tab.itertuples():
+        _within_band(row, ref_boot_mobi["paths"][row.source][row.target])
+
+
+@pytest.mark.parametrize("family,key", [("outer_loadings", "loadings"), ("outer_weights", "weights")])
+def test_loading_and_weight_bootstrap_is_within_seminr_seed_band(boot5000, ref_boot_mobi, family, key):
+    for row in boot5000.table(family).itertuples():
+        _within_band(row, ref_boot_mobi[key][row.construct][row.indicator])
+
+
+def test_htmt_bootstrap_is_within_seminr_seed_band(boot5000, ref_boot_mobi):
+    ref = ref_boot_mobi["htmt"]
+    n = 0
+    for row in boot5000.table("htmt").itertuples():
+        r = ref.get(row.construct_a, {}).get(row.construct_b) or ref.get(row.construct_b, {}).get(row.construct_a)
+        _within_band(row, r)
+        n += 1
+    assert n == 21
+
+
+def test_total_and_specific_indirect_effects_are_within_seminr_seed_band(boot5000, ref_boot_mobi):
+    tot = boot5000.table("total_effects")
+    checked = 0
+    for row in tot.itertuples():
+        ref = ref_boot_mobi["total_effects"].get(row.source, {}).get(row.target)
+        if ref is not None:
+            _within_band(row, ref)
+            checked += 1
+    assert checked == len(tot)
+    spec = boot5000.table("indirect_effects").set_index("path")
+    for ref in ref_boot_mobi["specific_indirect_effects"]:
+        row = spec.loc[ref["effect"]]
+        _within_band(row, ref)
+
+
+def test_same_seed_gives_identical_results_with_one_and_two_workers(ecsi):
+    a = bootstrap(ecsi, resamples=600, seed=9, workers=1)
+    b = bootstrap(ecsi, resamples=600, seed=9, workers=2)
+    np.testing.assert_array_equal(a.path_draws, b.path_draws)
+    pd.testing.assert_frame_equal(a.table("paths"), b.table("paths"))
+    pd.testing.assert_frame_equal(a.table("htmt"), b.table("htmt"))
+
+
+def test_interaction_model_draws_match_between_workers(mobi):
+    res = estimate(mobi, MOBI_MODERATION)
+    a = bootstrap(res, resamples=300, seed=1, workers=1)
+    b = bootstrap(res, resamples=300, seed=1, workers=2)
+    np.testing.assert_array_equal(a.path_draws, b.path_draws)
+
+
+def test_resample_draws_reestimate_exactly_what_materialised_rows_give(mobi):
+    res = estimate(mobi, MOBI_MODERATION)
+    idx = np.random.default_rng(4).integers(0, len(mobi), size=(3, len(mobi)))
+    b = bootstrap(res, indices=idx)
+    for i in range(3):
+        again = estimate(mobi.iloc[idx[i]].reset_index(drop=True), MOBI_MODERATION)
+        np.testing.assert_allclose(b.draws["paths"][i], again.path_coefficients.estimate, atol=1e-10)
+
+
+def test_different_seeds_give_different_draws(ecsi):
+    a = bootstrap(ecsi, resamples=300, seed=1)
+    b = bootstrap(ecsi, resamples=300, seed=2)
+    assert not np.array_equal(a.path_draws, b.path_draws)
+
+
+def test_failed_resamples_are_counted_and_dropped_not_hidden():
+    rng = np.random.default_rng(0)
+    n = 40
+    df = pd.DataFrame(rng.standard_normal((n, 4)), columns=["x1", "x2", "y1", "y2"])
+    df["x2"] = 0.0
+    df.loc[0, "x2"] = 1.0  # a resample without case 0 has a constant item
+    res = estimate(df, "X =~ x1 + x2\nY =~ y1 + y2\nY ~ X")
+    b = bootstrap(res, resamples=400, seed=3)
+    status = b.status.set_index("reason")["count"]
+    expected_failed = int((resample_counts(np.vstack([
+        __import__("leanlearn.bootstrap", fromlist=["x"]).resample_indices(3, 400, n, c) for c in range(2)
+    ]), n)[:, 0] == 0).sum())
+    assert status["singular_or_undefined"] == expected_failed > 0
+    assert status["valid"] + status["singular_or_undefined"] + status["not_converged"] == 400
+    assert b.n_valid == status["valid"]
+    assert b.table("paths").n_resamples.iloc[0] == status["valid"]
+
+
+def test_percentile_interval_uses_type_7_quantiles():
+    d = np.arange(1.0, 11.0)[:, None]
+    lo, hi = percentile_interval(d, 0.9)
+    assert lo[0] == pytest.approx(np.quantile(d, 0.05)) and lo[0] == pytest.approx(1.45)
+    assert hi[0] == pytest.approx(9.55)
+
+
+def test_bca_reduces_to_percentile_without_bias_or_skew():
+    d = np.linspace(-3, 3, 2001)[:, None]
+    jack = np.linspace(-1, 1, 51)[:, None]
+    lo, hi = bca_interval(d, np.array([0.0]), jack, 0.95)
+    plo, phi = percentile_interval(d, 0.95)
+    assert lo[0] == pytest.approx(plo[0], abs=1e-12) and hi[0] == pytest.approx(phi[0], abs=1e-12)
+
+
+def test_bca_bias_correction_by_hand():
+    d = np.linspace(0, 1, 100001)[:, None]
+    est = np.array([0.3])  # 30 % of draws below the estimate
+    jack = np.linspace(-1, 1, 51)[:, None]  # symmetric: acceleration 0
+    lo, hi = bca_interval(d, est, jack, 0.95)
+    z0 = stats.norm.ppf(0.3)
+    assert lo[0] == pytest.approx(stats.norm.cdf(2 * z0 + stats.norm.ppf(0.025)), abs=1e-4)
+    assert hi[0] == pytest.approx(stats.norm.cdf(2 * z0 + stats.norm.ppf(0.975)), abs=1e-4)
+
+
+def test_bca_agrees_with_scipy_for_a_skewed_statistic():
+    rng = np.random.default_rng(3)
+    x = rng.exponential(size=60)
+    B = 40000
+    idx = rng.integers(0, 60, size=(B, 60))
+    draws = x[idx].mean(axis=1)[:, None]
+    jack = np.array([np.delete(x, i).mean() for i in range(60)])[:, None]
+    lo, hi = bca_interval(draws, np.array([x.mean()]), jack, 0.95)
+    ref = stats.bootstrap((x,), np.mean, n_resamples=B, method="BCa", random_state=5).confidence_interval
+    assert lo[0] == pytest.approx(ref.low, abs=0.02)
+    assert hi[0] == pytest.approx(ref.high, abs=0.03)
