@@ -1,0 +1,258 @@
+"""``leanlearn estimate DATA MODEL --out DIR``: estimate (and bootstrap) a PLS-SEM model.
+
+Output contract (one CSV per table; construct and item names exactly as in the model and
+data; interaction constructs named ``X:Z``)::
+
+    paths.csv            source, target, estimate [, std_error, t_value, p_value, ci_lower, ci_upper, ci_level]
+    outer_loadings.csv   construct, indicator, estimate [, bootstrap columns]
+    outer_weights.csv    construct, indicator, estimate [, bootstrap columns]
+    r_squared.csv        construct, r_squared, r_squared_adj
+    reliability.csv      construct, alpha, rho_a, rho_c, ave
+    htmt.csv             square: construct names as header and first column
+    fornell_larcker.csv  square: sqrt(AVE) on the diagonal, correlations below
+    f_squared.csv        source, target, f_squared
+    vif_inner.csv        source, target, vif
+    vif_items.csv        construct, indicator, vif
+    effects.csv          source, target, direct, indirect, total
+    indirect_effects.csv path, estimate [, bootstrap columns]
+    scores.csv           case (1-based row of the data file), one column per construct
+    fit.csv              srmr, d_uls, d_g (estimated model)
+
+Also written: fit_saturated.csv, htmt2.csv, cross_loadings.csv, missing_data.csv,
+summary.txt, settings.json; with --boot: bootstrap_status.csv (valid and failed
+resamples by reason), bca_intervals.csv, htmt_bootstrap.csv, r_squared_bootstrap.csv,
+total_effects_bootstrap.csv; with --boot and interaction terms: simple_slopes.csv,
+floodlight.csv, johnson_neyman.csv and, when an interaction sits on a mediated path,
+conditional_indirect_effects.csv, conditional_indirect_grid.csv,
+conditional_indirect_differences.csv and moderated_mediation.csv.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from leanlearn.cli._io import UserError, atomic_dir, read_text, user_errors, write_csv
+
+log = logging.getLogger("leanlearn.estimate")
+
+BOOT_COLS = ["std_error", "t_value", "p_value", "ci_lower", "ci_upper", "ci_level"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "estimate",
+        help="estimate a PLS-SEM model (and bootstrap it)",
+        description="Estimate a PLS-SEM model from a data file and a lavaan-style model file; write one CSV per result table.",
+    )
+    p.add_argument("data", help="data file (CSV with any common delimiter, XLSX, SAV or DTA)")
+    p.add_argument("model", help="model file in lavaan-style syntax (=~, <~, ~, X:Z)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--missing-value", default=None, help="code that marks missing cells, e.g. -99")
+    p.add_argument("--missing", choices=["mean", "listwise"], default="mean", help="missing-data treatment (default: mean replacement)")
+    p.add_argument("--scheme", choices=["path", "centroid", "factorial"], default="path", help="inner weighting scheme")
+    p.add_argument("--consistent", action="store_true", help="PLSc: correct reflective (=~) constructs for measurement error")
+    p.add_argument("--interaction", choices=["two_stage", "product_indicator", "orthogonal"], default="two_stage")
+    p.add_argument("--boot", type=int, default=0, metavar="N", help="bootstrap resamples (0 = no bootstrap)")
+    p.add_argument("--seed", type=int, default=None, help="bootstrap seed")
+    p.add_argument("--workers", type=int, default=1, help="worker processes for the bootstrap")
+    p.add_argument("--ci-level", type=float, default=0.95, help="confidence level of the intervals")
+    p.add_argument("--max-iterations", type=int, default=300)
+    p.add_argument("--tolerance", type=float, default=1e-7)
+    p.set_defaults(func=run)
+
+
+def _missing_value(text):
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else value
+
+
+def read_data(path: str) -> pd.DataFrame:
+    """Read a data file with leanlearn's reader (delimiter, encoding and format detected)."""
+    from leanlearn.ingest import read_export
+
+    if not Path(path).exists():
+        raise UserError(f"{path}: file not found")
+    with user_errors():
+        return read_export(path)
+
+
+def _square(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.index.name = "construct"
+    return out.reset_index()
+
+
+def _merge_boot(point: pd.DataFrame, keys: list[str], boot_table: pd.DataFrame | None) -> pd.DataFrame:
+    if boot_table is None:
+        return point
+    return point.merge(boot_table[keys + BOOT_COLS], on=keys, how="left", validate="one_to_one")
+
+
+def tables(res, boot=None) -> dict[str, pd.DataFrame]:
+    """All output tables of an estimation (and bootstrap), keyed by file name."""
+    from leanlearn import conditional as cond
+
+    bt = (lambda fam: boot.table(fam)) if boot is not None else (lambda fam: None)  # noqa: E731
+    out: dict[str, pd.DataFrame] = {}
+    out["paths.csv"] = _merge_boot(res.path_coefficients[["source", "target", "estimate"]], ["source", "target"], bt("paths"))
+    out["outer_loadings.csv"] = _merge_boot(res.outer_loadings, ["construct", "indicator"], bt("outer_loadings"))
+    out["outer_weights.csv"] = _merge_boot(res.outer_weights, ["construct", "indicator"], bt("outer_weights"))
+    out["r_squared.csv"] = res.r_squared[["construct", "r_squared", "r_squared_adj"]]
+    out["reliability.csv"] = res.reliability[["construct", "alpha", "rho_a", "rho_c", "ave"]]
+    out["htmt.csv"] = _square(res.htmt)
+    out["fornell_larcker.csv"] = _square(res.fornell_larcker)
+    out["f_squared.csv"] = res.f_squared[["source", "target", "f_squared"]]
+    out["vif_inner.csv"] = res.vif_inner[["source", "target", "vif"]]
+    out["vif_items.csv"] = res.vif_items[["construct", "indicator", "vif"]]
+    out["effects.csv"] = res.effects[["source", "target", "direct", "indirect", "total"]]
+    out["indirect_effects.csv"] = _merge_boot(res.indirect_effects[["path", "estimate"]], ["path"], bt("indirect_effects"))
+    scores = res.scores.copy()
+    scores.insert(0, "case", _case_numbers(res))
+    out["scores.csv"] = scores
+    fit = res.fit.set_index("model")
+    out["fit.csv"] = fit.loc[["estimated"], ["srmr", "d_uls", "d_g"]].reset_index(drop=True)
+    out["fit_saturated.csv"] = fit.loc[["saturated"], ["srmr", "d_uls", "d_g"]].reset_index(drop=True)
+    out["htmt2.csv"] = _square(res.htmt2)
+    cl = res.cross_loadings.reset_index()
+    out["cross_loadings.csv"] = cl
+    out["missing_data.csv"] = res.data_report
+    if boot is None:
+        return out
+    out["bootstrap_status.csv"] = boot.status
+    out["htmt_bootstrap.csv"] = boot.table("htmt")
+    out["r_squared_bootstrap.csv"] = boot.table("r_squared")
+    out["total_effects_bootstrap.csv"] = boot.table("total_effects")
+    bca = []
+    for fam, keys in (
+        ("paths", ["source", "target"]),
+        ("outer_loadings", ["construct", "indicator"]),
+        ("outer_weights", ["construct", "indicator"]),
+        ("indirect_effects", ["path"]),
+        ("total_effects", ["source", "target"]),
+        ("htmt", ["construct_a", "construct_b"]),
+        ("r_squared", ["construct"]),
+    ):
+        t = boot.table(fam)
+        if t.empty or "estimate" not in t:
+            continue
+        label = t[keys].astype(str).agg(" -> ".join if fam in ("paths", "total_effects") else " / ".join, axis=1)
+        bca.append(pd.DataFrame({"table": fam, "label": label, "estimate": t.estimate, "ci_lower": t.bca_lower, "ci_upper": t.bca_upper, "ci_level": t.ci_level}))
+    out["bca_intervals.csv"] = pd.concat(bca, ignore_index=True)
+    if res.spec.interactions:
+        out["simple_slopes.csv"] = cond.simple_slopes(res, boot)
+        flood = cond.floodlight(res, boot)
+        out["floodlight.csv"] = flood
+        out["johnson_neyman.csv"] = cond.johnson_neyman(flood)
+        cie = cond.conditional_indirect_effects(res, boot)
+        if not cie.empty:
+            out["conditional_indirect_effects.csv"] = cie[["path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level"]]
+            out["conditional_indirect_grid.csv"] = cond.conditional_indirect_grid(res, boot)
+            out["conditional_indirect_differences.csv"] = cond.conditional_indirect_differences(res, boot)
+            mmed = cond.moderated_mediation(res, boot)
+            if not mmed.empty:
+                out["moderated_mediation.csv"] = mmed[["path", "moderator", "index", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]]
+    return out
+
+
+def _case_numbers(res):
+    idx = res.scores.index
+    if pd.api.types.is_integer_dtype(idx):
+        return (idx.to_numpy() + 1).astype(int)
+    return list(idx)
+
+
+def settings_record(res, boot, data_path: str, model_path: str) -> dict:
+    from leanlearn import __version__
+
+    s = res.settings
+    rec = {
+        "leanlearn_version": __version__,
+        "data": str(data_path),
+        "model": str(model_path),
+        "n_rows_in_data": int(res.prepared.n_raw),
+        "n_used": int(res.n),
+        "rows_dropped_listwise": [str(r) for r in res.prepared.dropped_rows],
+        "scheme": s.scheme,
+        "interaction": s.interaction,
+        "consistent": s.consistent,
+        "missing": s.missing,
+        "missing_value": s.missing_value,
+        "tolerance": s.tolerance,
+        "max_iterations": s.max_iterations,
+        "iterations": res.iterations,
+        "converged": res.converged,
+    }
+    if boot is not None:
+        rec.update(
+            bootstrap_resamples=boot.resamples,
+            bootstrap_valid=boot.n_valid,
+            bootstrap_failed=boot.n_failed,
+            seed=boot.seed,
+            ci_level=boot.ci_level,
+            interval="percentile (BCa in bca_intervals.csv)",
+        )
+    return rec
+
+
+def run_bootstrap(res, *, resamples: int, seed, workers: int, ci_level: float):
+    """Bootstrap with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    from leanlearn.bootstrap import bootstrap
+
+    with tqdm(total=resamples, desc="bootstrap", unit="resample", file=sys.stderr, mininterval=1.0, disable=None) as bar:
+        last = [0]
+
+        def progress(done: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
+
+        boot = bootstrap(res, resamples=resamples, seed=seed, workers=workers, ci_level=ci_level, progress=progress)
+    if boot.n_failed:
+        log.warning("%d of %d bootstrap resamples failed and were dropped (see bootstrap_status.csv)", boot.n_failed, boot.resamples)
+    return boot
+
+
+def run(args) -> int:
+    from leanlearn.pls import estimate
+    from leanlearn.spec import parse_model
+
+    data = read_data(args.data)
+    with user_errors(args.model):
+        spec = parse_model(read_text(args.model))
+    with user_errors(args.data):
+        res = estimate(
+            data,
+            spec,
+            scheme=args.scheme,
+            interaction=args.interaction,
+            consistent=args.consistent,
+            missing=args.missing,
+            missing_value=_missing_value(args.missing_value),
+            tolerance=args.tolerance,
+            max_iterations=args.max_iterations,
+            source=args.data,
+        )
+    log.info("estimated %s on %d cases (iteration %d)", args.model, res.n, res.iterations)
+    boot = None
+    if args.boot:
+        if args.boot < 2:
+            raise UserError("--boot needs at least 2 resamples")
+        boot = run_bootstrap(res, resamples=args.boot, seed=args.seed, workers=args.workers, ci_level=args.ci_level)
+    with atomic_dir(args.out) as tmp:
+        for name, df in tables(res, boot).items():
+            write_csv(df, tmp / name)
+        (tmp / "summary.txt").write_text(res.summary().to_text() + "\n", encoding="utf-8")
+        (tmp / "settings.json").write_text(json.dumps(settings_record(res, boot, args.data, args.model), indent=2) + "\n", encoding="utf-8")
+    log.info("wrote %s", args.out)
+    return 0
