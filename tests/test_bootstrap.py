@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from conftest import MOBI_MODERATION, model_text
-from leanlearn.bootstrap import bca_interval, bootstrap, percentile_interval, resample_counts
+from leanlearn.bootstrap import _chunk_bounds, bca_interval, bootstrap, percentile_interval, resample_counts, resample_indices
 from leanlearn.pls import estimate
 
 
@@ -130,9 +130,8 @@ def test_failed_resamples_are_counted_and_dropped_not_hidden():
     res = estimate(df, "X =~ x1 + x2\nY =~ y1 + y2\nY ~ X")
     b = bootstrap(res, resamples=400, seed=3)
     status = b.status.set_index("reason")["count"]
-    expected_failed = int((resample_counts(np.vstack([
-        __import__("leanlearn.bootstrap", fromlist=["x"]).resample_indices(3, 400, n, c) for c in range(2)
-    ]), n)[:, 0] == 0).sum())
+    idx = np.vstack([resample_indices(3, 400, n, c) for c in range(len(_chunk_bounds(400)))])
+    expected_failed = int((resample_counts(idx, n)[:, 0] == 0).sum())
     assert status["singular_or_undefined"] == expected_failed > 0
     assert status["valid"] + status["singular_or_undefined"] + status["not_converged"] == 400
     assert b.n_valid == status["valid"]
@@ -175,3 +174,24 @@ def test_bca_agrees_with_scipy_for_a_skewed_statistic():
     ref = stats.bootstrap((x,), np.mean, n_resamples=B, method="BCa", random_state=5).confidence_interval
     assert lo[0] == pytest.approx(ref.low, abs=0.02)
     assert hi[0] == pytest.approx(ref.high, abs=0.03)
+
+
+@pytest.mark.parametrize("with_missing", [False, True])
+def test_moment_path_equals_row_path_for_two_stage_and_missing_cells(mobi, with_missing):
+    from leanlearn.bootstrap import _fit_counts
+    from leanlearn.pls import batch_correlations, fit_correlations, moment_correlations
+
+    data = mobi.copy()
+    if with_missing:
+        rng = np.random.default_rng(8)
+        for col in ("IMAG2", "CUEX1", "CUSA3"):
+            data.loc[rng.choice(len(data), 12, replace=False), col] = np.nan
+    res = estimate(data, MOBI_MODERATION)
+    X = res.prepared.raw
+    counts = resample_counts(np.random.default_rng(0).integers(0, len(X), size=(20, len(X))), len(X))
+    fast = fit_correlations(res.plan, *moment_correlations(res.plan, X, counts)[:3])
+    R, sd, _, bad, _ = batch_correlations(res.plan, X, counts)
+    slow = fit_correlations(res.plan, R, sd, bad)
+    np.testing.assert_allclose(fast.paths, slow.paths, atol=1e-10)
+    np.testing.assert_allclose(fast.weights, slow.weights, atol=1e-10)
+    np.testing.assert_allclose(fast.loadings, slow.loadings, atol=1e-10)

@@ -41,11 +41,11 @@ from scipy import stats
 
 from leanlearn import effects as fx
 from leanlearn import measurement as mm
-from leanlearn.pls import BatchFit, Plan, PLSResult, batch_correlations, fit_correlations
+from leanlearn.pls import BatchFit, Plan, PLSResult, batch_correlations, fit_correlations, moment_correlations
 
 __all__ = ["CHUNK", "bootstrap", "BootstrapResult", "percentile_interval", "bca_interval", "resample_counts"]
 
-CHUNK = 250
+CHUNK = 500
 STAT_COLUMNS = ["estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "ci_level", "bca_lower", "bca_upper", "n_resamples"]
 
 
@@ -69,28 +69,11 @@ def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, minlength=B * n).reshape(B, n).astype(float)
 
 
-def _moment_corr(X: np.ndarray, counts: np.ndarray, sources: np.ndarray) -> np.ndarray:
-    """Correlations of the resampled items from one matrix product (complete data, no products)."""
-    Xc = X - X.mean(axis=0)
-    n, p = Xc.shape
-    Q = (Xc[:, :, None] * Xc[:, None, :]).reshape(n, p * p)
-    N = counts.sum(axis=1)
-    m = (counts @ Xc) / N[:, None]
-    S = (counts @ Q).reshape(-1, p, p) / N[:, None, None] - m[:, :, None] * m[:, None, :]
-    var = np.diagonal(S, axis1=1, axis2=2)
-    # an item that is constant in a resample (variance at rounding level) fails the resample
-    constant = (var <= 1e-12 * Xc.var(axis=0)).any(axis=1)
-    d = np.sqrt(np.where(var > 0, var, 1.0))
-    R = S / (d[:, :, None] * d[:, None, :])
-    return R[:, sources[:, None], sources], constant
-
-
 def _fit_counts(plan: Plan, X: np.ndarray, counts: np.ndarray) -> BatchFit:
-    if not plan.generated and not np.isnan(X).any():
-        R, bad = _moment_corr(X, counts, plan.final.sources)
-        bad |= ~np.isfinite(R).all(axis=(1, 2))
-        R = np.where(bad[:, None, None], np.eye(R.shape[1]), R)
-        return fit_correlations(plan, R, np.ones((counts.shape[0], plan.final.p)), bad)
+    fast = moment_correlations(plan, X, counts)
+    if fast is not None:
+        R, col_sd, bad, _ = fast
+        return fit_correlations(plan, R, col_sd, bad)
     R, col_sd, _, bad, _ = batch_correlations(plan, X, counts)
     return fit_correlations(plan, R, col_sd, bad)
 
