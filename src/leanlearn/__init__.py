@@ -4,7 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from leanlearn.bootstrap import BootstrapResult, bootstrap
 from leanlearn.errors import ConvergenceError, ConvergenceWarning, DataError, SpecError
+from leanlearn.pls import PLSResult, Settings, estimate
 from leanlearn.spec import ModelSpec, parse_model
 
 __all__ = [
@@ -15,4 +17,9 @@ __all__ = [
     "SpecError",
     "ModelSpec",
     "parse_model",
+    "estimate",
+    "bootstrap",
+    "PLSResult",
+    "BootstrapResult",
+    "Settings",
 ]
