@@ -1,0 +1,134 @@
+"""``leanlearn ingest``: raw survey export -> ``survey_ingested.csv`` without personal data.
+
+Outputs in ``--out`` (written atomically; nothing is written when a step fails):
+
+``survey_ingested.csv``
+    One row per response, canonical columns (see :class:`leanlearn.ingest.IngestResult`):
+    ids, paradata, key-informant fields, items (reverse items reverse-scored, out-of-range
+    codes missing), attention checks, hashed personal columns (``<column>_sha256``).
+``ingest_report.json``
+    Provenance (leanlearn version, input paths and SHA-256), format, encoding, delimiter,
+    header rows dropped, counts and notes.
+``ingest_out_of_range.csv``
+    Every cell set to missing: ``respondent_id, row, column, item, value, reason``.
+``ingest_out_of_range_counts.csv``
+    ``item, column, kind, scale_min, scale_max, n_out_of_range``.
+``ingest_columns.csv``
+    What happened to each input column: ``column, name, action``.
+``ingest_personal_data.csv``
+    ``column, kind, action, output_column, present, n_values``.
+
+The hashing salt comes from ``LEANLEARN_SALT`` or the git-ignored file named by the
+config key ``salt_file`` (default ``.leanlearn_salt``), created with a random salt when
+absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from leanlearn import __version__
+from leanlearn.cli._io import UserError, atomic_dir, read_yaml, user_errors, write_csv
+
+log = logging.getLogger("leanlearn.ingest")
+
+SALT_ENV = "LEANLEARN_SALT"
+DEFAULT_SALT_FILE = ".leanlearn_salt"
+LEAK_KINDS = ("email", "name", "ip_address")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ingest",
+        help="read a raw survey export, apply the codebook, remove personal data",
+        description=__doc__.split("\n\n")[0],
+    )
+    p.add_argument("--survey", required=True, help="raw export (.csv, .tsv, .xlsx, .sav, .dta)")
+    p.add_argument("--codebook", default="config/codebook.yaml", help="codebook YAML")
+    p.add_argument("--config", default="config/config.yaml", help="pipeline config YAML (salt_file)")
+    p.add_argument("--out", default="data/processed", help="output directory")
+    p.set_defaults(func=run)
+
+
+def load_salt(config: dict) -> str:
+    """The hashing salt: ``$LEANLEARN_SALT``, else the salt file (created if absent)."""
+    env = os.environ.get(SALT_ENV, "").strip()
+    if env:
+        log.info("hashing salt taken from $%s", SALT_ENV)
+        return env
+    path = Path(config.get("salt_file") or DEFAULT_SALT_FILE)
+    if path.exists():
+        salt = path.read_text(encoding="utf-8").strip()
+        if not salt:
+            raise UserError(f"{path}: the salt file is empty; delete it to have a new salt created")
+        return salt
+    salt = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(salt + "\n")
+    log.info("created a new random hashing salt in %s (keep it private and out of git)", path)
+    return salt
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run(args: argparse.Namespace) -> int:
+    from leanlearn.codebook import check_columns, load_codebook
+    from leanlearn.ingest import apply_codebook, ingest_report, read_export
+    from leanlearn.privacy import personal_values, protect, scan_personal
+
+    survey = Path(args.survey)
+    config = read_yaml(args.config)
+    with user_errors(str(args.codebook)):
+        codebook = load_codebook(read_yaml(args.codebook))
+    with user_errors():
+        raw = read_export(survey)
+        check_columns(codebook, raw.columns, source=str(survey))
+    salt = load_salt(config)
+    with user_errors():
+        protected, personal = protect(raw, codebook, salt=salt)
+        result = apply_codebook(protected, codebook, source=str(survey))
+
+    leaks = scan_personal(result.data, personal_values(raw, codebook, kinds=LEAK_KINDS), substring=False)
+    if len(leaks):
+        raise UserError(
+            f"personal data would be written (column {leaks['column'].iat[0]!r}); check the codebook's "
+            "personal_data list"
+        )
+    report = ingest_report(raw, result)
+    report = {
+        "leanlearn_version": __version__,
+        "inputs": {
+            "survey": {"path": str(survey), "sha256": _sha256(survey)},
+            "codebook": {"path": str(args.codebook), "sha256": _sha256(Path(args.codebook))},
+        },
+        **report,
+        "personal_data": personal.to_dict(orient="records"),
+    }
+    with atomic_dir(args.out) as tmp:
+        write_csv(result.data, tmp / "survey_ingested.csv")
+        write_csv(result.out_of_range, tmp / "ingest_out_of_range.csv")
+        write_csv(result.out_of_range_counts, tmp / "ingest_out_of_range_counts.csv")
+        write_csv(result.columns, tmp / "ingest_columns.csv")
+        write_csv(personal, tmp / "ingest_personal_data.csv")
+        (tmp / "ingest_report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    for note in result.notes:
+        log.info("%s", note)
+    log.info(
+        "ingested %d responses from %s; %d out-of-range cell(s) set to missing; wrote %s",
+        len(result.data), survey, len(result.out_of_range), args.out,
+    )
+    return 0
