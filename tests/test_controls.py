@@ -26,7 +26,7 @@ def test_numeric_and_categorical_controls_become_paths_and_dummies():
     assert [(p.source, p.target) for p in spec.paths] == [("X", "Y"), ("size", "Y"), ("country_BR", "Y"), ("country_MX", "Y")]
     assert "country_IN" not in data.columns  # the most frequent level is the reference
     assert data.country_BR.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]  # row 2 (missing size) dropped
-    assert excluded.to_dict("records") == [{"row": 2, "variable": "size", "reason": "control value missing (controls are never imputed)"}]
+    assert excluded.to_dict("records") == [{"row": 3, "variable": "size", "reason": "control value missing (controls are never imputed)"}]
 
 
 def test_unknown_control_and_target_are_refused():

@@ -31,6 +31,7 @@ def add_controls(
     variables: Sequence[str],
     targets: Sequence[str],
     categorical: Sequence[str] = (),
+    ids: Sequence[str] = ("respondent_id", "firm_id"),
     source: str | None = None,
 ) -> tuple[ModelSpec, pd.DataFrame, pd.DataFrame]:
     """Add control variables as predictors of the given endogenous constructs.
@@ -45,6 +46,8 @@ def add_controls(
         variables, one per level except the most frequent (the reference level).
     targets : sequence of str
         Endogenous constructs that receive every control.
+    ids : sequence of str
+        Identifier columns copied into the list of removed cases when present.
     source : str, optional
         Data file name for error messages.
 
@@ -52,7 +55,8 @@ def add_controls(
     -------
     (spec, data, excluded): the model with the control paths; the data with dummy columns
     added and the cases without a control value removed; a DataFrame of removed cases
-    (row, variable, reason).
+    (row: 1-based data row, the identifier columns, variable, reason; one row per missing
+    control value).
     """
     where = f"{source}: " if source else ""
     if not variables:
@@ -69,10 +73,11 @@ def add_controls(
         raise SpecError(f"controls.targets: {', '.join(bad_targets)} not endogenous constructs of the model (choose among {', '.join(spec.endogenous)})")
     rows = []
     keep = pd.Series(True, index=data.index)
+    id_cols = [c for c in ids if c in data.columns]
     for v in variables:
         miss = data[v].isna()
-        for r in data.index[miss]:
-            rows.append((r, v, "control value missing (controls are never imputed)"))
+        for pos in map(int, miss.to_numpy().nonzero()[0]):
+            rows.append([pos + 1, *(data[c].iloc[pos] for c in id_cols), v, "control value missing (controls are never imputed)"])
         keep &= ~miss
     out = data.loc[keep].copy()
     predictors: list[str] = []
@@ -101,5 +106,5 @@ def add_controls(
         raise SpecError(f"control name(s) clash with model names: {', '.join(clash)}")
     extra = [f"{t} ~ {' + '.join(predictors)}" for t in targets]
     new_spec = parse_model(spec.text.rstrip() + "\n# controls (added from config)\n" + "\n".join(extra) + "\n")
-    excluded = pd.DataFrame(rows, columns=["row", "variable", "reason"])
+    excluded = pd.DataFrame(rows, columns=["row", *id_cols, "variable", "reason"])
     return new_spec, out, excluded

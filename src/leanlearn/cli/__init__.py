@@ -36,6 +36,7 @@ VERBS = (
     "groups",
     "power",
     "multiverse",
+    "summary",
     "report",
     "paper",
     "manifest",

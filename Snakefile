@@ -1,0 +1,177 @@
+# leanlearn pipeline: raw survey export + archival firm data -> results/ -> paper.
+#
+#   snakemake --cores all                          # everything, on the bundled (synthetic) data
+#   snakemake --cores all --config survey=PATH archival=PATH sampling_frame=PATH
+#   snakemake -n                                   # show what would run
+#
+# Every rule is a thin call of `python -m leanlearn <verb>` (see `leanlearn --help`); each
+# rule's settings travel as params, so changing one config section reruns only the rules
+# that use it and what depends on them. Settings other than the input paths and the seed
+# are read from the config file; to change them, edit config/config.yaml or pass a
+# complete copy with --configfile.
+
+configfile: "config/config.yaml"
+
+
+CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
+LL = "python -m leanlearn"
+WORKERS = int(config.get("bootstrap", {}).get("workers", 1))
+
+
+rule all:
+    input:
+        "results/summary.md",
+
+
+rule ingest:
+    input:
+        survey=config["survey"],
+        codebook=config["codebook"],
+    output:
+        data="data/processed/survey_ingested.csv",
+        report="data/processed/ingest_report.json",
+    params:
+        config=CONFIGFILE,
+        salt_file=config.get("salt_file"),
+    log:
+        "logs/ingest.log",
+    shell:
+        "{LL} ingest --survey {input.survey} --codebook {input.codebook} --config {params.config} "
+        "--out data/processed > {log} 2>&1"
+
+
+rule screen:
+    input:
+        data=rules.ingest.output.data,
+        codebook=config["codebook"],
+    output:
+        flow="results/screening/flow.csv",
+        exclusions="results/screening/exclusions.csv",
+        flags="results/screening/flags.csv",
+        flagged_kept="results/screening/flagged_kept.csv",
+        clean="data/processed/survey_clean.csv",
+        untreated="data/processed/survey_kept_untreated.csv",
+    params:
+        config=CONFIGFILE,
+        screening=config.get("screening"),
+        missing=config.get("missing"),
+    log:
+        "logs/screen.log",
+    shell:
+        "{LL} screen --data {input.data} --codebook {input.codebook} --config {params.config} "
+        "--out results/screening --clean {output.clean} --untreated {output.untreated} > {log} 2>&1"
+
+
+rule merge:
+    input:
+        survey=rules.screen.output.clean,
+        archival=config["archival"],
+        frame=config["sampling_frame"],
+    output:
+        merged="data/processed/analysis.csv",
+        unmatched="results/screening/unmatched_firms.csv",
+        report="results/screening/merge_report.csv",
+    params:
+        config=CONFIGFILE,
+        merge=config.get("archival_merge"),
+    log:
+        "logs/merge.log",
+    shell:
+        "{LL} merge --survey {input.survey} --archival {input.archival} --frame {input.frame} "
+        "--config {params.config} --out results/screening --merged {output.merged} > {log} 2>&1"
+
+
+rule measurement:
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+    output:
+        assessment="results/measurement/measurement_assessment.csv",
+        reliability="results/measurement/reliability.csv",
+        htmt="results/measurement/htmt_upper_bounds.csv",
+        loadings="results/measurement/outer_loadings.csv",
+    params:
+        config=CONFIGFILE,
+        measurement=config.get("measurement"),
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        bootstrap=config.get("bootstrap"),
+        seed=config["seed"],
+    threads: WORKERS
+    log:
+        "logs/measurement.log",
+    shell:
+        "{LL} measurement {input.data} {input.model} --config {params.config} --out results/measurement "
+        "--seed {params.seed} --workers {threads} > {log} 2>&1"
+
+
+rule structural:
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+    output:
+        paths="results/structural/paths.csv",
+        r_squared="results/structural/r_squared.csv",
+        scores="results/structural/scores.csv",
+        moderated="results/structural/moderated_mediation.csv",
+        conditional="results/structural/conditional_indirect_effects.csv",
+        jn="results/structural/johnson_neyman.csv",
+        settings="results/structural/settings.json",
+        hypotheses="results/hypotheses/hypotheses.csv",
+        mediation="results/hypotheses/mediation.csv",
+        contrasts="results/hypotheses/indirect_contrasts.csv",
+        excluded="results/hypotheses/excluded_cases.csv",
+    params:
+        config=CONFIGFILE,
+        hypotheses=config.get("hypotheses"),
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        bootstrap=config.get("bootstrap"),
+        seed=config["seed"],
+    threads: WORKERS
+    log:
+        "logs/structural.log",
+    shell:
+        "{LL} hypotheses {input.data} {input.model} --config {params.config} --out results/hypotheses "
+        "--tables results/structural --seed {params.seed} --workers {threads} > {log} 2>&1"
+
+
+rule process_check:
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+        paths=rules.structural.output.paths,
+        moderated=rules.structural.output.moderated,
+        conditional=rules.structural.output.conditional,
+    output:
+        fit="results/hypotheses/process_model7.csv",
+        agreement="results/hypotheses/process_agreement.csv",
+    params:
+        config=CONFIGFILE,
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        bootstrap=config.get("bootstrap"),
+        seed=config["seed"],
+    log:
+        "logs/process_check.log",
+    shell:
+        "{LL} process {input.data} {input.model} --config {params.config} --tables results/structural "
+        "--out results/hypotheses > {log} 2>&1"
+
+
+rule summary:
+    input:
+        rules.screen.output.flow,
+        rules.merge.output.report,
+        rules.measurement.output.assessment,
+        rules.structural.output.hypotheses,
+        rules.structural.output.settings,
+        rules.process_check.output.agreement,
+    output:
+        "results/summary.md",
+    params:
+        config=CONFIGFILE,
+    log:
+        "logs/summary.log",
+    shell:
+        "{LL} summary --results results --config {params.config} --out {output} > {log} 2>&1"

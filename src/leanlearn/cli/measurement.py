@@ -1,0 +1,62 @@
+"""``leanlearn measurement``: reliability and validity of the study's measurement model.
+
+Estimates the configured model (controls included, as in the structural stage), bootstraps
+it for the intervals of loadings, weights and HTMT, and checks every criterion against the
+thresholds in config.yaml (``measurement:``). Writes into ``--out``:
+
+    outer_loadings.csv, outer_weights.csv   construct, indicator, estimate + bootstrap columns
+    reliability.csv                         construct, alpha, rho_a, rho_c, ave
+    htmt.csv, htmt2.csv, fornell_larcker.csv, construct_correlations.csv   square tables
+    htmt_bootstrap.csv                      construct_a, construct_b, estimate, CI columns
+    htmt_upper_bounds.csv                   construct_a, construct_b, estimate, upper_bound, quantile
+    cross_loadings.csv, vif_items.csv
+    measurement_assessment.csv              criterion, construct, indicator, value, threshold, meets, source
+"""
+
+from __future__ import annotations
+
+import logging
+
+from leanlearn.cli._io import atomic_dir, read_yaml, write_csv
+
+log = logging.getLogger("leanlearn.measurement")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("measurement", help="assess reliability and validity of the measurement model")
+    p.add_argument("data")
+    p.add_argument("model")
+    p.add_argument("--config", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--boot", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from leanlearn.assessment import htmt_upper_bounds, measurement_assessment
+    from leanlearn.cli._study import bootstrap_settings, study_model
+    from leanlearn.cli.estimate import _square, run_bootstrap, tables
+
+    cfg = read_yaml(args.config)
+    res, _, _ = study_model(args.data, args.model, cfg)
+    bs = bootstrap_settings(cfg, resamples=args.boot, seed=args.seed, workers=args.workers)
+    boot = run_bootstrap(res, **bs)
+    thresholds = cfg.get("measurement", {}) or {}
+    bounds = htmt_upper_bounds(boot, float(thresholds.get("htmt_upper_quantile", 0.95)))
+    assess = measurement_assessment(res, bounds, thresholds)
+    all_tables = tables(res, boot)
+    keep = ["outer_loadings.csv", "outer_weights.csv", "reliability.csv", "htmt.csv", "htmt2.csv", "fornell_larcker.csv",
+            "htmt_bootstrap.csv", "cross_loadings.csv", "vif_items.csv", "bootstrap_status.csv"]
+    with atomic_dir(args.out) as tmp:
+        for name in keep:
+            write_csv(all_tables[name], tmp / name)
+        write_csv(_square(res.construct_correlations), tmp / "construct_correlations.csv")
+        write_csv(bounds, tmp / "htmt_upper_bounds.csv")
+        write_csv(assess, tmp / "measurement_assessment.csv")
+    failed = assess[~assess.meets.astype(bool)]
+    log.info("measurement: %d of %d criteria met", len(assess) - len(failed), len(assess))
+    for r in failed.itertuples():
+        log.info("not met: %s %s %s = %.3f (%s)", r.criterion, r.construct, r.indicator, r.value, r.threshold)
+    return 0

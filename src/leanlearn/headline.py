@@ -1,0 +1,150 @@
+"""The one-page headline of a pipeline run (``results/summary.md``), built from result tables.
+
+Pure: a dict of DataFrames (keyed by the result file's path relative to ``results/``) in,
+Markdown out. Sections whose tables are absent say so instead of inventing numbers. All
+numbers go through :mod:`leanlearn.format`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from leanlearn.format import ci, num, pval
+
+__all__ = ["summary_markdown"]
+
+
+def _flow(t: dict) -> list[str]:
+    flow = t.get("screening/flow.csv")
+    if flow is None:
+        return ["- Screening: not run."]
+    f = flow.set_index("step")
+    n_in = int(f.loc["responses_in", "n_after"])
+    steps = flow[(flow.step != "responses_in") & (flow.step != "flagged_but_kept")]
+    kept = int(steps.n_after.iloc[-1])
+    parts = [f"{int(r.n_excluded)} {r.step.replace('_', ' ')}" for r in steps.itertuples() if r.n_excluded]
+    lines = [f"- **Responses:** {n_in} in the export; {n_in - kept} excluded ({'; '.join(parts)}); **{kept} kept**."]
+    if "flagged_but_kept" in f.index:
+        lines.append(f"- {int(f.loc['flagged_but_kept', 'n_flagged'])} kept responses carry a single soft flag (listed in `screening/flagged_kept.csv`; sensitivity runs re-estimate without them).")
+    merge = t.get("screening/merge_report.csv")
+    if merge is not None and {"section", "quantity", "value"} <= set(merge.columns):
+        m = {r.quantity: r.value for r in merge[merge.section == "match"].itertuples()}
+        if "n_matched_firms" in m:
+            lines.append(
+                f"- Archival merge: {int(float(m['n_matched_firms']))} of {int(float(m.get('n_survey_firms', 0)))} responding firms found in the archival data "
+                f"({int(float(m.get('n_survey_firms_unmatched', 0)))} not found; listed in `screening/unmatched_firms.csv`)."
+            )
+    excl = t.get("hypotheses/excluded_cases.csv")
+    settings = t.get("structural/settings")
+    if settings is not None:
+        n_out = excl["row"].nunique() if excl is not None and len(excl) else 0
+        lines.append(f"- **Analysed:** N = {settings['n_used']} firms" + (f" ({n_out} without archival controls left out; controls are never imputed)" if n_out else "") + ".")
+    return lines
+
+
+def _measurement(t: dict) -> list[str]:
+    a = t.get("measurement/measurement_assessment.csv")
+    if a is None:
+        return ["- Measurement: not run."]
+    met = a.meets.astype(bool)
+    lines = [f"- {int(met.sum())} of {len(a)} reliability and validity criteria met (thresholds and sources in `measurement/measurement_assessment.csv`)."]
+    for r in a[~met].itertuples():
+        lines.append(f"  - not met: {r.criterion} {r.construct} {r.indicator} = {num(r.value)} (threshold {r.threshold})")
+    rel = t.get("measurement/reliability.csv")
+    if rel is not None:
+        rel = rel[~rel.construct.str.contains(":")]
+        multi = rel[rel.ave < 1]
+        if len(multi):
+            lines.append(
+                f"- Composite reliability {num(multi.rho_c.min())}–{num(multi.rho_c.max())}, AVE {num(multi.ave.min())}–{num(multi.ave.max())}."
+            )
+    hb = t.get("measurement/htmt_upper_bounds.csv")
+    if hb is not None and len(hb):
+        worst = hb.sort_values("upper_bound").iloc[-1]
+        lines.append(f"- Largest HTMT: {worst.construct_a}–{worst.construct_b} {num(worst.estimate)} (one-sided {worst['quantile']:.0%} upper bound {num(worst.upper_bound)}).")
+    cfa = t.get("measurement/cfa_fit.csv")
+    if cfa is not None and {"index", "value"} <= set(cfa.columns):
+        vals = ", ".join(f"{r.index.upper()} {num(r.value)}" for r in cfa.itertuples() if r.index in ("cfi", "tli", "rmsea", "srmr"))
+        lines.append(f"- CFA: {vals}.")
+    return lines
+
+
+def _hypotheses(t: dict) -> list[str]:
+    h = t.get("hypotheses/hypotheses.csv")
+    if h is None:
+        return ["Hypotheses: not run."]
+    lines = ["| Hypothesis | Quantity | Estimate | 95% CI | p | Verdict |", "|---|---|---|---|---|---|"]
+    for r in h.itertuples():
+        lines.append(
+            f"| {r.hypothesis} | {r.quantity} | {num(r.estimate)} | [{num(r.ci_lower)}, {num(r.ci_upper)}] | {pval(r.p_value).replace('p ', '')} | **{r.verdict}** |"
+        )
+    lines.append("")
+    for r in h.itertuples():
+        lines.append(f"- **{r.hypothesis}** ({r.statement}) {r.explanation}")
+    return lines
+
+
+def _moderated_mediation(t: dict) -> list[str]:
+    lines = []
+    mm = t.get("structural/moderated_mediation.csv")
+    cie = t.get("structural/conditional_indirect_effects.csv")
+    if mm is not None:
+        for r in mm.itertuples():
+            lines.append(f"- Index of moderated mediation of {r.path} by {r.moderator}: {num(r.index)}, {ci(r.ci_lower, r.ci_upper, r.ci_level)}.")
+    if cie is not None:
+        for path, g in cie.groupby("path", sort=False):
+            parts = [f"{r.moderator} {r.moderator_value:+g} SD: {num(r.estimate)} [{num(r.ci_lower)}, {num(r.ci_upper)}]" for r in g.itertuples()]
+            lines.append(f"- Conditional indirect effect of {path}: " + "; ".join(parts) + ".")
+    jn = t.get("structural/johnson_neyman.csv")
+    if jn is not None:
+        for r in jn.itertuples():
+            if pd.notna(r.significant_from):
+                lines.append(
+                    f"- Floodlight: the effect of {r.focal} on {r.target} is significant for {r.moderator} between {r.significant_from:+.2f} and {r.significant_to:+.2f} SD "
+                    f"({r.significant_share:.0%} of the grid {r.grid_min:+g} to {r.grid_max:+g} SD)" + (f"; Johnson–Neyman boundary at {r.boundary:+.2f} SD." if pd.notna(r.boundary) else ".")
+                )
+    agree = t.get("hypotheses/process_agreement.csv")
+    if agree is not None:
+        lines.append(
+            f"- Regression cross-check (PROCESS model 7 on the construct scores): same sign for {int(agree.same_sign.sum())}/{len(agree)} quantities, "
+            f"same significance for {int(agree.same_significance.sum())}/{len(agree)}."
+        )
+    return lines or ["- No interaction terms in the model."]
+
+
+def _structural(t: dict) -> list[str]:
+    r2 = t.get("structural/r_squared.csv")
+    if r2 is None:
+        return []
+    return ["- R²: " + "; ".join(f"{r.construct} {num(r.r_squared)} (adjusted {num(r.r_squared_adj)})" for r in r2.itertuples()) + "."]
+
+
+def _optional(t: dict, key: str, render) -> list[str]:
+    df = t.get(key)
+    return render(df) if df is not None else []
+
+
+def summary_markdown(tables: dict, *, title: str = "leanlearn: results at a glance", notes: list[str] | None = None, extra_sections: list[tuple[str, list[str]]] | None = None) -> str:
+    """Render the headline page.
+
+    Parameters
+    ----------
+    tables : dict
+        Result tables keyed by their path under ``results/`` (e.g. ``"screening/flow.csv"``);
+        ``"structural/settings"`` may hold the parsed ``settings.json`` of the structural stage.
+    notes : list of str, optional
+        Lines for the top of the page (data provenance, synthetic-data warning).
+    extra_sections : list of (title, lines), optional
+        Further sections (bias checks, robustness) rendered by their own modules.
+    """
+    out = [f"# {title}", ""]
+    out += list(notes or [])
+    if notes:
+        out.append("")
+    out += ["## Data and screening", ""] + _flow(tables) + [""]
+    out += ["## Measurement model", ""] + _measurement(tables) + [""]
+    out += ["## Structural model and hypotheses", ""] + _structural(tables) + [""] + _hypotheses(tables) + [""]
+    out += ["## Moderated mediation", ""] + _moderated_mediation(tables) + [""]
+    for title_, lines in extra_sections or []:
+        out += [f"## {title_}", ""] + lines + [""]
+    return "\n".join(out).rstrip() + "\n"
