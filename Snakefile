@@ -4,7 +4,9 @@
 #   snakemake --cores all --config survey=PATH archival=PATH sampling_frame=PATH
 #   snakemake -n                                   # show what would run
 #
-# Every rule is a thin call of `python -m leanlearn <verb>` (see `leanlearn --help`); each
+# Every rule is a thin call of `python -m leanlearn <verb>` (see `leanlearn --help`) with the
+# Python on PATH (`make run` puts the project's .venv first; with --use-conda each rule
+# gets environment.yml); each
 # rule's settings travel as params, so changing one config section reruns only the rules
 # that use it and what depends on them. Settings other than the input paths and the seed
 # are read from the config file; to change them, edit config/config.yaml or pass a
@@ -14,7 +16,6 @@ configfile: "config/config.yaml"
 
 
 CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
-LL = "python -m leanlearn"
 WORKERS = int(config.get("bootstrap", {}).get("workers", 1))
 
 
@@ -24,6 +25,8 @@ rule all:
 
 
 rule ingest:
+    conda:
+        "environment.yml"
     input:
         survey=config["survey"],
         codebook=config["codebook"],
@@ -36,11 +39,13 @@ rule ingest:
     log:
         "logs/ingest.log",
     shell:
-        "{LL} ingest --survey {input.survey} --codebook {input.codebook} --config {params.config} "
+        "python -m leanlearn ingest --survey {input.survey} --codebook {input.codebook} --config {params.config} "
         "--out data/processed > {log} 2>&1"
 
 
 rule screen:
+    conda:
+        "environment.yml"
     input:
         data=rules.ingest.output.data,
         codebook=config["codebook"],
@@ -58,11 +63,13 @@ rule screen:
     log:
         "logs/screen.log",
     shell:
-        "{LL} screen --data {input.data} --codebook {input.codebook} --config {params.config} "
+        "python -m leanlearn screen --data {input.data} --codebook {input.codebook} --config {params.config} "
         "--out results/screening --clean {output.clean} --untreated {output.untreated} > {log} 2>&1"
 
 
 rule merge:
+    conda:
+        "environment.yml"
     input:
         survey=rules.screen.output.clean,
         archival=config["archival"],
@@ -77,11 +84,13 @@ rule merge:
     log:
         "logs/merge.log",
     shell:
-        "{LL} merge --survey {input.survey} --archival {input.archival} --frame {input.frame} "
+        "python -m leanlearn merge --survey {input.survey} --archival {input.archival} --frame {input.frame} "
         "--config {params.config} --out results/screening --merged {output.merged} > {log} 2>&1"
 
 
 rule measurement:
+    conda:
+        "environment.yml"
     input:
         data=rules.merge.output.merged,
         model=config["model"],
@@ -101,11 +110,13 @@ rule measurement:
     log:
         "logs/measurement.log",
     shell:
-        "{LL} measurement {input.data} {input.model} --config {params.config} --out results/measurement "
+        "python -m leanlearn measurement {input.data} {input.model} --config {params.config} --out results/measurement "
         "--seed {params.seed} --workers {threads} > {log} 2>&1"
 
 
 rule structural:
+    conda:
+        "environment.yml"
     input:
         data=rules.merge.output.merged,
         model=config["model"],
@@ -132,11 +143,13 @@ rule structural:
     log:
         "logs/structural.log",
     shell:
-        "{LL} hypotheses {input.data} {input.model} --config {params.config} --out results/hypotheses "
+        "python -m leanlearn hypotheses {input.data} {input.model} --config {params.config} --out results/hypotheses "
         "--tables results/structural --seed {params.seed} --workers {threads} > {log} 2>&1"
 
 
 rule process_check:
+    conda:
+        "environment.yml"
     input:
         data=rules.merge.output.merged,
         model=config["model"],
@@ -155,11 +168,13 @@ rule process_check:
     log:
         "logs/process_check.log",
     shell:
-        "{LL} process {input.data} {input.model} --config {params.config} --tables results/structural "
+        "python -m leanlearn process {input.data} {input.model} --config {params.config} --tables results/structural "
         "--out results/hypotheses > {log} 2>&1"
 
 
 rule summary:
+    conda:
+        "environment.yml"
     input:
         rules.screen.output.flow,
         rules.merge.output.report,
@@ -174,4 +189,4 @@ rule summary:
     log:
         "logs/summary.log",
     shell:
-        "{LL} summary --results results --config {params.config} --out {output} > {log} 2>&1"
+        "python -m leanlearn summary --results results --config {params.config} --out {output} > {log} 2>&1"

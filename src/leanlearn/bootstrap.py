@@ -235,9 +235,9 @@ class BootstrapResult:
             est, draws, jack = f(self.result.path_matrix), f(self.path_draws), f(self.path_jackknife)
             keep = np.argwhere(np.abs(est) > 0) if family == "total_effects" else self._indirect_pairs()
             labels = pd.DataFrame({"source": [names[i] for i, _ in keep], "target": [names[j] for _, j in keep]})
-            sel = (slice(None), keep[:, 0], keep[:, 1]) if len(keep) else None
-            if sel is None:
-                return labels
+            if not len(keep):
+                return _empty(labels)
+            sel = (slice(None), keep[:, 0], keep[:, 1])
             return self._stat_table(labels, est[keep[:, 0], keep[:, 1]], draws[sel], jack[sel])
         if family == "indirect_effects":
             ch = fx.chains(self.result.plan.final.adjacency)
@@ -249,7 +249,7 @@ class BootstrapResult:
                 }
             )
             if not ch:
-                return labels
+                return _empty(labels)
             return self.derived(labels, lambda P: fx.chain_effects(P, ch))
         raise KeyError(f"unknown family {family!r}")
 
@@ -272,6 +272,14 @@ class BootstrapResult:
     def derived_draws(self, func: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(estimate, draws) of a derived statistic, for callers that need the raw draws."""
         return np.asarray(func(self.result.path_matrix[None]))[0], func(self.path_draws)
+
+
+def _empty(labels: pd.DataFrame) -> pd.DataFrame:
+    """A table with no rows but every bootstrap column (a model without such effects)."""
+    out = labels.copy()
+    for col in STAT_COLUMNS:
+        out[col] = pd.Series(dtype=float)
+    return out
 
 
 def _labels(result: PLSResult) -> dict[str, pd.DataFrame]:
