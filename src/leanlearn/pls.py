@@ -483,7 +483,11 @@ def batch_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
         D = Zi
         raw_sd = np.ones((B, Zi.shape[2]))
     Z = D[:, :, lay.sources]
-    return _weighted_corr(Z, c), raw_sd[:, lay.sources], Z, bad, stage1_iters
+    R = _weighted_corr(Z, c)
+    bad |= ~np.isfinite(R).all(axis=(1, 2))
+    # a failed data set is neutralised (identity correlations) so it cannot break the batch
+    R = np.where(bad[:, None, None], np.eye(R.shape[1]), R)
+    return R, raw_sd[:, lay.sources], Z, bad, stage1_iters
 
 
 def moment_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
