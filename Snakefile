@@ -182,6 +182,8 @@ rule summary:
         rules.structural.output.hypotheses,
         rules.structural.output.settings,
         rules.process_check.output.agreement,
+        rules.multiverse.output.stability,
+        rules.multiverse.output.sensitivity,
     output:
         "results/summary.md",
     params:
@@ -190,3 +192,35 @@ rule summary:
         "logs/summary.log",
     shell:
         "python -m leanlearn summary --results results --config {params.config} --out {output} > {log} 2>&1"
+
+
+rule multiverse:
+    conda:
+        "environment.yml"
+    input:
+        ingested=rules.ingest.output.data,
+        flags=rules.screen.output.flags,
+        archival=config["archival"],
+        model=config["model"],
+        codebook=config["codebook"],
+    output:
+        verdicts="results/robustness/multiverse.csv",
+        stability="results/robustness/multiverse_stability.csv",
+        paths="results/robustness/multiverse_paths.csv",
+        sensitivity="results/screening/sensitivity_paths.csv",
+    params:
+        config=CONFIGFILE,
+        hypotheses=config.get("hypotheses"),
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        missing=config.get("missing"),
+        merge=config.get("archival_merge"),
+        robustness=config.get("robustness"),
+        seed=config["seed"],
+    threads: WORKERS
+    log:
+        "logs/multiverse.log",
+    shell:
+        "python -m leanlearn multiverse --ingested {input.ingested} --flags {input.flags} --archival {input.archival} "
+        "--model {input.model} --codebook {input.codebook} --config {params.config} --out results/robustness "
+        "--sensitivity {output.sensitivity} --workers {threads} > {log} 2>&1"

@@ -119,9 +119,23 @@ def _structural(t: dict) -> list[str]:
     return ["- R²: " + "; ".join(f"{r.construct} {num(r.r_squared)} (adjusted {num(r.r_squared_adj)})" for r in r2.itertuples()) + "."]
 
 
-def _optional(t: dict, key: str, render) -> list[str]:
-    df = t.get(key)
-    return render(df) if df is not None else []
+def _robustness(t: dict) -> list[str]:
+    lines = []
+    sens = t.get("screening/sensitivity_paths.csv")
+    if sens is not None and len(sens):
+        other = sens[sens.variant != "main"]
+        worst = other.loc[other.difference.abs().idxmax()] if len(other) else None
+        if worst is not None:
+            lines.append(
+                f"- Sensitivity to screening and missing data ({', '.join(sorted(other.variant.unique()))}): the largest change in a "
+                f"path is {num(worst.difference)} ({worst.source} -> {worst.target}, {worst.variant}, N = {int(worst.n)})."
+            )
+    stab = t.get("robustness/multiverse_stability.csv")
+    if stab is not None:
+        for r in stab.itertuples():
+            differing = f" (differs: {r.differing})" if isinstance(r.differing, str) and r.differing else ""
+            lines.append(f"- Multiverse: {r.hypothesis} ({r.main_verdict}) holds in {int(r.n_same)} of {int(r.n_variants)} alternative analyses{differing}.")
+    return lines or ["- Robustness checks: not run."]
 
 
 def summary_markdown(tables: dict, *, title: str = "leanlearn: results at a glance", notes: list[str] | None = None, extra_sections: list[tuple[str, list[str]]] | None = None) -> str:
@@ -145,6 +159,7 @@ def summary_markdown(tables: dict, *, title: str = "leanlearn: results at a glan
     out += ["## Measurement model", ""] + _measurement(tables) + [""]
     out += ["## Structural model and hypotheses", ""] + _structural(tables) + [""] + _hypotheses(tables) + [""]
     out += ["## Moderated mediation", ""] + _moderated_mediation(tables) + [""]
+    out += ["## Robustness", ""] + _robustness(tables) + [""]
     for title_, lines in extra_sections or []:
         out += [f"## {title_}", ""] + lines + [""]
     return "\n".join(out).rstrip() + "\n"

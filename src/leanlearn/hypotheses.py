@@ -178,8 +178,10 @@ def _verdict(direction: str, lo: float, hi: float) -> tuple[str, str]:
     return ("supported" if ok else "not supported"), why
 
 
-def evaluate_hypotheses(boot, hypotheses: list[Hypothesis]) -> pd.DataFrame:
+def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str = "percentile") -> pd.DataFrame:
     """Test every hypothesis on the bootstrap.
+
+    ``interval`` is "percentile" (default) or "bca"; the verdict follows that interval.
 
     Returns
     -------
@@ -191,11 +193,14 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis]) -> pd.DataFrame:
     for h in hypotheses:
         label, func = _quantity(boot, h)
         t = boot.derived(pd.DataFrame({"quantity": [label]}), func).iloc[0]
-        verdict, why = _verdict(h.direction, t.ci_lower, t.ci_upper)
+        if interval not in ("percentile", "bca"):
+            raise ValueError(f"interval must be 'percentile' or 'bca', not {interval!r}")
+        lo, hi = (t.bca_lower, t.bca_upper) if interval == "bca" else (t.ci_lower, t.ci_upper)
+        verdict, why = _verdict(h.direction, lo, hi)
         expected = {"positive": "a positive", "negative": "a negative", "nonzero": "a non-zero", "none": "no"}[h.direction]
         explanation = (
             f"{h.id} predicts {expected} {h.test.replace('_', ' ')} ({label}). Estimate {num(t.estimate)}, "
-            f"{ci(t.ci_lower, t.ci_upper, t.ci_level)}, {pval(t.p_value)}: the interval {why}, so {h.id} is {verdict}."
+            f"{ci(lo, hi, t.ci_level)}{' (BCa)' if interval == 'bca' else ''}, {pval(t.p_value)}: the interval {why}, so {h.id} is {verdict}."
         )
         rows.append(
             {
@@ -206,8 +211,8 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis]) -> pd.DataFrame:
                 "quantity": label,
                 "estimate": t.estimate,
                 "std_error": t.std_error,
-                "ci_lower": t.ci_lower,
-                "ci_upper": t.ci_upper,
+                "ci_lower": lo,
+                "ci_upper": hi,
                 "ci_level": t.ci_level,
                 "p_value": t.p_value,
                 "verdict": verdict,

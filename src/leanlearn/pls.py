@@ -244,9 +244,13 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
     cond(A) > 1e12); without it (inside the iterations, where speed matters and the final
     estimates are checked anyway) only exact singularity is caught.
     """
-    sing = np.zeros(A.shape[0], dtype=bool)
+    sing = ~np.isfinite(A).all(axis=(-2, -1)) | ~np.isfinite(b.reshape(b.shape[0], -1)).all(axis=1)
+    if sing.any():
+        A, b = A.copy(), b.copy()
+        A[sing] = np.eye(A.shape[-1])
+        b[sing] = 0.0
     if check:
-        sing = ~(np.linalg.cond(A) < 1e12)
+        sing |= ~(np.linalg.cond(A) < 1e12)
     if sing.any():
         A = A.copy()
         A[sing] = np.eye(A.shape[-1])

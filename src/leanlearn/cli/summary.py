@@ -27,6 +27,8 @@ TABLES = [
     "hypotheses/hypotheses.csv",
     "hypotheses/excluded_cases.csv",
     "hypotheses/process_agreement.csv",
+    "screening/sensitivity_paths.csv",
+    "robustness/multiverse_stability.csv",
 ]
 
 

@@ -1,0 +1,89 @@
+"""``leanlearn multiverse``: sensitivity of the results to every analysis choice.
+
+Rebuilds the analysis data under other screening rules and missing-data treatments from
+the ingested responses, re-estimates and bootstraps each variant (see
+:mod:`leanlearn.multiverse`), and writes:
+
+    --out/multiverse.csv             variant, factor, level, n, hypothesis, quantity, estimate,
+                                     ci_lower, ci_upper, ci_level, interval, verdict, same_as_main
+    --out/multiverse_stability.csv   hypothesis, main_verdict, n_variants, n_same, share_same, differing
+    --out/multiverse_paths.csv       variant, n, source, target, estimate, ci_lower, ci_upper
+    --sensitivity                    the screening and missing-data variants' paths next to the main
+                                     analysis (variant, n, source, target, estimate, ci_lower,
+                                     ci_upper, main_estimate, difference)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from leanlearn.cli._io import atomic_dir, atomic_file, read_text, read_yaml, user_errors, write_csv
+
+log = logging.getLogger("leanlearn.multiverse")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("multiverse", help="re-estimate the hypotheses under every alternative analysis choice")
+    p.add_argument("--ingested", required=True, help="all responses after ingest (data/processed/survey_ingested.csv)")
+    p.add_argument("--flags", required=True, help="screening flags (results/screening/flags.csv)")
+    p.add_argument("--archival", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--config", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--sensitivity", required=True, help="CSV for the screening and missing-data sensitivity table")
+    p.add_argument("--boot", type=int, default=None, help="resamples per variant (default robustness.multiverse_resamples)")
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from leanlearn.cli._study import bootstrap_settings
+    from leanlearn.cli.estimate import read_data
+    from leanlearn.cli.screen import read_survey
+    from leanlearn.codebook import load_codebook
+    from leanlearn.hypotheses import load_hypotheses
+    from leanlearn.multiverse import analysis_variant, default_variants, run_multiverse, sensitivity_paths, stability
+    from leanlearn.spec import parse_model
+
+    cfg = read_yaml(args.config)
+    with user_errors(args.codebook):
+        codebook = load_codebook(read_yaml(args.codebook))
+    with user_errors(args.model):
+        spec = parse_model(read_text(args.model))
+    with user_errors(args.config):
+        hyps = load_hypotheses(cfg.get("hypotheses"))
+    ingested = read_survey(args.ingested)
+    flags = read_survey(args.flags)
+    archival = read_data(args.archival)
+    scales = codebook.item_scales()
+    items = [i for i in spec.items if i in scales]
+    bounds = {i: scales[i][:2] for i in items}
+    main_missing = (cfg.get("missing", {}) or {}).get("treatment", "mean")
+    cache: dict = {}
+
+    def data_for(keep, missing):
+        key = (keep, missing or main_missing)
+        if key not in cache:
+            with user_errors(args.ingested):
+                cache[key] = analysis_variant(ingested, flags, archival, keep=keep, method=key[1], items=items, bounds=bounds, config=cfg)
+        return cache[key]
+
+    rob = cfg.get("robustness", {}) or {}
+    bs = bootstrap_settings(cfg, workers=args.workers)
+    resamples = int(args.boot if args.boot is not None else rob.get("multiverse_resamples", 2000))
+    variants = default_variants(cfg)
+    with user_errors("multiverse"):
+        out = run_multiverse(
+            variants, data_for, spec, cfg, hyps, resamples=resamples, seed=bs["seed"], workers=bs["workers"],
+            progress=lambda k, name: log.info("variant %d/%d: %s", k, len(variants), name),
+        )
+    stab = stability(out.verdicts)
+    with atomic_dir(args.out) as tmp, atomic_file(args.sensitivity) as sens:
+        write_csv(out.verdicts, tmp / "multiverse.csv")
+        write_csv(stab, tmp / "multiverse_stability.csv")
+        write_csv(out.paths, tmp / "multiverse_paths.csv")
+        write_csv(sensitivity_paths(out.paths), sens)
+    for r in stab.itertuples():
+        log.info("%s (%s): same verdict in %d of %d variants", r.hypothesis, r.main_verdict, r.n_same, r.n_variants)
+    return 0
