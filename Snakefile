@@ -172,28 +172,6 @@ rule process_check:
         "--out results/hypotheses > {log} 2>&1"
 
 
-rule summary:
-    conda:
-        "environment.yml"
-    input:
-        rules.screen.output.flow,
-        rules.merge.output.report,
-        rules.measurement.output.assessment,
-        rules.structural.output.hypotheses,
-        rules.structural.output.settings,
-        rules.process_check.output.agreement,
-        rules.multiverse.output.stability,
-        rules.multiverse.output.sensitivity,
-    output:
-        "results/summary.md",
-    params:
-        config=CONFIGFILE,
-    log:
-        "logs/summary.log",
-    shell:
-        "python -m leanlearn summary --results results --config {params.config} --out {output} > {log} 2>&1"
-
-
 rule multiverse:
     conda:
         "environment.yml"
@@ -224,3 +202,25 @@ rule multiverse:
         "python -m leanlearn multiverse --ingested {input.ingested} --flags {input.flags} --archival {input.archival} "
         "--model {input.model} --codebook {input.codebook} --config {params.config} --out results/robustness "
         "--sensitivity {output.sensitivity} --workers {threads} > {log} 2>&1"
+
+
+rule summary:
+    conda:
+        "environment.yml"
+    input:
+        rules.screen.output.flow,
+        rules.merge.output.report,
+        rules.measurement.output.assessment,
+        rules.structural.output.hypotheses,
+        rules.structural.output.settings,
+        rules.process_check.output.agreement,
+        rules.multiverse.output.stability,
+        rules.multiverse.output.sensitivity,
+    output:
+        "results/summary.md",
+    params:
+        config=CONFIGFILE,
+    log:
+        "logs/summary.log",
+    shell:
+        "python -m leanlearn summary --results results --config {params.config} --out {output} > {log} 2>&1"
