@@ -189,9 +189,20 @@ def test_moment_path_equals_row_path_for_two_stage_and_missing_cells(mobi, with_
     res = estimate(data, MOBI_MODERATION)
     X = res.prepared.raw
     counts = resample_counts(np.random.default_rng(0).integers(0, len(X), size=(20, len(X))), len(X))
-    fast = fit_correlations(res.plan, *moment_correlations(res.plan, X, counts)[:3])
-    R, sd, _, bad, _ = batch_correlations(res.plan, X, counts)
-    slow = fit_correlations(res.plan, R, sd, bad)
+    fast = fit_correlations(res.plan, *moment_correlations(res.plan, X, counts))
+    R, sd, _, bad, stage1 = batch_correlations(res.plan, X, counts)
+    slow = fit_correlations(res.plan, R, sd, bad, stage1)
     np.testing.assert_allclose(fast.paths, slow.paths, atol=1e-10)
     np.testing.assert_allclose(fast.weights, slow.weights, atol=1e-10)
     np.testing.assert_allclose(fast.loadings, slow.loadings, atol=1e-10)
+
+
+def test_resamples_hitting_the_iteration_limit_are_counted_as_not_converged(mobi):
+    from leanlearn import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning):
+        res = estimate(mobi, MOBI_MODERATION, max_iterations=2)
+    b = bootstrap(res, resamples=100, seed=1)
+    status = b.status.set_index("reason")["count"]
+    assert status["not_converged"] > 0 and status["singular_or_undefined"] == 0
+    assert b.n_valid == status["valid"] == 100 - status["not_converged"]

@@ -72,10 +72,10 @@ def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
 def _fit_counts(plan: Plan, X: np.ndarray, counts: np.ndarray) -> BatchFit:
     fast = moment_correlations(plan, X, counts)
     if fast is not None:
-        R, col_sd, bad, _ = fast
-        return fit_correlations(plan, R, col_sd, bad)
-    R, col_sd, _, bad, _ = batch_correlations(plan, X, counts)
-    return fit_correlations(plan, R, col_sd, bad)
+        R, col_sd, bad, stage1 = fast
+        return fit_correlations(plan, R, col_sd, bad, stage1)
+    R, col_sd, _, bad, stage1 = batch_correlations(plan, X, counts)
+    return fit_correlations(plan, R, col_sd, bad, stage1)
 
 
 def _summaries(plan: Plan, fit: BatchFit) -> dict[str, np.ndarray]:

@@ -274,6 +274,14 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
     return x
 
 
+@dataclass(frozen=True)
+class Stage1:
+    """Iterations and convergence of the two-stage interaction's first stage, per data set."""
+
+    iterations: np.ndarray
+    converged: np.ndarray
+
+
 def _weighted_standardize(X: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """z-score the columns of every data set in a batch, with case weights.
 
@@ -457,9 +465,10 @@ def batch_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
 
     Returns
     -------
-    (R, column_sd, Z, bad, stage1_iterations): R (B, p, p); the raw SD of every indicator
-    column (1 for items; the product columns' SD feeds seminr's interaction rescaling);
-    the z-scored columns (B, n, p); a (B,) flag of failed data sets; stage-1 iterations.
+    (R, column_sd, Z, bad, stage1): R (B, p, p); the raw SD of every indicator column (1
+    for items; the product columns' SD feeds seminr's interaction rescaling); the z-scored
+    columns (B, n, p); a (B,) flag of failed data sets; the first stage's
+    :class:`Stage1` record (None without two-stage interactions).
     """
     settings = plan.settings
     c = np.asarray(counts, dtype=float)
@@ -475,8 +484,8 @@ def batch_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
         if plan.stage1 is not None:
             l1 = plan.stage1
             Z1 = Zi[:, :, l1.sources]
-            w1, stage1_iters, conv1 = _iterate(_weighted_corr(Z1, c), l1, settings, bad)
-            bad |= ~conv1
+            w1, it1, conv1 = _iterate(_weighted_corr(Z1, c), l1, settings, bad)
+            stage1_iters = Stage1(it1, conv1)
             scores1 = np.matmul(Z1, w1[:, :, None] * l1.onehot)
         G = _generated_columns(plan, Zi, scores1, c)
         Gz, Gsd = _weighted_standardize(G, c)
@@ -511,7 +520,7 @@ def moment_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
     It gives the numbers of the row-by-row path up to rounding (tests/test_bootstrap.py).
     Product-indicator and orthogonalised interactions are not handled (returns None).
 
-    Returns ``(R, column_sd, bad, stage1_iterations)`` or None.
+    Returns ``(R, column_sd, bad, stage1)`` (see :func:`batch_correlations`) or None.
     """
     if any(g.kind != "two_stage" for g in plan.generated):
         return None
@@ -550,8 +559,8 @@ def moment_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
     if plan.generated:
         l1 = plan.stage1
         R1 = np.where(bad[:, None, None], np.eye(p), R)[:, l1.sources[:, None], l1.sources]
-        w1, stage1_iters, conv1 = _iterate(R1, l1, settings, bad)
-        bad |= ~conv1
+        w1, it1, conv1 = _iterate(R1, l1, settings, bad)
+        stage1_iters = Stage1(it1, conv1)
         Of = obs.astype(float)
         scores = {}
         for k in sorted({g.a for g in plan.generated} | {g.b for g in plan.generated}):
@@ -613,19 +622,23 @@ def fit_batch(plan: Plan, X: np.ndarray, counts: np.ndarray | None = None, *, ke
     """
     if counts is None:
         counts = np.ones((1, X.shape[0]))
-    R, col_sd, Z, bad, stage1_iters = batch_correlations(plan, X, counts)
-    fit = fit_correlations(plan, R, col_sd, bad)
-    fit.stage1_iterations = stage1_iters
+    R, col_sd, Z, bad, stage1 = batch_correlations(plan, X, counts)
+    fit = fit_correlations(plan, R, col_sd, bad, stage1)
+    fit.stage1_iterations = None if stage1 is None else stage1.iterations
     if keep_rows:
         fit.Z = Z
     return fit
 
 
-def fit_correlations(plan: Plan, R: np.ndarray, col_sd: np.ndarray, bad: np.ndarray | None = None) -> BatchFit:
+def fit_correlations(
+    plan: Plan, R: np.ndarray, col_sd: np.ndarray, bad: np.ndarray | None = None, stage1: "Stage1 | None" = None
+) -> BatchFit:
     """Estimate the model from a batch of indicator correlation matrices (B, p, p).
 
     ``col_sd`` is the raw SD of every indicator column (ones for items). ``bad`` flags
-    data sets already known to fail; it is updated in place.
+    data sets already known to fail; it is updated in place. ``stage1`` carries the
+    convergence of a two-stage interaction's first stage: a data set whose first stage hit
+    the iteration limit is reported as not converged.
     """
     settings = plan.settings
     lay = plan.final
@@ -684,6 +697,8 @@ def fit_correlations(plan: Plan, R: np.ndarray, col_sd: np.ndarray, bad: np.ndar
             r2[:, j] = np.einsum("bi,bi->b", beta_std, C[:, P, j])
 
     bad |= ~np.isfinite(paths).all(axis=(1, 2))
+    if stage1 is not None:
+        conv = conv & stage1.converged
     return BatchFit(
         weights=w,
         loadings=loading_reported,
