@@ -86,3 +86,22 @@ def simulate_composites(n: int, rng: np.random.Generator, *, loadings=(0.9, 0.85
         for i, lam in enumerate(loadings, start=1):
             out[f"{name}{i}"] = lam * eta + np.sqrt(1 - lam**2) * rng.standard_normal(n)
     return pd.DataFrame(out)
+
+
+@pytest.fixture(scope="session")
+def front_half(tmp_path_factory):
+    """ingest -> screen -> merge on the bundled raw files with the default config (a temp dir)."""
+    import os
+
+    from leanlearn.cli import main
+
+    os.environ.setdefault("LEANLEARN_SALT", "test-suite-salt")
+    d = tmp_path_factory.mktemp("front")
+    cfg, cb = str(ROOT / "config" / "config.yaml"), str(ROOT / "config" / "codebook.yaml")
+    assert main(["ingest", "--survey", str(ROOT / "data/raw/survey_export.csv"), "--codebook", cb, "--config", cfg, "--out", str(d)]) == 0
+    assert main(["screen", "--data", str(d / "survey_ingested.csv"), "--codebook", cb, "--config", cfg,
+                 "--out", str(d / "screening"), "--clean", str(d / "clean.csv")]) == 0
+    assert main(["merge", "--survey", str(d / "clean.csv"), "--archival", str(ROOT / "data/raw/orbis_firms.csv"),
+                 "--frame", str(ROOT / "data/raw/sampling_frame.csv"), "--config", cfg,
+                 "--out", str(d / "screening"), "--merged", str(d / "analysis.csv")]) == 0
+    return d

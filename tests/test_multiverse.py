@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from leanlearn.cli import main
 from leanlearn.hypotheses import load_hypotheses
 from leanlearn.multiverse import Variant, _keep_mask, analysis_variant, default_variants, run_multiverse, stability
 from leanlearn.simulate import PopulationModel, draw_items
@@ -32,25 +31,12 @@ def test_keep_rules_from_the_screening_flags():
     assert _keep_mask(flags, "hard_only").tolist() == [True, True, True, False]
 
 
-@pytest.fixture(scope="module")
-def pipeline_front(tmp_path_factory):
-    import os
-
-    os.environ.setdefault("LEANLEARN_SALT", "multiverse-test")
-    d = tmp_path_factory.mktemp("front")
-    cfg, cb = str(ROOT / "config" / "config.yaml"), str(ROOT / "config" / "codebook.yaml")
-    assert main(["ingest", "--survey", str(ROOT / "data/raw/survey_export.csv"), "--codebook", cb, "--config", cfg, "--out", str(d)]) == 0
-    assert main(["screen", "--data", str(d / "survey_ingested.csv"), "--codebook", cb, "--config", cfg, "--out", str(d / "screening"), "--clean", str(d / "clean.csv")]) == 0
-    assert main(["merge", "--survey", str(d / "clean.csv"), "--archival", str(ROOT / "data/raw/orbis_firms.csv"), "--config", cfg, "--out", str(d / "screening"), "--merged", str(d / "analysis.csv")]) == 0
-    return d
-
-
-def test_main_variant_reproduces_the_pipelines_analysis_file(pipeline_front):
+def test_main_variant_reproduces_the_pipelines_analysis_file(front_half):
     from leanlearn.cli.estimate import read_data
     from leanlearn.cli.screen import read_survey
     from leanlearn.codebook import load_codebook
 
-    d = pipeline_front
+    d = front_half
     codebook = load_codebook(yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text()))
     scales = codebook.item_scales()
     items = list(parse_model(STUDY).items)
