@@ -51,28 +51,9 @@ def ref_boot_mobi() -> dict:
     return json.loads((REF / "bootstrap_mobi_ecsi.json").read_text())
 
 
-CORP_REP_EXTENDED = """
-QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
-PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
-CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
-ATTR <~ attr_1 + attr_2 + attr_3
-COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-CUSL =~ cusl_1 + cusl_2 + cusl_3
-COMP ~ QUAL + PERF + CSOR + ATTR
-LIKE ~ QUAL + PERF + CSOR + ATTR
-CUSA ~ COMP + LIKE
-CUSL ~ COMP + LIKE + CUSA
-"""
+CORP_REP_EXTENDED = (Path(__file__).parent / "reference" / "models" / "corp_rep_extended.lav").read_text()
 
-MOBI_MODERATION = """
-Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
-Expectation =~ CUEX1 + CUEX2 + CUEX3
-Value =~ PERV1 + PERV2
-Satisfaction =~ CUSA1 + CUSA2 + CUSA3
-Satisfaction ~ Image + Expectation + Value + Image:Expectation
-"""
+MOBI_MODERATION = (Path(__file__).parent / "reference" / "models" / "mobi_moderation.lav").read_text()
 
 
 def simulate_composites(n: int, rng: np.random.Generator, *, loadings=(0.9, 0.85, 0.8), beta=(0.4, 0.3)) -> pd.DataFrame:
