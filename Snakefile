@@ -17,6 +17,15 @@ configfile: "config/config.yaml"
 
 CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
 WORKERS = int(config.get("bootstrap", {}).get("workers", 1))
+ROBUST = config.get("robustness", {})
+POWER = config.get("power", {})
+N_GRID = [int(n) for n in POWER.get("n_grid", [209])]
+BLOCKS = range(int(POWER.get("blocks", 1)))
+
+
+wildcard_constraints:
+    n=r"\d+",
+    block=r"\d+",
 
 
 rule all:
@@ -204,6 +213,118 @@ rule multiverse:
         "--sensitivity {output.sensitivity} --workers {threads} > {log} 2>&1"
 
 
+rule predict:
+    conda:
+        "environment.yml"
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+    output:
+        indicators="results/robustness/predict/predict_items.csv",
+        summary="results/robustness/predict/predict_summary.csv",
+    params:
+        folds=ROBUST.get("predict", {}).get("folds", 10),
+        repetitions=ROBUST.get("predict", {}).get("repetitions", 10),
+        technique=ROBUST.get("predict", {}).get("technique", "direct"),
+        benchmark=ROBUST.get("predict", {}).get("benchmark", "exogenous"),
+        scheme=config.get("estimation", {}).get("scheme", "path"),
+        interaction=config.get("estimation", {}).get("interaction", "two_stage"),
+        seed=config["seed"],
+    log:
+        "logs/predict.log",
+    shell:
+        "python -m leanlearn predict {input.data} {input.model} --out results/robustness/predict "
+        "--folds {params.folds} --repetitions {params.repetitions} --seed {params.seed} "
+        "--technique {params.technique} --benchmark {params.benchmark} --scheme {params.scheme} "
+        "--interaction {params.interaction} > {log} 2>&1"
+
+
+rule endogeneity:
+    conda:
+        "environment.yml"
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+    output:
+        copula="results/robustness/endogeneity/copula.csv",
+        normality="results/robustness/endogeneity/normality.csv",
+    params:
+        config=CONFIGFILE,
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        resamples=ROBUST.get("copula_resamples", 2000),
+        seed=config["seed"],
+    log:
+        "logs/endogeneity.log",
+    shell:
+        "python -m leanlearn endogeneity {input.data} {input.model} --config {params.config} "
+        "--out results/robustness/endogeneity --resamples {params.resamples} --seed {params.seed} > {log} 2>&1"
+
+
+rule groups:
+    conda:
+        "environment.yml"
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+    output:
+        micom="results/robustness/groups/micom_summary.csv",
+        mga="results/robustness/groups/mga.csv",
+        sizes="results/robustness/groups/group_sizes.csv",
+    params:
+        config=CONFIGFILE,
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        clusters=ROBUST.get("region_clusters"),
+        column=ROBUST.get("group_column", "country"),
+        permutations=ROBUST.get("micom_permutations", 5000),
+        seed=config["seed"],
+    log:
+        "logs/groups.log",
+    shell:
+        "python -m leanlearn groups {input.data} {input.model} --config {params.config} "
+        "--out results/robustness/groups --group-column {params.column} "
+        "--permutations {params.permutations} --seed {params.seed} > {log} 2>&1"
+
+
+rule power_replicate:
+    conda:
+        "environment.yml"
+    input:
+        model=config["model"],
+    output:
+        "results/robustness/power/replications/n{n}_block{block}.csv",
+    params:
+        config=CONFIGFILE,
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        power=POWER,
+        replications=POWER.get("replications_per_block", 20),
+    log:
+        "logs/power/n{n}_block{block}.log",
+    shell:
+        "python -m leanlearn power replicate --n {wildcards.n} --seed {wildcards.block} "
+        "--replications {params.replications} --model {input.model} --config {params.config} "
+        "--out {output} > {log} 2>&1"
+
+
+rule power:
+    conda:
+        "environment.yml"
+    input:
+        expand("results/robustness/power/replications/n{n}_block{block}.csv", n=N_GRID, block=BLOCKS),
+    output:
+        power="results/robustness/power/power.csv",
+        minimum_n="results/robustness/power/minimum_n.csv",
+    params:
+        config=CONFIGFILE,
+        target=POWER.get("target_power", 0.8),
+    log:
+        "logs/power/summarize.log",
+    shell:
+        "python -m leanlearn power summarize --out results/robustness/power --config {params.config} {input} > {log} 2>&1"
+
+
 rule summary:
     conda:
         "environment.yml"
@@ -216,6 +337,10 @@ rule summary:
         rules.process_check.output.agreement,
         rules.multiverse.output.stability,
         rules.multiverse.output.sensitivity,
+        rules.predict.output.summary,
+        rules.endogeneity.output.copula,
+        rules.groups.output.micom,
+        rules.power.output.power,
     output:
         "results/summary.md",
     params:

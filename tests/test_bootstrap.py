@@ -178,7 +178,6 @@ def test_bca_agrees_with_scipy_for_a_skewed_statistic():
 
 @pytest.mark.parametrize("with_missing", [False, True])
 def test_moment_path_equals_row_path_for_two_stage_and_missing_cells(mobi, with_missing):
-    from leanlearn.bootstrap import _fit_counts
     from leanlearn.pls import batch_correlations, fit_correlations, moment_correlations
 
     data = mobi.copy()

@@ -51,6 +51,9 @@ def workflow(tmp_path_factory):
     cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())
     cfg["bootstrap"]["resamples"] = 200
     cfg["bootstrap"]["workers"] = 1
+    cfg["robustness"].update(multiverse_resamples=100, copula_resamples=100, micom_permutations=99,
+                             predict={"folds": 5, "repetitions": 1, "technique": "direct", "benchmark": "exogenous"})
+    cfg["power"].update(n_grid=[100], blocks=2, replications_per_block=2, resamples=50)
     (wd / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     out = _snakemake(wd, "--cores", "2")
     assert out.returncode == 0, out.stderr[-3000:]
@@ -81,7 +84,8 @@ def test_changing_a_screening_threshold_reruns_only_what_depends_on_it(workflow)
         cfg = yaml.safe_load(original)
         cfg["screening"]["mahalanobis_alpha"] = 0.01
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert _planned(workflow) == {"screen", "merge", "measurement", "structural", "process_check", "summary"}
+        assert _planned(workflow) == {"screen", "merge", "measurement", "structural", "process_check", "multiverse",
+                                      "predict", "endogeneity", "groups", "summary"}
         cfg = yaml.safe_load(original)
         cfg["measurement"]["ave_min"] = 0.6
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -93,3 +97,10 @@ def test_changing_a_screening_threshold_reruns_only_what_depends_on_it(workflow)
 def test_snakemake_lint_is_clean():
     out = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], capture_output=True, text=True, env=_env(), cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_power_analysis_fans_out_by_n_and_block(workflow):
+    reps = sorted(p.name for p in (workflow / "results" / "robustness" / "power" / "replications").glob("*.csv"))
+    assert reps == ["n100_block0.csv", "n100_block1.csv"]
+    power = pd.read_csv(workflow / "results" / "robustness" / "power" / "power.csv")
+    assert (power.replications == 4).all()

@@ -10,7 +10,7 @@ a block all resamples go through :func:`leanlearn.pls.fit_correlations` at once:
 model without interaction terms or missing cells, the resampled item correlation matrices
 of the whole block come out of one matrix product of the count matrix with the rows'
 cross products; otherwise the rows are standardised per resample
-(:func:`leanlearn.pls.batch_correlations`). BLAS runs single-threaded inside a block, so
+(:func:`leanlearn.pls.fit_counts`). BLAS runs single-threaded inside a block, so
 a block gives bit-identical results in the main process and in a worker.
 
 Failed resamples
@@ -41,7 +41,7 @@ from scipy import stats
 
 from leanlearn import effects as fx
 from leanlearn import measurement as mm
-from leanlearn.pls import BatchFit, Plan, PLSResult, batch_correlations, fit_correlations, moment_correlations
+from leanlearn.pls import BatchFit, Plan, PLSResult, fit_counts
 
 __all__ = ["CHUNK", "bootstrap", "BootstrapResult", "percentile_interval", "bca_interval", "resample_counts"]
 
@@ -67,15 +67,6 @@ def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
     B = idx.shape[0]
     flat = (idx + (np.arange(B) * n)[:, None]).ravel()
     return np.bincount(flat, minlength=B * n).reshape(B, n).astype(float)
-
-
-def _fit_counts(plan: Plan, X: np.ndarray, counts: np.ndarray) -> BatchFit:
-    fast = moment_correlations(plan, X, counts)
-    if fast is not None:
-        R, col_sd, bad, stage1 = fast
-        return fit_correlations(plan, R, col_sd, bad, stage1)
-    R, col_sd, _, bad, stage1 = batch_correlations(plan, X, counts)
-    return fit_correlations(plan, R, col_sd, bad, stage1)
 
 
 def _summaries(plan: Plan, fit: BatchFit) -> dict[str, np.ndarray]:
@@ -106,7 +97,7 @@ def _run_chunk(chunk: int) -> dict[str, np.ndarray]:
     plan, X = _STATE["plan"], _STATE["X"]
     idx = resample_indices(_STATE["seed"], _STATE["resamples"], X.shape[0], chunk)
     with threadpool_limits(limits=1):
-        fit = _fit_counts(plan, X, resample_counts(idx, X.shape[0]))
+        fit = fit_counts(plan, X, resample_counts(idx, X.shape[0]))
     return _summaries(plan, fit)
 
 
@@ -362,7 +353,7 @@ def bootstrap(
         idx = np.asarray(indices, dtype=int)
         resamples = idx.shape[0]
         with threadpool_limits(limits=1):
-            parts = [_summaries(plan, _fit_counts(plan, X, resample_counts(idx, n)))]
+            parts = [_summaries(plan, fit_counts(plan, X, resample_counts(idx, n)))]
     else:
         if resamples < 2:
             raise ValueError("resamples must be at least 2")
@@ -396,7 +387,7 @@ def bootstrap(
     # jackknife (leave one case out) for the BCa acceleration
     jcounts = np.ones((n, n)) - np.eye(n)
     with threadpool_limits(limits=1):
-        jparts = [_summaries(plan, _fit_counts(plan, X, jcounts[a:b])) for a, b in _chunk_bounds(n)]
+        jparts = [_summaries(plan, fit_counts(plan, X, jcounts[a:b])) for a, b in _chunk_bounds(n)]
     jsum = {k: np.concatenate([p[k] for p in jparts]) for k in jparts[0]}
 
     flat = _flatten(result, {k: v[valid] for k, v in summ.items()})

@@ -135,6 +135,36 @@ def _robustness(t: dict) -> list[str]:
         for r in stab.itertuples():
             differing = f" (differs: {r.differing})" if isinstance(r.differing, str) and r.differing else ""
             lines.append(f"- Multiverse: {r.hypothesis} ({r.main_verdict}) holds in {int(r.n_same)} of {int(r.n_variants)} alternative analyses{differing}.")
+    pred = t.get("robustness/predict/predict_summary.csv")
+    if pred is not None:
+        parts = [f"{r.construct}: {r.verdict} ({int(r.n_pls_better_rmse)} of {int(r.n_indicators)} indicators better than the linear model)" for r in pred.itertuples()]
+        lines.append("- PLSpredict (out-of-sample): " + "; ".join(parts) + ".")
+    cop = t.get("robustness/endogeneity/copula.csv")
+    if cop is not None and len(cop):
+        single = cop[cop.combination == cop.predictor]
+        sig = single[single.significant.astype(bool)]
+        lines.append(
+            f"- Gaussian copula (weak diagnostic at this N): {len(sig)} of {len(single)} single copula terms significant"
+            + (f" ({', '.join(f'{r.predictor} -> {r.target}' for r in sig.itertuples())})" if len(sig) else "") + "."
+        )
+    micom = t.get("robustness/groups/micom_summary.csv")
+    mga = t.get("robustness/groups/mga.csv")
+    if micom is not None:
+        inv = micom.invariance.value_counts().to_dict()
+        lines.append(f"- MICOM across region clusters: invariance " + ", ".join(f"{k} for {v}" for k, v in inv.items()) + " construct-pair comparisons.")
+    if mga is not None:
+        sig = mga[mga.significant.astype(bool)]
+        lines.append(f"- Permutation MGA: {len(sig)} of {len(mga)} group differences significant after adjustment.")
+    power = t.get("robustness/power/power.csv")
+    if power is not None:
+        for par in ("a3", "index_moderated_mediation"):
+            rows = power[power.parameter == par]
+            if len(rows):
+                lines.append(
+                    f"- Monte Carlo power for {par.replace('_', ' ')}: "
+                    + ", ".join(f"{r.power:.2f} at N = {int(r.n)}" for r in rows.itertuples())
+                    + f" ({int(rows.replications.iloc[0])} replications per N)."
+                )
     return lines or ["- Robustness checks: not run."]
 
 

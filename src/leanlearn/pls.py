@@ -46,6 +46,10 @@ __all__ = [
     "Plan",
     "make_plan",
     "fit_batch",
+    "fit_counts",
+    "fit_correlations",
+    "batch_correlations",
+    "moment_correlations",
     "estimate",
     "PLSResult",
 ]
@@ -601,6 +605,23 @@ def moment_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
     R = R[:, src[:, None], src]
     R = np.where(bad[:, None, None], np.eye(len(src)), R)
     return R, col_sd[:, src], bad, stage1_iters
+
+
+def fit_counts(plan: Plan, X: np.ndarray, counts: np.ndarray) -> BatchFit:
+    """Estimate the model on many data sets drawn from one sample, given as case counts.
+
+    The fast path for resampling and permutation methods: ``counts`` (B, n) selects or
+    weights the cases of each data set (bootstrap counts; 0/1 for a subsample or group).
+    Uses :func:`moment_correlations` when it applies and the row-by-row
+    :func:`batch_correlations` otherwise; both give the same numbers up to rounding.
+    Construct scores are not kept (use :func:`fit_batch` with ``keep_rows``).
+    """
+    fast = moment_correlations(plan, X, counts)
+    if fast is not None:
+        R, col_sd, bad, stage1 = fast
+        return fit_correlations(plan, R, col_sd, bad, stage1)
+    R, col_sd, _, bad, stage1 = batch_correlations(plan, X, counts)
+    return fit_correlations(plan, R, col_sd, bad, stage1)
 
 
 def fit_batch(plan: Plan, X: np.ndarray, counts: np.ndarray | None = None, *, keep_rows: bool = False) -> BatchFit:

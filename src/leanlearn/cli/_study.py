@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from leanlearn.cli._io import UserError, read_text, read_yaml, user_errors
 
 
@@ -39,19 +41,9 @@ def control_settings(cfg: dict, spec) -> dict:
 
 def study_model(data_path: str, model_path: str, cfg: dict, *, with_controls: bool = True, overrides: dict | None = None):
     """Read data and model, add the configured controls, estimate. Returns (result, data, excluded)."""
-    from leanlearn.cli.estimate import read_data
-    from leanlearn.controls import add_controls
     from leanlearn.pls import estimate
-    from leanlearn.spec import parse_model
 
-    data = read_data(data_path)
-    with user_errors(model_path):
-        spec = parse_model(read_text(model_path))
-    excluded = None
-    if with_controls:
-        ctl = control_settings(cfg, spec)
-        with user_errors("config.yaml controls"):
-            spec, data, excluded = add_controls(spec, data, source=data_path, **ctl)
+    data, spec, excluded, _ = study_data(data_path, model_path, cfg, controls=with_controls)
     settings = estimation_settings(cfg)
     settings.update(overrides or {})
     with user_errors(data_path):
@@ -59,3 +51,87 @@ def study_model(data_path: str, model_path: str, cfg: dict, *, with_controls: bo
     if not res.converged:
         raise UserError(f"{data_path}: PLS did not converge; see the warning above")
     return res, data, excluded
+
+
+def load_config(path: str | None) -> tuple[dict, str | None]:
+    """The config mapping and its path; ``None`` means built-in defaults (no file read)."""
+    if path is None:
+        return {}, None
+    return read_yaml(path), str(path)
+
+
+def section(config: dict, key: str) -> dict:
+    value = config.get(key) or {}
+    if not isinstance(value, dict):
+        raise UserError(f"config key '{key}': expected a mapping")
+    return value
+
+
+def add_estimation_arguments(p: argparse.ArgumentParser) -> None:
+    """Options that override the config's ``estimation`` section for this verb."""
+    p.add_argument("--missing-value", default=None, help="code that marks missing cells, e.g. -99")
+    p.add_argument("--missing", choices=["mean", "listwise"], default="mean", help="missing-data treatment of the items (default mean)")
+    p.add_argument("--scheme", choices=["path", "centroid", "factorial"], default=None, help="default: estimation.scheme")
+    p.add_argument("--interaction", choices=["two_stage", "product_indicator", "orthogonal"], default=None, help="default: estimation.interaction")
+    p.add_argument("--consistent", action="store_true", default=None, help="PLSc for reflective constructs (default: estimation.consistent)")
+
+
+def estimation_settings_from_args(config: dict, args):
+    """:class:`leanlearn.pls.Settings`: the config's ``estimation`` section, overridden by the command line."""
+    from leanlearn.cli.estimate import _missing_value
+    from leanlearn.pls import Settings
+
+    values = estimation_settings(config)
+    for k in ("scheme", "interaction", "consistent"):
+        v = getattr(args, k, None)
+        if v is not None:
+            values[k] = v
+    values["missing"] = getattr(args, "missing", None) or "mean"
+    values["missing_value"] = _missing_value(getattr(args, "missing_value", None))
+    try:
+        return Settings(**values)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"estimation settings: {exc}") from exc
+
+
+def study_data(data_path: str, model_path: str, config: dict, *, controls: bool = True):
+    """Data and model with the config's controls, as :func:`leanlearn.cli._study.study_model` adds them.
+
+    Returns (data, spec, excluded, ctl): ``excluded`` lists the cases left out for a
+    missing control value (None without controls); ``ctl`` is the control settings used,
+    with ``terms`` the model names the controls entered as (dummies included).
+    """
+    from leanlearn.cli.estimate import read_data
+    from leanlearn.controls import add_controls
+    from leanlearn.spec import parse_model
+
+    data = read_data(data_path)
+    with user_errors(model_path):
+        spec = parse_model(read_text(model_path))
+    ctl = {"variables": [], "targets": [], "categorical": [], "terms": []}
+    excluded = None
+    if controls:
+        before = set(spec.construct_names)
+        ctl = control_settings(config, spec)
+        with user_errors("config.yaml controls"):
+            spec, data, excluded = add_controls(spec, data, source=data_path, **ctl)
+        ctl["terms"] = [c for c in spec.construct_names if c not in before]
+    return data, spec, excluded, ctl
+
+
+def settings_json(settings) -> dict:
+    return {
+        "scheme": settings.scheme,
+        "interaction": settings.interaction,
+        "consistent": settings.consistent,
+        "missing": settings.missing,
+        "missing_value": settings.missing_value,
+        "tolerance": settings.tolerance,
+        "max_iterations": settings.max_iterations,
+    }
+
+
+def provenance(**extra) -> dict:
+    from leanlearn import __version__
+
+    return {"leanlearn_version": __version__, **extra}

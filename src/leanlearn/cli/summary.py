@@ -29,6 +29,11 @@ TABLES = [
     "hypotheses/process_agreement.csv",
     "screening/sensitivity_paths.csv",
     "robustness/multiverse_stability.csv",
+    "robustness/predict/predict_summary.csv",
+    "robustness/endogeneity/copula.csv",
+    "robustness/groups/micom_summary.csv",
+    "robustness/groups/mga.csv",
+    "robustness/power/power.csv",
 ]
 
 
