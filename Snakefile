@@ -325,6 +325,92 @@ rule power:
         "python -m leanlearn power summarize --out results/robustness/power --config {params.config} {input} > {log} 2>&1"
 
 
+rule describe:
+    conda:
+        "environment.yml"
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+        codebook=config["codebook"],
+    output:
+        item_table="results/descriptives/items.csv",
+        correlations="results/descriptives/construct_correlations.csv",
+    log:
+        "logs/describe.log",
+    shell:
+        "python -m leanlearn describe --data {input.data} --model {input.model} --codebook {input.codebook} "
+        "--out results/descriptives > {log} 2>&1"
+
+
+rule bias:
+    conda:
+        "environment.yml"
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+        codebook=config["codebook"],
+        frame=config["sampling_frame"],
+    output:
+        early_late="results/bias/nonresponse_early_late.csv",
+        frame="results/bias/nonresponse_frame.csv",
+        vif="results/bias/full_collinearity_vif.csv",
+        marker="results/bias/marker_correction.csv",
+        harman="results/bias/harman.csv",
+        informants="results/bias/key_informants.csv",
+        remedies="results/bias/procedural_remedies.csv",
+    params:
+        config=CONFIGFILE,
+        bias=config.get("bias"),
+        estimation=config.get("estimation"),
+        seed=config["seed"],
+    log:
+        "logs/bias.log",
+    shell:
+        "python -m leanlearn bias --data {input.data} --model {input.model} --config {params.config} "
+        "--codebook {input.codebook} --frame {input.frame} --out results/bias > {log} 2>&1"
+
+
+rule cfa:
+    conda:
+        "environment.yml"
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+    output:
+        loadings="results/measurement/cfa_loadings.csv",
+        fit="results/measurement/cfa_fit.csv",
+    params:
+        config=CONFIGFILE,
+        thresholds=ROBUST.get("cfa"),
+    log:
+        "logs/cfa.log",
+    shell:
+        "python -m leanlearn cfa --data {input.data} --model {input.model} --config {params.config} "
+        "--out results/measurement > {log} 2>&1"
+
+
+rule cbsem:
+    conda:
+        "environment.yml"
+    input:
+        data=rules.merge.output.merged,
+        model=config["model"],
+    output:
+        paths="results/robustness/cbsem/cbsem_paths.csv",
+        fit="results/robustness/cbsem/cbsem_fit.csv",
+        compare="results/robustness/cbsem/pls_plsc_cbsem_paths.csv",
+    params:
+        config=CONFIGFILE,
+        controls=config.get("controls"),
+        estimation=config.get("estimation"),
+        thresholds=ROBUST.get("cfa"),
+    log:
+        "logs/cbsem.log",
+    shell:
+        "python -m leanlearn cbsem --data {input.data} --model {input.model} --config {params.config} "
+        "--out results/robustness/cbsem > {log} 2>&1"
+
+
 rule summary:
     conda:
         "environment.yml"
@@ -341,6 +427,10 @@ rule summary:
         rules.endogeneity.output.copula,
         rules.groups.output.micom,
         rules.power.output.power,
+        rules.describe.output.item_table,
+        rules.bias.output.vif,
+        rules.cfa.output.fit,
+        rules.cbsem.output.compare,
     output:
         "results/summary.md",
     params:

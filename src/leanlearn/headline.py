@@ -7,6 +7,7 @@ numbers go through :mod:`leanlearn.format`.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from leanlearn.format import ci, num, pval
@@ -119,8 +120,61 @@ def _structural(t: dict) -> list[str]:
     return ["- R²: " + "; ".join(f"{r.construct} {num(r.r_squared)} (adjusted {num(r.r_squared_adj)})" for r in r2.itertuples()) + "."]
 
 
+def _comparison_line(df: pd.DataFrame, label: str) -> str:
+    cont = df[df.kind == "continuous"]
+    sig = cont[cont.t_p_value < 0.05]
+    equiv = cont[cont.equivalent.astype(str).str.lower() == "true"] if "equivalent" in cont else cont.iloc[0:0]
+    cat = df[df.kind == "categorical"]
+    cat_sig = cat[cat.chi2_p_value_permutation < 0.05] if "chi2_p_value_permutation" in cat else cat.iloc[0:0]
+    parts = [f"{len(sig)} of {len(cont)} continuous variables differ at p < .05"]
+    if len(sig):
+        parts[-1] += " (" + ", ".join(f"{r.variable}: g = {num(r.hedges_g)}" for r in sig.itertuples()) + ")"
+    parts.append(f"{len(equiv)} of {len(cont)} shown equivalent by TOST (margin {num(cont.tost_margin_sd.iloc[0], 1)} SD)" if len(cont) else "")
+    if len(cat):
+        parts.append(f"{len(cat_sig)} of {len(cat)} categorical variables differ")
+    return f"- {label}: " + "; ".join(p for p in parts if p) + "."
+
+
+def _bias(t: dict) -> list[str]:
+    lines = []
+    el = t.get("bias/nonresponse_early_late.csv")
+    if el is not None and "kind" in el:
+        lines.append(_comparison_line(el, f"Early vs late respondents ({el.split.iloc[0]})" if "split" in el else "Early vs late respondents"))
+    fr = t.get("bias/nonresponse_frame.csv")
+    if fr is not None and "kind" in fr:
+        lines.append(_comparison_line(fr, "Respondents vs non-responding firms of the sampling frame"))
+    vif = t.get("bias/full_collinearity_vif.csv")
+    if vif is not None and "vif" in vif:
+        lines.append(f"- Full-collinearity VIFs (Kock 2015): {num(vif.vif.min(), 2)}–{num(vif.vif.max(), 2)}; {int(vif.exceeds.astype(bool).sum())} above {num(vif.threshold.iloc[0], 1)}.")
+    mk = t.get("bias/marker_correction.csv")
+    if mk is not None and "r_a" in mk:
+        lost = mk[mk.significant_u.astype(bool) & ~mk.significant_a.astype(bool)]
+        lines.append(
+            f"- Marker-variable correction (Lindell & Whitney 2001, r_M = {num(mk.r_m.iloc[0])}): {len(lost)} of {int(mk.significant_u.astype(bool).sum())} significant construct correlations lose significance."
+        )
+    hm = t.get("bias/harman.csv")
+    if hm is not None and "first_factor_share" in hm:
+        pc = hm.iloc[0]
+        lines.append(f"- Harman's single factor ({pc.method.replace('_', ' ')}): {pc.first_factor_share:.0%} of the variance — weak evidence either way (Aguirre-Urreta & Hu 2019), reported for comparability only.")
+    rem = t.get("bias/procedural_remedies.csv")
+    if rem is not None and "available" in rem:
+        avail = rem[rem.available.astype(bool)].remedy.str.replace("_", " ").tolist()
+        missing = rem[~rem.available.astype(bool)].remedy.str.replace("_", " ").tolist()
+        lines.append(f"- Procedural remedies the data allow: {', '.join(avail) or 'none'}; not available: {', '.join(missing) or 'none'}.")
+    return lines or ["- Bias checks: not run."]
+
+
 def _robustness(t: dict) -> list[str]:
     lines = []
+    cb = t.get("robustness/cbsem/pls_plsc_cbsem_paths.csv")
+    if cb is not None and len(cb):
+        main = cb[~cb.source.isin(["log_employees", "firm_age"])]
+        same = (np.sign(main.pls) == np.sign(main.cbsem)).sum()
+        lines.append(
+            f"- PLS, PLSc and CB-SEM (semopy; interaction by a product of factor scores): same sign on {int(same)} of {len(main)} structural paths; "
+            + "; ".join(f"{r.source} -> {r.target} {num(r.pls)} / {num(r.plsc)} / {num(r.cbsem)}" for r in main.itertuples())
+            + "."
+        )
     sens = t.get("screening/sensitivity_paths.csv")
     if sens is not None and len(sens):
         other = sens[sens.variant != "main"]
@@ -186,6 +240,7 @@ def summary_markdown(tables: dict, *, title: str = "leanlearn: results at a glan
     if notes:
         out.append("")
     out += ["## Data and screening", ""] + _flow(tables) + [""]
+    out += ["## Bias checks", ""] + _bias(tables) + [""]
     out += ["## Measurement model", ""] + _measurement(tables) + [""]
     out += ["## Structural model and hypotheses", ""] + _structural(tables) + [""] + _hypotheses(tables) + [""]
     out += ["## Moderated mediation", ""] + _moderated_mediation(tables) + [""]

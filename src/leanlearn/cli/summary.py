@@ -16,6 +16,13 @@ from leanlearn.cli._io import atomic_file, read_yaml
 TABLES = [
     "screening/flow.csv",
     "screening/merge_report.csv",
+    "bias/nonresponse_early_late.csv",
+    "bias/nonresponse_frame.csv",
+    "bias/full_collinearity_vif.csv",
+    "bias/marker_correction.csv",
+    "bias/harman.csv",
+    "bias/procedural_remedies.csv",
+    "robustness/cbsem/pls_plsc_cbsem_paths.csv",
     "measurement/measurement_assessment.csv",
     "measurement/reliability.csv",
     "measurement/htmt_upper_bounds.csv",
