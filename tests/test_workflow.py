@@ -54,6 +54,7 @@ def workflow(tmp_path_factory):
     cfg["robustness"].update(multiverse_resamples=100, copula_resamples=100, micom_permutations=99,
                              predict={"folds": 5, "repetitions": 1, "technique": "direct", "benchmark": "exogenous"})
     cfg["power"].update(n_grid=[100], blocks=2, replications_per_block=2, resamples=50)
+    cfg["bias"]["permutations"] = 99
     (wd / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     out = _snakemake(wd, "--cores", "2")
     assert out.returncode == 0, out.stderr[-3000:]
@@ -85,7 +86,7 @@ def test_changing_a_screening_threshold_reruns_only_what_depends_on_it(workflow)
         cfg["screening"]["mahalanobis_alpha"] = 0.01
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
         assert _planned(workflow) == {"screen", "merge", "measurement", "structural", "process_check", "multiverse",
-                                      "predict", "endogeneity", "groups", "summary"}
+                                      "predict", "endogeneity", "groups", "describe", "bias", "cfa", "cbsem", "summary"}
         cfg = yaml.safe_load(original)
         cfg["measurement"]["ave_min"] = 0.6
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
