@@ -282,7 +282,7 @@ def test_mode_a_and_mode_b_weights_match_an_independent_implementation(corp_rep,
 
 
 # ---- the seminr Python port as a test-only oracle ----------------------------------------------
-seminr = pytest.importorskip("seminr", reason="the seminr port is a test-only oracle (pip install -e .[test])")
+import seminr  # noqa: E402  (the seminr Python port: a test-only oracle, installed by `make test`)
 
 
 def _seminr_model(data, method, consistent, scheme="path"):

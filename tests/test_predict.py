@@ -66,7 +66,7 @@ def wide(result, value: str, columns=ENDO_ITEMS) -> np.ndarray:
 # ---- the seminr port as oracle ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def port(corp_rep):
-    seminr = pytest.importorskip("seminr")
+    import seminr  # the seminr Python port: a test-only oracle, installed by `make test`
     from seminr.predict import item_metrics
 
     mm = seminr.constructs(
