@@ -41,6 +41,32 @@ def _planned(workdir: Path) -> set[str]:
     return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", block, re.M)} - {"all", "job"}
 
 
+SENTINELS = {
+    "RecipientEmail": "zebulon.quattrocchi@sentinel-firm.example",
+    "IPAddress": "203.0.113.77",
+    "RecipientFirstName": "Zebulonx",
+    "RecipientLastName": "Quattrocchix",
+    "Q7_comments": "Please call Zebulonx Quattrocchix on extension 4471 about the plant visit",
+}
+
+
+def _personal_columns() -> list[str]:
+    cb = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text())
+    return [p["column"] for p in cb["personal_data"]]
+
+
+def _plant_personal_values(path: Path) -> None:
+    """Put known, distinctive personal values into the export copy (first row that has each field)."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = pd.read_csv(path, skiprows=[1, 2], dtype=str, keep_default_na=False)
+    assert len(rows) == len(lines) - 3  # one line per response
+    for col, value in SENTINELS.items():
+        i = int(rows.index[rows[col].str.len() > 0][0])
+        assert rows.at[i, col] in lines[3 + i], col
+        lines[3 + i] = lines[3 + i].replace(rows.at[i, col], value, 1)
+    path.write_text("".join(lines), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def workflow(tmp_path_factory):
     wd = tmp_path_factory.mktemp("wf")
@@ -48,6 +74,7 @@ def workflow(tmp_path_factory):
         shutil.copy(ROOT / name, wd / name)
     shutil.copytree(ROOT / "config", wd / "config")
     shutil.copytree(ROOT / "data" / "raw", wd / "data" / "raw")
+    _plant_personal_values(wd / "data" / "raw" / "survey_export.csv")
     cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())
     cfg["bootstrap"]["resamples"] = 200
     cfg["bootstrap"]["workers"] = 1
@@ -105,3 +132,23 @@ def test_power_analysis_fans_out_by_n_and_block(workflow):
     assert reps == ["n100_block0.csv", "n100_block1.csv"]
     power = pd.read_csv(workflow / "results" / "robustness" / "power" / "power.csv")
     assert (power.replications == 4).all()
+
+
+def test_no_personal_value_reaches_results_or_processed_data(workflow):
+    export = pd.read_csv(workflow / "data" / "raw" / "survey_export.csv", skiprows=[1, 2], dtype=str, keep_default_na=False)
+    cols = _personal_columns()
+    known = set(SENTINELS.values())
+    for col in ("RecipientEmail", "IPAddress", "Q7_comments"):
+        known |= {v for v in export[col] if len(v) >= 8}
+    known |= {f"{a} {b}" for a, b in zip(export.RecipientFirstName, export.RecipientLastName) if a and b}
+    assert set(cols) >= {"RecipientEmail", "IPAddress", "Q7_comments"}
+    scanned = 0
+    for folder in ("results", "data/processed", "logs"):
+        for path in (workflow / folder).rglob("*"):
+            if not path.is_file() or path.suffix.lower() in {".png", ".pdf"}:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            scanned += 1
+            leaks = [v for v in known if v in text]
+            assert not leaks, (str(path.relative_to(workflow)), leaks[:3])
+    assert scanned > 50
