@@ -37,7 +37,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from leanlearn import effects as fx
 from leanlearn import measurement as mm
@@ -121,6 +120,8 @@ def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray,
     for :math:`z_\alpha` at α/2 and 1 − α/2. Checked against a closed-form case in
     tests/test_bootstrap.py (the mean of normal data, where BCa ≈ percentile).
     """
+    from scipy import stats
+
     alpha = 1 - level
     B = draws.shape[0]
     less = (draws < estimate).sum(axis=0) + 0.5 * (draws == estimate).sum(axis=0)
@@ -189,6 +190,8 @@ class BootstrapResult:
         est = np.asarray(est, dtype=float)
         draws = np.asarray(draws, dtype=float)
         out = labels.reset_index(drop=True).copy()
+        from scipy import stats
+
         n = self.result.n
         se = draws.std(axis=0, ddof=1)
         with np.errstate(invalid="ignore", divide="ignore"):
