@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from leanlearn import bootstrap, estimate
 from leanlearn.errors import SpecError
-from leanlearn.hypotheses import _verdict, evaluate_hypotheses, load_hypotheses
+from leanlearn.hypotheses import _verdict, evaluate_hypotheses, hypothesis_draws, load_hypotheses
 from leanlearn.simulate import PopulationModel, draw_items
 
 STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
@@ -89,3 +90,16 @@ def test_hypothesis_on_a_path_not_in_the_model_is_refused(boot):
     hyps = load_hypotheses([{"id": "H9", "test": "path", "source": "OP", "target": "LP"}])
     with pytest.raises(SpecError, match="H9: the model has no path OP -> LP"):
         evaluate_hypotheses(boot, hyps)
+
+
+def test_saved_draws_reproduce_each_hypothesis_interval_and_standard_error(boot):
+    hyps = load_hypotheses(CONFIG)
+    table = evaluate_hypotheses(boot, hyps).set_index("hypothesis")
+    draws = hypothesis_draws(boot, hyps)
+    assert list(draws.columns) == ["draw", *[h.id for h in hyps]]
+    assert len(draws) == boot.n_valid and draws.draw.tolist() == list(range(1, boot.n_valid + 1))
+    for h in hyps:
+        x = draws[h.id].to_numpy()
+        assert np.quantile(x, 0.025) == pytest.approx(table.loc[h.id, "ci_lower"], abs=1e-12)
+        assert np.quantile(x, 0.975) == pytest.approx(table.loc[h.id, "ci_upper"], abs=1e-12)
+        assert x.std(ddof=1) == pytest.approx(table.loc[h.id, "std_error"], abs=1e-12)

@@ -39,7 +39,7 @@ from leanlearn.errors import SpecError
 from leanlearn.format import ci, num, pval
 from leanlearn.mediation import chain_index
 
-__all__ = ["Hypothesis", "load_hypotheses", "evaluate_hypotheses", "TESTS", "DIRECTIONS"]
+__all__ = ["Hypothesis", "load_hypotheses", "evaluate_hypotheses", "hypothesis_draws", "TESTS", "DIRECTIONS"]
 
 TESTS = ("path", "interaction", "indirect", "indirect_difference", "moderated_mediation", "conditional_indirect")
 DIRECTIONS = ("positive", "negative", "nonzero", "none")
@@ -176,6 +176,23 @@ def _verdict(direction: str, lo: float, hi: float) -> tuple[str, str]:
             else "excludes zero"
         )
     return ("supported" if ok else "not supported"), why
+
+
+def hypothesis_draws(boot, hypotheses: list[Hypothesis]) -> pd.DataFrame:
+    """The bootstrap draws of every hypothesis quantity (the draws behind its interval).
+
+    Returns
+    -------
+    DataFrame with column ``draw`` (1 .. number of valid resamples, in resample order) and one
+    column per hypothesis id holding that quantity in each valid resample. Failed resamples
+    are not in it (they are counted in ``bootstrap_status.csv``). The percentiles of a
+    column reproduce the hypothesis' percentile interval.
+    """
+    cols = {"draw": np.arange(1, boot.n_valid + 1)}
+    for h in hypotheses:
+        _, func = _quantity(boot, h)
+        cols[h.id] = np.asarray(boot.derived_draws(func)[1])[:, 0]
+    return pd.DataFrame(cols)
 
 
 def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str = "percentile") -> pd.DataFrame:

@@ -6,6 +6,8 @@ and the hypothesis tests into ``--out``:
 
     hypotheses.csv          hypothesis, statement, test, direction, quantity, estimate, std_error,
                             ci_lower, ci_upper, ci_level, p_value, verdict, explanation
+    bootstrap_draws.csv     draw, then one column per hypothesis: its quantity in every valid
+                            resample (the draws behind the intervals; see hypothesis_draws)
     mediation.csv           every specific indirect effect with direct/total effects and its
                             Zhao-Lynch-Chen type (see leanlearn.mediation.mediation_table)
     indirect_contrasts.csv  differences between indirect effects with the same outcome
@@ -42,7 +44,7 @@ def run(args) -> int:
 
     from leanlearn.cli._study import bootstrap_settings, study_model
     from leanlearn.cli.estimate import run_bootstrap, settings_record, tables
-    from leanlearn.hypotheses import evaluate_hypotheses, load_hypotheses
+    from leanlearn.hypotheses import evaluate_hypotheses, hypothesis_draws, load_hypotheses
     from leanlearn.mediation import indirect_contrasts, mediation_table
 
     cfg = read_yaml(args.config)
@@ -66,6 +68,7 @@ def run(args) -> int:
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     with atomic_dir(args.out) as tmp:
         write_csv(hyp, tmp / "hypotheses.csv")
+        write_csv(hypothesis_draws(boot, hyps), tmp / "bootstrap_draws.csv")
         write_csv(mediation_table(boot, exclude=controls), tmp / "mediation.csv")
         write_csv(contrasts, tmp / "indirect_contrasts.csv")
         write_csv(excluded if excluded is not None else pd.DataFrame(columns=["row", "variable", "reason"]), tmp / "excluded_cases.csv")
