@@ -15,6 +15,9 @@
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 CONFIGFILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
 WORKERS = int(config.get("bootstrap", {}).get("workers", 1))
 ROBUST = config.get("robustness", {})
@@ -28,9 +31,22 @@ wildcard_constraints:
     block=r"\d+",
 
 
+FIGURES = [
+    "path_diagram",
+    "htmt",
+    "simple_slopes",
+    "floodlight",
+    "conditional_indirect",
+    "forest",
+    "bootstrap_distributions",
+]
+
+
 rule all:
     input:
         "results/summary.md",
+        "results/paper/manuscript.html",
+        "results/manifest.json",
 
 
 rule ingest:
@@ -138,6 +154,7 @@ rule structural:
         jn="results/structural/johnson_neyman.csv",
         settings="results/structural/settings.json",
         hypotheses="results/hypotheses/hypotheses.csv",
+        draws="results/hypotheses/bootstrap_draws.csv",
         mediation="results/hypotheses/mediation.csv",
         contrasts="results/hypotheses/indirect_contrasts.csv",
         excluded="results/hypotheses/excluded_cases.csv",
@@ -432,10 +449,77 @@ rule summary:
         rules.cfa.output.fit,
         rules.cbsem.output.compare,
     output:
-        "results/summary.md",
+        report("results/summary.md", caption="workflow/report/summary.rst", category="Summary"),
     params:
         config=CONFIGFILE,
     log:
         "logs/summary.log",
     shell:
         "python -m leanlearn summary --results results --config {params.config} --out {output} > {log} 2>&1"
+
+
+rule report:
+    conda:
+        "environment.yml"
+    input:
+        rules.summary.input,
+        rules.structural.output.draws,
+    output:
+        tables=directory("results/tables"),
+        figures=expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["svg", "pdf"]),
+        png=[
+            report(
+                f"results/figures/{figure}.png",
+                caption=f"workflow/report/{figure}.rst",
+                category="Figures",
+            )
+            for figure in FIGURES
+        ],
+    params:
+        config=CONFIGFILE,
+        measurement=config.get("measurement"),
+    log:
+        "logs/report.log",
+    shell:
+        "python -m leanlearn report --results results --config {params.config} --out {output.tables} "
+        "--figures results/figures > {log} 2>&1"
+
+
+rule paper:
+    conda:
+        "environment.yml"
+    input:
+        rules.report.output,
+        source="paper/manuscript.md",
+    output:
+        html=report(
+            "results/paper/manuscript.html",
+            caption="workflow/report/manuscript.rst",
+            category="Manuscript",
+        ),
+        markdown="results/paper/manuscript.md",
+        numbers="results/paper/numbers.json",
+        macros="results/paper/numbers.tex",
+    params:
+        config=CONFIGFILE,
+    log:
+        "logs/paper.log",
+    shell:
+        "python -m leanlearn paper --results results --config {params.config} --source {input.source} "
+        "--out results/paper --figures results/figures > {log} 2>&1"
+
+
+rule manifest:
+    conda:
+        "environment.yml"
+    input:
+        rules.paper.output,
+        summary=rules.summary.output,
+    output:
+        "results/manifest.json",
+    params:
+        config=CONFIGFILE,
+    log:
+        "logs/manifest.log",
+    shell:
+        "python -m leanlearn manifest --results results --config {params.config} --out {output} > {log} 2>&1"

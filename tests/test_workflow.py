@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -72,7 +73,8 @@ def workflow(tmp_path_factory):
     wd = tmp_path_factory.mktemp("wf")
     for name in ("Snakefile", "environment.yml"):
         shutil.copy(ROOT / name, wd / name)
-    shutil.copytree(ROOT / "config", wd / "config")
+    for folder in ("config", "paper", "workflow"):
+        shutil.copytree(ROOT / folder, wd / folder)
     shutil.copytree(ROOT / "data" / "raw", wd / "data" / "raw")
     _plant_personal_values(wd / "data" / "raw" / "survey_export.csv")
     cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())
@@ -113,11 +115,12 @@ def test_changing_a_screening_threshold_reruns_only_what_depends_on_it(workflow)
         cfg["screening"]["mahalanobis_alpha"] = 0.01
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
         assert _planned(workflow) == {"screen", "merge", "measurement", "structural", "process_check", "multiverse",
-                                      "predict", "endogeneity", "groups", "describe", "bias", "cfa", "cbsem", "summary"}
+                                      "predict", "endogeneity", "groups", "describe", "bias", "cfa", "cbsem", "summary",
+                                      "report", "paper", "manifest"}
         cfg = yaml.safe_load(original)
         cfg["measurement"]["ave_min"] = 0.6
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert _planned(workflow) == {"measurement", "summary"}
+        assert _planned(workflow) == {"measurement", "summary", "report", "paper", "manifest"}
     finally:
         path.write_text(original)
 
@@ -152,3 +155,41 @@ def test_no_personal_value_reaches_results_or_processed_data(workflow):
             leaks = [v for v in known if v in text]
             assert not leaks, (str(path.relative_to(workflow)), leaks[:3])
     assert scanned > 50
+
+
+def test_pipeline_ends_with_the_manuscript_and_a_manifest_of_every_result(workflow):
+    html = (workflow / "results" / "paper" / "manuscript.html").read_text(encoding="utf-8")
+    hyp = pd.read_csv(workflow / "results" / "hypotheses" / "hypotheses.csv")
+    assert "The bundled data are synthetic" in html or "synthetic" in html
+    assert 'data-key="H1.estimate"' in html
+    manifest = json.loads((workflow / "results" / "manifest.json").read_text())
+    assert "hypotheses/hypotheses.csv" in manifest["results"]
+    assert "paper/manuscript.html" in manifest["results"]
+    assert {f"figures/{name}.png" for name in ("path_diagram", "bootstrap_distributions")} <= set(manifest["results"])
+    draws = pd.read_csv(workflow / "results" / "hypotheses" / "bootstrap_draws.csv")
+    assert list(draws.columns) == ["draw", *hyp.hypothesis]
+
+
+def test_reviewer_check_passes_unchanged_and_names_an_altered_result(workflow, tmp_path):
+    copy = tmp_path / "results"
+    shutil.copytree(workflow / "results", copy)
+    manifest = str(workflow / "results" / "manifest.json")
+    cmd = [sys.executable, "-m", "leanlearn", "verify", "--manifest", manifest, "--results", str(copy)]
+    ok = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "verify: OK" in ok.stdout
+    target = copy / "hypotheses" / "hypotheses.csv"
+    target.write_text(target.read_text().replace("supported", "supported ", 1))
+    bad = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    assert bad.returncode == 1
+    assert "CHANGED" in bad.stdout and "results/hypotheses/hypotheses.csv" in bad.stdout
+
+
+def test_snakemake_report_collects_the_figures_with_captions(workflow, tmp_path):
+    out = tmp_path / "report.html"
+    run = _snakemake(workflow, "--report", str(out))
+    assert run.returncode == 0, run.stderr[-3000:]
+    text = out.read_text(encoding="utf-8", errors="replace")
+    for figure in ("path_diagram", "conditional_indirect", "bootstrap_distributions", "manuscript"):
+        assert f"{figure}." in text, figure
+    assert "Johnson" in text and "percentile interval" in text
