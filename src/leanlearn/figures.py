@@ -397,6 +397,24 @@ def _is_true(v) -> bool:
     return bool(v)
 
 
+def _band(ax, g: pd.DataFrame, x: np.ndarray) -> None:
+    """Shade where the interval excludes zero, then draw the 95 % band (shared by the two band plots)."""
+    sig = g.significant.map(_is_true).to_numpy() if "significant" in g else (g.ci_lower.to_numpy() > 0) | (g.ci_upper.to_numpy() < 0)
+    for k, (lo, hi) in enumerate(_runs(sig, x)):
+        ax.axvspan(lo, hi, color=REGION, lw=0, zorder=0, label="interval excludes 0" if k == 0 else None)
+    ax.fill_between(x, g.ci_lower, g.ci_upper, color=BAND, alpha=0.6, lw=0, label="95% interval")
+
+
+def _jn_line(ax, johnson_neyman: pd.DataFrame | None, text: str) -> None:
+    """Dashed vertical line at the Johnson–Neyman boundary, labelled "<text> <value> SD"."""
+    if johnson_neyman is None or not len(johnson_neyman):
+        return
+    b = johnson_neyman.iloc[0].get("boundary")
+    if b is not None and not pd.isna(b):
+        ax.axvline(float(b), color=INK, lw=0.7, linestyle=(0, (3, 2)))
+        ax.annotate(f"{text} {num(float(b), 2)} SD", (float(b), ax.get_ylim()[1]), xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=7)
+
+
 def floodlight_plot(floodlight: pd.DataFrame, *, johnson_neyman: pd.DataFrame | None = None, width: float = COLUMN_WIDTH):
     """The conditional first-stage effect across the moderator with its 95 % band; J–N region shaded."""
     first = floodlight.iloc[0]
@@ -405,17 +423,10 @@ def floodlight_plot(floodlight: pd.DataFrame, *, johnson_neyman: pd.DataFrame | 
     with _rc():
         fig = _figure(width, width * 0.78)
         ax = fig.add_subplot()
-        sig = g.significant.map(_is_true).to_numpy() if "significant" in g else (g.ci_lower.to_numpy() > 0) | (g.ci_upper.to_numpy() < 0)
-        for k, (lo, hi) in enumerate(_runs(sig, x)):
-            ax.axvspan(lo, hi, color=REGION, lw=0, zorder=0, label="interval excludes 0" if k == 0 else None)
-        ax.fill_between(x, g.ci_lower, g.ci_upper, color=BAND, alpha=0.6, lw=0, label="95% interval")
+        _band(ax, g, x)
         ax.plot(x, g.estimate, color=ACCENT, label=f"effect of {_lab(first.focal)} on {_lab(first.target)}")
         ax.axhline(0, color=INK, lw=0.5)
-        if johnson_neyman is not None and len(johnson_neyman):
-            b = johnson_neyman.iloc[0].get("boundary")
-            if b is not None and not pd.isna(b):
-                ax.axvline(float(b), color=INK, lw=0.7, linestyle=(0, (3, 2)))
-                ax.annotate(f"J–N {num(float(b), 2)} SD", (float(b), ax.get_ylim()[1]), xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=7)
+        _jn_line(ax, johnson_neyman, "J–N")
         ax.set_xlabel(f"{_lab(first.moderator)} (SD)")
         ax.set_ylabel(f"Conditional effect of {_lab(first.focal)}")
         fig.legend(loc="outside lower center", ncols=2)
@@ -434,22 +445,14 @@ def conditional_indirect_plot(grid: pd.DataFrame, *, points: pd.DataFrame | None
     with _rc():
         fig = _figure(width, width * 0.8)
         ax = fig.add_subplot()
-        sig = g.significant.map(_is_true).to_numpy() if "significant" in g else (g.ci_lower.to_numpy() > 0) | (g.ci_upper.to_numpy() < 0)
-        for k, (lo, hi) in enumerate(_runs(sig, x)):
-            ax.axvspan(lo, hi, color=REGION, lw=0, zorder=0, label="interval excludes 0" if k == 0 else None)
-        ax.fill_between(x, g.ci_lower, g.ci_upper, color=BAND, alpha=0.6, lw=0, label="95% interval")
+        _band(ax, g, x)
         ax.plot(x, g.estimate, color=ACCENT, label="indirect effect")
         if points is not None and len(points):
             p = points[(points.path == first.path) & (points.moderator == first.moderator)]
             ax.errorbar(p.moderator_value, p.estimate, yerr=[p.estimate - p.ci_lower, p.ci_upper - p.estimate], fmt="o", ms=3, color=INK, capsize=2, lw=0.8,
                         label="−1 / 0 / +1 SD")
         ax.axhline(0, color=INK, lw=0.5)
-        if johnson_neyman is not None and len(johnson_neyman):
-            b = johnson_neyman.iloc[0].get("boundary")
-            if b is not None and not pd.isna(b):
-                ax.axvline(float(b), color=INK, lw=0.7, linestyle=(0, (3, 2)))
-                ax.annotate(f"first-stage J–N {num(float(b), 2)} SD", (float(b), ax.get_ylim()[1]), xytext=(3, -3), textcoords="offset points",
-                            ha="left", va="top", fontsize=7)
+        _jn_line(ax, johnson_neyman, "first-stage J–N")
         ax.set_xlabel(f"{_lab(first.moderator)} (SD)")
         ax.set_ylabel(f"Indirect effect {_lab(first.path)}", fontsize=7)
         fig.legend(loc="outside lower center", ncols=2)

@@ -128,6 +128,20 @@ def _and(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else "none"
 
 
+def _fit_numbers(out: dict, prefix: str, fit, *, chi2: bool = False) -> None:
+    """CFI, TLI, RMSEA, SRMR (and chi² with df) of a fit table (columns index, value) as ``prefix.<index>``."""
+    if fit is None or not {"index", "value"} <= set(fit.columns):
+        return
+    v = dict(zip(fit["index"], fit["value"]))
+    for k in ("cfi", "tli", "rmsea", "srmr"):
+        if k in v:
+            out[f"{prefix}.{k}"] = _f(v[k])
+    if chi2 and "chi2" in v:
+        out[f"{prefix}.chi2"] = _f(v["chi2"], 2)
+    if chi2 and "df" in v:
+        out[f"{prefix}.df"] = _i(v["df"])
+
+
 def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, *, versions: Mapping[str, str] | None = None) -> dict[str, str]:
     """Every number (and short result label) the manuscript may cite, formatted.
 
@@ -267,16 +281,7 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
                 out["meas.htmt_largest"] = _f(worst.estimate)
                 out["meas.htmt_largest_upper"] = _f(worst.upper_bound)
                 out["meas.htmt_largest_pair"] = f"{worst.construct_a}–{worst.construct_b}"
-    cfa = r.get("cfa_fit")
-    if cfa is not None and {"index", "value"} <= set(cfa.columns):
-        v = dict(zip(cfa["index"], cfa["value"]))
-        for k in ("cfi", "tli", "rmsea", "srmr"):
-            if k in v:
-                out[f"cfa.{k}"] = _f(v[k])
-        if "chi2" in v:
-            out["cfa.chi2"] = _f(v["chi2"], 2)
-        if "df" in v:
-            out["cfa.df"] = _i(v["df"])
+    _fit_numbers(out, "cfa", r.get("cfa_fit"), chi2=True)
 
     # bias
     fc = r.get("full_collinearity_vif")
@@ -418,12 +423,7 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
             k = _path_key(row.source, row.target)
             out[f"plsc.{k}"] = _f(row.plsc)
             out[f"cbsem.{k}"] = _f(row.cbsem)
-    cb = r.get("cbsem_fit")
-    if cb is not None and {"index", "value"} <= set(cb.columns):
-        v = dict(zip(cb["index"], cb["value"]))
-        for k in ("cfi", "tli", "rmsea", "srmr"):
-            if k in v:
-                out[f"cbsem.{k}"] = _f(v[k])
+    _fit_numbers(out, "cbsem", r.get("cbsem_fit"))
     cop = r.get("copula")
     if cop is not None and len(cop) and "significant" in cop:
         single = cop[cop.combination == cop.predictor] if {"combination", "predictor"} <= set(cop.columns) else cop
