@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from leanlearn.format import num
+from leanlearn.report import is_true
+from leanlearn.report import label as _lab
 
 __all__ = [
     "STYLE",
@@ -113,10 +115,6 @@ def stars(p) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
-
-
-def _lab(name) -> str:
-    return str(name).replace("->", "→").replace(":", " × ")
 
 
 def _sd(v: float) -> str:
@@ -391,15 +389,9 @@ def _runs(mask: np.ndarray, x: np.ndarray) -> list[tuple[float, float]]:
     return runs
 
 
-def _is_true(v) -> bool:
-    if isinstance(v, str):
-        return v.strip().lower() == "true"
-    return bool(v)
-
-
 def _band(ax, g: pd.DataFrame, x: np.ndarray) -> None:
     """Shade where the interval excludes zero, then draw the 95 % band (shared by the two band plots)."""
-    sig = g.significant.map(_is_true).to_numpy() if "significant" in g else (g.ci_lower.to_numpy() > 0) | (g.ci_upper.to_numpy() < 0)
+    sig = g.significant.map(is_true).to_numpy() if "significant" in g else (g.ci_lower.to_numpy() > 0) | (g.ci_upper.to_numpy() < 0)
     for k, (lo, hi) in enumerate(_runs(sig, x)):
         ax.axvspan(lo, hi, color=REGION, lw=0, zorder=0, label="interval excludes 0" if k == 0 else None)
     ax.fill_between(x, g.ci_lower, g.ci_upper, color=BAND, alpha=0.6, lw=0, label="95% interval")

@@ -42,6 +42,7 @@ __all__ = [
     "Table",
     "NotRun",
     "label",
+    "is_true",
     "p_cell",
     "ci_cell",
     "measurement_thresholds",
@@ -315,7 +316,8 @@ def label(name) -> str:
     return re.sub(r"(?<=\w):(?=\w)", " × ", s)
 
 
-def _is_true(x) -> bool:
+def is_true(x) -> bool:
+    """A boolean cell of a result CSV ("True"/"1"/"yes" or a true non-missing value)."""
     if isinstance(x, str):
         return x.strip().lower() in ("true", "1", "yes")
     return bool(x) and not _missing(x)
