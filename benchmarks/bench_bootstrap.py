@@ -53,7 +53,7 @@ def run_leanlearn_corp_rep(workers: int, resamples: int) -> dict:
 
 def run_leanlearn_study(workers: int, resamples: int) -> dict:
     from leanlearn import bootstrap, estimate
-    from leanlearn.simulate import PopulationModel, draw_items
+    from leanlearn.datasets.simulate import PopulationModel, draw_items
 
     df = draw_items(209, PopulationModel(), seed=1)
     model = (ROOT / "config" / "models" / "study.lav").read_text()

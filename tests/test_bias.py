@@ -1,4 +1,4 @@
-"""Bias diagnostics (leanlearn.bias) against hand-worked examples, scipy, statsmodels and pingouin."""
+"""Bias diagnostics (leanlearn.bias.checks) against hand-worked examples, scipy, statsmodels and pingouin."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 import yaml
 from scipy import stats
 
-from leanlearn import bias
-from leanlearn.codebook import load_codebook
+from leanlearn.bias import checks as bias
+from leanlearn.spec.codebook import load_codebook
 from leanlearn.errors import DataError, SpecError
-from leanlearn.simulate import draw_items
-from leanlearn.spec import parse_model
+from leanlearn.datasets.simulate import draw_items
+from leanlearn.spec.model import parse_model
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = (ROOT / "config" / "models" / "study.lav").read_text()

@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 from conftest import MOBI_MODERATION, model_text
-from leanlearn.bootstrap import _chunk_bounds, bca_interval, bootstrap, percentile_interval, resample_counts, resample_indices
-from leanlearn.pls import estimate
+from leanlearn.pls.bootstrap import _chunk_bounds, bca_interval, bootstrap, percentile_interval, resample_counts, resample_indices
+from leanlearn.pls.engine import estimate
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def test_bca_agrees_with_scipy_for_a_skewed_statistic():
 
 @pytest.mark.parametrize("with_missing", [False, True])
 def test_moment_path_equals_row_path_for_two_stage_and_missing_cells(mobi, with_missing):
-    from leanlearn.pls import batch_correlations, fit_correlations, moment_correlations
+    from leanlearn.pls.engine import batch_correlations, fit_correlations, moment_correlations
 
     data = mobi.copy()
     if with_missing:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from leanlearn.codebook import check_columns, load_codebook
+from leanlearn.spec.codebook import check_columns, load_codebook
 from leanlearn.errors import DataError, SpecError
 
 ROOT = Path(__file__).resolve().parents[1]

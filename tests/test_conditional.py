@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from leanlearn import bootstrap, estimate
-from leanlearn import conditional as cond
-from leanlearn.simulate import PopulationModel, draw_items
+from leanlearn.effects import conditional as cond
+from leanlearn.datasets.simulate import PopulationModel, draw_items
 
 STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leanlearn.controls import add_controls
+from leanlearn.data.controls import add_controls
 from leanlearn.errors import DataError, SpecError
-from leanlearn.spec import parse_model
+from leanlearn.spec.model import parse_model
 
 MODEL = "X =~ x1 + x2\nY =~ y1 + y2\nY ~ X"
 

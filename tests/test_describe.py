@@ -1,4 +1,4 @@
-"""Item and construct descriptives (leanlearn.describe) against scipy and hand calculations."""
+"""Item and construct descriptives (leanlearn.descriptives.describe) against scipy and hand calculations."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from leanlearn import describe, estimate
+from leanlearn import estimate
+from leanlearn.descriptives import describe
 from leanlearn.errors import DataError
-from leanlearn.simulate import draw_items
+from leanlearn.datasets.simulate import draw_items
 
 STUDY = """
 LP  =~ LP1 + LP2 + LP3 + LP4 + LP5 + LP6 + LP7 + LP8

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leanlearn import effects as fx
+from leanlearn.effects import algebra as fx
 
 
 def _chain_model():

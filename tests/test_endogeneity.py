@@ -1,4 +1,4 @@
-"""Tests of leanlearn.endogeneity (Gaussian copula) and the ``leanlearn endogeneity`` verb.
+"""Tests of leanlearn.robustness.endogeneity (Gaussian copula) and the ``leanlearn endogeneity`` verb.
 
 Claims: the copula term is Φ⁻¹(rank/(n+1)); with a truly endogenous, non-normal regressor
 (exponential X tied to the error by a Gaussian copula) the copula term is significant and
@@ -18,10 +18,10 @@ from scipy import stats
 
 import leanlearn
 from leanlearn.cli import main
-from leanlearn.endogeneity import copula_term, copula_test, gaussian_copula, normality_tests
+from leanlearn.robustness.endogeneity import copula_term, copula_test, gaussian_copula, normality_tests
 from leanlearn.errors import DataError
-from leanlearn.power import DEFAULT_MODEL
-from leanlearn.simulate import draw_items
+from leanlearn.robustness.power import DEFAULT_MODEL
+from leanlearn.datasets.simulate import draw_items
 
 FAST = dict(resamples=200, normality_mc_samples=199)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leanlearn.figures import (
+from leanlearn.report.figures import (
     COLUMN_WIDTH,
     FIGURES,
     STYLE,
@@ -156,7 +156,7 @@ def test_figure_bytes_are_reproducible_and_carry_no_dates(fmt, magic):
 def test_figure_bytes_are_identical_in_a_fresh_process():
     code = (
         "import hashlib, sys; sys.path.insert(0, {tests!r}); from test_figures import _all_results; "
-        "from leanlearn.figures import FIGURES, figure_bytes; r = _all_results(); "
+        "from leanlearn.report.figures import FIGURES, figure_bytes; r = _all_results(); "
         "print(' '.join(hashlib.sha256(figure_bytes(FIGURES[n].build(r, {{}}), f)).hexdigest() for n in ('forest', 'htmt') for f in ('png', 'svg', 'pdf')))"
     ).format(tests=str(__import__("pathlib").Path(__file__).parent))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
@@ -171,7 +171,7 @@ def test_unknown_format_is_refused():
 
 
 def test_bootstrap_distributions_draw_one_panel_per_hypothesis_with_its_interval():
-    from leanlearn.figures import bootstrap_distributions_plot
+    from leanlearn.report.figures import bootstrap_distributions_plot
 
     hyp = _hypotheses()
     rng = np.random.default_rng(1)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.linalg import sqrtm
 
-from leanlearn import fit as mf
-from leanlearn.pls import estimate
+from leanlearn.pls import fit as mf
+from leanlearn.pls.engine import estimate
 
 
 def _exact_data(Sigma: np.ndarray, n: int, seed: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Tests of leanlearn.groups (MICOM and permutation MGA) and the ``leanlearn groups`` verb.
+"""Tests of leanlearn.robustness.groups (MICOM and permutation MGA) and the ``leanlearn groups`` verb.
 
 Claims: the permutation p-value formula on a hand-worked example; groups drawn from one
 population show no invariance violation and no significant path difference; a path that
@@ -20,7 +20,7 @@ from statsmodels.stats.multitest import multipletests
 
 from leanlearn.cli import main
 from leanlearn.errors import DataError, SpecError
-from leanlearn.groups import (
+from leanlearn.robustness.groups import (
     assign_groups,
     compare_groups,
     country_feasibility,
@@ -28,8 +28,8 @@ from leanlearn.groups import (
     permutation_p_value,
     region_clusters,
 )
-from leanlearn.power import DEFAULT_MODEL
-from leanlearn.simulate import draw_items
+from leanlearn.robustness.power import DEFAULT_MODEL
+from leanlearn.datasets.simulate import draw_items
 
 SMALL = """
 X =~ x1 + x2 + x3

@@ -7,8 +7,8 @@ import pytest
 
 from leanlearn import bootstrap, estimate
 from leanlearn.errors import SpecError
-from leanlearn.hypotheses import _verdict, evaluate_hypotheses, hypothesis_draws, load_hypotheses
-from leanlearn.simulate import PopulationModel, draw_items
+from leanlearn.effects.hypotheses import _verdict, evaluate_hypotheses, hypothesis_draws, load_hypotheses
+from leanlearn.datasets.simulate import PopulationModel, draw_items
 
 STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
 

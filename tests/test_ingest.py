@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leanlearn.cli import main
-from leanlearn.codebook import load_codebook
+from leanlearn.spec.codebook import load_codebook
 from leanlearn.errors import DataError
-from leanlearn.ingest import apply_codebook, read_export, read_info, reverse_score
+from leanlearn.data.ingest import apply_codebook, read_export, read_info, reverse_score
 
 CODEBOOK = {
     "source_format": "qualtrics",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leanlearn import measurement as mm
+from leanlearn.pls import metrics as mm
 
 
 def _blocks(sizes):

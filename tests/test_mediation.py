@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from leanlearn import bootstrap, estimate
-from leanlearn.mediation import indirect_contrasts, mediation_table, zhao_type
-from leanlearn.simulate import PopulationModel, draw_items
+from leanlearn.effects.mediation import indirect_contrasts, mediation_table, zhao_type
+from leanlearn.datasets.simulate import PopulationModel, draw_items
 
 STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
 

@@ -11,8 +11,8 @@ import yaml
 
 from leanlearn.cli import main
 from leanlearn.errors import DataError, SpecError
-from leanlearn.ingest import read_export
-from leanlearn.merge import industry_group, merge_archival, nace_division, winsorize
+from leanlearn.data.ingest import read_export
+from leanlearn.data.merge import industry_group, merge_archival, nace_division, winsorize
 
 ROOT = Path(__file__).resolve().parents[1]
 

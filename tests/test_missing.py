@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from leanlearn.errors import DataError, SpecError
-from leanlearn.missing import (
+from leanlearn.data.missing import (
     MissingDataWarning,
     em_mean_cov,
     little_mcar,

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from leanlearn.hypotheses import load_hypotheses
-from leanlearn.multiverse import Variant, _keep_mask, analysis_variant, default_variants, run_multiverse, stability
-from leanlearn.simulate import PopulationModel, draw_items
-from leanlearn.spec import parse_model
+from leanlearn.effects.hypotheses import load_hypotheses
+from leanlearn.robustness.multiverse import Variant, _keep_mask, analysis_variant, default_variants, run_multiverse, stability
+from leanlearn.datasets.simulate import PopulationModel, draw_items
+from leanlearn.spec.model import parse_model
 
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 STUDY = (ROOT / "config" / "models" / "study.lav").read_text()
@@ -34,7 +34,7 @@ def test_keep_rules_from_the_screening_flags():
 def test_main_variant_reproduces_the_pipelines_analysis_file(front_half):
     from leanlearn.cli.estimate import read_data
     from leanlearn.cli.screen import read_survey
-    from leanlearn.codebook import load_codebook
+    from leanlearn.spec.codebook import load_codebook
 
     d = front_half
     codebook = load_codebook(yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text()))

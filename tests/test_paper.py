@@ -25,8 +25,8 @@ import yaml
 from conftest import ROOT
 from leanlearn.cli import main
 from leanlearn.format import ci, num, pval
-from leanlearn.paper import FigureRef, PlaceholderError, numbers_tex, paper_numbers, render, stages_run
-from leanlearn.report import NotRun, Table
+from leanlearn.report.paper import FigureRef, PlaceholderError, numbers_tex, paper_numbers, render, stages_run
+from leanlearn.report.tables import NotRun, Table
 
 RESAMPLES = 200
 _CACHE: dict[str, Path] = {}
@@ -352,7 +352,7 @@ def test_manuscript_renders_in_a_headless_browser(run_dir, tmp_path):
 @pytest.mark.skipif(not (shutil.which("pandoc") and shutil.which("pdflatex")), reason="pandoc and pdflatex not installed (optional)")
 def test_pdf_builds_when_pandoc_and_latex_are_there(tmp_path):
     from leanlearn.cli.paper import build_pdf
-    from leanlearn.report import table_latex
+    from leanlearn.report.tables import table_latex
 
     t = Table("demo", "Paths: LP → LS", ("Path", "β"), (("LP × DIG → LS", "0.171"),), note="α ≥ 0.7; 50% & more.")
     note = build_pdf("# Title\n\nβ = 0.275, 95% CI [0.155, 0.399], p < .001; −1 SD.\n\n" + table_latex(t), tmp_path / "m.pdf", title="Title")

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import CORP_REP_EXTENDED, MOBI_MODERATION, model_text, simulate_composites
 from leanlearn import ConvergenceWarning, DataError, SpecError
-from leanlearn.pls import estimate
+from leanlearn.pls.engine import estimate
 
 TOL = 1e-6
 EXACT = 1e-12
@@ -222,7 +222,7 @@ def test_all_schemes_agree_with_two_constructs():
 
 # ---- an independent, row-by-row implementation of the PLS algorithm --------------------------
 def naive_pls(data: pd.DataFrame, blocks: dict, modes: dict, paths: list, scheme: str, tol=1e-7, max_it=300):
-    """Textbook PLS on rows (Lohmöller 1989), written independently of leanlearn.pls."""
+    """Textbook PLS on rows (Lohmöller 1989), written independently of leanlearn.pls.engine."""
     names = list(blocks)
     Z = {c: ((data[blocks[c]] - data[blocks[c]].mean()) / data[blocks[c]].std(ddof=1)).to_numpy() for c in names}
     n = len(data)
@@ -266,7 +266,7 @@ def naive_pls(data: pd.DataFrame, blocks: dict, modes: dict, paths: list, scheme
 
 @pytest.mark.parametrize("scheme", ["path", "centroid", "factorial"])
 def test_mode_a_and_mode_b_weights_match_an_independent_implementation(corp_rep, scheme):
-    from leanlearn.spec import parse_model
+    from leanlearn.spec.model import parse_model
 
     spec = parse_model(CORP_REP_EXTENDED)
     data = corp_rep.replace(-99, np.nan)

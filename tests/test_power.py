@@ -1,4 +1,4 @@
-"""Tests of leanlearn.power and the ``leanlearn power`` verb.
+"""Tests of leanlearn.robustness.power and the ``leanlearn power`` verb.
 
 Claims: the inverse square root constants come out of scipy as Kock & Hadaya's 2.486 and
 the derived 2.802; the minimum N and minimum detectable effect match hand values; one
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leanlearn import power as pw
+from leanlearn.robustness import power as pw
 from leanlearn.cli import main
-from leanlearn.simulate import PopulationModel
+from leanlearn.datasets.simulate import PopulationModel
 
 
 # ---- inverse square root ------------------------------------------------------------------------

@@ -15,8 +15,8 @@ import pytest
 from conftest import MOBI_MODERATION, REF
 from leanlearn import estimate
 from leanlearn.errors import DataError
-from leanlearn.pls import Settings, fit_batch, make_plan
-from leanlearn.predict import (
+from leanlearn.pls.engine import Settings, fit_batch, make_plan
+from leanlearn.robustness.predict import (
     _columns,
     _fold_model,
     fold_assignments,
@@ -25,7 +25,7 @@ from leanlearn.predict import (
     q2_predict,
     verdict,
 )
-from leanlearn.spec import parse_model
+from leanlearn.spec.model import parse_model
 
 CORP_REP_SIMPLE = """
 COMP =~ comp_1 + comp_2 + comp_3

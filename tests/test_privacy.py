@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from leanlearn.cli import main
-from leanlearn.codebook import load_codebook
+from leanlearn.spec.codebook import load_codebook
 from leanlearn.errors import SpecError
-from leanlearn.privacy import hash_value, personal_values, protect, scan_personal
+from leanlearn.data.privacy import hash_value, personal_values, protect, scan_personal
 
 CODEBOOK = {
     "identifiers": {"respondent_id": "ResponseId", "firm_id": "firm_id"},

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from leanlearn import bootstrap, estimate
-from leanlearn import conditional as cond
-from leanlearn.process import agreement, model7_equations, process_model7
-from leanlearn.simulate import PopulationModel, draw_items
+from leanlearn.effects import conditional as cond
+from leanlearn.robustness.process import agreement, model7_equations, process_model7
+from leanlearn.datasets.simulate import PopulationModel, draw_items
 
 STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
 

@@ -18,7 +18,7 @@ import yaml
 from leanlearn.cli import main
 from leanlearn.cli.manifest import hash_tree, sha256_file
 from leanlearn.cli.verify import check_inputs, check_results, load_manifest, prepare_workdir
-from leanlearn.provenance import (
+from leanlearn.report.provenance import (
     EXCLUDE,
     Difference,
     compare_hashes,

@@ -10,10 +10,10 @@ import io
 import pandas as pd
 import pytest
 
-from leanlearn.assessment import SOURCES as MEASUREMENT_SOURCES
+from leanlearn.measurement.assessment import SOURCES as MEASUREMENT_SOURCES
 from leanlearn.cli import main
 from leanlearn.format import num
-from leanlearn.report import (
+from leanlearn.report.tables import (
     RESULT_FILES,
     SOURCES,
     TABLE_ORDER,

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from leanlearn.cli import main
-from leanlearn.codebook import load_codebook
+from leanlearn.spec.codebook import load_codebook
 from leanlearn.errors import DataError, SpecError
-from leanlearn.screening import (
+from leanlearn.screening.careless import (
     FAMILIES,
     attention,
     avgstring,
@@ -524,11 +524,11 @@ def test_cli_screen_refuses_raw_export(tmp_path, capsys):
 # ---- the bundled synthetic study against its ground truth -------------------------------------
 def test_bundled_survey_screening_matches_the_simulators_defect_log(codebook, config):
     """Every designed defect gets its designed outcome and no clean response is excluded."""
-    from leanlearn import simulate
+    from leanlearn.datasets import simulate
 
     path = ROOT / "data" / "raw" / "survey_export.csv"
-    from leanlearn.ingest import apply_codebook, read_export
-    from leanlearn.privacy import protect
+    from leanlearn.data.ingest import apply_codebook, read_export
+    from leanlearn.data.privacy import protect
 
     raw, _ = protect(read_export(path), codebook, salt="test")
     flags = screen(apply_codebook(raw, codebook, source=str(path)).data, codebook, config).flags

@@ -1,8 +1,8 @@
-"""CB-SEM / CFA (leanlearn.sem) against lavaan, hand derivations and simulated truth.
+"""CB-SEM / CFA (leanlearn.cbsem.sem) against lavaan, hand derivations and simulated truth.
 
 Reference values: lavaan 0.6-14 (R 4.2.2, Debian bookworm r-cran-lavaan) on the corporate
 reputation data of tests/reference/seminr (N = 344; -99 = missing, listwise -> 336
-cases), fitted with the syntax that :func:`leanlearn.sem.lavaan_syntax` renders::
+cases), fitted with the syntax that :func:`leanlearn.cbsem.sem.lavaan_syntax` renders::
 
     library(lavaan)
     d <- read.csv("tests/reference/seminr/corp_rep_data.csv"); d[d == -99] <- NA
@@ -27,9 +27,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from leanlearn import sem
+from leanlearn.cbsem import sem
 from leanlearn.errors import DataError, SpecError
-from leanlearn.simulate import PopulationModel, draw_items
+from leanlearn.datasets.simulate import PopulationModel, draw_items
 
 from conftest import REF
 

@@ -1,4 +1,4 @@
-"""Tests of leanlearn.simulate and the ``leanlearn simulate`` verb.
+"""Tests of leanlearn.datasets.simulate and the ``leanlearn simulate`` verb.
 
 Claims proved here: the population model's derived values are right (analytically and by
 Monte Carlo); draws are seeded and recover the population at large N; the synthetic raw
@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from leanlearn.cli import main
-from leanlearn.simulate import (
+from leanlearn.datasets.simulate import (
     CELL_DEFECTS,
     CONSTRUCT_ITEMS,
     DEFAULT_SEED,

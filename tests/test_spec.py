@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leanlearn.spec import SpecError, parse_model
+from leanlearn.spec.model import SpecError, parse_model
 
 STUDY = """
 # comment line

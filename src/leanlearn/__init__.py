@@ -4,10 +4,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from leanlearn.bootstrap import BootstrapResult, bootstrap
+from leanlearn.pls.bootstrap import BootstrapResult, bootstrap
 from leanlearn.errors import ConvergenceError, ConvergenceWarning, DataError, SpecError
-from leanlearn.pls import PLSResult, Settings, estimate
-from leanlearn.spec import ModelSpec, parse_model
+from leanlearn.pls.engine import PLSResult, Settings, estimate
+from leanlearn.spec.model import ModelSpec, parse_model
 
 __all__ = [
     "__version__",

@@ -41,7 +41,7 @@ def control_settings(cfg: dict, spec) -> dict:
 
 def study_model(data_path: str, model_path: str, cfg: dict, *, with_controls: bool = True, overrides: dict | None = None):
     """Read data and model, add the configured controls, estimate. Returns (result, data, excluded)."""
-    from leanlearn.pls import estimate
+    from leanlearn.pls.engine import estimate
 
     data, spec, excluded, _ = study_data(data_path, model_path, cfg, controls=with_controls)
     settings = estimation_settings(cfg)
@@ -77,9 +77,9 @@ def add_estimation_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def estimation_settings_from_args(config: dict, args):
-    """:class:`leanlearn.pls.Settings`: the config's ``estimation`` section, overridden by the command line."""
+    """:class:`leanlearn.pls.engine.Settings`: the config's ``estimation`` section, overridden by the command line."""
     from leanlearn.cli.estimate import _missing_value
-    from leanlearn.pls import Settings
+    from leanlearn.pls.engine import Settings
 
     values = estimation_settings(config)
     for k in ("scheme", "interaction", "consistent"):
@@ -102,8 +102,8 @@ def study_data(data_path: str, model_path: str, config: dict, *, controls: bool 
     with ``terms`` the model names the controls entered as (dummies included).
     """
     from leanlearn.cli.estimate import read_data
-    from leanlearn.controls import add_controls
-    from leanlearn.spec import parse_model
+    from leanlearn.data.controls import add_controls
+    from leanlearn.spec.model import parse_model
 
     data = read_data(data_path)
     with user_errors(model_path):

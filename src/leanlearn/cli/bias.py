@@ -7,11 +7,11 @@
 
 Construct scores come from :func:`leanlearn.estimate` (PLS, the model as given); the
 marker's score is the equally weighted mean of its standardised items. Settings come from
-the ``bias:`` section of the config (defaults in :class:`leanlearn.bias.BiasConfig`).
-Outputs (written atomically; columns documented in :mod:`leanlearn.bias`)::
+the ``bias:`` section of the config (defaults in :class:`leanlearn.bias.checks.BiasConfig`).
+Outputs (written atomically; columns documented in :mod:`leanlearn.bias.checks`)::
 
     nonresponse_early_late.csv  split, variable, kind, group_a (early), group_b (late), ...
-                                (:data:`leanlearn.bias.COMPARISON_COLUMNS`): every construct
+                                (:data:`leanlearn.bias.checks.COMPARISON_COLUMNS`): every construct
                                 score and archival variable present; without wave or
                                 submission time: status, reason
     nonresponse_frame.csv       respondents vs non-respondents on frame variables (same
@@ -43,7 +43,7 @@ import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_text, read_yaml, user_errors, write_csv
 
-log = logging.getLogger("leanlearn.bias")
+log = logging.getLogger("leanlearn.bias.checks")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,12 +76,12 @@ def _not_possible(reason: str) -> pd.DataFrame:
 
 def run(args: argparse.Namespace) -> int:
     from leanlearn import __version__
-    from leanlearn import bias as b
+    from leanlearn.bias import checks as b
     from leanlearn.cli.estimate import read_data
-    from leanlearn.codebook import FIRM_ID, load_codebook
+    from leanlearn.spec.codebook import FIRM_ID, load_codebook
     from leanlearn.errors import DataError
-    from leanlearn.pls import estimate
-    from leanlearn.spec import parse_model
+    from leanlearn.pls.engine import estimate
+    from leanlearn.spec.model import parse_model
 
     config = read_yaml(args.config)
     with user_errors(str(args.config)):
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
     # ---- respondents vs non-respondents ----------------------------------------------------------
     if args.frame:
-        from leanlearn.ingest import read_export
+        from leanlearn.data.ingest import read_export
 
         with user_errors(str(args.frame)):
             frame = b.prepare_frame(read_export(args.frame))

@@ -1,10 +1,10 @@
 """``leanlearn cbsem --data CSV --model LAV --out DIR [--controls a,b]``: CB-SEM cross-check.
 
-Fits the model as a covariance-based SEM (ML, semopy; see :mod:`leanlearn.sem`) and
+Fits the model as a covariance-based SEM (ML, semopy; see :mod:`leanlearn.cbsem.sem`) and
 compares every structural path with PLS and PLSc (:func:`leanlearn.estimate` with
 ``consistent=False`` / ``True``). All three estimators use the same cases: rows with a
 missing item or control are dropped (listwise) first; controls
-are added with :func:`leanlearn.controls.add_controls` (dummies for categorical controls,
+are added with :func:`leanlearn.data.controls.add_controls` (dummies for categorical controls,
 never imputed). Outputs (written atomically)::
 
     cbsem_paths.csv           source, target, estimate (standardised), std_error (delta
@@ -18,7 +18,7 @@ never imputed). Outputs (written atomically)::
                               approximation, warnings
 
 Interaction terms ``X:Z`` are approximated in CB-SEM by the centred product of
-standardised CFA factor scores (not LMS); see :func:`leanlearn.sem.fit_sem`.
+standardised CFA factor scores (not LMS); see :func:`leanlearn.cbsem.sem.fit_sem`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="comma-separated control variables (default: controls.variables of --config, else none; '' for "
         "none); they enter the constructs in controls.targets (default: every endogenous construct), "
-        "categorical ones as dummies (leanlearn.controls.add_controls); cases without a control value are left out",
+        "categorical ones as dummies (leanlearn.data.controls.add_controls); cases without a control value are left out",
     )
     p.add_argument("--config", default=None, help="pipeline config YAML (controls, robustness.cfa thresholds)")
     p.add_argument(
@@ -102,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn import __version__
     from leanlearn.cli.estimate import read_data
     from leanlearn.errors import DataError
-    from leanlearn.pls import estimate
-    from leanlearn.sem import fit_sem, fit_table, fit_thresholds
-    from leanlearn.spec import parse_model
+    from leanlearn.pls.engine import estimate
+    from leanlearn.cbsem.sem import fit_sem, fit_table, fit_thresholds
+    from leanlearn.spec.model import parse_model
 
     config = read_yaml(args.config) if args.config else {}
     with user_errors(str(args.config)):
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     targets = targets or list(spec.endogenous)
     with user_errors(args.data):
         if variables:
-            from leanlearn.controls import add_controls
+            from leanlearn.data.controls import add_controls
 
             spec, data_used, _ = add_controls(
                 spec,

@@ -1,7 +1,7 @@
 """``leanlearn cfa --data CSV --model LAV --config YAML --out DIR``: CFA of the measurement model.
 
 Maximum-likelihood confirmatory factor analysis of the model's reflective (``=~``)
-constructs with semopy (see :mod:`leanlearn.sem` for every convention). Outputs (written
+constructs with semopy (see :mod:`leanlearn.cbsem.sem` for every convention). Outputs (written
 atomically)::
 
     cfa_loadings.csv      construct, indicator, estimate (standardised loading), std_error
@@ -45,8 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from leanlearn import __version__
     from leanlearn.cli.estimate import read_data
-    from leanlearn.sem import fit_cfa, fit_table, fit_thresholds
-    from leanlearn.spec import parse_model
+    from leanlearn.cbsem.sem import fit_cfa, fit_table, fit_thresholds
+    from leanlearn.spec.model import parse_model
 
     config = read_yaml(args.config) if args.config else {}
     with user_errors(str(args.config)):

@@ -23,7 +23,7 @@ import logging
 
 from leanlearn.cli._io import atomic_dir, read_text, read_yaml, user_errors, write_csv
 
-log = logging.getLogger("leanlearn.describe")
+log = logging.getLogger("leanlearn.descriptives.describe")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,16 +44,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from leanlearn import __version__
     from leanlearn.cli.estimate import read_data
-    from leanlearn.describe import correlation_table, item_descriptives
-    from leanlearn.pls import estimate
-    from leanlearn.spec import parse_model
+    from leanlearn.descriptives.describe import correlation_table, item_descriptives
+    from leanlearn.pls.engine import estimate
+    from leanlearn.spec.model import parse_model
 
     data = read_data(args.data)
     with user_errors(args.model):
         spec = parse_model(read_text(args.model))
     blocks = {c.name: c.indicators for c in spec.constructs}
     if args.codebook:
-        from leanlearn.codebook import load_codebook
+        from leanlearn.spec.codebook import load_codebook
 
         with user_errors(str(args.codebook)):
             codebook = load_codebook(read_yaml(args.codebook))

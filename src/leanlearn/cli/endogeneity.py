@@ -1,8 +1,8 @@
 """``leanlearn endogeneity DATA MODEL --out DIR``: Gaussian copula test of the structural equations.
 
 Estimates the model with the config's ``controls`` (added as every study-level verb adds
-them, :func:`leanlearn.controls.add_controls`; ``--no-controls`` for the run without),
-then runs :func:`leanlearn.endogeneity.gaussian_copula` on the construct scores.
+them, :func:`leanlearn.data.controls.add_controls`; ``--no-controls`` for the run without),
+then runs :func:`leanlearn.robustness.endogeneity.gaussian_copula` on the construct scores.
 
 Output contract::
 
@@ -44,7 +44,7 @@ from leanlearn.cli._study import (
     study_data,
 )
 
-log = logging.getLogger("leanlearn.endogeneity")
+log = logging.getLogger("leanlearn.robustness.endogeneity")
 
 
 # ---- the verb ------------------------------------------------------------------------------------------
@@ -73,8 +73,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from leanlearn.endogeneity import gaussian_copula
-    from leanlearn.pls import estimate
+    from leanlearn.robustness.endogeneity import gaussian_copula
+    from leanlearn.pls.engine import estimate
 
     config, config_path = load_config(args.config)
     robust = section(config, "robustness")

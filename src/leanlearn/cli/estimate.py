@@ -78,7 +78,7 @@ def _missing_value(text):
 
 def read_data(path: str) -> pd.DataFrame:
     """Read a data file with leanlearn's reader (delimiter, encoding and format detected)."""
-    from leanlearn.ingest import read_export
+    from leanlearn.data.ingest import read_export
 
     if not Path(path).exists():
         raise UserError(f"{path}: file not found")
@@ -100,7 +100,7 @@ def _merge_boot(point: pd.DataFrame, keys: list[str], boot_table: pd.DataFrame |
 
 def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     """All output tables of an estimation (and bootstrap), keyed by file name."""
-    from leanlearn import conditional as cond
+    from leanlearn.effects import conditional as cond
 
     bt = (lambda fam: boot.table(fam)) if boot is not None else (lambda fam: None)  # noqa: E731
     out: dict[str, pd.DataFrame] = {}
@@ -208,7 +208,7 @@ def run_bootstrap(res, *, resamples: int, seed, workers: int, ci_level: float):
     """Bootstrap with a progress bar on stderr."""
     from tqdm import tqdm
 
-    from leanlearn.bootstrap import bootstrap
+    from leanlearn.pls.bootstrap import bootstrap
 
     with tqdm(total=resamples, desc="bootstrap", unit="resample", file=sys.stderr, mininterval=1.0, disable=None) as bar:
         last = [0]
@@ -224,8 +224,8 @@ def run_bootstrap(res, *, resamples: int, seed, workers: int, ci_level: float):
 
 
 def run(args) -> int:
-    from leanlearn.pls import estimate
-    from leanlearn.spec import parse_model
+    from leanlearn.pls.engine import estimate
+    from leanlearn.spec.model import parse_model
 
     data = read_data(args.data)
     with user_errors(args.model):

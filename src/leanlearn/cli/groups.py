@@ -41,7 +41,7 @@ from leanlearn.cli._study import (
     study_data,
 )
 
-log = logging.getLogger("leanlearn.groups")
+log = logging.getLogger("leanlearn.robustness.groups")
 
 
 def register(sub) -> None:
@@ -85,7 +85,7 @@ def _without_group_controls(config: dict, column: str) -> dict:
 
 
 def run(args) -> int:
-    from leanlearn.groups import assign_groups, compare_groups, country_feasibility, feasibility_note, region_clusters
+    from leanlearn.robustness.groups import assign_groups, compare_groups, country_feasibility, feasibility_note, region_clusters
 
     config, config_path = load_config(args.config)
     robust = section(config, "robustness")

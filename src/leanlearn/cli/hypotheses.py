@@ -9,7 +9,7 @@ and the hypothesis tests into ``--out``:
     bootstrap_draws.csv     draw, then one column per hypothesis: its quantity in every valid
                             resample (the draws behind the intervals; see hypothesis_draws)
     mediation.csv           every specific indirect effect with direct/total effects and its
-                            Zhao-Lynch-Chen type (see leanlearn.mediation.mediation_table)
+                            Zhao-Lynch-Chen type (see leanlearn.effects.mediation.mediation_table)
     indirect_contrasts.csv  differences between indirect effects with the same outcome
     excluded_cases.csv      cases left out because a control value is missing
     model.lav               the model as estimated (controls added)
@@ -21,7 +21,7 @@ import logging
 
 from leanlearn.cli._io import atomic_dir, read_yaml, user_errors, write_csv
 
-log = logging.getLogger("leanlearn.hypotheses")
+log = logging.getLogger("leanlearn.effects.hypotheses")
 
 
 def register(sub) -> None:
@@ -44,8 +44,8 @@ def run(args) -> int:
 
     from leanlearn.cli._study import bootstrap_settings, study_model
     from leanlearn.cli.estimate import run_bootstrap, settings_record, tables
-    from leanlearn.hypotheses import evaluate_hypotheses, hypothesis_draws, load_hypotheses
-    from leanlearn.mediation import indirect_contrasts, mediation_table
+    from leanlearn.effects.hypotheses import evaluate_hypotheses, hypothesis_draws, load_hypotheses
+    from leanlearn.effects.mediation import indirect_contrasts, mediation_table
 
     cfg = read_yaml(args.config)
     with user_errors(f"{args.config}"):

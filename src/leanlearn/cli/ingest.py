@@ -3,7 +3,7 @@
 Outputs in ``--out`` (written atomically; nothing is written when a step fails):
 
 ``survey_ingested.csv``
-    One row per response, canonical columns (see :class:`leanlearn.ingest.IngestResult`):
+    One row per response, canonical columns (see :class:`leanlearn.data.ingest.IngestResult`):
     ids, paradata, key-informant fields, items (reverse items reverse-scored, out-of-range
     codes missing), attention checks, hashed personal columns (``<column>_sha256``).
 ``ingest_report.json``
@@ -36,7 +36,7 @@ from pathlib import Path
 from leanlearn import __version__
 from leanlearn.cli._io import UserError, atomic_dir, read_yaml, user_errors, write_csv
 
-log = logging.getLogger("leanlearn.ingest")
+log = logging.getLogger("leanlearn.data.ingest")
 
 SALT_ENV = "LEANLEARN_SALT"
 DEFAULT_SALT_FILE = ".leanlearn_salt"
@@ -86,9 +86,9 @@ def _sha256(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from leanlearn.codebook import check_columns, load_codebook
-    from leanlearn.ingest import apply_codebook, ingest_report, read_export
-    from leanlearn.privacy import personal_values, protect, scan_personal
+    from leanlearn.spec.codebook import check_columns, load_codebook
+    from leanlearn.data.ingest import apply_codebook, ingest_report, read_export
+    from leanlearn.data.privacy import personal_values, protect, scan_personal
 
     survey = Path(args.survey)
     config = read_yaml(args.config)

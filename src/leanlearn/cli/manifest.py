@@ -4,10 +4,10 @@
 
     leanlearn manifest --results results --config config/config.yaml --out results/manifest.json
 
-The manifest (see :mod:`leanlearn.provenance`) lists every input named by the config (raw
+The manifest (see :mod:`leanlearn.report.provenance`) lists every input named by the config (raw
 survey export, archival data, sampling frame, codebook, model, the config itself), the
 workflow files (Snakefile, environment.yml, the manuscript source), and every file under
-``--results`` except the patterns of :data:`leanlearn.provenance.EXCLUDE` (the manifest itself,
+``--results`` except the patterns of :data:`leanlearn.report.provenance.EXCLUDE` (the manifest itself,
 logs, the optional PDF, hidden files), plus package versions, the seed and the git commit. It
 holds no timestamps.
 """
@@ -50,7 +50,7 @@ def hash_tree(root: str | Path, *, exclude=None) -> tuple[dict[str, str], dict[s
     (hashes, excluded) : dict, dict
         path -> hash for the files kept; path -> reason for the files left out.
     """
-    from leanlearn.provenance import EXCLUDE, is_excluded
+    from leanlearn.report.provenance import EXCLUDE, is_excluded
 
     patterns = dict(EXCLUDE if exclude is None else exclude)
     root = Path(root)
@@ -80,7 +80,7 @@ def workflow_hashes(repo: Path, source_files=("Snakefile", "environment.yml", "p
 
 
 def input_hashes(config: dict, configfile: str, repo: Path) -> dict[str, dict[str, str]]:
-    from leanlearn.provenance import input_paths
+    from leanlearn.report.provenance import input_paths
 
     out = {}
     for label, rel in input_paths(config, configfile=configfile).items():
@@ -92,7 +92,7 @@ def input_hashes(config: dict, configfile: str, repo: Path) -> dict[str, dict[st
 
 
 def run(args) -> int:
-    from leanlearn.provenance import build_manifest, git_commit, git_dirty, software_versions
+    from leanlearn.report.provenance import build_manifest, git_commit, git_dirty, software_versions
 
     repo = Path(args.repo)
     cfg = read_yaml(args.config)

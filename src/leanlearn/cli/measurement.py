@@ -19,7 +19,7 @@ import logging
 
 from leanlearn.cli._io import atomic_dir, read_yaml, write_csv
 
-log = logging.getLogger("leanlearn.measurement")
+log = logging.getLogger("leanlearn.pls.metrics")
 
 
 def register(sub) -> None:
@@ -35,7 +35,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from leanlearn.assessment import htmt_upper_bounds, measurement_assessment
+    from leanlearn.measurement.assessment import htmt_upper_bounds, measurement_assessment
     from leanlearn.cli._study import bootstrap_settings, study_model
     from leanlearn.cli.estimate import _square, run_bootstrap, tables
 

@@ -16,7 +16,7 @@ import logging
 
 from leanlearn.cli._io import atomic_dir, atomic_file, read_yaml, user_errors, write_csv
 
-log = logging.getLogger("leanlearn.merge")
+log = logging.getLogger("leanlearn.data.merge")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,8 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from leanlearn.cli.screen import read_survey
     from leanlearn.errors import SpecError
-    from leanlearn.ingest import read_export
-    from leanlearn.merge import merge_archival
+    from leanlearn.data.ingest import read_export
+    from leanlearn.data.merge import merge_archival
 
     config = read_yaml(args.config)
     mcfg = dict(config.get("archival_merge") or {})

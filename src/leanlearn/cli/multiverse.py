@@ -2,7 +2,7 @@
 
 Rebuilds the analysis data under other screening rules and missing-data treatments from
 the ingested responses, re-estimates and bootstraps each variant (see
-:mod:`leanlearn.multiverse`), and writes:
+:mod:`leanlearn.robustness.multiverse`), and writes:
 
     --out/multiverse.csv             variant, factor, level, n, hypothesis, quantity, estimate,
                                      ci_lower, ci_upper, ci_level, interval, verdict, same_as_main
@@ -19,7 +19,7 @@ import logging
 
 from leanlearn.cli._io import atomic_dir, atomic_file, read_text, read_yaml, user_errors, write_csv
 
-log = logging.getLogger("leanlearn.multiverse")
+log = logging.getLogger("leanlearn.robustness.multiverse")
 
 
 def register(sub) -> None:
@@ -41,10 +41,10 @@ def run(args) -> int:
     from leanlearn.cli._study import bootstrap_settings
     from leanlearn.cli.estimate import read_data
     from leanlearn.cli.screen import read_survey
-    from leanlearn.codebook import load_codebook
-    from leanlearn.hypotheses import load_hypotheses
-    from leanlearn.multiverse import analysis_variant, default_variants, run_multiverse, sensitivity_paths, stability
-    from leanlearn.spec import parse_model
+    from leanlearn.spec.codebook import load_codebook
+    from leanlearn.effects.hypotheses import load_hypotheses
+    from leanlearn.robustness.multiverse import analysis_variant, default_variants, run_multiverse, sensitivity_paths, stability
+    from leanlearn.spec.model import parse_model
 
     cfg = read_yaml(args.config)
     with user_errors(args.codebook):

@@ -6,7 +6,7 @@
 
 Writes (atomically) into ``--out``:
 
-``numbers.json``      one entry per number the manuscript may cite (:func:`leanlearn.paper.paper_numbers`)
+``numbers.json``      one entry per number the manuscript may cite (:func:`leanlearn.report.paper.paper_numbers`)
 ``numbers.tex``       the same as LaTeX macros (``\\llnum{H1.estimate}``)
 ``manuscript.html``   the paper: tables and figures embedded (figures as SVG data URIs, or
                       linked with ``--link-figures``); every number is a
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from leanlearn.cli._io import UserError, atomic_dir, read_text, read_yaml, user_errors
 
-log = logging.getLogger("leanlearn.paper")
+log = logging.getLogger("leanlearn.report.paper")
 
 LATEX_ENGINES = ("pdflatex", "xelatex", "lualatex")
 
@@ -79,8 +79,8 @@ def _title(source: str) -> str:
 
 
 def _figure_refs(figures_dir: Path, results: dict, out_dir: Path, *, mode: str, embed: bool):
-    from leanlearn.figures import FIGURES, figure_available
-    from leanlearn.paper import FigureRef
+    from leanlearn.report.figures import FIGURES, figure_available
+    from leanlearn.report.paper import FigureRef
 
     refs = {}
     for name, spec in FIGURES.items():
@@ -131,8 +131,8 @@ def build_pdf(markdown_text: str, dest: Path, *, title: str) -> str | None:
 
 def run(args) -> int:
     from leanlearn.cli.report import load_results
-    from leanlearn.paper import dumps_numbers, markdown_to_html, numbers_tex, page, paper_numbers, render, software_table, stages_run
-    from leanlearn.report import build_tables
+    from leanlearn.report.paper import dumps_numbers, markdown_to_html, numbers_tex, page, paper_numbers, render, software_table, stages_run
+    from leanlearn.report.tables import build_tables
 
     cfg = read_yaml(args.config)
     source = read_text(args.source)

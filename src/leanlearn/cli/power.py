@@ -10,7 +10,7 @@ Three subcommands::
     leanlearn power replicate --n N --seed S --out FILE.csv [--resamples R] [--model LAV] ...
         ONE Monte Carlo replication (draw N firms from the population model, estimate with the
         pipeline's model and settings, bootstrap) -> ONE row (columns: see
-        :func:`leanlearn.power.replicate`). Snakemake fans this out over N and seeds.
+        :func:`leanlearn.robustness.power.replicate`). Snakemake fans this out over N and seeds.
 
     leanlearn power summarize --out DIR FILE.csv [FILE.csv ...] [--target-power .8]
         Aggregates replication rows into
@@ -40,7 +40,7 @@ import pandas as pd
 from leanlearn.cli._io import UserError, atomic_dir, atomic_file, user_errors, write_csv
 from leanlearn.cli._study import add_estimation_arguments, estimation_settings_from_args, load_config, provenance, section
 
-log = logging.getLogger("leanlearn.power")
+log = logging.getLogger("leanlearn.robustness.power")
 
 
 def register(sub) -> None:
@@ -69,7 +69,7 @@ def register(sub) -> None:
     )
     r.add_argument("--out", required=True, metavar="FILE.csv")
     r.add_argument("--resamples", type=int, default=None, help="bootstrap resamples (default: power.resamples or 500)")
-    r.add_argument("--model", default=None, metavar="LAV", help="model file (default: the study's model, leanlearn.power.DEFAULT_MODEL)")
+    r.add_argument("--model", default=None, metavar="LAV", help="model file (default: the study's model, leanlearn.robustness.power.DEFAULT_MODEL)")
     r.add_argument("--ci-level", type=float, default=None, help="interval level (default: power.ci_level or 0.95)")
     r.add_argument("--loading-scale", type=float, default=None, help="set every loading to this value (e.g. 0.95); default: the population's loadings")
     r.add_argument("--continuous", action="store_true", help="continuous items instead of 7-point items")
@@ -89,7 +89,7 @@ def register(sub) -> None:
 
 
 def run_minimum_n(args) -> int:
-    from leanlearn.power import minimum_n_table
+    from leanlearn.robustness.power import minimum_n_table
 
     try:
         table = minimum_n_table(args.beta_min, alpha=args.alpha, power=args.power, n=args.n)
@@ -127,8 +127,8 @@ def _simulated_controls(config: dict, args) -> tuple[list[str], list[str] | None
 
 def run_replicate(args) -> int:
     from leanlearn.cli._io import read_text
-    from leanlearn.power import replicate
-    from leanlearn.spec import parse_model
+    from leanlearn.robustness.power import replicate
+    from leanlearn.spec.model import parse_model
 
     config, config_path = load_config(args.config)
     pw = section(config, "power")
@@ -168,7 +168,7 @@ def run_replicate(args) -> int:
 def run_summarize(args) -> int:
     from pathlib import Path
 
-    from leanlearn.power import MONTE_CARLO_NOTE, minimum_n, summarize
+    from leanlearn.robustness.power import MONTE_CARLO_NOTE, minimum_n, summarize
 
     config, config_path = load_config(args.config)
     pw = section(config, "power")

@@ -24,7 +24,7 @@ import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_text, user_errors, write_csv
 
-log = logging.getLogger("leanlearn.predict")
+log = logging.getLogger("leanlearn.robustness.predict")
 
 ITEM_COLUMNS = ["indicator", "rmse_pls", "mae_pls", "rmse_lm", "mae_lm", "q2_predict"]
 SUMMARY_COLUMNS = ["construct", "n_indicators", "n_q2_positive", "n_pls_better_rmse", "n_pls_better_mae", "verdict"]
@@ -107,8 +107,8 @@ def settings_record(result, args) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from leanlearn.cli.estimate import _missing_value, read_data
-    from leanlearn.predict import pls_predict
-    from leanlearn.spec import parse_model
+    from leanlearn.robustness.predict import pls_predict
+    from leanlearn.spec.model import parse_model
 
     if not args.loo and args.folds < 2:
         raise UserError("--folds must be at least 2")

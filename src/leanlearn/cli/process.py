@@ -2,7 +2,7 @@
 
 Re-estimates the configured PLS model (no bootstrap needed: the point estimates are
 deterministic), fits the model-7 equations by OLS on its construct scores with their own
-bootstrap (:mod:`leanlearn.process`), and compares sign and significance with the PLS
+bootstrap (:mod:`leanlearn.robustness.process`), and compares sign and significance with the PLS
 results in ``--hypotheses``/``--tables``. Writes into ``--out``:
 
     process_model7.csv     quantity, estimate, std_error, ci_lower, ci_upper, ci_level, p_value
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from leanlearn.cli._io import UserError, atomic_dir, read_yaml, write_csv
 
-log = logging.getLogger("leanlearn.process")
+log = logging.getLogger("leanlearn.robustness.process")
 
 
 def register(sub) -> None:
@@ -60,8 +60,8 @@ def run(args) -> int:
     import pandas as pd
 
     from leanlearn.cli._study import bootstrap_settings, study_model
-    from leanlearn.conditional import moderated_chains
-    from leanlearn.process import agreement, model7_equations, process_model7
+    from leanlearn.effects.conditional import moderated_chains
+    from leanlearn.robustness.process import agreement, model7_equations, process_model7
 
     cfg = read_yaml(args.config)
     res, _, _ = study_model(args.data, args.model, cfg)

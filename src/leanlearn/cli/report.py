@@ -9,11 +9,11 @@ Writes (atomically)
 ``--out``
     ``<table>.csv``, ``<table>.md``, ``<table>.tex`` (booktabs) and ``<table>.html`` (a page
     that opens in a browser) for every table the results allow (see
-    :data:`leanlearn.report.TABLE_ORDER`); ``index.md`` / ``index.html`` list every table and
+    :data:`leanlearn.report.tables.TABLE_ORDER`); ``index.md`` / ``index.html`` list every table and
     figure with its status ("not run: <file> absent" for stages that did not run).
 ``--figures``
     ``<figure>.png`` (300 dpi), ``<figure>.svg`` and ``<figure>.pdf`` for every figure of
-    :data:`leanlearn.figures.FIGURES`; a figure whose inputs are absent is a placeholder that
+    :data:`leanlearn.report.figures.FIGURES`; a figure whose inputs are absent is a placeholder that
     says so, so the set of files is fixed (Snakemake can list them).
 
 Everything written is byte-reproducible for a given environment.
@@ -29,7 +29,7 @@ import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_yaml
 
-log = logging.getLogger("leanlearn.report")
+log = logging.getLogger("leanlearn.report.tables")
 
 TABLE_FORMATS = ("csv", "md", "tex", "html")
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -50,14 +50,14 @@ def register(sub) -> None:
 
 
 def load_results(results: str | Path) -> tuple[dict, dict]:
-    """Read every result file of :data:`leanlearn.report.RESULT_FILES` that exists.
+    """Read every result file of :data:`leanlearn.report.tables.RESULT_FILES` that exists.
 
     Returns
     -------
     (tables, paths) : dict, dict
         key -> DataFrame (or parsed JSON for ``.json``), and key -> the path read.
     """
-    from leanlearn.report import RESULT_FILES
+    from leanlearn.report.tables import RESULT_FILES
 
     root = Path(results)
     if not root.is_dir():
@@ -85,14 +85,14 @@ def load_results(results: str | Path) -> tuple[dict, dict]:
 
 def html_page(title: str, body: str) -> str:
     """A complete HTML page around a fragment (shared style with the manuscript)."""
-    from leanlearn.paper import page
+    from leanlearn.report.paper import page
 
     return page(title=title, body=body)
 
 
 def run(args) -> int:
-    from leanlearn.figures import FIGURES, build_figures, figure_bytes
-    from leanlearn.report import NotRun, build_tables, table_csv, table_html, table_latex, table_markdown
+    from leanlearn.report.figures import FIGURES, build_figures, figure_bytes
+    from leanlearn.report.tables import NotRun, build_tables, table_csv, table_html, table_latex, table_markdown
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting is chatty at INFO
     cfg = read_yaml(args.config)

@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def read_survey(path: str | Path) -> pd.DataFrame:
     """Read a CSV written by an earlier verb; ids stay text."""
-    from leanlearn.codebook import FIRM_ID, RESPONDENT_ID
+    from leanlearn.spec.codebook import FIRM_ID, RESPONDENT_ID
 
     path = Path(path)
     if not path.exists():
@@ -67,12 +67,12 @@ def read_survey(path: str | Path) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
-    from leanlearn.codebook import load_codebook
+    from leanlearn.spec.codebook import load_codebook
     import numpy as np
 
     from leanlearn.errors import DataError
-    from leanlearn.missing import little_mcar, missing_config, missingness_cases, treat_missing
-    from leanlearn.screening import kept_data, screen, screening_config
+    from leanlearn.data.missing import little_mcar, missing_config, missingness_cases, treat_missing
+    from leanlearn.screening.careless import kept_data, screen, screening_config
 
     config = read_yaml(args.config)
     with user_errors(str(args.codebook)):

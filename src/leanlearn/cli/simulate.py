@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from leanlearn.cli._io import UserError, atomic_dir, atomic_file, write_csv
-from leanlearn.simulate import DEFAULT_SEED, DESIGN_N_CLEAN, simulate_study
+from leanlearn.datasets.simulate import DEFAULT_SEED, DESIGN_N_CLEAN, simulate_study
 
 log = logging.getLogger(__name__)
 

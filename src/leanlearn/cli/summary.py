@@ -1,7 +1,7 @@
 """``leanlearn summary``: write ``results/summary.md``, the headline of a pipeline run in a page.
 
 Reads the result tables under ``--results`` (absent stages are reported as not run) and
-renders :func:`leanlearn.headline.summary_markdown`.
+renders :func:`leanlearn.report.headline.summary_markdown`.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def load_tables(results: Path) -> dict:
 
 
 def run(args) -> int:
-    from leanlearn.headline import summary_markdown
+    from leanlearn.report.headline import summary_markdown
 
     cfg = read_yaml(args.config)
     results = Path(args.results)

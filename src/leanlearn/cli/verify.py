@@ -62,7 +62,7 @@ def load_manifest(path: str | Path) -> dict:
 def check_results(manifest: dict, results: str | Path) -> list:
     """Differences between the manifest's result hashes and a results tree (same exclusions)."""
     from leanlearn.cli.manifest import hash_tree
-    from leanlearn.provenance import compare_hashes
+    from leanlearn.report.provenance import compare_hashes
 
     patterns = (manifest.get("excluded") or {}).get("patterns")
     found, _ = hash_tree(results, exclude=patterns)
@@ -85,7 +85,7 @@ def check_inputs(manifest: dict, repo: Path) -> list[str]:
 
 def prepare_workdir(manifest: dict, repo: Path, workdir: Path) -> None:
     """Copy the workflow files and the inputs into an empty folder."""
-    from leanlearn.provenance import WORKFLOW_FILES
+    from leanlearn.report.provenance import WORKFLOW_FILES
 
     workdir.mkdir(parents=True, exist_ok=True)
     if any(workdir.iterdir()):
@@ -119,7 +119,7 @@ def rerun(workdir: Path, *, cores: str, configfile: str | None) -> None:
 
 
 def run(args) -> int:
-    from leanlearn.provenance import format_differences
+    from leanlearn.report.provenance import format_differences
 
     manifest = load_manifest(args.manifest)
     repo = Path(args.repo)

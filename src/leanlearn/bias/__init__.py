@@ -1,0 +1,1 @@
+"""Stage 'bias': non-response, key-informant and common-method checks."""

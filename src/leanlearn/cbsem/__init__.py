@@ -1,0 +1,1 @@
+"""Stages 'cfa' and 'cbsem': covariance-based SEM with semopy."""

@@ -1,0 +1,1 @@
+"""Population models and the simulated survey export behind the bundled data."""

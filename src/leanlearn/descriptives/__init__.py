@@ -1,0 +1,1 @@
+"""Stage 'describe': item and construct descriptives."""

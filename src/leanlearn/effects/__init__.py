@@ -1,0 +1,1 @@
+"""Effects computed from path coefficients: total, indirect and conditional effects, mediation, hypotheses."""

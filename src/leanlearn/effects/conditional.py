@@ -1,0 +1,301 @@
+"""Moderation and moderated mediation on latent constructs: simple slopes, floodlight
+(Johnson–Neyman) regions, conditional indirect effects and indices of moderated mediation.
+
+Everything is a function of the path coefficients, evaluated on the sample and on every
+bootstrap resample through :meth:`leanlearn.pls.bootstrap.BootstrapResult.derived`, so all
+effects share one set of draws.
+
+Conventions
+-----------
+- In an interaction ``X:W`` the first construct is the focal predictor and the second the
+  moderator; moderator values are in standard-deviation units of W's construct score
+  (−1, 0, +1 = one SD below the mean, the mean, one SD above).
+- With the two-stage approach (default) the interaction term is the centred product of
+  standardised construct scores, so :math:`\\theta(w) = a_X + a_{XW} w` is the conditional
+  effect at W = w SD (Becker, Ringle & Sarstedt 2018). With the product-indicator and
+  orthogonalising approaches the interaction term is on a close but not identical scale
+  (seminr rescales it by the weighted SD of its indicators), so the simple slopes are
+  approximations there; docs/conventions.md explains.
+- A chain X → M → … → Y is *moderated* by W when some link A → B of the chain has an
+  interaction A:W → B. Its conditional indirect effect is the product over the links of
+  :math:`P_{AB} + P_{A:W,B}\\,w` (unmoderated links contribute :math:`P_{AB}`). With exactly
+  one moderated link, :math:`\\omega(w)` is linear in w and its slope is the index of
+  moderated mediation (Hayes 2015): for first-stage moderation (Hayes model 7)
+  :math:`\\omega(w) = (a_1 + a_3 w) b` and the index is :math:`a_3 b`. With two moderated
+  links (first and second stage, Hayes model 58) :math:`\\omega(w)` is quadratic, there is
+  no single index, and the pairwise differences of conditional indirect effects are
+  reported instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leanlearn.effects import algebra as fx
+
+__all__ = [
+    "PROBE_VALUES",
+    "Interaction",
+    "ModeratedChain",
+    "interactions",
+    "moderated_chains",
+    "simple_slopes",
+    "floodlight",
+    "johnson_neyman",
+    "conditional_indirect_effects",
+    "moderated_mediation",
+    "conditional_indirect_differences",
+]
+
+PROBE_VALUES = (-1.0, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """An interaction term on a structural path: ``name`` -> ``target``."""
+
+    name: str
+    focal: str
+    moderator: str
+    target: str
+    k_focal: int
+    k_moderator: int
+    k_interaction: int
+    k_target: int
+
+
+@dataclass(frozen=True)
+class ModeratedChain:
+    """A chain X -> ... -> Y with the links moderated by ``moderator``."""
+
+    chain: fx.Chain
+    label: str
+    moderator: str
+    links: tuple[tuple[int, int, int | None], ...]  # (from, to, interaction index or None)
+
+    @property
+    def n_moderated(self) -> int:
+        return sum(1 for *_, i in self.links if i is not None)
+
+
+def interactions(result) -> list[Interaction]:
+    """Every interaction term of a fitted model and the path it sits on."""
+    lay = result.plan.final
+    names = list(lay.constructs)
+    out = []
+    for inter in result.spec.interactions:
+        x, w = inter.terms
+        for target in result.spec.successors(inter.name):
+            out.append(
+                Interaction(inter.name, x, w, target, names.index(x), names.index(w), names.index(inter.name), names.index(target))
+            )
+    return out
+
+
+def moderated_chains(result) -> list[ModeratedChain]:
+    """Every mediation chain (≥ 2 links, no interaction terms in it) with a moderated link."""
+    lay = result.plan.final
+    names = list(lay.constructs)
+    inters = interactions(result)
+    main = np.array([not x for x in lay.is_interaction])
+    A = lay.adjacency & main[:, None] & main[None, :]
+    out = []
+    for ch in fx.chains(A):
+        moderators = sorted({it.moderator for it in inters}, key=names.index)
+        for mod in moderators:
+            links = []
+            for a, b in zip(ch.nodes[:-1], ch.nodes[1:]):
+                hit = [it.k_interaction for it in inters if it.moderator == mod and it.k_focal == a and it.k_target == b]
+                links.append((a, b, hit[0] if hit else None))
+            if any(i is not None for *_, i in links) and mod not in (names[n] for n in ch.nodes):
+                out.append(ModeratedChain(ch, ch.label(names), mod, tuple(links)))
+    return out
+
+
+def _omega(mc: ModeratedChain, w: np.ndarray):
+    w = np.asarray(w, dtype=float)
+
+    def f(P):
+        P = np.asarray(P, dtype=float)
+        out = np.ones(P.shape[:-2] + (len(w),))
+        for a, b, i in mc.links:
+            term = P[..., a, b][..., None]
+            if i is not None:
+                term = term + P[..., i, b][..., None] * w
+            out = out * term
+        return out
+
+    return f
+
+
+def _slope(it: Interaction, w: np.ndarray):
+    w = np.asarray(w, dtype=float)
+    return lambda P: fx.simple_slope(P[..., it.k_focal, it.k_target], P[..., it.k_interaction, it.k_target], w)
+
+
+def _point_or_boot(result, boot, labels: pd.DataFrame, func) -> pd.DataFrame:
+    if boot is None:
+        out = labels.copy()
+        out["estimate"] = np.asarray(func(result.path_matrix[None]))[0]
+        return out
+    return boot.derived(labels, func)
+
+
+_BOOT_COLS = ["estimate", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]
+
+
+def _select(df: pd.DataFrame, keys: list[str], boot) -> pd.DataFrame:
+    cols = keys + (_BOOT_COLS if boot is not None else ["estimate"])
+    return df[cols].reset_index(drop=True)
+
+
+def simple_slopes(result, boot=None, *, values=PROBE_VALUES) -> pd.DataFrame:
+    """Conditional effect of the focal predictor at moderator values (SD units).
+
+    Columns: interaction, focal, moderator, target, moderator_value, estimate, and with a
+    bootstrap std_error, ci_lower, ci_upper, ci_level, p_value.
+    """
+    frames = []
+    for it in interactions(result):
+        labels = pd.DataFrame(
+            {"interaction": it.name, "focal": it.focal, "moderator": it.moderator, "target": it.target, "moderator_value": list(values)}
+        )
+        frames.append(_point_or_boot(result, boot, labels, _slope(it, values)))
+    if not frames:
+        return pd.DataFrame()
+    return _select(pd.concat(frames), ["interaction", "focal", "moderator", "target", "moderator_value"], boot)
+
+
+def floodlight(result, boot, *, grid=(-2.0, 2.0, 0.05)) -> pd.DataFrame:
+    """Simple slopes along a grid of moderator values with bootstrap bands (Spiller et al. 2013).
+
+    Columns as :func:`simple_slopes` plus ``significant`` (the percentile interval
+    excludes 0).
+    """
+    lo, hi, step = grid
+    values = np.round(np.arange(lo, hi + step / 2, step), 10)
+    out = simple_slopes(result, boot, values=values)
+    if not out.empty:
+        out["significant"] = (out.ci_lower > 0) | (out.ci_upper < 0)
+    return out
+
+
+def johnson_neyman(flood: pd.DataFrame) -> pd.DataFrame:
+    """Boundaries of the Johnson–Neyman (floodlight) region from a floodlight table.
+
+    For each interaction, the moderator values where a bound of the percentile interval
+    of the simple slope crosses zero (linear interpolation between grid points), and the
+    part of the grid where the effect is significant. Columns: interaction, focal,
+    moderator, target, boundary (moderator value, SD units; NaN when the significance
+    does not change on the grid), grid_min, grid_max, significant_share (share of the
+    grid where the effect is significant), significant_from, significant_to (range of
+    the grid where it is significant; NaN when nowhere).
+    """
+    rows = []
+    keys = ["interaction", "focal", "moderator", "target"]
+    for key, g in flood.groupby(keys, sort=False):
+        g = g.sort_values("moderator_value")
+        x = g.moderator_value.to_numpy()
+        sig = g.significant.to_numpy()
+        bounds = []
+        for col in ("ci_lower", "ci_upper"):
+            y = g[col].to_numpy()
+            for i in np.flatnonzero(np.sign(y[:-1]) * np.sign(y[1:]) < 0):
+                bounds.append(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
+        sig_x = x[sig]
+        base = dict(zip(keys, key))
+        base.update(
+            grid_min=float(x.min()),
+            grid_max=float(x.max()),
+            significant_share=float(sig.mean()),
+            significant_from=float(sig_x.min()) if sig_x.size else np.nan,
+            significant_to=float(sig_x.max()) if sig_x.size else np.nan,
+        )
+        for b in sorted(bounds) or [np.nan]:
+            rows.append({**base, "boundary": float(b)})
+    cols = keys + ["boundary", "grid_min", "grid_max", "significant_share", "significant_from", "significant_to"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def conditional_indirect_effects(result, boot=None, *, values=PROBE_VALUES) -> pd.DataFrame:
+    """Conditional indirect effects of every moderated chain at moderator values.
+
+    Columns: path, moderator, moderator_value (SD units), estimate, and with a bootstrap
+    std_error, ci_lower, ci_upper, ci_level, p_value.
+    """
+    frames = []
+    for mc in moderated_chains(result):
+        labels = pd.DataFrame({"path": mc.label, "moderator": mc.moderator, "moderator_value": list(values)})
+        frames.append(_point_or_boot(result, boot, labels, _omega(mc, values)))
+    if not frames:
+        return pd.DataFrame()
+    return _select(pd.concat(frames), ["path", "moderator", "moderator_value"], boot)
+
+
+def moderated_mediation(result, boot=None) -> pd.DataFrame:
+    """Index of moderated mediation of every chain with exactly one moderated link.
+
+    :math:`\\omega(w)` is then linear in w and the index is its slope, the product of the
+    interaction path and the other links (a₃·b for Hayes model 7). Columns: path,
+    moderator, index, and with a bootstrap std_error, ci_lower, ci_upper, ci_level,
+    p_value. Chains with two moderated links have no single index; see
+    :func:`conditional_indirect_differences`.
+    """
+    frames = []
+    for mc in moderated_chains(result):
+        if mc.n_moderated != 1:
+            continue
+
+        def f(P, mc=mc):
+            P = np.asarray(P, dtype=float)
+            out = np.ones(P.shape[:-2])
+            for a, b, i in mc.links:
+                out = out * (P[..., i, b] if i is not None else P[..., a, b])
+            return out[..., None]
+
+        labels = pd.DataFrame({"path": [mc.label], "moderator": [mc.moderator]})
+        frames.append(_point_or_boot(result, boot, labels, f))
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames).rename(columns={"estimate": "index"})
+    cols = ["path", "moderator", "index"] + (["std_error", "ci_lower", "ci_upper", "ci_level", "p_value"] if boot is not None else [])
+    return df[cols].reset_index(drop=True)
+
+
+def conditional_indirect_differences(result, boot=None, *, values=PROBE_VALUES) -> pd.DataFrame:
+    """Pairwise differences ω(w_j) − ω(w_i) of conditional indirect effects (i < j).
+
+    The formal test for chains with two moderated links (no single index exists); for a
+    single moderated link the difference between +1 SD and −1 SD equals twice the index.
+    Columns: path, moderator, moderator_value_low, moderator_value_high, estimate (+ bootstrap columns).
+    """
+    frames = []
+    pairs = [(a, b) for i, a in enumerate(values) for b in values[i + 1:]]
+    for mc in moderated_chains(result):
+        om = _omega(mc, values)
+        pos = {v: k for k, v in enumerate(values)}
+
+        def f(P, om=om):
+            o = om(P)
+            return np.stack([o[..., pos[b]] - o[..., pos[a]] for a, b in pairs], axis=-1)
+
+        labels = pd.DataFrame(
+            {"path": mc.label, "moderator": mc.moderator, "moderator_value_low": [a for a, _ in pairs], "moderator_value_high": [b for _, b in pairs]}
+        )
+        frames.append(_point_or_boot(result, boot, labels, f))
+    if not frames:
+        return pd.DataFrame()
+    return _select(pd.concat(frames), ["path", "moderator", "moderator_value_low", "moderator_value_high"], boot)
+
+
+def conditional_indirect_grid(result, boot, *, grid=(-2.0, 2.0, 0.05)) -> pd.DataFrame:
+    """Conditional indirect effects along a grid of moderator values (the confidence band)."""
+    lo, hi, step = grid
+    values = tuple(np.round(np.arange(lo, hi + step / 2, step), 10))
+    out = conditional_indirect_effects(result, boot, values=values)
+    if not out.empty and boot is not None:
+        out["significant"] = (out.ci_lower > 0) | (out.ci_upper < 0)
+    return out

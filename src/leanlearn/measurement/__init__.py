@@ -1,0 +1,1 @@
+"""Stage 'measurement': the measurement model against configured thresholds."""

@@ -1,0 +1,1 @@
+"""Reporting: result registry, tables, figures, headline, summary, manuscript numbers, provenance."""

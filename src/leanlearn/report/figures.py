@@ -1,0 +1,645 @@
+"""Publication figures from the pipeline's result tables (matplotlib, no pyplot state).
+
+Pure: result DataFrames in, :class:`matplotlib.figure.Figure` objects out, and bytes from
+:func:`figure_bytes`; only the CLI writes files. Figures are sized for a journal column
+(3.5 in wide, 8 pt type) and rendered with the Agg/SVG/PDF backends under a fixed style
+(:data:`STYLE`, applied with ``rc_context``; global rcParams are never changed).
+
+Output is byte-reproducible for a given matplotlib version: PNG, SVG and PDF carry no
+date, creator or producer metadata, SVG ids are salted with a fixed ``svg.hashsalt``, and
+PDF fonts are embedded as TrueType subsets. Numbers in labels go through
+:mod:`leanlearn.format`.
+
+Figures
+-------
+``path_diagram``          constructs as boxes, paths as arrows with β and stars; the
+                          interaction drawn as an arrow onto the moderated path; R² inside
+                          endogenous constructs; control variables left out.
+``htmt``                  HTMT heat map (lower triangle) with bootstrap upper bounds.
+``simple_slopes``         first-stage effect at moderator −1 / 0 / +1 SD with slope bands.
+``floodlight``            conditional first-stage effect across the moderator, 95 % band,
+                          Johnson–Neyman region shaded.
+``conditional_indirect``  conditional indirect effect across the moderator, 95 % band,
+                          region where it differs from zero shaded.
+``forest``                every hypothesis quantity with its 95 % interval.
+``bootstrap_distributions`` histograms of the bootstrap draws of every hypothesis quantity
+                          (``results/hypotheses/bootstrap_draws.csv``) with the estimate and
+                          the percentile interval marked.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from leanlearn.format import num
+from leanlearn.report.tables import is_true
+from leanlearn.report.tables import label as _lab
+
+__all__ = [
+    "STYLE",
+    "COLUMN_WIDTH",
+    "FIGURES",
+    "stars",
+    "default_positions",
+    "path_diagram",
+    "htmt_heatmap",
+    "simple_slopes_plot",
+    "floodlight_plot",
+    "conditional_indirect_plot",
+    "forest_plot",
+    "bootstrap_distributions_plot",
+    "not_available",
+    "figure_available",
+    "build_figures",
+    "figure_bytes",
+]
+
+COLUMN_WIDTH = 3.5  # inches, one journal column
+
+STYLE: dict = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "axes.linewidth": 0.6,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "lines.linewidth": 1.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.hashsalt": "leanlearn",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "path.simplify": False,
+    "savefig.dpi": 300,
+}
+
+INK = "#222222"
+ACCENT = "#1f5fa8"
+MUTED = "#8a8a8a"
+BAND = "#9ecae1"
+REGION = "#e8e8e8"
+
+_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+
+def _rc():
+    import matplotlib
+
+    return matplotlib.rc_context(STYLE)
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def stars(p) -> str:
+    """``***`` p < .001, ``**`` p < .01, ``*`` p < .05, else empty."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _sd(v: float) -> str:
+    v = float(v)
+    return "mean" if v == 0 else ("+" if v > 0 else "−") + f"{abs(v):g} SD"
+
+
+# ---------------------------------------------------------------------------------------------
+# Path diagram
+# ---------------------------------------------------------------------------------------------
+def default_positions(paths: pd.DataFrame, *, exclude=()) -> dict[str, tuple[float, float]]:
+    """A layered layout: exogenous constructs left, outcomes right, mediators raised.
+
+    Layer = longest chain of paths leading to the construct. Constructs in intermediate
+    layers are lifted so that direct paths skipping them run underneath; a moderator (the
+    second term of an interaction ``X:W``) sits above the midpoint of the path it moderates.
+    """
+    exclude = set(exclude)
+    edges = [(s, t) for s, t in zip(paths.source, paths.target) if s not in exclude and ":" not in str(s)]
+    inter = [(str(s).split(":")[0], str(s).split(":")[1], t) for s, t in zip(paths.source, paths.target) if ":" in str(s)]
+    nodes: list[str] = []
+    for s, t in edges:
+        for n in (s, t):
+            if n not in nodes:
+                nodes.append(n)
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    for s, t in edges:
+        preds[t].append(s)
+    layer: dict[str, int] = {}
+
+    def depth(n, seen=()):
+        if n in layer:
+            return layer[n]
+        if n in seen:  # a non-recursive model is assumed; guard anyway
+            return 0
+        d = 0 if not preds[n] else 1 + max(depth(p, seen + (n,)) for p in preds[n])
+        layer[n] = d
+        return d
+
+    for n in nodes:
+        depth(n)
+    moderators = {w for _, w, _ in inter}
+    last = max(layer.values()) if layer else 0
+    skip = any(layer[t] - layer[s] > 1 for s, t in edges)
+    pos: dict[str, tuple[float, float]] = {}
+    dx = 2.4
+    for k in range(last + 1):
+        members = [n for n in nodes if layer[n] == k and not (n in moderators and k == 0)]
+        lift = 1.35 if skip and 0 < k < last else 0.0
+        for i, n in enumerate(members):
+            pos[n] = (k * dx, lift - i * 1.0 + (len(members) - 1) * 0.5)
+    top = max((y for _, y in pos.values()), default=0.0)
+    for x, w, t in inter:
+        if w in pos or w not in nodes:
+            continue
+        if x in pos and t in pos:
+            mx = (pos[x][0] + pos[t][0]) / 2
+        else:
+            mx = 0.0
+        pos[w] = (mx, top + 1.35)
+    for n in nodes:  # moderators without a placeable interaction
+        pos.setdefault(n, (layer[n] * dx, top + 1.35))
+    return pos
+
+
+def path_diagram(paths: pd.DataFrame, *, r_squared: pd.DataFrame | None = None, exclude=(), positions: Mapping | None = None, width: float = COLUMN_WIDTH):
+    """The structural model with its estimates.
+
+    Parameters
+    ----------
+    paths : DataFrame
+        ``structural/paths.csv`` (source, target, estimate [, p_value, ci_lower, ci_upper]).
+    r_squared : DataFrame, optional
+        ``structural/r_squared.csv``; R² is printed inside each endogenous construct.
+    exclude : iterable of str
+        Constructs not drawn (control variables).
+    positions : mapping, optional
+        Construct -> (x, y) in box units (default :func:`default_positions`).
+
+    Notes
+    -----
+    Solid arrows: the 95 % interval excludes zero; dashed grey: it includes zero. Stars
+    from the bootstrap p-value (* < .05, ** < .01, *** < .001).
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    exclude = set(exclude)
+    keep = paths[~paths.source.isin(exclude) & ~paths.target.isin(exclude)]
+    pos = dict(positions or default_positions(keep, exclude=exclude))
+    r2 = {} if r_squared is None else dict(zip(r_squared.construct, r_squared.r_squared))
+    bw, bh = 1.25, 0.62
+    with _rc():
+        xs = [p[0] for p in pos.values()]
+        ys = [p[1] for p in pos.values()]
+        span_x = max(xs) - min(xs) + bw + 0.4
+        span_y = max(ys) - min(ys) + bh + 0.4
+        fig = _figure(width, max(1.6, width * span_y / span_x))
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.set_xlim(min(xs) - bw / 2 - 0.2, max(xs) + bw / 2 + 0.2)
+        ax.set_ylim(min(ys) - bh / 2 - 0.2, max(ys) + bh / 2 + 0.2)
+        ax.set_aspect("equal")
+        boxes = {}
+        for name, (x, y) in pos.items():
+            box = FancyBboxPatch((x - bw / 2, y - bh / 2), bw, bh, boxstyle="round,pad=0,rounding_size=0.06", fc="white", ec=INK, lw=0.8, zorder=3)
+            ax.add_patch(box)
+            boxes[name] = box
+            text = _lab(name) + (f"\nR² = {num(r2[name])}" if name in r2 else "")
+            ax.text(x, y, text, ha="center", va="center", fontsize=8 if name not in r2 else 7.5, zorder=4, linespacing=1.2)
+
+        def significant(r) -> bool:
+            if hasattr(r, "ci_lower") and not pd.isna(r.ci_lower):
+                return r.ci_lower > 0 or r.ci_upper < 0
+            return bool(stars(getattr(r, "p_value", None)))
+
+        def value_label(r) -> str:
+            return num(r.estimate) + stars(getattr(r, "p_value", None))
+
+        for r in keep.itertuples():
+            if ":" in str(r.source) or r.source not in pos or r.target not in pos:
+                continue
+            sig = significant(r)
+            (x0, y0), (x1, y1) = pos[r.source], pos[r.target]
+            # a path that would cross another box is bent away from it
+            rad = 0.0
+            nx, ny = (y1 - y0), -(x1 - x0)  # arc3 moves its control point along +rad * (nx, ny)
+            for other, (ox, oy) in pos.items():
+                if other in (r.source, r.target):
+                    continue
+                t = np.clip(((ox - x0) * (x1 - x0) + (oy - y0) * (y1 - y0)) / max((x1 - x0) ** 2 + (y1 - y0) ** 2, 1e-9), 0, 1)
+                px, py = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                if 0.05 < t < 0.95 and abs(px - ox) < bw * 0.8 and abs(py - oy) < bh * 1.2:
+                    side = (ox - px) * nx + (oy - py) * ny
+                    rad = -0.3 if side > 0 else 0.3
+            arrow = FancyArrowPatch(
+                (x0, y0), (x1, y1), patchA=boxes[r.source], patchB=boxes[r.target], arrowstyle="-|>", mutation_scale=7,
+                connectionstyle=f"arc3,rad={rad}", color=INK if sig else MUTED, lw=0.9 if sig else 0.7, linestyle="-" if sig else (0, (3, 2)), zorder=2,
+            )
+            ax.add_patch(arrow)
+            # label at the middle of the path; on a moderated path, beside it on the side away from the moderator
+            mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+            mods = [str(q).split(":")[1] for q, t_ in zip(keep.source, keep.target) if ":" in str(q) and str(q).split(":")[0] == r.source and t_ == r.target]
+            if mods and mods[0] in pos:
+                length = math.hypot(nx, ny) or 1.0
+                ux, uy = nx / length, ny / length
+                wx_, wy_ = pos[mods[0]]
+                if (wx_ - mx) * ux + (wy_ - my) * uy > 0:
+                    ux, uy = -ux, -uy
+                mx, my = mx + 0.32 * ux, my + 0.32 * uy
+            if rad:
+                # midpoint of the quadratic curve arc3 draws
+                dxn, dyn = x1 - x0, y1 - y0
+                mx, my = mx + rad * dyn / 2, my - rad * dxn / 2
+            ax.text(mx, my, value_label(r), ha="center", va="center", fontsize=7, color=INK if sig else MUTED, zorder=5,
+                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"))
+        for r in keep.itertuples():
+            if ":" not in str(r.source):
+                continue
+            x_name, w_name = str(r.source).split(":")[:2]
+            if x_name not in pos or w_name not in pos or r.target not in pos:
+                continue
+            sig = significant(r)
+            (x0, y0), (x1, y1) = pos[x_name], pos[r.target]
+            mid = ((x0 + x1) / 2, (y0 + y1) / 2)
+            arrow = FancyArrowPatch(
+                pos[w_name], mid, patchA=boxes[w_name], arrowstyle="-|>", mutation_scale=7, shrinkB=1.5,
+                color=ACCENT if sig else MUTED, lw=0.9, linestyle="-" if sig else (0, (3, 2)), zorder=2,
+            )
+            ax.add_patch(arrow)
+            ax.plot([mid[0]], [mid[1]], marker="o", ms=2.5, color=ACCENT if sig else MUTED, zorder=5)
+            wx, wy = pos[w_name]
+            ax.text((wx + mid[0]) / 2 - 0.1, (wy + mid[1]) / 2, f"{_lab(r.source)}\n{value_label(r)}", ha="right", va="center", fontsize=7,
+                    color=ACCENT if sig else MUTED, zorder=5, bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# HTMT heat map
+# ---------------------------------------------------------------------------------------------
+def htmt_heatmap(htmt: pd.DataFrame, *, upper_bounds: pd.DataFrame | None = None, constructs=None, threshold: float = 0.85, width: float = COLUMN_WIDTH):
+    """Lower-triangle HTMT heat map; cells show the ratio and its bootstrap upper bound.
+
+    ``threshold`` (from config ``measurement.htmt_max``) is marked on the colour bar.
+    """
+    sq = htmt.set_index(htmt.columns[0])
+    names = [c for c in (constructs or sq.index) if c in sq.index and ":" not in str(c)]
+    k = len(names)
+    m = np.full((k, k), np.nan)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if j < i:
+                m[i, j] = float(sq.loc[a, b])
+    ub = {}
+    if upper_bounds is not None:
+        ub = {frozenset((r.construct_a, r.construct_b)): r.upper_bound for r in upper_bounds.itertuples()}
+    with _rc():
+        fig = _figure(width, width * 0.8)
+        ax = fig.add_subplot()
+        masked = np.ma.masked_invalid(m)
+        im = ax.imshow(masked, cmap="Blues", vmin=0, vmax=1, aspect="equal")
+        for i in range(k):
+            for j in range(i):
+                bound = ub.get(frozenset((names[i], names[j])))
+                text = num(m[i, j]) + (f"\n[{num(bound)}]" if bound is not None else "")
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if m[i, j] > 0.6 else INK, linespacing=1.1)
+        ax.set_xticks(range(k), [_lab(n) for n in names])
+        ax.set_yticks(range(k), [_lab(n) for n in names])
+        ax.tick_params(length=0)
+        for s in ax.spines.values():
+            s.set_visible(False)
+        ax.set_xlim(-0.5, k - 1.5 if k > 1 else 0.5)
+        ax.set_ylim(k - 0.5, 0.5 if k > 1 else -0.5)
+        cb = fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02)
+        cb.ax.tick_params(labelsize=7, width=0.6)
+        cb.outline.set_linewidth(0.6)
+        cb.ax.axhline(threshold, color="#c0392b", lw=1.0)
+        cb.set_label(f"HTMT (threshold {threshold:g})", fontsize=7)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditional effects
+# ---------------------------------------------------------------------------------------------
+_LINESTYLES = [(0, (1, 1.5)), "-", (0, (4, 2)), (0, (6, 2, 1, 2)), (0, (2, 2))]
+_GREYS = ["#7f7f7f", INK, ACCENT, "#555555", "#aaaaaa"]
+
+
+def simple_slopes_plot(simple_slopes: pd.DataFrame, *, paths: pd.DataFrame | None = None, x_range=(-2.0, 2.0), width: float = COLUMN_WIDTH):
+    """Predicted outcome across the focal construct at each probed moderator value.
+
+    Lines: ``y = a_W·w + θ(w)·x`` with θ(w) the conditional slope at W = w SD and a_W the
+    moderator's own path (from ``paths``; 0 when absent). Bands: the 95 % percentile
+    interval of θ(w) (``ci_lower``/``ci_upper``), drawn as ``a_W·w + [θ_lo, θ_hi]·x``; the
+    intercept's uncertainty is not part of the band.
+    """
+    g = simple_slopes
+    first = g.iloc[0]
+    focal, mod, target = first.focal, first.moderator, first.target
+    g = g[(g.focal == focal) & (g.moderator == mod) & (g.target == target)]
+    a_w = 0.0
+    if paths is not None:
+        hit = paths[(paths.source == mod) & (paths.target == target)]
+        if len(hit):
+            a_w = float(hit.estimate.iloc[0])
+    x = np.linspace(x_range[0], x_range[1], 41)
+    with _rc():
+        fig = _figure(width, width * 0.72)
+        ax = fig.add_subplot()
+        for k, r in enumerate(g.sort_values("moderator_value").itertuples()):
+            w = float(r.moderator_value)
+            y = a_w * w + r.estimate * x
+            col = _GREYS[k % len(_GREYS)]
+            ax.fill_between(x, a_w * w + r.ci_lower * x, a_w * w + r.ci_upper * x, color=col, alpha=0.12, lw=0)
+            ax.plot(x, y, color=col, linestyle=_LINESTYLES[k % len(_LINESTYLES)],
+                    label=f"{_lab(mod)} {_sd(w)}: slope {num(r.estimate)}{stars(getattr(r, 'p_value', None))}")
+        ax.axhline(0, color=MUTED, lw=0.5)
+        ax.set_xlabel(f"{_lab(focal)} (SD)")
+        ax.set_ylabel(f"{_lab(target)} (predicted, SD)")
+        ax.legend(loc="upper left", handlelength=2.6)
+    return fig
+
+
+def _runs(mask: np.ndarray, x: np.ndarray) -> list[tuple[float, float]]:
+    runs, start = [], None
+    for i, m in enumerate(mask):
+        if m and start is None:
+            start = i
+        if (not m or i == len(mask) - 1) and start is not None:
+            end = i if m else i - 1
+            runs.append((float(x[start]), float(x[end])))
+            start = None
+    return runs
+
+
+def _band(ax, g: pd.DataFrame, x: np.ndarray) -> None:
+    """Shade where the interval excludes zero, then draw the 95 % band (shared by the two band plots)."""
+    sig = g.significant.map(is_true).to_numpy() if "significant" in g else (g.ci_lower.to_numpy() > 0) | (g.ci_upper.to_numpy() < 0)
+    for k, (lo, hi) in enumerate(_runs(sig, x)):
+        ax.axvspan(lo, hi, color=REGION, lw=0, zorder=0, label="interval excludes 0" if k == 0 else None)
+    ax.fill_between(x, g.ci_lower, g.ci_upper, color=BAND, alpha=0.6, lw=0, label="95% interval")
+
+
+def _jn_line(ax, johnson_neyman: pd.DataFrame | None, text: str) -> None:
+    """Dashed vertical line at the Johnson–Neyman boundary, labelled "<text> <value> SD"."""
+    if johnson_neyman is None or not len(johnson_neyman):
+        return
+    b = johnson_neyman.iloc[0].get("boundary")
+    if b is not None and not pd.isna(b):
+        ax.axvline(float(b), color=INK, lw=0.7, linestyle=(0, (3, 2)))
+        ax.annotate(f"{text} {num(float(b), 2)} SD", (float(b), ax.get_ylim()[1]), xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=7)
+
+
+def floodlight_plot(floodlight: pd.DataFrame, *, johnson_neyman: pd.DataFrame | None = None, width: float = COLUMN_WIDTH):
+    """The conditional first-stage effect across the moderator with its 95 % band; J–N region shaded."""
+    first = floodlight.iloc[0]
+    g = floodlight[(floodlight.focal == first.focal) & (floodlight.moderator == first.moderator) & (floodlight.target == first.target)].sort_values("moderator_value")
+    x = g.moderator_value.to_numpy(float)
+    with _rc():
+        fig = _figure(width, width * 0.78)
+        ax = fig.add_subplot()
+        _band(ax, g, x)
+        ax.plot(x, g.estimate, color=ACCENT, label=f"effect of {_lab(first.focal)} on {_lab(first.target)}")
+        ax.axhline(0, color=INK, lw=0.5)
+        _jn_line(ax, johnson_neyman, "J–N")
+        ax.set_xlabel(f"{_lab(first.moderator)} (SD)")
+        ax.set_ylabel(f"Conditional effect of {_lab(first.focal)}")
+        fig.legend(loc="outside lower center", ncols=2)
+    return fig
+
+
+def conditional_indirect_plot(grid: pd.DataFrame, *, points: pd.DataFrame | None = None, johnson_neyman: pd.DataFrame | None = None, width: float = COLUMN_WIDTH):
+    """The conditional indirect effect across the moderator, its 95 % band, and where it differs from zero.
+
+    ``points`` (``conditional_indirect_effects.csv``) adds the −1 / 0 / +1 SD estimates with
+    their intervals; ``johnson_neyman`` marks the first stage's Johnson–Neyman boundary.
+    """
+    first = grid.iloc[0]
+    g = grid[(grid.path == first.path) & (grid.moderator == first.moderator)].sort_values("moderator_value")
+    x = g.moderator_value.to_numpy(float)
+    with _rc():
+        fig = _figure(width, width * 0.8)
+        ax = fig.add_subplot()
+        _band(ax, g, x)
+        ax.plot(x, g.estimate, color=ACCENT, label="indirect effect")
+        if points is not None and len(points):
+            p = points[(points.path == first.path) & (points.moderator == first.moderator)]
+            ax.errorbar(p.moderator_value, p.estimate, yerr=[p.estimate - p.ci_lower, p.ci_upper - p.estimate], fmt="o", ms=3, color=INK, capsize=2, lw=0.8,
+                        label="−1 / 0 / +1 SD")
+        ax.axhline(0, color=INK, lw=0.5)
+        _jn_line(ax, johnson_neyman, "first-stage J–N")
+        ax.set_xlabel(f"{_lab(first.moderator)} (SD)")
+        ax.set_ylabel(f"Indirect effect {_lab(first.path)}", fontsize=7)
+        fig.legend(loc="outside lower center", ncols=2)
+    return fig
+
+
+def forest_plot(hypotheses: pd.DataFrame, *, width: float = COLUMN_WIDTH):
+    """Every hypothesis quantity: estimate and 95 % percentile interval; filled = supported."""
+    h = hypotheses.reset_index(drop=True)
+    n = len(h)
+    with _rc():
+        fig = _figure(width, 0.55 + 0.24 * n)
+        ax = fig.add_subplot()
+        y = np.arange(n)[::-1]
+        for yi, r in zip(y, h.itertuples()):
+            supported = str(r.verdict) == "supported"
+            ax.plot([r.ci_lower, r.ci_upper], [yi, yi], color=INK, lw=0.9)
+            ax.plot([r.estimate], [yi], marker="o" if str(r.direction) != "none" else "D", ms=3.5, color=INK, mfc=INK if supported else "white", mew=0.8)
+        ax.axvline(0, color=MUTED, lw=0.6, linestyle=(0, (3, 2)))
+        short = [f"{r.hypothesis}  {_short(r.quantity)}" for r in h.itertuples()]
+        ax.set_yticks(y, short, fontsize=6.5)
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel("Estimate [95% CI]")
+        ax.set_ylim(-0.7, n - 0.3)
+    return fig
+
+
+def bootstrap_distributions_plot(draws: pd.DataFrame, hypotheses: pd.DataFrame, *, width: float = COLUMN_WIDTH, bins: int = 40):
+    """Histogram of each hypothesis quantity's bootstrap draws: estimate (solid) and interval (dashed).
+
+    ``draws`` has a ``draw`` column and one column per hypothesis id; ``hypotheses`` gives
+    the estimate, the interval and the quantity's label for each id. Panels in the order of
+    ``hypotheses``, two per row.
+    """
+    h = hypotheses[hypotheses.hypothesis.astype(str).isin([str(c) for c in draws.columns])].reset_index(drop=True)
+    n = len(h)
+    ncols = 2
+    nrows = max(1, math.ceil(n / ncols))
+    with _rc():
+        fig = _figure(width, 0.35 + 1.05 * nrows)
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for k, ax in enumerate(axes.flat):
+            if k >= n:
+                ax.set_axis_off()
+                continue
+            r = h.iloc[k]
+            x = np.asarray(draws[str(r.hypothesis)], dtype=float)
+            x = x[np.isfinite(x)]
+            ax.hist(x, bins=bins, color=ACCENT, alpha=0.55, lw=0)
+            ax.axvline(float(r.estimate), color=INK, lw=0.9)
+            for v in (r.ci_lower, r.ci_upper):
+                ax.axvline(float(v), color=INK, lw=0.7, linestyle=(0, (3, 2)))
+            ax.axvline(0, color=MUTED, lw=0.6)
+            ax.set_yticks([])
+            ax.spines["left"].set_visible(False)
+            ax.tick_params(axis="x", labelsize=6)
+            what = "difference of indirect effects" if " minus " in str(r.quantity) else _short(r.quantity).splitlines()[0]
+            ax.set_title(f"{r.hypothesis}: {what}", fontsize=6.5, loc="left")
+        fig.supxlabel(f"Bootstrap draws ({len(draws)} valid resamples)", fontsize=7)
+    return fig
+
+
+def _short(q) -> str:
+    s = _lab(q)
+    s = s.replace("index of moderated mediation of ", "IMM ")
+    s = s.replace(") minus (", ")\n− (")
+    return "\n".join(part if len(part) <= 32 else part[:31] + "…" for part in s.split("\n"))
+
+
+def not_available(title: str, reason: str, *, width: float = COLUMN_WIDTH):
+    """A placeholder figure that says why the figure could not be drawn (no numbers are invented)."""
+    with _rc():
+        fig = _figure(width, 1.0)
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"{title}\nnot available: {reason}", ha="center", va="center", fontsize=7, color=MUTED, wrap=True)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry and bytes
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure: its caption, the result keys it needs (see leanlearn.report.tables.RESULT_FILES) and its builder."""
+
+    title: str
+    caption: str
+    requires: tuple[str, ...]
+    build: Callable = field(repr=False)
+
+
+def _controls(r):
+    s = r.get("settings")
+    return tuple((s or {}).get("controls", ())) if isinstance(s, Mapping) else ()
+
+
+def _multi(r):
+    lo = r.get("outer_loadings")
+    if lo is None:
+        return None
+    counts = lo.groupby("construct", sort=False)["indicator"].count()
+    return [c for c, k in counts.items() if k > 1 and ":" not in str(c)]
+
+
+def _htmt_max(c) -> float:
+    from leanlearn.measurement.assessment import DEFAULTS
+
+    return float({**DEFAULTS, **dict((c or {}).get("measurement") or {})}["htmt_max"])
+
+
+FIGURES: dict[str, FigureSpec] = {
+    "path_diagram": FigureSpec(
+        "Structural model",
+        "Structural model with standardised path coefficients. Solid arrows: the 95% bootstrap percentile interval excludes zero; "
+        "dashed grey: it includes zero. * p < .05, ** p < .01, *** p < .001. The interaction is drawn as an arrow onto the path it moderates; "
+        "R² inside the endogenous constructs. Control variables are estimated but not drawn.",
+        ("paths",),
+        lambda r, c: path_diagram(r["paths"], r_squared=r.get("r_squared"), exclude=_controls(r)),
+    ),
+    "htmt": FigureSpec(
+        "HTMT",
+        "Heterotrait–monotrait ratios of the constructs (lower triangle); in brackets the one-sided bootstrap upper bound. "
+        "The red line on the colour bar marks the configured threshold.",
+        ("htmt",),
+        lambda r, c: htmt_heatmap(r["htmt"], upper_bounds=r.get("htmt_upper_bounds"), constructs=_multi(r), threshold=_htmt_max(c)),
+    ),
+    "simple_slopes": FigureSpec(
+        "Simple slopes",
+        "Simple slopes: the predicted outcome across the focal construct at the moderator's mean and ±1 SD. "
+        "Bands: 95% bootstrap percentile interval of each conditional slope (intercept held at its estimate).",
+        ("simple_slopes",),
+        lambda r, c: simple_slopes_plot(r["simple_slopes"], paths=r.get("paths")),
+    ),
+    "floodlight": FigureSpec(
+        "Floodlight",
+        "Floodlight analysis: the conditional effect of the focal construct across the moderator with its 95% bootstrap band; "
+        "shaded where the interval excludes zero; dashed line: Johnson–Neyman boundary.",
+        ("floodlight",),
+        lambda r, c: floodlight_plot(r["floodlight"], johnson_neyman=r.get("johnson_neyman")),
+    ),
+    "conditional_indirect": FigureSpec(
+        "Conditional indirect effect",
+        "Conditional indirect effect across the moderator with its 95% bootstrap band; shaded where the interval excludes zero. "
+        "Points: estimates at −1 SD, the mean and +1 SD with their intervals; dashed line: the first stage's Johnson–Neyman boundary.",
+        ("conditional_indirect_grid",),
+        lambda r, c: conditional_indirect_plot(r["conditional_indirect_grid"], points=r.get("conditional_indirect_effects"), johnson_neyman=r.get("johnson_neyman")),
+    ),
+    "forest": FigureSpec(
+        "Hypothesis quantities",
+        "Every hypothesis quantity with its 95% bootstrap percentile interval. Filled markers: supported; open: not supported; "
+        "diamonds: hypotheses of no effect. IMM: index of moderated mediation.",
+        ("hypotheses",),
+        lambda r, c: forest_plot(r["hypotheses"]),
+    ),
+    "bootstrap_distributions": FigureSpec(
+        "Bootstrap distributions",
+        "Bootstrap distributions of the hypothesis quantities (the same resamples as every interval). Solid line: the estimate; "
+        "dashed lines: the 95% percentile interval; grey line: zero.",
+        ("hypothesis_draws", "hypotheses"),
+        lambda r, c: bootstrap_distributions_plot(r["hypothesis_draws"], r["hypotheses"]),
+    ),
+}
+
+
+def figure_available(name: str, results: Mapping[str, object]) -> bool:
+    """Whether the results hold every input of figure ``name``."""
+    return all(
+        results.get(k) is not None and not (isinstance(results.get(k), pd.DataFrame) and results[k].empty) for k in FIGURES[name].requires
+    )
+
+
+def build_figures(results: Mapping[str, object], config: Mapping | None = None) -> dict[str, tuple[object, bool]]:
+    """Every figure of :data:`FIGURES`: name -> (Figure, available).
+
+    A figure whose inputs are absent is a :func:`not_available` placeholder (``available``
+    False), so the set of output files is the same on every run.
+    """
+    out = {}
+    for name, spec in FIGURES.items():
+        if not figure_available(name, results):
+            missing = [k for k in spec.requires if results.get(k) is None or (isinstance(results.get(k), pd.DataFrame) and results[k].empty)]
+            out[name] = (not_available(spec.title, f"{', '.join(missing)} not in the results"), False)
+        else:
+            out[name] = (spec.build(results, config or {}), True)
+    return out
+
+
+def figure_bytes(fig, fmt: str, *, dpi: int = 300) -> bytes:
+    """Render a figure to PNG, SVG or PDF bytes, reproducibly (fixed metadata and SVG hash salt)."""
+    fmt = fmt.lower()
+    if fmt not in _METADATA:
+        raise ValueError(f"figure format must be one of {', '.join(_METADATA)}, got {fmt!r}")
+    buf = io.BytesIO()
+    with _rc():
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+    return buf.getvalue()

@@ -1,0 +1,1 @@
+"""Robustness stages: multiverse, PLSpredict, endogeneity, groups, power, PROCESS cross-check."""

@@ -1,0 +1,1 @@
+"""Stage 'screen': careless-response screening with an audit trail."""

@@ -1,0 +1,1 @@
+"""Specifications: the model syntax and the survey codebook (the bottom layer)."""
