@@ -1,41 +1,67 @@
-"""Tests of leanlearn.robustness.power and the ``leanlearn power`` verb.
+"""Sample size and Monte Carlo power (leanlearn.robustness.power, ``leanlearn power``).
 
-Claims: the inverse square root constants come out of scipy as Kock & Hadaya's 2.486 and
-the derived 2.802; the minimum N and minimum detectable effect match hand values; one
-replication is one reproducible row; the Monte Carlo gives power 1 for a huge effect and
-about alpha for a zero effect; it recovers the population values in expectation with
-high-reliability indicators; the summary arithmetic matches a hand calculation.
+The claims: the inverse square root rule gives Kock & Hadaya's numbers; the Monte Carlo
+recovers a power known in closed form (the t test of a correlation) within its Monte Carlo
+SE; it runs on any model (Mode B, no hypotheses, no interaction) and from each population
+source; its streams depend on (seed, N, replication) only; a hypothesis of no effect counts
+only through equivalence; coinciding tests are found; a failure of every replication is an
+error, never a NaN summary.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import integrate, special, stats
 
-from leanlearn.robustness import power as pw
 from leanlearn.cli import main
 from leanlearn.datasets.simulate import PopulationModel
+from leanlearn.effects.hypotheses import load_hypotheses
+from leanlearn.errors import DataError, SpecError
+from leanlearn.pls.engine import Settings, estimate, fit_batch, make_plan
+from leanlearn.robustness import power as pw
+from leanlearn.spec.model import parse_model
+
+ROOT = Path(__file__).resolve().parents[1]
+CORP_REP = ROOT / "tests" / "reference" / "models" / "corp_rep_extended.lav"
+CORP_REP_DATA = ROOT / "tests" / "reference" / "seminr" / "corp_rep_data.csv"
+
+STUDY_HYPOTHESES = [
+    {"id": "a1", "test": "path", "source": "LP", "target": "LS", "direction": "positive"},
+    {"id": "a3", "test": "interaction", "interaction": "LP:DIG", "target": "LS", "direction": "positive"},
+    {"id": "b", "test": "path", "source": "LS", "target": "OP", "direction": "positive"},
+    {"id": "c2", "test": "path", "source": "DIG", "target": "OP", "direction": "nonzero"},
+    {"id": "imm", "test": "moderated_mediation", "path": ["LP", "LS", "OP"], "moderator": "DIG", "direction": "positive"},
+    {"id": "ci_high", "test": "conditional_indirect", "path": ["LP", "LS", "OP"], "moderator": "DIG", "at": 1, "direction": "positive"},
+]
+MEDIATION = """
+X =~ x1 + x2 + x3
+M =~ m1 + m2 + m3
+Y =~ y1 + y2 + y3
+M ~ X
+Y ~ X + M
+"""
 
 
-# ---- inverse square root ------------------------------------------------------------------------
+def _quantities(pop, entries=None, hypotheses=None, sesoi=None):
+    plan = make_plan(pop.spec, Settings())
+    hyps = load_hypotheses(hypotheses) if hypotheses else None
+    return pw.quantities_of_interest(pop.spec, plan, hypotheses=hyps, entries=entries, sesoi=sesoi)[0]
+
+
+# ---- inverse square root method ----------------------------------------------------------------
 def test_inverse_sqrt_constants_round_to_kock_hadaya_values():
     assert round(pw.inverse_sqrt_constant(), 3) == 2.486
     assert round(pw.inverse_sqrt_constant(tails=2), 3) == 2.802
-    # z_.95 + z_.80 and z_.975 + z_.80 to 4 decimals
-    assert pw.inverse_sqrt_constant() == pytest.approx(1.6449 + 0.8416, abs=1e-4)
-    assert pw.inverse_sqrt_constant(tails=2) == pytest.approx(1.9600 + 0.8416, abs=1e-4)
 
 
-@pytest.mark.parametrize(
-    "beta, tails, expected",
-    [(0.10, 1, 619), (0.10, 2, 785), (0.15, 1, 275), (0.15, 2, 349), (0.197, 1, 160), (-0.10, 1, 619)],
-)
+@pytest.mark.parametrize("beta, tails, expected", [(0.10, 1, 619), (0.10, 2, 785), (0.197, 1, 160)])
 def test_minimum_sample_size_matches_hand_values(beta, tails, expected):
-    # (2.48647/0.1)^2 = 618.3 -> 619; (2.80159/0.1)^2 = 784.9 -> 785 (METHODS.md 6.5)
     assert pw.minimum_sample_size(beta, tails=tails) == expected
 
 
@@ -43,18 +69,15 @@ def test_minimum_detectable_effect_at_study_and_country_size():
     assert pw.minimum_detectable_effect(209) == pytest.approx(0.172, abs=5e-4)
     assert pw.minimum_detectable_effect(209, tails=2) == pytest.approx(0.194, abs=5e-4)
     assert pw.minimum_detectable_effect(17) == pytest.approx(0.60, abs=5e-3)
-    # the two functions are inverse to each other (up to the ceiling)
-    n = pw.minimum_sample_size(0.13)
-    assert pw.minimum_detectable_effect(n) <= 0.13 < pw.minimum_detectable_effect(n - 1)
 
 
 def test_inverse_sqrt_rejects_impossible_inputs():
     with pytest.raises(ValueError):
-        pw.minimum_sample_size(0.0)
+        pw.minimum_sample_size(0)
     with pytest.raises(ValueError):
         pw.inverse_sqrt_constant(alpha=1.5)
     with pytest.raises(ValueError):
-        pw.inverse_sqrt_constant(tails=3)
+        pw.minimum_detectable_effect(0)
 
 
 def test_minimum_n_table_has_both_tails_and_detectable_effect():
@@ -63,91 +86,223 @@ def test_minimum_n_table_has_both_tails_and_detectable_effect():
     assert t.set_index(["tails", "beta_min"]).loc[(2, 0.1), "minimum_n"] == 785
 
 
-# ---- one replication ------------------------------------------------------------------------------
-def test_replicate_is_one_reproducible_row():
-    a = pw.replicate(120, 7, resamples=40)
-    b = pw.replicate(120, 7, resamples=40)
-    c = pw.replicate(120, 8, resamples=40)
-    assert len(a) == 1 and a["status"].iloc[0] == "ok" and a["n_valid_resamples"].iloc[0] == 40
-    pd.testing.assert_frame_equal(a, b)
-    assert a["a3_estimate"].iloc[0] != c["a3_estimate"].iloc[0]
-    for p in pw.PARAMETERS:
-        for f in ("population", "estimate", "ci_lower", "ci_upper"):
-            assert f"{p}_{f}" in a.columns
-    pop = PopulationModel()
-    assert a["index_moderated_mediation_population"].iloc[0] == pytest.approx(pop.a3 * pop.b)
-    assert a["conditional_indirect_high_population"].iloc[0] == pytest.approx((pop.a1 + pop.a3) * pop.b)
-    row = a.iloc[0]
-    assert row["a3_ci_lower"] < row["a3_estimate"] < row["a3_ci_upper"]
-    assert row["index_moderated_mediation_estimate"] == pytest.approx(row["a3_estimate"] * row["b_estimate"])
+# ---- step 1: populations -------------------------------------------------------------------------
+def test_generic_population_gives_unit_variance_latents_and_the_implied_correlations():
+    # single indicators (loading 1): the items are the latent variables themselves
+    pop = pw.population_from_effects("M ~ X\nY ~ X + M", paths={"X -> M": 0.4, "M -> Y": 0.5, "X -> Y": 0.1})
+    X = pw.replication_streams(3, 1, [0])[0][0]
+    d = pop.draw(200_000, [X])[0]
+    items = list(pop.spec.items)
+    C = np.corrcoef(d, rowvar=False)
+    ix = {c: items.index(c) for c in ("X", "M", "Y")}
+    assert np.allclose(d.var(axis=0, ddof=1), 1.0, atol=0.015)
+    assert C[ix["X"], ix["M"]] == pytest.approx(0.4, abs=0.01)
+    assert C[ix["X"], ix["Y"]] == pytest.approx(0.1 + 0.4 * 0.5, abs=0.01)  # direct + indirect
+    assert C[ix["M"], ix["Y"]] == pytest.approx(0.5 + 0.1 * 0.4, abs=0.01)
+    assert pop.r_squared()["M"] == pytest.approx(0.16, abs=0.005)
 
 
-def test_replicate_leaves_parameters_of_a_model_without_them_as_nan():
-    model = pw.DEFAULT_MODEL.replace(" + LP:DIG", "")
-    row = pw.replicate(100, 1, model=model, resamples=20).iloc[0]
-    assert np.isnan(row["a3_estimate"]) and np.isnan(row["index_moderated_mediation_estimate"])
-    assert np.isfinite(row["a1_estimate"])
+def test_population_interaction_is_the_product_of_standardised_latents():
+    # Y = 0.3 X + 0.3 W + 0.25 X*W: with corr(X, W) = 0.3, Var(XW) = 1 + 0.09 and R^2 is known
+    pop = pw.population_from_effects("Y ~ X + W + X:W", paths={"X -> Y": 0.3, "W -> Y": 0.3, "X:W -> Y": 0.25}, correlations=0.3)
+    r2 = 0.3**2 + 0.3**2 + 2 * 0.3 * 0.3 * 0.3 + 0.25**2 * (1 + 0.3**2)
+    assert pop.r_squared()["Y"] == pytest.approx(r2, rel=0.01)
 
 
-# ---- Monte Carlo ----------------------------------------------------------------------------------
+def test_population_from_effects_names_the_bad_key():
+    with pytest.raises(SpecError, match=r"power.population.paths\['A -> Y'\].*no path"):
+        pw.population_from_effects("Y ~ X", paths={"A -> Y": 0.3})
+    with pytest.raises(SpecError, match="SOURCE -> TARGET"):
+        pw.population_from_effects("Y ~ X", paths={"Y ~ X": 0.3})
+    with pytest.raises(SpecError, match="R² must stay below 1"):
+        pw.population_from_effects("Y ~ X + W", paths={"X -> Y": 0.9, "W -> Y": 0.9}, correlations=0.5)
+    with pytest.raises(SpecError, match="loadings"):
+        pw.population_from_effects(MEDIATION, paths={"X -> M": 0.3}, loadings={"Q": 0.7})
+
+
+def test_study_population_refuses_a_model_with_other_items():
+    with pytest.raises(SpecError, match="source 'study'"):
+        pw.study_population(MEDIATION)
+
+
+# ---- step 3: replications --------------------------------------------------------------------
+def test_batched_fit_of_replications_equals_estimating_each_data_set():
+    pop = pw.study_population(pw.DEFAULT_MODEL)
+    plan = make_plan(pop.spec, Settings())
+    X = pop.draw(150, [s[0] for s in pw.replication_streams(1, 150, range(3))])
+    fit = fit_batch(plan, X, np.ones((3, 150)))
+    for r in range(3):
+        res = estimate(pd.DataFrame(X[r], columns=list(pop.spec.items)), pop.spec, assess=False)
+        assert np.allclose(fit.paths[r], res.path_matrix, atol=1e-10)
+
+
+def test_streams_depend_on_seed_n_and_replication_only_not_on_blocks():
+    pop = pw.population_from_effects(MEDIATION, paths={"X -> M": 0.3, "M -> Y": 0.3})
+    qs = _quantities(pop)
+    whole = pw.replicate_block(pop, n=80, seed=11, block=0, replications=4, quantities=qs, mc_draws=1000)
+    halves = pd.concat([pw.replicate_block(pop, n=80, seed=11, block=b, replications=2, quantities=qs, mc_draws=1000) for b in (0, 1)])
+    cols = ["replication", "quantity", "estimate", "ci_lower", "ci_upper"]
+    pd.testing.assert_frame_equal(whole[cols].reset_index(drop=True), halves[cols].reset_index(drop=True).assign(block=0)[cols])
+    other = pw.replicate_block(pop, n=80, seed=12, block=0, replications=4, quantities=qs, mc_draws=1000)
+    assert not np.allclose(whole.estimate, other.estimate)
+    assert set(whole.block) == {0} and set(halves.block) == {0, 1}
+
+
+def test_rows_carry_the_study_population_values():
+    pop = pw.study_population(pw.DEFAULT_MODEL)
+    rows = pw.replicate_block(pop, n=120, seed=7, replications=3, quantities=_quantities(pop, entries=STUDY_HYPOTHESES), mc_draws=1000)
+    pm = PopulationModel()
+    vals = rows.drop_duplicates("quantity").set_index("quantity")["population_value"]
+    assert vals["imm"] == pytest.approx(pm.a3 * pm.b)
+    assert vals["ci_high"] == pytest.approx((pm.a1 + pm.a3) * pm.b)
+    assert vals["c2"] == 0.0
+    one = rows[rows.replication == 0].set_index("quantity")
+    assert one.loc["a3", "ci_lower"] < one.loc["a3", "estimate"] < one.loc["a3", "ci_upper"]
+    assert one.loc["imm", "estimate"] == pytest.approx(one.loc["a3", "estimate"] * one.loc["b", "estimate"])
+    assert (rows.status == "ok").all()
+
+
+def test_population_override_changes_population_values():
+    pop = pw.study_population(pw.DEFAULT_MODEL, model=replace(PopulationModel(), a3=0.10))
+    rows = pw.replicate_block(pop, n=100, seed=3, replications=2, quantities=_quantities(pop, entries=STUDY_HYPOTHESES), mc_draws=1000)
+    vals = rows.drop_duplicates("quantity").set_index("quantity")["population_value"]
+    assert vals["a3"] == 0.10 and vals["imm"] == pytest.approx(0.10 * PopulationModel().b)
+
+
+def test_hypotheses_of_another_model_are_left_out_with_a_note():
+    spec = parse_model(pw.DEFAULT_MODEL.replace(" + LP:DIG", ""))
+    plan = make_plan(spec, Settings())
+    qs, notes = pw.quantities_of_interest(spec, plan, hypotheses=load_hypotheses(STUDY_HYPOTHESES))
+    assert [q.id for q in qs] == ["a1", "b", "c2"]
+    assert any("a3 is not a quantity of this model" in n for n in notes)
+
+
+# ---- the Monte Carlo ----------------------------------------------------------------------------
+def _correlation_power(rho: float, n: int, alpha: float = 0.05) -> float:
+    """Exact power of the one-sided (upper) level-alpha/2 t test of a correlation (Hotelling's density of r)."""
+    tc = stats.t.ppf(1 - alpha / 2, n - 2)
+    rc = tc / math.sqrt(n - 2 + tc**2)
+
+    def density(r):
+        logf = (
+            math.log(n - 2) + special.gammaln(n - 1) + (n - 1) / 2 * math.log(1 - rho**2) + (n - 4) / 2 * math.log(1 - r**2)
+            - 0.5 * math.log(2 * math.pi) - special.gammaln(n - 0.5) - (n - 1.5) * math.log(1 - rho * r)
+        )  # fmt: skip
+        return math.exp(logf) * special.hyp2f1(0.5, 0.5, n - 0.5, (1 + rho * r) / 2)
+
+    total = integrate.quad(density, -1, 1, limit=200)[0]
+    assert total == pytest.approx(1.0, abs=1e-6)  # the density is right
+    return integrate.quad(density, rc, 1, limit=200)[0]
+
+
+@pytest.mark.parametrize("rho, n", [(0.2, 100), (0.3, 60), (0.0, 80)])
+def test_monte_carlo_recovers_the_known_power_of_a_correlation(rho, n):
+    # two single-indicator constructs: the PLS path is r and the t interval is the t test of r
+    pop = pw.population_from_effects("Y ~ X", paths={"X -> Y": rho})
+    qs = _quantities(pop, entries=[{"id": "r", "test": "path", "source": "X", "target": "Y", "direction": "positive"}])
+    rows = pw.replicate_block(pop, n=n, seed=2024, replications=4000, quantities=qs)
+    row = pw.summarize(rows).iloc[0]
+    exact = _correlation_power(rho, n)
+    fisher = stats.norm.cdf(math.atanh(rho) * math.sqrt(n - 3) - stats.norm.ppf(0.975))
+    assert exact == pytest.approx(fisher, abs=0.01)
+    assert row["replications"] == 4000
+    assert abs(row["power"] - exact) <= 3 * math.sqrt(exact * (1 - exact) / 4000), (row["power"], exact)
+
+
+def test_cheap_test_standard_errors_are_calibrated_on_a_mediation_model():
+    pop = pw.population_from_effects(MEDIATION, paths={"X -> M": 0.4, "M -> Y": 0.35, "X -> Y": 0.1}, loadings=0.8)
+    qs = _quantities(pop, entries=[
+        {"id": "a", "test": "path", "source": "X", "target": "M"},
+        {"id": "c", "test": "path", "source": "X", "target": "Y"},
+        {"id": "ab", "test": "indirect", "path": ["X", "M", "Y"]},
+    ])  # fmt: skip
+    tab = pw.summarize(pw.replicate_block(pop, n=200, seed=5, replications=600, quantities=qs)).set_index("parameter")
+    for q in ("a", "c", "ab"):
+        assert 0.85 <= tab.loc[q, "se_ratio"] <= 1.15, (q, tab.loc[q, "se_ratio"])
+    assert tab.loc["a", "test"] == "t" and tab.loc["ab", "test"] == "monte_carlo_ci"
+
+
 @pytest.fixture(scope="module")
 def null_and_huge():
-    """40 replications at N = 200: b = 0.5 (huge at this N) and c2 = 0 (no effect)."""
-    rows = pd.concat(
-        [pw.replicate(200, s, controls=("log_employees",), resamples=150, method_factor=False) for s in range(40)],
-        ignore_index=True,
-    )
-    return pw.summarize(rows).set_index("parameter")
+    """400 replications at N = 200 of the study population: b = 0.5 (huge at this N) and c2 = 0 (no effect).
+
+    The model controls for log_employees (SIZE -> OP = 0.10 and corr(SIZE, DIG) = 0.20 would
+    otherwise bias DIG -> OP)."""
+    model = pw.DEFAULT_MODEL.replace("OP ~ LP + DIG + LS", "OP ~ LP + DIG + LS + log_employees")
+    pop = pw.study_population(model, method_factor=False)
+    rows = pw.replicate_block(pop, n=200, seed=1, replications=400, quantities=_quantities(pop, entries=STUDY_HYPOTHESES))
+    return pw.summarize(rows).set_index("parameter"), rows
 
 
 def test_power_for_a_huge_effect_is_one(null_and_huge):
-    assert null_and_huge.loc["b", "power"] == 1.0
-    assert null_and_huge.loc["b", "mc_std_error"] == 0.0
-    assert null_and_huge.loc["b", "replications"] == 40
+    tab, rows = null_and_huge
+    assert tab.loc["b", "power"] == 1.0
+    assert tab.loc["b", "mc_std_error"] == 0.0
+    # a replication that does not converge is excluded and counted, not scored
+    failed = int((rows.drop_duplicates("replication").status != "ok").sum())
+    assert tab.loc["b", "replications"] == 400 - failed and tab.loc["b", "replications_excluded"] == failed
+    assert failed <= 4
 
 
 def test_power_for_a_zero_effect_is_about_alpha(null_and_huge):
-    # c2 = 0 in the population; 40 replications: a share of at most 0.15 (6 of 40)
-    row = null_and_huge.loc["c2"]
+    tab, _ = null_and_huge
+    row = tab.loc["c2"]
     assert row["population_value"] == 0.0
-    assert row["power"] <= 0.15
-    assert row["mc_std_error"] == pytest.approx(math.sqrt(row["power"] * (1 - row["power"]) / 40))
+    R = row["replications"]
+    assert abs(row["power"] - 0.05) <= 3 * math.sqrt(0.05 * 0.95 / R)
+    assert row["mc_std_error"] == pytest.approx(math.sqrt(row["power"] * (1 - row["power"]) / R))
+
+
+def test_interaction_path_and_index_of_moderated_mediation_coincide(null_and_huge):
+    tab, rows = null_and_huge
+    co = pw.coincident_tests(rows).set_index(["quantity_a", "quantity_b"])
+    assert co.loc[("a3", "imm"), "coincide"] and co.loc[("a3", "imm"), "kappa"] >= 0.95
+    assert not co.loc[("a1", "c2"), "coincide"]  # unrelated tests
+    notes = pw.power_notes(rows, tab.reset_index(), co.reset_index())
+    assert "a3 and imm" in notes
 
 
 def test_monte_carlo_recovers_population_values_in_expectation():
     # high-reliability indicators (loading 0.95, continuous, no method factor): composite
     # reliability ~0.99, so Mode A attenuation is ~1-3 % and the mean estimate must sit
     # within Monte Carlo error (plus that small attenuation) of the population value
-    rows = pd.concat(
-        [
-            pw.replicate(800, s, controls=("log_employees",), resamples=20, likert=False, loading_scale=0.95, method_factor=False)
-            for s in range(12)
-        ],
-        ignore_index=True,
-    )
+    pop = pw.study_population(pw.DEFAULT_MODEL, likert=False, loading_scale=0.95, method_factor=False)
+    rows = pw.replicate_block(pop, n=800, seed=4, replications=12, quantities=_quantities(pop, entries=STUDY_HYPOTHESES), mc_draws=1000)
     tab = pw.summarize(rows).set_index("parameter")
-    for p in ("a1", "a3", "b", "c1", "c2", "index_moderated_mediation", "conditional_indirect_high"):
+    for p in ("a1", "a3", "b", "c2", "imm", "ci_high"):
         r = tab.loc[p]
         assert abs(r["bias"]) <= 3 * r["bias_mc_std_error"] + 0.015, (p, r["bias"], r["bias_mc_std_error"])
 
 
-# ---- summary arithmetic ----------------------------------------------------------------------------
-def _row(n, seed, est, lo, hi, status="ok", pop=0.2):
-    row = {"n": n, "seed": seed, "status": status}
-    for p in pw.PARAMETERS:
-        row.update({f"{p}_population": pop, f"{p}_estimate": est, f"{p}_ci_lower": lo, f"{p}_ci_upper": hi})
-    return row
+def test_a_hypothesis_of_no_effect_counts_only_through_equivalence():
+    pop = pw.population_from_effects(MEDIATION, paths={"X -> M": 0.4, "M -> Y": 0.4, "X -> Y": 0.0}, loadings=0.9)
+    entries = [{"id": "c0", "test": "path", "source": "X", "target": "Y", "direction": "none", "sesoi": 0.15},
+               {"id": "c_plain", "test": "path", "source": "X", "target": "Y", "direction": "none"}]  # fmt: skip
+    qs = _quantities(pop, entries=entries)
+    rows = pd.concat([pw.replicate_block(pop, n=n, seed=8, replications=300, quantities=qs) for n in (40, 600)])
+    tab = pw.summarize(rows).set_index(["parameter", "n"])
+    assert "c_plain" not in tab.index.get_level_values(0)  # no SESOI: left out, not "supported"
+    assert pw.left_out(rows) == ["c_plain"]
+    small, large = tab.loc[("c0", 40)], tab.loc[("c0", 600)]
+    assert small["power"] < 0.2 and large["power"] > 0.9  # equivalence is shown at large N only
+    nonsig = 1 - rows[(rows.quantity == "c0") & (rows.n == 40)].detected.mean()
+    assert nonsig > 0.9 and small["power"] < nonsig  # non-significance is common but does not count
+    assert "equivalence" in small["criterion"]
 
 
 def test_summary_arithmetic_by_hand():
+    def row(n, r, est, lo, hi, status="ok"):
+        return {"n": n, "replication": r, "quantity": "a1", "direction": "nonzero", "status": status, "population_value": 0.2,
+                "estimate": est, "std_error": 0.1, "ci_lower": lo, "ci_upper": hi, "detected": float(lo > 0 or hi < 0) if status == "ok" else np.nan}  # fmt: skip
+
     rows = pd.DataFrame(
         [
-            _row(100, 1, 0.30, 0.05, 0.55),  # excludes 0, covers 0.2
-            _row(100, 2, 0.10, -0.10, 0.30),  # includes 0, covers 0.2
-            _row(100, 3, 0.20, 0.01, 0.39),  # excludes 0, covers 0.2
-            _row(100, 4, -0.20, -0.40, -0.01),  # excludes 0 (below), misses 0.2
-            _row(100, 5, np.nan, np.nan, np.nan, status="failed"),
-            _row(200, 1, 0.25, 0.10, 0.40),
+            row(100, 1, 0.30, 0.05, 0.55),  # excludes 0, covers 0.2
+            row(100, 2, 0.10, -0.10, 0.30),  # includes 0, covers 0.2
+            row(100, 3, 0.20, 0.01, 0.39),  # excludes 0, covers 0.2
+            row(100, 4, -0.20, -0.40, -0.01),  # excludes 0 (below), misses 0.2
+            row(100, 5, np.nan, np.nan, np.nan, status="failed"),
+            row(200, 1, 0.25, 0.10, 0.40),
         ]
     )
     tab = pw.summarize(rows)
@@ -162,8 +317,29 @@ def test_summary_arithmetic_by_hand():
     assert r["estimate_sd"] == pytest.approx(sd)
     assert r["bias_mc_std_error"] == pytest.approx(sd / 2)
     assert r["coverage"] == pytest.approx(0.75)
+    assert r["se_ratio"] == pytest.approx(0.1 / sd)
     r2 = tab[(tab.parameter == "a1") & (tab.n == 200)].iloc[0]
     assert r2["power"] == 1.0 and r2["replications"] == 1
+    # a positive hypothesis does not count an interval below zero
+    pos = pw.summarize(rows.assign(direction="positive", detected=(rows.ci_lower > 0).astype(float).where(rows.status == "ok")))
+    assert pos[pos.n == 100].power.iloc[0] == pytest.approx(0.5)
+
+
+def test_failure_of_every_replication_is_an_error_not_a_nan_summary():
+    rows = pd.DataFrame({"n": [100] * 3, "replication": [0, 1, 2], "quantity": "a1", "direction": "positive", "status": "failed",
+                         "population_value": 0.3, "estimate": np.nan, "std_error": np.nan, "ci_lower": np.nan,
+                         "ci_upper": np.nan, "detected": np.nan})  # fmt: skip
+    with pytest.raises(ValueError, match="every replication failed"):
+        pw.summarize(rows)
+
+    class Broken(pw.LatentPopulation):
+        def draw(self, n, streams):  # constant items: nothing can be estimated
+            return np.ones((len(streams), n, len(self.spec.items)))
+
+    pop = pw.population_from_effects(MEDIATION, paths={"X -> M": 0.3})
+    broken = Broken(**pop.__dict__)
+    with pytest.raises(DataError, match="every one of the 5 replications at N = 50"):
+        pw.replicate_block(broken, n=50, seed=1, replications=5, quantities=_quantities(pop))
 
 
 def test_minimum_n_takes_the_first_n_from_which_power_stays_above_target():
@@ -173,6 +349,7 @@ def test_minimum_n_takes_the_first_n_from_which_power_stays_above_target():
             "parameter": ["a3"] * 4 + ["index_moderated_mediation"] * 2,
             "population_value": [0.25] * 4 + [0.125] * 2,
             "power": [0.82, 0.78, 0.85, 0.95, 0.3, 0.5],
+            "kind": ["path"] * 4 + ["derived"] * 2,
         }
     )
     m = pw.minimum_n(table, target_power=0.8).set_index("parameter")
@@ -187,30 +364,102 @@ def test_cli_minimum_n_replicate_and_summarize(tmp_path, capsys):
     assert main(["power", "minimum-n", "--beta-min", "0.1", "--out", str(tmp_path / "mn.csv")]) == 0
     mn = pd.read_csv(tmp_path / "mn.csv")
     assert mn.set_index("tails").loc[1, "minimum_n"] == 619
+    model = tmp_path / "study.lav"
+    model.write_text(pw.DEFAULT_MODEL)
     cfg = tmp_path / "cfg.yaml"
     # industry_group is not simulated: it is left out of the Monte Carlo model with a warning
-    cfg.write_text("controls: {variables: [log_employees, industry_group], targets: [OP]}\npower: {resamples: 30}\n")
+    cfg.write_text(
+        "seed: 99\ncontrols: {variables: [log_employees, industry_group], targets: [OP]}\n"
+        "power: {replications_per_block: 3, mc_draws: 1000, population: {source: study}}\n"
+    )
     files = []
-    for n, seed in ((100, 1), (100, 2), (150, 1)):
-        f = tmp_path / "reps" / f"n{n}_s{seed}.csv"
-        assert main(["power", "replicate", "--n", str(n), "--seed", str(seed), "--out", str(f), "--config", str(cfg)]) == 0
+    for n, block in ((100, 0), (100, 1), (150, 0)):
+        f = tmp_path / "reps" / f"n{n}_b{block}.csv"
+        assert main(["power", "replicate", "--model", str(model), "--n", str(n), "--block", str(block), "--out", str(f), "--config", str(cfg)]) == 0
         files.append(str(f))
     one = pd.read_csv(files[0])
-    assert len(one) == 1 and one["resamples"].iloc[0] == 30 and one["controls"].iloc[0] == "log_employees"
+    assert sorted(one.replication.unique()) == [0, 1, 2] and "log_employees -> OP" in set(one.quantity)
+    assert sorted(pd.read_csv(files[1]).replication.unique()) == [3, 4, 5]
     out = tmp_path / "summary"
     assert main(["power", "summarize", "--out", str(out), *files, "--config", str(cfg)]) == 0
     power = pd.read_csv(out / "power.csv")
     assert list(power.columns[:8]) == ["n", "parameter", "population_value", "mean_estimate", "bias", "power", "mc_std_error", "replications"]
     assert set(power["n"]) == {100, 150}
-    assert power[power.n == 100]["replications"].eq(2).all()
-    assert (out / "minimum_n.csv").exists() and (out / "notes.txt").exists()
+    assert power[power.n == 100]["replications"].eq(6).all()
+    for name in ("minimum_n.csv", "notes.txt", "coincident_tests.csv", "replications.csv", "settings.json"):
+        assert (out / name).exists()
+    assert "bundled study's documented population model" in (out / "notes.txt").read_text()
     # duplicated replications are refused
     assert main(["power", "summarize", "--out", str(out), files[0], files[0]]) == 2
     assert "more than once" in capsys.readouterr().err
 
 
-def test_population_override_changes_population_columns():
-    pop = replace(PopulationModel(), a3=0.10)
-    row = pw.replicate(100, 3, population=pop, resamples=20).iloc[0]
-    assert row["a3_population"] == 0.10
-    assert row["index_moderated_mediation_population"] == pytest.approx(0.10 * pop.b)
+def test_cli_power_runs_on_a_mode_b_model_from_its_own_estimates(tmp_path):
+    # corp_rep: 8 constructs, 4 Mode B, no interaction, no configured hypotheses -> every path
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("seed: 5\npower: {replications_per_block: 40, mc_draws: 1000}\n")
+    f = tmp_path / "n300.csv"
+    assert main(["power", "replicate", str(CORP_REP_DATA), "--model", str(CORP_REP), "--n", "300", "--block", "0", "--out", str(f), "--config", str(cfg)]) == 0
+    out = tmp_path / "summary"
+    assert main(["power", "summarize", "--out", str(out), str(f), "--config", str(cfg)]) == 0
+    power = pd.read_csv(out / "power.csv")
+    paths = parse_model(CORP_REP.read_text()).paths
+    assert list(power.parameter) == [f"{p.source} -> {p.target}" for p in paths]  # the model's 13 paths
+    assert power.replications.eq(40).all()
+    assert np.isfinite(power.power).all() and (power.population_source == "estimates").all()
+    notes = (out / "notes.txt").read_text()
+    assert "post-hoc (observed) power" in notes and "Hoenig & Heisey 2001" in notes
+
+
+def test_cli_power_from_effects_with_the_configured_hypotheses(tmp_path):
+    model = tmp_path / "m.lav"
+    model.write_text(MEDIATION)
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        "hypotheses:\n"
+        "  - {id: H1, test: path, source: X, target: M, direction: positive}\n"
+        "  - {id: H2, test: indirect, path: [X, M, Y], direction: positive}\n"
+        "  - {id: H9, test: path, source: Q, target: Y, direction: positive}\n"
+        "power: {replications_per_block: 30, mc_draws: 1000, population: {source: effects, paths: {'X -> M': 0.5, 'M -> Y': 0.5}}}\n"
+    )
+    f = tmp_path / "r.csv"
+    assert main(["power", "replicate", "--model", str(model), "--n", "120", "--block", "0", "--out", str(f), "--config", str(cfg)]) == 0
+    rows = pd.read_csv(f)
+    assert set(rows.quantity) == {"H1", "H2"}  # H9 is not in this model
+    out = tmp_path / "s"
+    assert main(["power", "summarize", "--out", str(out), str(f), "--config", str(cfg)]) == 0
+    notes = (out / "notes.txt").read_text()
+    assert "H9 is not a quantity of this model" in notes and "post-hoc" not in notes
+
+
+@pytest.mark.parametrize(
+    "power_cfg, message",
+    [
+        ("{resampels: 200}", "unknown key power.resampels"),
+        ("{population: {sorce: effects}}", "unknown key power.population.sorce"),
+        ("{population: {source: guess}}", "power.population.source must be one of"),
+        ("{mc_draws: 100}", "power.mc_draws must be at least 1000"),
+        ("{ci_level: 95}", "power.ci_level must be a number strictly between 0 and 1"),
+        ("{population: {source: effects}}", "needs the standardised paths"),
+        ("{}", "needs the analysis data"),
+    ],
+)
+def test_cli_power_config_errors_name_the_key(tmp_path, capsys, power_cfg, message):
+    model = tmp_path / "m.lav"
+    model.write_text(MEDIATION)
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(f"power: {power_cfg}\n")
+    code = main(["power", "replicate", "--model", str(model), "--n", "50", "--block", "0", "--out", str(tmp_path / "r.csv"), "--config", str(cfg)])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_summarize_of_failed_replications_exits_2(tmp_path, capsys):
+    f = tmp_path / "r.csv"
+    pd.DataFrame({"n": [60, 60], "replication": [0, 1], "quantity": "H1", "direction": "positive", "status": "failed",
+                  "population_value": 0.3, "estimate": np.nan, "std_error": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
+                  "detected": np.nan, "population_source": "effects", "ci_level": 0.95}).to_csv(f, index=False)  # fmt: skip
+    assert main(["power", "summarize", "--out", str(tmp_path / "s"), str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "every replication failed" in err and "N = 60" in err
+    assert not (tmp_path / "s").exists()

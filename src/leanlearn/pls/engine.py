@@ -480,7 +480,7 @@ def batch_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
     Xi = _impute_means(np.asarray(X, dtype=float), c)
     bad = np.zeros(B, dtype=bool)
     Zi, item_sd = _weighted_standardize(Xi, c)
-    bad |= _degenerate(item_sd, np.nanstd(np.asarray(X, dtype=float), axis=0, ddof=1))
+    bad |= _degenerate(item_sd, np.nanstd(np.asarray(X, dtype=float), axis=-2, ddof=1))
     stage1_iters = None
     lay = plan.final
     if plan.generated:
