@@ -463,3 +463,18 @@ def test_cli_summarize_of_failed_replications_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "every replication failed" in err and "N = 60" in err
     assert not (tmp_path / "s").exists()
+
+
+def test_power_table_and_headline_state_the_rule_the_population_and_coinciding_tests():
+    from leanlearn.report.headline import _robustness
+    from leanlearn.report.tables import power_table
+
+    power = pd.DataFrame({"n": [100, 209, 100, 209], "parameter": ["H5", "H5", "H6", "H6"], "population_value": [0.17, 0.17, 0.07, 0.07],
+                          "power": [0.31, 0.64, 0.28, 0.64], "mc_std_error": [0.015, 0.015, 0.014, 0.015], "replications": [1000] * 4,
+                          "population_source": ["estimates"] * 4, "coincides_with": ["", "H6", "", "H5"]})  # fmt: skip
+    note = power_table(power).note
+    assert "predicted direction" in note and "never non-significance" in note
+    assert "post-hoc power" in note and "Monte Carlo SE at most 0.015" in note
+    assert "H5 and H6: the same decision" in note
+    lines = " ".join(_robustness({"robustness/power/power.csv": power}))
+    assert "H5 0.31 / 0.64" in lines and "post-hoc power" in lines and "H5 and H6 are in effect one test" in lines

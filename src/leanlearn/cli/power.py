@@ -263,8 +263,9 @@ def run_replicate(args) -> int:
             )  # fmt: skip
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    rows["population_description"] = pop.description
-    rows["notes"] = " ".join(qnotes + notes)
+    # block-level text once per file (first row), not on every row
+    rows["population_description"] = [pop.description] + [""] * (len(rows) - 1)
+    rows["notes"] = [" ".join(qnotes + notes)] + [""] * (len(rows) - 1)
     with atomic_file(args.out) as tmp:
         write_csv(rows, tmp)
     ok = int((rows.drop_duplicates("replication").status == "ok").sum())
@@ -278,7 +279,7 @@ def run_replicate(args) -> int:
 def run_summarize(args) -> int:
     from pathlib import Path
 
-    from leanlearn.robustness.power import coincident_tests, minimum_n, power_notes, summarize
+    from leanlearn.robustness.power import coincident_tests, mark_coincident, minimum_n, power_notes, summarize
 
     config, config_path = load_config(args.config)
     pw = power_config(config, config_path or "config")
@@ -307,12 +308,18 @@ def run_summarize(args) -> int:
         table = summarize(rows)
         mins = minimum_n(table, target_power=target, alpha=args.alpha)
         coinc = coincident_tests(rows)
+        table = mark_coincident(table, coinc)
     except ValueError as exc:
         raise UserError(f"power summarize: {exc}") from exc
-    desc = str(rows["population_description"].iloc[0]) if "population_description" in rows else None
-    extra = [str(rows["notes"].iloc[0])] if "notes" in rows and isinstance(rows["notes"].iloc[0], str) and rows["notes"].iloc[0].strip() else []
-    notes = power_notes(rows, table, coinc, extra=extra, description=desc, mc_draws=pw["mc_draws"], resamples=pw["resamples"])
-    slim = rows.drop(columns=[c for c in ("label", "population_description", "notes") if c in rows])
+    def first_text(col):
+        vals = [v for v in rows[col] if isinstance(v, str) and v.strip()] if col in rows else []
+        return vals[0] if vals else None
+
+    desc, extra = first_text("population_description"), first_text("notes")
+    notes = power_notes(rows, table, coinc, extra=[extra] if extra else [], description=desc, mc_draws=pw["mc_draws"], resamples=pw["resamples"])
+    keep = ["n", "block", "replication", "quantity", "status", "population_value", "estimate", "std_error", "ci_lower", "ci_upper",
+            "tost_lower", "tost_upper", "detected", "equivalent"]  # fmt: skip
+    slim = rows[[c for c in keep if c in rows]]
     with atomic_dir(args.out) as tmp:
         write_csv(table, tmp / "power.csv")
         write_csv(mins, tmp / "minimum_n.csv")

@@ -457,8 +457,9 @@ def batch_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
     Parameters
     ----------
     plan : Plan
-    X : ndarray, shape (n, p_items)
-        The sample's raw item values (NaN where missing).
+    X : ndarray, shape (n, p_items) or (B, n, p_items)
+        The sample's raw item values (NaN where missing), or B distinct data sets of n
+        cases each without missing cells (Monte Carlo replications; counts are then ones).
     counts : ndarray, shape (B, n)
         Case counts of each data set: ones for the sample, bootstrap counts for resamples,
         a zero for the case left out by the jackknife.
@@ -630,8 +631,9 @@ def fit_batch(plan: Plan, X: np.ndarray, counts: np.ndarray | None = None, *, ke
     Parameters
     ----------
     plan : Plan
-    X : ndarray, shape (n, p_items)
-        Raw item values in ``plan.items`` order (NaN where missing).
+    X : ndarray, shape (n, p_items) or (B, n, p_items)
+        Raw item values in ``plan.items`` order (NaN where missing), or B distinct complete
+        data sets (Monte Carlo replications, :mod:`leanlearn.robustness.power`).
     counts : ndarray, shape (B, n), optional
         Case counts of each data set (default: the sample itself, B = 1).
     keep_rows : bool

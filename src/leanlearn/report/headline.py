@@ -210,15 +210,23 @@ def _robustness(t: dict) -> list[str]:
         sig = mga[mga.significant.astype(bool)]
         lines.append(f"- Permutation MGA: {len(sig)} of {len(mga)} group differences significant after adjustment.")
     power = t.get("robustness/power/power.csv")
-    if power is not None:
-        for par in ("a3", "index_moderated_mediation"):
-            rows = power[power.parameter == par]
-            if len(rows):
-                lines.append(
-                    f"- Monte Carlo power for {par.replace('_', ' ')}: "
-                    + ", ".join(f"{r.power:.2f} at N = {int(r.n)}" for r in rows.itertuples())
-                    + f" ({int(rows.replications.iloc[0])} replications per N)."
-                )
+    if power is not None and len(power):
+        ns = sorted(int(n) for n in pd.unique(power.n))
+        src = str(power.population_source.iloc[0]) if "population_source" in power else ""
+        what = {"estimates": "population = the fitted model's estimates, i.e. post-hoc power", "effects": "population = effect sizes from config",
+                "study": "population = the bundled simulator's model"}.get(src, "")  # fmt: skip
+        per = "; ".join(
+            f"{par} " + " / ".join(f"{p:.2f}" for p in g.sort_values("n").power) for par, g in power.groupby("parameter", sort=False)
+        )
+        se = f", Monte Carlo SE <= {power.mc_std_error.max():.3f}" if "mc_std_error" in power else ""
+        lines.append(
+            f"- Monte Carlo power at N = {' / '.join(map(str, ns))}: {per} ({int(power.replications.min())} replications per N{se}"
+            + (f"; {what}" if what else "") + ")."
+        )
+        if "coincides_with" in power:
+            pairs = sorted({tuple(sorted((r.parameter, o))) for r in power.itertuples() if isinstance(r.coincides_with, str) for o in r.coincides_with.split()})
+            if pairs:
+                lines.append("- Power: " + ", ".join(f"{a} and {b}" for a, b in pairs) + " are in effect one test (the same decision in nearly every replication), not separate evidence.")
     return lines or ["- Robustness checks: not run."]
 
 

@@ -451,7 +451,13 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["power.study_n"] = str(near)
         for row in pw[pw.n == near].itertuples():
             out[f"power.{_key(row.parameter)}.study_n"] = _f(row.power, 2)
-        out["power.replications"] = _i(pw.replications.iloc[0]) if "replications" in pw else "—"
+        out["power.replications"] = _i(pw.replications.min()) if "replications" in pw else "—"
+        src = str(pw.population_source.iloc[0]) if "population_source" in pw else ""
+        out["power.population"] = {
+            "estimates": "the fitted model's own estimates as the population, i.e. post-hoc power, which is not evidence about this study's result (Hoenig & Heisey 2001)",
+            "effects": "the effect sizes declared in the configuration as the population",
+            "study": "the simulator's documented population model",
+        }.get(src, "the configured population")  # fmt: skip
     mn = r.get("minimum_n")
     if mn is not None and len(mn):
         for row in mn.itertuples():

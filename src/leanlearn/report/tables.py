@@ -919,9 +919,22 @@ def power_table(power: pd.DataFrame, *, minimum_n=None) -> Table:
         d = dict(zip(g.n, g.power))
         cells = [label(par), _f(g.population_value.iloc[0])] + [_f(d.get(n), 2) for n in ns]
         rows.append(tuple(cells))
-    reps = power["replications"].iloc[0] if "replications" in power else None
-    note = "Monte Carlo power: share of replications whose 95% bootstrap interval excludes zero"
-    note += f" ({_int(reps)} replications per N)." if reps is not None else "."
+    reps = power["replications"].min() if "replications" in power else None
+    note = (
+        "Monte Carlo power: share of replications in which the test succeeds (a directional hypothesis: its interval excludes 0 "
+        "in the predicted direction; a hypothesis of no effect: equivalence within its SESOI, never non-significance)"
+    )
+    note += f" ({_int(reps)} replications per N" if reps is not None else " ("
+    note += f"; Monte Carlo SE at most {_f(power.mc_std_error.max())})." if "mc_std_error" in power else ")."
+    src = str(power.population_source.iloc[0]) if "population_source" in power and len(power) else ""
+    if src == "estimates":
+        note += " Population: the fitted model's own estimates, so this is post-hoc power, which is not evidence about the study's result (Hoenig & Heisey 2001)."
+    elif src == "effects":
+        note += " Population: effect sizes declared in config (power.population)."
+    if "coincides_with" in power:
+        pairs = sorted({tuple(sorted((str(r.parameter), o))) for r in power.itertuples() if isinstance(r.coincides_with, str) for o in r.coincides_with.split()})
+        if pairs:
+            note += " " + "; ".join(f"{label(a)} and {label(b)}" for a, b in pairs) + ": the same decision in nearly every replication (one test reported twice)."
     if minimum_n is not None and "target_power" in minimum_n and len(minimum_n):
         note += f" Target power {_thr(float(minimum_n.target_power.iloc[0]))} (config power.target_power)."
     if minimum_n is not None and "minimum_n_inverse_sqrt_one_tailed" in minimum_n:

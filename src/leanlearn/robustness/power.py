@@ -116,6 +116,8 @@ __all__ = [
     "replicate_block",
     "summarize",
     "coincident_tests",
+    "mark_coincident",
+    "left_out",
     "minimum_n",
     "power_notes",
     "POST_HOC_CAVEAT",
@@ -1105,6 +1107,19 @@ def coincident_tests(rows: pd.DataFrame, *, kappa_min: float = 0.95) -> pd.DataF
                      "identical": po == 1.0 and varies, "coincide": bool(np.isfinite(kappa) and kappa >= kappa_min)}
                 )  # fmt: skip
     return pd.DataFrame(out, columns=cols)
+
+
+def mark_coincident(table: pd.DataFrame, coincident: pd.DataFrame) -> pd.DataFrame:
+    """Add ``coincides_with`` to a :func:`summarize` table: the quantities (space-separated)
+    whose test coincides with this row's at this N (:func:`coincident_tests`), or ""."""
+    partners: dict[tuple[str, int], list[str]] = {}
+    if len(coincident):
+        for r in coincident[coincident["coincide"].astype(bool)].itertuples():
+            partners.setdefault((r.quantity_a, int(r.n)), []).append(str(r.quantity_b))
+            partners.setdefault((r.quantity_b, int(r.n)), []).append(str(r.quantity_a))
+    out = table.copy()
+    out["coincides_with"] = [" ".join(partners.get((str(p), int(n)), [])) for p, n in zip(out["parameter"], out["n"])]
+    return out
 
 
 def minimum_n(power_table: pd.DataFrame, *, target_power: float = 0.80, alpha: float = 0.05) -> pd.DataFrame:
