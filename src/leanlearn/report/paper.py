@@ -453,11 +453,16 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
             out[f"power.{_key(row.parameter)}.study_n"] = _f(row.power, 2)
         out["power.replications"] = _i(pw.replications.min()) if "replications" in pw else "—"
         src = str(pw.population_source.iloc[0]) if "population_source" in pw else ""
-        out["power.population"] = {
-            "estimates": "the fitted model's own estimates as the population, i.e. post-hoc power, which is not evidence about this study's result (Hoenig & Heisey 2001)",
-            "effects": "the effect sizes declared in the configuration as the population",
-            "study": "the simulator's documented population model",
-        }.get(src, "the configured population")  # fmt: skip
+        sentence = {
+            "estimates": "The population is the fitted model's own estimates, so this is post-hoc power, which is not evidence about this study's result (Hoenig & Heisey 2001).",
+            "effects": "The population is the effect sizes declared in the configuration.",
+            "study": "The population is the simulator's documented population model.",
+        }.get(src, "")  # fmt: skip
+        if "coincides_with" in pw:
+            pairs = sorted({tuple(sorted((str(x.parameter), o))) for x in pw.itertuples() if isinstance(x.coincides_with, str) for o in x.coincides_with.split()})
+            if pairs:
+                sentence += " " + "; ".join(f"{a} and {b}" for a, b in pairs) + " reached the same decision in nearly every replication, so their powers are one result reported twice."
+        out["power.notes"] = sentence.strip()
     mn = r.get("minimum_n")
     if mn is not None and len(mn):
         for row in mn.itertuples():
