@@ -478,3 +478,25 @@ def test_power_table_and_headline_state_the_rule_the_population_and_coinciding_t
     assert "H5 and H6: the same decision" in note
     lines = " ".join(_robustness({"robustness/power/power.csv": power}))
     assert "H5 0.31 / 0.64" in lines and "post-hoc power" in lines and "H5 and H6 are in effect one test" in lines
+
+
+def test_cheap_test_agrees_with_the_percentile_bootstrap_replication_by_replication():
+    # mid-range power, so that decisions vary: the t / Monte Carlo CI decisions and the
+    # percentile-bootstrap decisions on the same data sets must agree. (At N = 90 with a
+    # weak path the bootstrap is more conservative, see docs/power.md.)
+    pop = pw.population_from_effects(MEDIATION, paths={"X -> M": 0.2, "M -> Y": 0.25, "X -> Y": 0.1}, loadings=0.8)
+    qs = _quantities(pop, entries=[
+        {"id": "a", "test": "path", "source": "X", "target": "M", "direction": "positive"},
+        {"id": "ab", "test": "indirect", "path": ["X", "M", "Y"], "direction": "positive"},
+    ])  # fmt: skip
+    cheap = pw.replicate_block(pop, n=200, seed=21, replications=40, quantities=qs)
+    boot = pw.replicate_block(pop, n=200, seed=21, replications=40, quantities=qs, test="bootstrap", resamples=999)
+    assert np.allclose(cheap.estimate, boot.estimate, atol=1e-10)  # the same data sets
+    assert set(boot.test) == {"bootstrap_percentile"}
+    for q in ("a", "ab"):
+        x = cheap[cheap.quantity == q].detected.to_numpy()
+        y = boot[boot.quantity == q].detected.to_numpy()
+        assert 0.2 < x.mean() < 0.9  # decisions vary
+        assert (x == y).mean() >= 0.9, (q, (x == y).mean())
+    notes = pw.power_notes(boot, pw.summarize(boot), pw.coincident_tests(boot), resamples=100)
+    assert "Fewer than 25 resamples lie beyond each interval end" in notes

@@ -1199,7 +1199,9 @@ def power_notes(rows: pd.DataFrame, table: pd.DataFrame, coincident: pd.DataFram
             f"effects, indices of moderated mediation) by the Monte Carlo confidence interval (Preacher & Selig 2012) "
             f"from {mc_draws or 'the configured number of'} draws of the paths per replication. This replaces a bootstrap "
             "per replication, which the decision 'the interval excludes 0' does not need; se_ratio (mean standard error / "
-            "SD of the estimates across replications) shows whether the standard error is calibrated (near 1)."
+            "SD of the estimates across replications) shows whether the standard error is calibrated (near 1). At small N "
+            "with weak paths the main analysis' percentile bootstrap can be more conservative (sign changes of composites "
+            "in resamples widen it), so the power here is then an upper bound for it; power.test 'bootstrap' checks."
         )
     if "bootstrap_percentile" in tests:
         msg = f"Test per replication: {level:.0%} percentile bootstrap interval with {resamples or 'the configured'} resamples."
