@@ -120,6 +120,11 @@ def test_population_from_effects_names_the_bad_key():
         pw.population_from_effects(MEDIATION, paths={"X -> M": 0.3}, loadings={"Q": 0.7})
 
 
+def test_an_empty_list_of_quantities_is_an_error():
+    with pytest.raises(SpecError, match="no quantity to test"):
+        pw.replicate_block(pw.population_from_effects("Y ~ X", paths={"X -> Y": 0.2}), n=50, seed=1, replications=2, quantities=[])
+
+
 def test_study_population_refuses_a_model_with_other_items():
     with pytest.raises(SpecError, match="source 'study'"):
         pw.study_population(MEDIATION)

@@ -839,6 +839,8 @@ def replicate_block(
     plan = make_plan(spec, settings)
     if quantities is None:
         quantities, _ = quantities_of_interest(spec, plan)
+    if not quantities:
+        raise SpecError("power: no quantity to test (an empty list of quantities); give at least one path or effect of interest")
     names = list(plan.final.constructs)
     P0 = population.path_matrix(names)
     pop_values = [float(np.asarray(q.function(P0[None]))[0, 0]) for q in quantities]
