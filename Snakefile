@@ -308,6 +308,7 @@ rule power_replicate:
     conda:
         "environment.yml"
     input:
+        data=rules.merge.output.merged,
         model=config["model"],
     output:
         "results/robustness/power/replications/n{n}_block{block}.csv",
@@ -315,14 +316,16 @@ rule power_replicate:
         config=CONFIGFILE,
         estimation=config.get("estimation"),
         controls=config.get("controls"),
+        hypotheses=config.get("hypotheses"),
         power=POWER,
-        replications=POWER.get("replications_per_block", 20),
+        seed=config["seed"],
+        replications=POWER.get("replications_per_block", 500),
     log:
         "logs/power/n{n}_block{block}.log",
     shell:
-        "python -m leanlearn power replicate --n {wildcards.n} --seed {wildcards.block} "
-        "--replications {params.replications} --model {input.model} --config {params.config} "
-        "--out {output} > {log} 2>&1"
+        "python -m leanlearn power replicate {input.data} --model {input.model} --n {wildcards.n} "
+        "--block {wildcards.block} --replications {params.replications} --seed {params.seed} "
+        "--config {params.config} --out {output} > {log} 2>&1"
 
 
 rule power:
@@ -333,6 +336,7 @@ rule power:
     output:
         power="results/robustness/power/power.csv",
         minimum_n="results/robustness/power/minimum_n.csv",
+        coincident="results/robustness/power/coincident_tests.csv",
     params:
         config=CONFIGFILE,
         target=POWER.get("target_power", 0.8),

@@ -115,7 +115,7 @@ def test_changing_a_screening_threshold_reruns_only_what_depends_on_it(workflow)
         cfg["screening"]["mahalanobis_alpha"] = 0.01
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
         assert _planned(workflow) == {"screen", "merge", "measurement", "structural", "process_check", "multiverse",
-                                      "predict", "endogeneity", "groups", "describe", "bias", "cfa", "cbsem", "summary",
+                                      "predict", "endogeneity", "groups", "describe", "bias", "cfa", "cbsem", "power_replicate", "power", "summary",
                                       "report", "paper", "manifest"}
         cfg = yaml.safe_load(original)
         cfg["measurement"]["ave_min"] = 0.6
