@@ -351,16 +351,20 @@ rule describe:
         "environment.yml"
     input:
         data=rules.merge.output.merged,
+        untreated=rules.screen.output.untreated,
+        flags=rules.screen.output.flags,
+        frame=config["sampling_frame"],
         model=config["model"],
         codebook=config["codebook"],
     output:
         item_table="results/descriptives/items.csv",
         correlations="results/descriptives/construct_correlations.csv",
+        response="results/descriptives/response.csv",
     log:
         "logs/describe.log",
     shell:
-        "python -m leanlearn describe --data {input.data} --model {input.model} --codebook {input.codebook} "
-        "--out results/descriptives > {log} 2>&1"
+        "python -m leanlearn describe --data {input.data} --untreated {input.untreated} --model {input.model} "
+        "--codebook {input.codebook} --flags {input.flags} --frame {input.frame} --out results/descriptives > {log} 2>&1"
 
 
 rule bias:

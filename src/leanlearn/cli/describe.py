@@ -1,10 +1,21 @@
 """``leanlearn describe --data CSV --model LAV --out DIR``: item and construct descriptives.
 
+::
+
+    leanlearn describe --data CSV --model LAV [--codebook YAML] [--untreated CSV]
+                       [--flags CSV --frame CSV] --out DIR
+
 Outputs (written atomically)::
 
     items.csv                   item, construct, n, mean, sd, min, max, skewness, kurtosis,
-                                share_missing   (sd with n - 1; skewness G1 and excess
-                                kurtosis G2, bias-corrected, as pandas/scipy(bias=False))
+                                share_missing, n_missing   (sd with n - 1; skewness G1 and excess
+                                kurtosis G2, bias-corrected, as pandas/scipy(bias=False));
+                                from --untreated when given (the kept responses before the
+                                missing-data treatment, so the missing shares are the real
+                                ones), else from --data
+    response.csv                quantity, value, definition: responses, duplicates, responding
+                                units, response rates against the frame (with --flags and
+                                --frame; :func:`leanlearn.descriptives.response.response_counts`)
     construct_correlations.csv  construct, mean, sd, then one column per construct: the
                                 correlations of the PLS construct scores in the lower
                                 triangle, 1 (or sqrt(AVE) with --diagonal sqrt_ave) on the
@@ -21,7 +32,7 @@ import argparse
 import json
 import logging
 
-from leanlearn.cli._io import atomic_dir, read_text, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_text, read_yaml, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.descriptives.describe")
 
@@ -36,6 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data (CSV, XLSX, SAV, DTA)")
     p.add_argument("--model", default="config/models/study.lav", help="model file (lavaan-style syntax)")
     p.add_argument("--codebook", default=None, help="codebook YAML: also describe its constructs that are not in the model (marker)")
+    p.add_argument("--untreated", default=None, help="kept responses before missing-data treatment (item descriptives and missing shares)")
+    p.add_argument("--flags", default=None, help="screening flags of every response (results/screening/flags.csv), for the response rate")
+    p.add_argument("--frame", default=None, help="sampling frame (every invited unit), for the response rate")
     p.add_argument("--out", default="results/describe", help="output directory")
     p.add_argument("--diagonal", choices=["one", "sqrt_ave"], default="one", help="diagonal of the correlation table")
     p.set_defaults(func=run)
@@ -61,8 +75,27 @@ def run(args: argparse.Namespace) -> int:
         for name, items in codebook.items_by_construct.items():
             if name not in blocks and all(i in data.columns for i in items) and not used & set(items):
                 blocks[name] = items
+    from leanlearn.spec.codebook import FIRM_ID
+
+    item_source = args.untreated or args.data
+    item_data = read_data(args.untreated) if args.untreated else data
+    with user_errors(str(item_source)):
+        items = item_descriptives(item_data, blocks)
+    response = None
+    if bool(args.flags) != bool(args.frame):
+        raise UserError("describe: --flags and --frame go together (the response rate needs both)")
+    if args.flags:
+        from leanlearn.data.ingest import read_export
+        from leanlearn.descriptives.response import response_counts
+
+        flags = read_data(args.flags)
+        with user_errors(str(args.frame)):
+            frame = read_export(args.frame)
+            if FIRM_ID not in frame.columns:
+                raise UserError(f"{args.frame}: no '{FIRM_ID}' column")
+            kept = item_data[FIRM_ID] if FIRM_ID in item_data.columns else None
+            response = response_counts(flags, frame[FIRM_ID], kept_ids=kept, id_column=FIRM_ID)
     with user_errors(args.data):
-        items = item_descriptives(data, blocks)
         res = estimate(data, spec, source=args.data)
         table = correlation_table(res, diagonal=args.diagonal)
     settings = {
@@ -71,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
         "model": str(args.model),
         "codebook": str(args.codebook) if args.codebook else None,
         "n_rows": int(len(data)),
+        "items_from": str(item_source),
+        "n_rows_items": int(len(item_data)),
+        "flags": str(args.flags) if args.flags else None,
+        "frame": str(args.frame) if args.frame else None,
         "n_scores": int(res.n),
         "scores": "PLS construct scores (path weighting, Mode A/B as in the model, missing: mean replacement)",
         "diagonal": args.diagonal,
@@ -82,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     with atomic_dir(args.out) as tmp:
         write_csv(items, tmp / "items.csv")
         write_csv(table, tmp / "construct_correlations.csv")
+        if response is not None:
+            write_csv(response, tmp / "response.csv")
         (tmp / "settings.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     log.info("described %d items and %d constructs; wrote %s", len(items), len(table), args.out)
     return 0

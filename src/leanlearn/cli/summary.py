@@ -16,6 +16,7 @@ from leanlearn.cli._io import atomic_file, read_yaml
 TABLES = [
     "screening/flow.csv",
     "screening/merge_report.csv",
+    "descriptives/response.csv",
     "bias/nonresponse_early_late.csv",
     "bias/nonresponse_frame.csv",
     "bias/full_collinearity_vif.csv",

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 ITEM_COLUMNS = [
-    "item", "construct", "n", "mean", "sd", "min", "max", "skewness", "kurtosis", "share_missing",
+    "item", "construct", "n", "mean", "sd", "min", "max", "skewness", "kurtosis", "share_missing", "n_missing",
 ]  # fmt: skip
 
 
@@ -57,7 +57,9 @@ def item_descriptives(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, 
     Parameters
     ----------
     data : DataFrame
-        One row per case; items as numeric columns (NaN = missing).
+        One row per case; items as numeric columns (NaN = missing). Pass the data
+        **before** any missing-data treatment (``survey_kept_untreated.csv``): after mean
+        replacement every item would show 0 % missing and a shrunken SD.
     model : ModelSpec, str or mapping
         A model (its constructs' indicators are described, observed variables such as
         controls included) or a mapping construct -> items (e.g. a codebook's
@@ -78,6 +80,7 @@ def item_descriptives(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, 
         ``skewness``       adjusted Fisher-Pearson G1 (see the module docstring)
         ``kurtosis``       bias-corrected *excess* kurtosis G2 (normal = 0)
         ``share_missing``  missing values / rows
+        ``n_missing``      missing values
         =================  ===============================================================
 
         Statistics that need more values than are available are NaN (sd: 2, skewness: 3,
@@ -112,6 +115,7 @@ def item_descriptives(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, 
                     "skewness": float(v.skew()) if v.size > 2 else np.nan,
                     "kurtosis": float(v.kurt()) if v.size > 3 else np.nan,
                     "share_missing": float(x.isna().sum() / n_rows) if n_rows else np.nan,
+                    "n_missing": int(x.isna().sum()),
                 }
             )
     return pd.DataFrame(rows, columns=ITEM_COLUMNS)

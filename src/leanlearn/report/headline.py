@@ -35,6 +35,15 @@ def _flow(t: dict) -> list[str]:
                 f"- Archival merge: {int(float(m['n_matched_firms']))} of {int(float(m.get('n_survey_firms', 0)))} responding firms found in the archival data "
                 f"({int(float(m.get('n_survey_firms_unmatched', 0)))} not found; listed in `screening/unmatched_firms.csv`)."
             )
+    resp = t.get("descriptives/response.csv")
+    if resp is not None and {"quantity", "value"} <= set(resp.columns):
+        q = dict(zip(resp.quantity, resp.value))
+        if {"n_frame", "n_responding_units", "response_rate"} <= set(q):
+            lines.append(
+                f"- Response rate: {int(q['n_responding_units'])} responding firms of {int(q['n_frame'])} invited = {num(100 * q['response_rate'], 1)}% "
+                f"(distinct firms after removing {int(q.get('n_duplicate_responses', 0))} duplicate responses)"
+                + (f"; usable: {int(q['n_kept'])} = {num(100 * q['usable_response_rate'], 1)}%." if "n_kept" in q else ".")
+            )
     excl = t.get("hypotheses/excluded_cases.csv")
     settings = t.get("structural/settings")
     if settings is not None:

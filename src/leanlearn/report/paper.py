@@ -191,7 +191,11 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
             if q in m:
                 out[k] = _i(m[q])
         if "n_frame_firms" in m and "n_responses" in out:
-            out["response_rate"] = _pct(int(out["n_responses"]) / float(m["n_frame_firms"]))
+            from leanlearn.report.tables import _response_rates
+
+            rate, units = _response_rates(r.get("response"), flow, float(m["n_frame_firms"]))
+            out["response_rate"] = _pct(rate)
+            out["n_responding_units"] = str(units)
             if n_kept is not None:
                 out["usable_response_rate"] = _pct(n_kept / float(m["n_frame_firms"]))
     s = r.get("settings")

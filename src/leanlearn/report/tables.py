@@ -66,6 +66,7 @@ RESULT_FILES: dict[str, tuple[str, ...]] = {
     "little_mcar": ("screening/little_mcar.csv",),
     "excluded_cases": ("hypotheses/excluded_cases.csv",),
     "items": ("descriptives/items.csv", "describe/items.csv"),
+    "response": ("descriptives/response.csv", "describe/response.csv"),
     "descriptive_correlations": ("descriptives/construct_correlations.csv", "describe/construct_correlations.csv"),
     "construct_correlations": ("measurement/construct_correlations.csv",),
     "outer_loadings": ("measurement/outer_loadings.csv", "structural/outer_loadings.csv"),
@@ -356,7 +357,24 @@ def _square(df: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # Table builders
 # ---------------------------------------------------------------------------------------------
-def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, excluded_cases=None, screening=None) -> Table:
+def _response_rates(response, flow: pd.DataFrame, n_frame: float) -> tuple[float, int]:
+    """(response rate, responding units): distinct units after duplicate removal over the frame.
+
+    From ``descriptives/response.csv`` when present; otherwise the records in the export less
+    the duplicates the screening removed (flow.csv), which is the same count unless a unit
+    also left an incomplete record.
+    """
+    if response is not None and {"quantity", "value"} <= set(response.columns):
+        q = dict(zip(response.quantity, response.value))
+        if "n_responding_units" in q:
+            units = int(q["n_responding_units"])
+            return units / float(q.get("n_frame", n_frame)), units
+    f = flow.set_index("step")
+    units = int(f.loc["responses_in", "n_after"]) - (int(f.loc["duplicates", "n_excluded"]) if "duplicates" in f.index else 0)
+    return units / n_frame, units
+
+
+def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, excluded_cases=None, screening=None, response=None) -> Table:
     """Sample and screening flow (CONSORT style) with the screening rules and their sources."""
     _need(flow, ["step", "description", "n_excluded", "n_after"], "screening/flow.csv")
     rows = []
@@ -381,8 +399,9 @@ def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, exclud
             )
         if "n_frame_firms" in m and "responses_in" in f.index:
             frame = float(m["n_frame_firms"])
+            rate, units = _response_rates(response, flow, frame)
             notes.append(
-                f"Sampling frame: {_int(frame)} firms invited; response rate {_pct(f.loc['responses_in', 'n_after'] / frame)}"
+                f"Sampling frame: {_int(frame)} firms invited; {_int(units)} responding firms after duplicate removal, response rate {_pct(rate)}"
                 + (f", usable response rate {_pct(n_kept / frame)}." if n_kept is not None else ".")
             )
     s = dict(screening or {})
@@ -976,7 +995,7 @@ def _constructs(r):
 
 _SPECS: dict[str, _Spec] = {
     "sample": _Spec("Sample and screening flow", ("flow",), lambda r, c: sample_table(
-        r["flow"], merge_report=r.get("merge_report"), settings=r.get("settings"), excluded_cases=r.get("excluded_cases"), screening=c.get("screening"))),
+        r["flow"], merge_report=r.get("merge_report"), settings=r.get("settings"), excluded_cases=r.get("excluded_cases"), screening=c.get("screening"), response=r.get("response"))),
     "descriptives": _Spec("Item descriptives", ("items",), lambda r, c: descriptives_table(r["items"])),
     "correlations": _Spec("Construct means, standard deviations and correlations", ("descriptive_correlations|construct_correlations",),
                           lambda r, c: correlation_table(r["descriptive_correlations"]) if r.get("descriptive_correlations") is not None
