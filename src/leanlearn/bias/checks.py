@@ -50,9 +50,16 @@ __all__ = [
     "full_collinearity_vif",
     "lindell_whitney",
     "marker_correction",
+    "MARKER_CORRELATION_COLUMNS",
+    "marker_correlations",
+    "marker_corrected_paths",
     "principal_axis_factoring",
     "harman_single_factor",
     "procedural_remedies",
+    "TriangulationSpec",
+    "TRIANGULATION_COLUMNS",
+    "archival_measure",
+    "archival_triangulation",
 ]
 
 HARMAN_CAVEAT = (
@@ -107,6 +114,10 @@ class BiasConfig:
         Continuous and categorical sampling-frame variables for respondents vs non-respondents.
     permutations : int
         Resamples of the permutation p-value of the chi-square tests (sparse tables).
+    triangulation : tuple of TriangulationSpec
+        Archival triangulation: pairs of a survey construct and an archival measure of the
+        same concept (``construct``, ``variable``, optional ``per`` denominator column and
+        ``log``); empty: no triangulation is claimed.
     """
 
     full_collinearity_vif_max: float = 3.3
@@ -123,6 +134,54 @@ class BiasConfig:
     frame_variables: tuple[str, ...] = ("log_employees",)
     frame_categorical: tuple[str, ...] = ("industry", "country")
     permutations: int = 2000
+    triangulation: tuple = ()
+
+
+@dataclass(frozen=True)
+class TriangulationSpec:
+    """One archival triangulation pair (an entry of ``bias.triangulation``).
+
+    The archival measure is ``variable`` (divided by ``per`` when given, e.g. revenue per
+    employee) and log-transformed when ``log`` is true (non-positive values become missing).
+    """
+
+    construct: str
+    variable: str
+    per: str | None = None
+    log: bool = False
+
+    @property
+    def label(self) -> str:
+        m = f"{self.variable}/{self.per}" if self.per else self.variable
+        return f"log({m})" if self.log else m
+
+
+def _triangulation(value, path: str) -> tuple:
+    if value in (None, []):
+        return ()
+    if isinstance(value, Mapping):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise SpecError(f"{path}: expected a list of mappings with construct and variable")
+    out = []
+    for k, entry in enumerate(value):
+        where = f"{path}[{k}]"
+        if not isinstance(entry, Mapping):
+            raise SpecError(f"{where}: expected a mapping with construct and variable")
+        unknown = sorted(set(entry) - {"construct", "variable", "per", "log"})
+        if unknown:
+            raise SpecError(f"{where}.{unknown[0]}: unknown key; known keys: construct, variable, per, log")
+        for key in ("construct", "variable"):
+            if not isinstance(entry.get(key), str) or not entry.get(key):
+                raise SpecError(f"{where}.{key}: expected a name")
+        per = entry.get("per")
+        if per is not None and not isinstance(per, str):
+            raise SpecError(f"{where}.per: expected a column name")
+        log_ = entry.get("log", False)
+        if not isinstance(log_, bool):
+            raise SpecError(f"{where}.log: expected true or false")
+        out.append(TriangulationSpec(entry["construct"], entry["variable"], per, log_))
+    return tuple(out)
 
 
 def bias_config(mapping: Mapping | None = None) -> BiasConfig:
@@ -157,7 +216,9 @@ def bias_config(mapping: Mapping | None = None) -> BiasConfig:
     for key, value in section.items():
         default = getattr(cfg, key)
         path = f"bias.{key}"
-        if isinstance(default, tuple):
+        if key == "triangulation":
+            values[key] = _triangulation(value, path)
+        elif isinstance(default, tuple):
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
@@ -890,6 +951,147 @@ def marker_correction(
     return pd.DataFrame(rows, columns=cols)
 
 
+MARKER_CORRELATION_COLUMNS = ["construct", "marker", "n", "r", "p_value", "positive", "rank_positive", "chosen", "marker_rule"]
+
+
+def marker_correlations(
+    scores: pd.DataFrame,
+    *,
+    marker: str,
+    substantive: Sequence[str] | None = None,
+    rule: str = "smallest",
+) -> pd.DataFrame:
+    """Every correlation of the marker with the substantive constructs, and which one is r_M.
+
+    Lindell & Whitney (2001) take r_M as the smallest positive marker correlation (or, more
+    conservatively, the second smallest); a reader can only judge that choice when all of
+    them are shown, so this table lists each one with its test.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Construct scores with the marker column; rows with a missing value dropped.
+    marker : str
+    substantive : sequence of str, optional
+        Default: every other column.
+    rule : {"smallest", "second_smallest"}
+
+    Returns
+    -------
+    DataFrame
+        :data:`MARKER_CORRELATION_COLUMNS`: ``r`` and its two-sided p (t on n - 2 df),
+        ``positive``, ``rank_positive`` (1 = smallest positive, NaN for r <= 0),
+        ``chosen`` (True for the correlation that became r_M; none when no positive one
+        qualifies, and r_M = 0 then).
+    """
+    if rule not in ("smallest", "second_smallest"):
+        raise ValueError(f"rule must be 'smallest' or 'second_smallest', got {rule!r}")
+    if marker not in scores.columns:
+        raise DataError(f"marker correlations: no marker column '{marker}'")
+    subs = [c for c in (substantive or scores.columns) if c != marker]
+    s = scores[[*subs, marker]].apply(pd.to_numeric, errors="coerce").dropna()
+    n = len(s)
+    if n < 5:
+        raise DataError("marker correlations: fewer than 5 complete cases")
+    r = s.corr()[marker].loc[subs]
+    positive = r[r > 0].sort_values()
+    rank = {c: k + 1 for k, c in enumerate(positive.index)}
+    k = 1 if rule == "smallest" else 2
+    rows = []
+    for c in subs:
+        rc = float(r[c])
+        t = rc * math.sqrt((n - 2) / (1 - rc**2)) if abs(rc) < 1 else np.inf
+        rows.append(
+            {
+                "construct": c,
+                "marker": marker,
+                "n": n,
+                "r": rc,
+                "p_value": float(2 * stats.t.sf(abs(t), n - 2)),
+                "positive": bool(rc > 0),
+                "rank_positive": float(rank[c]) if c in rank else np.nan,
+                "chosen": bool(rank.get(c) == k),
+                "marker_rule": rule,
+            }
+        )
+    return pd.DataFrame(rows, columns=MARKER_CORRELATION_COLUMNS)
+
+
+def marker_corrected_paths(
+    scores: pd.DataFrame,
+    spec,
+    *,
+    r_m: float,
+    uncorrected: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Structural paths re-estimated on the marker-corrected correlation matrix.
+
+    The Lindell-Whitney correction :math:`r_A = (r_U - r_M)/(1 - r_M)` is applied to every
+    correlation between two survey-measured constructs; correlations involving a variable in
+    ``uncorrected`` (interaction terms, whose product scores do not carry the method
+    component additively, and variables from another source such as archival controls) are
+    kept. Each endogenous construct's paths are then the standardised OLS coefficients on
+    that matrix, :math:`\beta = R_{xx}^{-1} r_{xy}`, exactly as the PLS inner model
+    regresses standardised scores; with r_M = 0 they equal the PLS path coefficients
+    (tests/test_bias.py checks that).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Construct scores of every construct and interaction term of ``spec``
+        (``PLSResult.scores``); rows with a missing value dropped.
+    spec : ModelSpec
+    r_m : float
+        The marker correlation removed (from :func:`marker_correction`).
+    uncorrected : sequence of str
+        Columns whose correlations are left as they are.
+
+    Returns
+    -------
+    DataFrame
+        ``source, target, estimate, estimate_corrected, difference, r_m, n``; ``difference``
+        = corrected - uncorrected. NaN when the corrected predictor matrix is not positive
+        definite (the correction can make it so when r_M is large).
+    """
+    names = [c for c in spec.construct_names if c in scores.columns]
+    s = scores[names].apply(pd.to_numeric, errors="coerce").dropna()
+    if len(s) < 5:
+        raise DataError("marker-corrected paths: fewer than 5 complete cases")
+    r_u = s.corr()
+    keep = set(uncorrected)
+    r_a = r_u.copy()
+    for a in names:
+        for b in names:
+            if a != b and a not in keep and b not in keep:
+                r_a.loc[a, b] = (r_u.loc[a, b] - r_m) / (1.0 - r_m)
+    rows = []
+    for target in spec.endogenous:
+        preds = [p for p in spec.predecessors(target) if p in names]
+        if not preds or target not in names:
+            continue
+        est = {}
+        for key, r in (("estimate", r_u), ("estimate_corrected", r_a)):
+            rxx = r.loc[preds, preds].to_numpy(dtype=float)
+            rxy = r.loc[preds, target].to_numpy(dtype=float)
+            if np.linalg.eigvalsh(rxx).min() <= 1e-10:
+                est[key] = np.full(len(preds), np.nan)
+            else:
+                est[key] = np.linalg.solve(rxx, rxy)
+        for k, p in enumerate(preds):
+            rows.append(
+                {
+                    "source": p,
+                    "target": target,
+                    "estimate": float(est["estimate"][k]),
+                    "estimate_corrected": float(est["estimate_corrected"][k]),
+                    "difference": float(est["estimate_corrected"][k] - est["estimate"][k]),
+                    "r_m": float(r_m),
+                    "n": len(s),
+                }
+            )
+    return pd.DataFrame(rows, columns=["source", "target", "estimate", "estimate_corrected", "difference", "r_m", "n"])
+
+
 def principal_axis_factoring(
     correlation: np.ndarray, n_factors: int, *, max_iter: int = 1000, tol: float = 1e-8
 ) -> tuple[np.ndarray, bool]:
@@ -1014,6 +1216,84 @@ def harman_single_factor(
 
 
 # =================================================================================================
+# Archival triangulation
+# =================================================================================================
+TRIANGULATION_COLUMNS = [
+    "construct", "measure", "variable", "per", "log", "n", "r", "ci_lower", "ci_upper", "ci_level", "p_value",
+    "spearman_rho", "spearman_p_value",
+]  # fmt: skip
+
+
+def archival_measure(data: pd.DataFrame, spec: "TriangulationSpec") -> pd.Series:
+    """The archival measure of a triangulation pair: variable [/ per], [log]; non-positive values under log are NaN."""
+    for col in (spec.variable, spec.per):
+        if col and col not in data.columns:
+            raise DataError(f"archival triangulation: the data have no column '{col}' (bias.triangulation)")
+    y = pd.to_numeric(data[spec.variable], errors="coerce").astype(float)
+    if spec.per:
+        d = pd.to_numeric(data[spec.per], errors="coerce").astype(float)
+        y = y / d.where(d != 0)
+    if spec.log:
+        y = np.log(y.where(y > 0))
+    return y
+
+
+def archival_triangulation(
+    scores: pd.DataFrame,
+    data: pd.DataFrame,
+    pairs: Sequence["TriangulationSpec"],
+    *,
+    ci_level: float = 0.95,
+) -> pd.DataFrame:
+    """Correlation of a perceived (survey) construct with an archival measure of the same concept.
+
+    Perceptual performance measures are validated by their convergence with objective ones
+    (Wall et al. 2004; Ketokivi & Schroeder 2004): a clearly positive correlation of the
+    construct score with the archival measure supports the survey measure, and the archival
+    measure comes from another source, so the correlation is free of common-method variance.
+
+    Pearson r with a Fisher-z interval :math:`\tanh(\operatorname{atanh} r \pm z_{1-\alpha/2}/\sqrt{n-3})`
+    and its two-sided t test (``scipy.stats.pearsonr``), and Spearman's rho. Cases with a
+    missing score or archival value are left out (n says how many remain).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Construct scores (index aligned with ``data``).
+    data : DataFrame
+        The analysis data with the archival columns.
+    pairs : sequence of TriangulationSpec
+    ci_level : float
+
+    Returns
+    -------
+    DataFrame
+        :data:`TRIANGULATION_COLUMNS`, one row per pair.
+    """
+    rows = []
+    z = stats.norm.ppf(0.5 + ci_level / 2)
+    for spec in pairs:
+        if spec.construct not in scores.columns:
+            raise DataError(f"archival triangulation: the model has no construct '{spec.construct}' (bias.triangulation)")
+        y = archival_measure(data.loc[scores.index], spec)
+        x = pd.to_numeric(scores[spec.construct], errors="coerce")
+        ok = x.notna() & y.notna() & np.isfinite(y)
+        n = int(ok.sum())
+        row = {c: np.nan for c in TRIANGULATION_COLUMNS}
+        row.update(construct=spec.construct, measure=spec.label, variable=spec.variable, per=spec.per or "", log=spec.log, n=n, ci_level=ci_level)
+        if n >= 4 and x[ok].std() > 0 and y[ok].std() > 0:
+            r, p = stats.pearsonr(x[ok], y[ok])
+            rho, p_rho = stats.spearmanr(x[ok], y[ok])
+            half = z / math.sqrt(n - 3)
+            row.update(
+                r=float(r), p_value=float(p), ci_lower=float(np.tanh(np.arctanh(r) - half)), ci_upper=float(np.tanh(np.arctanh(r) + half)),
+                spearman_rho=float(rho), spearman_p_value=float(p_rho),
+            )  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows, columns=TRIANGULATION_COLUMNS)
+
+
+# =================================================================================================
 # Procedural remedies
 # =================================================================================================
 def procedural_remedies(
@@ -1039,9 +1319,9 @@ def procedural_remedies(
                                 are not survey items (e.g. Orbis data)
     ``separate_sources``        at least one structural path links a survey-measured construct and
                                 a construct measured from another source
-    ``archival_triangulation``  an archival performance variable (``archival_performance``, e.g.
-                                the config's ``archival_merge.financials``) is in the data, so
-                                perceived performance can be triangulated
+    ``archival_triangulation``  an archival measure configured for triangulation
+                                (``archival_performance``: the ``bias.triangulation`` measures) is
+                                in the data, and :func:`archival_triangulation` reports it
     ``multiple_informants``     some firm has more than one response in the data (``ids``)
     ``scale_formats_differ``    an endogenous construct uses a response scale (anchors) that
                                 differs from the scales of all its survey-measured predictors
@@ -1060,7 +1340,8 @@ def procedural_remedies(
     ids : sequence, optional
         The firm ids of the data's rows (for multiple informants).
     archival_performance : sequence of str
-        Archival performance columns (financials) that would allow triangulation.
+        Labels of the archival measures that are triangulated (``TriangulationSpec.label``)
+        or their columns; a remedy is available only when they are in ``columns``.
 
     Returns
     -------
@@ -1111,11 +1392,11 @@ def procedural_remedies(
 
     archival = [c for c in archival_performance if c in cols and c not in survey_items]
     if archival:
-        ev = f"archival performance variable(s) in the data: {', '.join(archival)}"
+        ev = f"perceived performance correlated with archival {', '.join(archival)} (archival_triangulation.csv)"
     elif archival_performance:
-        ev = f"archival performance variable(s) {', '.join(archival_performance)} not in the data"
+        ev = f"archival measure(s) {', '.join(archival_performance)} not in the data; no triangulation done"
     else:
-        ev = "no archival performance variables configured"
+        ev = "no archival measure configured (bias.triangulation); no triangulation done"
     rows.append({"remedy": "archival_triangulation", "available": bool(archival), "evidence": ev, "reference": "Wall et al. 2004"})
 
     if ids is not None:

@@ -23,8 +23,18 @@ Outputs (written atomically; columns documented in :mod:`leanlearn.bias.checks`)
     full_collinearity_vif.csv   construct, r_squared, vif, threshold, exceeds
     marker_correction.csv       construct_a, construct_b, n, marker, marker_rule, r_m, ...;
                                 without a marker: status, reason
+    marker_correlations.csv     construct, marker, n, r, p_value, positive, rank_positive, chosen,
+                                marker_rule: every marker correlation and which one is r_M
+    marker_paths.csv            source, target, estimate, estimate_corrected, difference, r_m, n:
+                                paths re-estimated on the marker-corrected correlation matrix
     harman.csv                  method, n, n_items, n_factors, first_eigenvalue,
                                 first_factor_share, threshold, exceeds, converged, caveat
+    method_factor.csv           technique, model, n, chi2, df, ..., delta_chi2, delta_p_value, flagged:
+                                CFA without and with a latent method factor
+                                (:mod:`leanlearn.bias.common_method`)
+    method_factor_loadings.csv  standardised substantive and method loadings per item
+    archival_triangulation.csv  construct, measure, n, r, CI, p, Spearman's rho (bias.triangulation);
+                                status, reason when nothing is configured
     procedural_remedies.csv     remedy, available, evidence, reference
     settings.json               inputs, settings, the early/late split used
 
@@ -202,8 +212,18 @@ def run(args: argparse.Namespace) -> int:
             marker = markers[0]
             with_marker = scores.copy()
             with_marker[marker] = b.equal_weight_score(data.loc[scores.index], codebook.items_by_construct[marker])
-            outputs["marker_correction.csv"] = b.marker_correction(
-                with_marker, marker=marker, substantive=constructs, rule=cfg.marker_rule, alpha=cfg.alpha
+            mc = b.marker_correction(with_marker, marker=marker, substantive=constructs, rule=cfg.marker_rule, alpha=cfg.alpha)
+            outputs["marker_correction.csv"] = mc
+            outputs["marker_correlations.csv"] = b.marker_correlations(
+                with_marker, marker=marker, substantive=constructs, rule=cfg.marker_rule
+            )
+            survey_items = set(codebook.item_ids)
+            other_source = [
+                c.name for c in spec.constructs if c.kind != "measured" or not set(c.indicators) <= survey_items
+            ]
+            r_m = float(mc["r_m"].iloc[0]) if len(mc) else 0.0
+            outputs["marker_paths.csv"] = b.marker_corrected_paths(
+                res.scores.loc[with_marker.dropna().index], spec, r_m=r_m, uncorrected=sorted(inter) + other_source
             )
         else:
             reason = (
@@ -212,17 +232,36 @@ def run(args: argparse.Namespace) -> int:
                 else "the marker's items are not in the data"
             )
             outputs["marker_correction.csv"] = _not_possible(reason + "; a marker must be designed into the questionnaire")
+            outputs["marker_correlations.csv"] = outputs["marker_correction.csv"]
+            outputs["marker_paths.csv"] = outputs["marker_correction.csv"]
         items = [i for c in spec.constructs if c.kind == "measured" for i in c.indicators]
         outputs["harman.csv"] = b.harman_single_factor(
             data[items], threshold=cfg.harman_first_factor_max, n_factors=cfg.harman_factors
         )
-        financials = (config.get("archival_merge") or {}).get("financials", ["revenue_usd_th"]) or []
+        blocks = {c.name: list(c.indicators) for c in spec.constructs if c.kind == "measured" and len(c.indicators) >= 2}
+        marker_items = list(codebook.items_by_construct[markers[0]]) if markers else []
+        from leanlearn.bias.common_method import method_factor_check
+
+        mf_models, mf_loadings = method_factor_check(data, blocks, marker_items=marker_items, alpha=cfg.alpha)
+        outputs["method_factor.csv"] = mf_models
+        outputs["method_factor_loadings.csv"] = mf_loadings
+        pairs = [p for p in cfg.triangulation if p.variable in cols and (not p.per or p.per in cols)]
+        absent_pairs = [p.label for p in cfg.triangulation if p not in pairs]
+        if absent_pairs:
+            notes["triangulation"] = f"archival measure(s) not in {args.data}: {', '.join(absent_pairs)}"
+            log.warning("%s", notes["triangulation"])
+        if pairs:
+            outputs["archival_triangulation.csv"] = b.archival_triangulation(scores, data, pairs, ci_level=cfg.ci_level)
+        else:
+            outputs["archival_triangulation.csv"] = _not_possible(
+                "no archival measure configured for triangulation (bias.triangulation) or none in the data"
+            )
         outputs["procedural_remedies.csv"] = b.procedural_remedies(
             codebook,
             spec,
             columns=cols,
             ids=data[FIRM_ID] if FIRM_ID in cols else None,
-            archival_performance=[str(f) for f in financials],
+            archival_performance=[p.variable for p in pairs] or [p.variable for p in cfg.triangulation],
         )
 
     settings = {
@@ -236,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
         "scores": "PLS construct scores (leanlearn.estimate defaults); marker: equally weighted standardised items",
         "early_late_split": split.description if split is not None else None,
         "seed": seed,
-        "bias": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items()},
+        "bias": {k: ([x.__dict__ if hasattr(x, "__dict__") else x for x in v] if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items()},
         "notes": notes,
         "harman_caveat": b.HARMAN_CAVEAT,
     }
