@@ -152,7 +152,7 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
         out["simple_slopes.csv"] = cond.simple_slopes(res, boot)
         flood = cond.floodlight(res, boot)
         out["floodlight.csv"] = flood
-        out["johnson_neyman.csv"] = cond.johnson_neyman(flood)
+        out["johnson_neyman.csv"] = cond.johnson_neyman(flood, res.scores)
         cie = cond.conditional_indirect_effects(res, boot)
         if not cie.empty:
             out["conditional_indirect_effects.csv"] = cie[["path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level"]]

@@ -183,41 +183,120 @@ def floodlight(result, boot, *, grid=(-2.0, 2.0, 0.05)) -> pd.DataFrame:
     return out
 
 
-def johnson_neyman(flood: pd.DataFrame) -> pd.DataFrame:
-    """Boundaries of the Johnson–Neyman (floodlight) region from a floodlight table.
+JN_COLUMNS = [
+    "interaction", "focal", "moderator", "target", "boundary", "boundary_percentile", "significant_side", "region",
+    "share_cases_significant", "n_cases", "n_cases_outside_grid", "grid_min", "grid_max", "significant_share",
+    "significant_from", "significant_to",
+]  # fmt: skip
 
-    For each interaction, the moderator values where a bound of the percentile interval
-    of the simple slope crosses zero (linear interpolation between grid points), and the
-    part of the grid where the effect is significant. Columns: interaction, focal,
-    moderator, target, boundary (moderator value, SD units; NaN when the significance
-    does not change on the grid), grid_min, grid_max, significant_share (share of the
-    grid where the effect is significant), significant_from, significant_to (range of
-    the grid where it is significant; NaN when nowhere).
+
+def _fmt_w(v: float) -> str:
+    return f"{v:+.2f}".replace("-", "−")
+
+
+def _edge(bounds: list, left: float, right: float) -> float:
+    """The interpolated boundary between two grid points (the midpoint if none was found)."""
+    inside = [b for b in bounds if left <= b <= right]
+    return float(inside[0]) if inside else (left + right) / 2
+
+
+def johnson_neyman(flood: pd.DataFrame, scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Johnson–Neyman boundaries and the region of significance, from a floodlight table.
+
+    For each interaction, the moderator values where a bound of the percentile interval of
+    the simple slope crosses zero (linear interpolation between grid points): the
+    **Johnson–Neyman boundaries** (Johnson & Neyman 1936; Hayes 2022, ch. 7). They are
+    reported in the moderator's units (SD units of its construct score, the scale of the
+    model) and, with ``scores``, as the percentile of the observed moderator (the share of
+    cases at or below the boundary), which is what tells a reader for which part of the
+    sample the conditional effect is distinguishable from zero. The share of a grid of
+    moderator values on which the effect is significant has no inferential meaning (it
+    depends on the grid chosen) and is kept only as ``significant_share`` for reference.
+
+    Parameters
+    ----------
+    flood : DataFrame
+        From :func:`floodlight` (moderator_value, ci_lower, ci_upper, significant).
+    scores : DataFrame, optional
+        Construct scores with a column per moderator (``PLSResult.scores``).
+
+    Returns
+    -------
+    DataFrame
+        :data:`JN_COLUMNS`, one row per boundary (one row with NaN boundary when the
+        significance does not change on the grid):
+
+        ==========================  ==============================================================
+        ``boundary``                moderator value (SD units) where the interval crosses zero
+        ``boundary_percentile``     100 x share of cases with moderator score <= boundary
+        ``significant_side``        ``above`` / ``below``: the side of the boundary where the
+                                    interval excludes zero (next grid point); ``none`` / ``all``
+                                    without a boundary
+        ``region``                  the region of significance on the grid, e.g. ``W > −0.74 SD``
+        ``share_cases_significant`` share of observed cases whose moderator value lies in the
+                                    region (interval bounds interpolated at each case's value;
+                                    cases beyond the grid take the nearest grid end)
+        ``n_cases``                 cases with a moderator score
+        ``n_cases_outside_grid``    of those, cases beyond the grid
+        ``grid_min``, ``grid_max``  the grid probed
+        ``significant_from``,       smallest and largest grid value where the effect is
+        ``significant_to``          significant (NaN when nowhere)
+        ==========================  ==============================================================
     """
     rows = []
     keys = ["interaction", "focal", "moderator", "target"]
     for key, g in flood.groupby(keys, sort=False):
         g = g.sort_values("moderator_value")
-        x = g.moderator_value.to_numpy()
-        sig = g.significant.to_numpy()
+        x = g.moderator_value.to_numpy(dtype=float)
+        lo_b, hi_b = g.ci_lower.to_numpy(dtype=float), g.ci_upper.to_numpy(dtype=float)
+        sig = g.significant.to_numpy(dtype=bool)
         bounds = []
-        for col in ("ci_lower", "ci_upper"):
-            y = g[col].to_numpy()
+        for y in (lo_b, hi_b):
             for i in np.flatnonzero(np.sign(y[:-1]) * np.sign(y[1:]) < 0):
                 bounds.append(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
         sig_x = x[sig]
         base = dict(zip(keys, key))
+        mod = key[2]
+        w = None
+        if scores is not None and mod in scores.columns:
+            w = pd.to_numeric(scores[mod], errors="coerce").dropna().to_numpy(dtype=float)
+        if w is not None and w.size:
+            lo_w, hi_w = np.interp(w, x, lo_b), np.interp(w, x, hi_b)
+            share_cases = float(((lo_w > 0) | (hi_w < 0)).mean())
+            n_cases, n_out = int(w.size), int(((w < x.min()) | (w > x.max())).sum())
+        else:
+            share_cases, n_cases, n_out = np.nan, 0, 0
+        # region of significance on the grid, as intervals of consecutive significant points
+        parts, start = [], None
+        for i, flag in enumerate(sig):
+            if flag and start is None:
+                start = i
+            if start is not None and (not flag or i == len(sig) - 1):
+                end = i if flag else i - 1
+                a = "" if start == 0 else _fmt_w(_edge(bounds, x[start - 1], x[start]))
+                b = "" if end == len(sig) - 1 else _fmt_w(_edge(bounds, x[end], x[end + 1]))
+                parts.append(f"{mod} ≥ {a} SD" if a and not b else f"{mod} ≤ {b} SD" if b and not a else f"{a} ≤ {mod} ≤ {b} SD" if a else "the whole grid")
+                start = None
+        region = "; ".join(parts) if parts else "nowhere on the grid"
         base.update(
+            region=region,
+            share_cases_significant=share_cases,
+            n_cases=n_cases,
+            n_cases_outside_grid=n_out,
             grid_min=float(x.min()),
             grid_max=float(x.max()),
             significant_share=float(sig.mean()),
             significant_from=float(sig_x.min()) if sig_x.size else np.nan,
             significant_to=float(sig_x.max()) if sig_x.size else np.nan,
         )
-        for b in sorted(bounds) or [np.nan]:
-            rows.append({**base, "boundary": float(b)})
-    cols = keys + ["boundary", "grid_min", "grid_max", "significant_share", "significant_from", "significant_to"]
-    return pd.DataFrame(rows, columns=cols)
+        if not bounds:
+            rows.append({**base, "boundary": np.nan, "boundary_percentile": np.nan, "significant_side": "all" if sig.all() else "none"})
+        for b in sorted(bounds):
+            above = x > b
+            side = "above" if above.any() and sig[np.argmax(above)] else "below"
+            pct = float(100 * (w <= b).mean()) if w is not None and w.size else np.nan
+            rows.append({**base, "boundary": float(b), "boundary_percentile": pct, "significant_side": side})
+    return pd.DataFrame(rows, columns=JN_COLUMNS)
 
 
 def conditional_indirect_effects(result, boot=None, *, values=PROBE_VALUES) -> pd.DataFrame:

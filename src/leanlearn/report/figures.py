@@ -404,7 +404,9 @@ def _jn_line(ax, johnson_neyman: pd.DataFrame | None, text: str) -> None:
     b = johnson_neyman.iloc[0].get("boundary")
     if b is not None and not pd.isna(b):
         ax.axvline(float(b), color=INK, lw=0.7, linestyle=(0, (3, 2)))
-        ax.annotate(f"{text} {num(float(b), 2)} SD", (float(b), ax.get_ylim()[1]), xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=7)
+        pct = johnson_neyman.iloc[0].get("boundary_percentile")
+        where = f" (P{num(float(pct), 0)})" if pct is not None and not pd.isna(pct) else ""
+        ax.annotate(f"{text} {num(float(b), 2)} SD{where}", (float(b), ax.get_ylim()[1]), xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=7)
 
 
 def floodlight_plot(floodlight: pd.DataFrame, *, johnson_neyman: pd.DataFrame | None = None, width: float = COLUMN_WIDTH):

@@ -108,11 +108,19 @@ def _moderated_mediation(t: dict) -> list[str]:
     jn = t.get("structural/johnson_neyman.csv")
     if jn is not None:
         for r in jn.itertuples():
-            if pd.notna(r.significant_from):
+            if pd.notna(r.boundary):
+                pct = getattr(r, "boundary_percentile", np.nan)
+                share = getattr(r, "share_cases_significant", np.nan)
+                region = getattr(r, "region", None)
                 lines.append(
-                    f"- Floodlight: the effect of {r.focal} on {r.target} is significant for {r.moderator} between {r.significant_from:+.2f} and {r.significant_to:+.2f} SD "
-                    f"({r.significant_share:.0%} of the grid {r.grid_min:+g} to {r.grid_max:+g} SD)" + (f"; Johnson–Neyman boundary at {r.boundary:+.2f} SD." if pd.notna(r.boundary) else ".")
+                    f"- Johnson–Neyman: the 95% interval of the effect of {r.focal} on {r.target} crosses zero at {r.moderator} = {r.boundary:+.2f} SD"
+                    + (f" (percentile {num(pct, 0)} of the observed {r.moderator})" if pd.notna(pct) else "")
+                    + (f"; significant for {region}" if isinstance(region, str) else "")
+                    + (f", {num(100 * share, 0)}% of the analysed firms" if pd.notna(share) else "")
+                    + "."
                 )
+            elif pd.notna(r.significant_from):
+                lines.append(f"- Johnson–Neyman: the effect of {r.focal} on {r.target} is significant on the whole probed range of {r.moderator} ({r.grid_min:+g} to {r.grid_max:+g} SD).")
     agree = t.get("hypotheses/process_agreement.csv")
     if agree is not None:
         lines.append(
@@ -158,9 +166,32 @@ def _bias(t: dict) -> list[str]:
     mk = t.get("bias/marker_correction.csv")
     if mk is not None and "r_a" in mk:
         lost = mk[mk.significant_u.astype(bool) & ~mk.significant_a.astype(bool)]
+        src = mk.r_m_source.iloc[0] if "r_m_source" in mk and isinstance(mk.r_m_source.iloc[0], str) else ""
+        rule = str(mk.marker_rule.iloc[0]).replace("_", " ") if "marker_rule" in mk else "smallest"
+        mc = t.get("bias/marker_correlations.csv")
+        all_r = ("; marker correlations " + ", ".join(f"{r.construct} {num(r.r)}" for r in mc.itertuples())) if mc is not None and "r" in mc else ""
         lines.append(
-            f"- Marker-variable correction (Lindell & Whitney 2001, r_M = {num(mk.r_m.iloc[0])}): {len(lost)} of {int(mk.significant_u.astype(bool).sum())} significant construct correlations lose significance."
+            f"- Marker-variable correction (Lindell & Whitney 2001): r_M = {num(mk.r_m.iloc[0])}, the {rule} positive marker correlation"
+            + (f" (with {src})" if src else "") + f"{all_r}; {len(lost)} of {int(mk.significant_u.astype(bool).sum())} significant construct correlations lose significance."
         )
+        mp = t.get("bias/marker_paths.csv")
+        if mp is not None and "estimate_corrected" in mp and len(mp):
+            lines.append(
+                "  - Paths re-estimated on the corrected correlations (uncorrected → corrected): "
+                + "; ".join(f"{r.source} -> {r.target} {num(r.estimate)} → {num(r.estimate_corrected)}" for r in mp.itertuples()) + "."
+            )
+    mf = t.get("bias/method_factor.csv")
+    if mf is not None and "delta_chi2" in mf:
+        d = mf.set_index("model")
+        tech = "CFA marker technique (Williams, Hartman & Cavazotte 2010)" if mf.technique.iloc[0] == "cfa_marker" else "unmeasured latent method construct (Podsakoff et al. 2003)"
+        parts = [f"{m.replace('_', '-')}: Δχ² = {num(d.loc[m, 'delta_chi2'], 2)} on {int(d.loc[m, 'delta_df'])} df, {pval(d.loc[m, 'delta_p_value'])}, method variance {num(100 * d.loc[m, 'method_variance_share'], 1)}%"
+                 for m in ("method_c", "method_u") if m in d.index]
+        flagged = str(mf.flagged.iloc[0]).lower() == "true"
+        lines.append(f"- Latent method factor, {tech}, N = {int(mf.n.iloc[0])}: " + "; ".join(parts) + f" — method variance {'flagged' if flagged else 'not flagged'} (each test at α = {num(mf.alpha_per_test.dropna().iloc[0], 3)}).")
+    tri = t.get("bias/archival_triangulation.csv")
+    if tri is not None and "r" in tri:
+        for r in tri.itertuples():
+            lines.append(f"- Archival triangulation (Wall et al. 2004): corr({r.construct}, {r.measure}) = {num(r.r)} [{num(r.ci_lower)}, {num(r.ci_upper)}], {pval(r.p_value)}, n = {int(r.n)} firms with archival data.")
     hm = t.get("bias/harman.csv")
     if hm is not None and "first_factor_share" in hm:
         pc = hm.iloc[0]

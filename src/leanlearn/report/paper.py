@@ -308,6 +308,40 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         sig_a = mk.significant_a.map(lambda v: str(v).lower() == "true" if isinstance(v, str) else bool(v))
         out["bias.marker_n_pairs"] = str(len(mk))
         out["bias.marker_n_lost"] = str(int((sig_u & ~sig_a).sum()))
+        out["bias.marker_n_significant"] = str(int(sig_u.sum()))
+        if isinstance(mk.r_m_source.iloc[0], str):
+            out["bias.marker_rm_source"] = str(mk.r_m_source.iloc[0])
+        out["bias.marker_rule"] = str(mk.marker_rule.iloc[0]).replace("_", " ")
+    mcor = r.get("marker_correlations")
+    if mcor is not None and "r" in mcor and len(mcor):
+        out["bias.marker_correlations"] = "; ".join(f"{row.construct} {_f(row.r)}" for row in mcor.itertuples())
+    mp = r.get("marker_paths")
+    if mp is not None and "estimate_corrected" in mp and len(mp):
+        out["bias.marker_max_path_change"] = _f(mp.difference.abs().max())
+        worst = mp.loc[mp.difference.abs().idxmax()]
+        out["bias.marker_max_path_change_path"] = f"{worst.source} → {worst.target}"
+    mf = r.get("method_factor")
+    if mf is not None and "model" in mf and len(mf):
+        d = mf.set_index("model")
+        out["bias.mf_technique"] = {"cfa_marker": "CFA marker technique", "ulmc": "unmeasured latent method construct"}.get(str(mf.technique.iloc[0]), str(mf.technique.iloc[0]))
+        flagged = mf.flagged.map(lambda v: str(v).lower() == "true" if isinstance(v, str) else bool(v)).iloc[0]
+        out["bias.mf_verdict"] = "flags method variance" if flagged else "does not flag method variance"
+        for m in ("method_c", "method_u"):
+            if m in d.index:
+                out[f"bias.mf_{m}_dchi2"] = _f(d.loc[m, "delta_chi2"], 2)
+                out[f"bias.mf_{m}_ddf"] = _i(d.loc[m, "delta_df"])
+                out[f"bias.mf_{m}_p"] = pval(float(d.loc[m, "delta_p_value"]))
+                out[f"bias.mf_{m}_share"] = _pct(d.loc[m, "method_variance_share"])
+        out["bias.mf_alpha_per_test"] = _g(float(d["alpha_per_test"].dropna().iloc[0])) if d["alpha_per_test"].notna().any() else ""
+    tri = r.get("archival_triangulation")
+    if tri is not None and "r" in tri and len(tri):
+        row = tri.iloc[0]
+        out["bias.tri_construct"] = str(row.construct)
+        out["bias.tri_measure"] = str(row.measure)
+        out["bias.tri_n"] = _i(row.n)
+        out["bias.tri_r"] = _f(row.r)
+        out["bias.tri_ci"] = f"{_pct(row.ci_level, 0)} CI [{_f(row.ci_lower)}, {_f(row.ci_upper)}]"
+        out["bias.tri_p"] = pval(float(row.p_value))
     el = r.get("nonresponse_early_late")
     if el is not None and "variable" in el and len(el):
         cont = el[el.kind == "continuous"] if "kind" in el else el
@@ -403,7 +437,12 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         if not pd.isna(row.significant_from):
             out["jn.from"] = _f(row.significant_from, 2)
             out["jn.to"] = _f(row.significant_to, 2)
-        out["jn.share"] = _pct(row.significant_share, 0)
+        if "boundary_percentile" in jn and not pd.isna(row.boundary_percentile):
+            out["jn.percentile"] = _f(row.boundary_percentile, 0)
+        if "share_cases_significant" in jn and not pd.isna(row.share_cases_significant):
+            out["jn.share_cases"] = _pct(row.share_cases_significant, 0)
+        if "region" in jn and isinstance(row.region, str):
+            out["jn.region"] = row.region
     pa = r.get("process_agreement")
     if pa is not None and len(pa):
         out["process.n"] = str(len(pa))
@@ -500,6 +539,9 @@ def stages_run(results: Mapping[str, object]) -> dict[str, bool]:
         "cfa": has("cfa_fit"),
         "bias": has("full_collinearity_vif", "harman", "marker_correction", "nonresponse_early_late"),
         "marker": has("marker_correction"),
+        "marker_paths": has("marker_paths"),
+        "method_factor": has("method_factor"),
+        "triangulation": has("archival_triangulation"),
         "nonresponse": has("nonresponse_early_late", "nonresponse_frame"),
         "structural": has("paths"),
         "hypotheses": has("hypotheses"),

@@ -24,7 +24,7 @@ import csv
 import html
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
 import pandas as pd
@@ -54,6 +54,8 @@ __all__ = [
     "table_html",
     "latex_escape",
     "not_run_text",
+    "sample_sizes",
+    "n_sentence",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -80,6 +82,11 @@ RESULT_FILES: dict[str, tuple[str, ...]] = {
     "cfa_loadings": ("measurement/cfa_loadings.csv",),
     "full_collinearity_vif": ("bias/full_collinearity_vif.csv",),
     "marker_correction": ("bias/marker_correction.csv",),
+    "marker_correlations": ("bias/marker_correlations.csv",),
+    "marker_paths": ("bias/marker_paths.csv",),
+    "method_factor": ("bias/method_factor.csv",),
+    "method_factor_loadings": ("bias/method_factor_loadings.csv",),
+    "archival_triangulation": ("bias/archival_triangulation.csv",),
     "harman": ("bias/harman.csv",),
     "nonresponse_early_late": ("bias/nonresponse_early_late.csv",),
     "nonresponse_frame": ("bias/nonresponse_frame.csv",),
@@ -91,6 +98,9 @@ RESULT_FILES: dict[str, tuple[str, ...]] = {
     "vif_inner": ("structural/vif_inner.csv",),
     "fit": ("structural/fit.csv",),
     "settings": ("structural/settings.json",),
+    "measurement_settings": ("measurement/settings.json",),
+    "descriptives_settings": ("descriptives/settings.json", "describe/settings.json"),
+    "bias_settings": ("bias/settings.json",),
     "r_squared_bootstrap": ("structural/r_squared_bootstrap.csv",),
     "simple_slopes": ("structural/simple_slopes.csv",),
     "floodlight": ("structural/floodlight.csv",),
@@ -141,6 +151,10 @@ SOURCES: dict[str, str] = {
     "full_collinearity_vif": "Kock 2015",
     "harman": "Podsakoff et al. 2003",
     "marker": "Lindell & Whitney 2001",
+    "method_factor": "Williams, Hartman & Cavazotte 2010",
+    "ulmc": "Podsakoff et al. 2003; Liang et al. 2007",
+    "triangulation": "Wall et al. 2004",
+    "johnson_neyman": "Johnson & Neyman 1936; Hayes 2022",
     "tost": "Lakens 2017",
     "nonresponse": "Armstrong & Overton 1977",
     "mediation_types": "Zhao, Lynch & Chen 2010",
@@ -167,7 +181,9 @@ TABLE_ORDER = (
     "cfa_loadings",
     "full_collinearity_vif",
     "marker_correction",
+    "method_factor",
     "harman",
+    "triangulation",
     "nonresponse",
     "key_informants",
     "procedural_remedies",
@@ -627,23 +643,88 @@ def full_collinearity_table(vif: pd.DataFrame) -> Table:
     return Table("full_collinearity_vif", "Common-method bias: full-collinearity VIFs", ("Construct", "R²", "VIF", "Above threshold"), rows, note=note)
 
 
-def marker_table(marker: pd.DataFrame) -> Table:
-    """Lindell–Whitney marker-variable correction of the construct correlations."""
+def marker_table(marker: pd.DataFrame, *, correlations=None, paths=None) -> Table:
+    """Lindell–Whitney marker-variable correction: every marker correlation, the corrected
+    construct correlations and the structural paths re-estimated on the corrected matrix."""
     _need(marker, ["construct_a", "construct_b", "r_u", "p_value_u", "r_a", "p_value"], "bias/marker_correction.csv")
-    rows = tuple(
-        (f"{label(r.construct_a)} – {label(r.construct_b)}", _f(r.r_u), p_cell(r.p_value_u), _f(r.r_a), p_cell(r.p_value))
-        for r in marker.itertuples()
-    )
+    rows, panels = [], []
+    if correlations is not None and {"construct", "r", "p_value"} <= set(correlations.columns) and len(correlations):
+        panels.append((0, "Correlations of the marker with the substantive constructs"))
+        for r in correlations.itertuples():
+            chosen = " (r_M)" if is_true(getattr(r, "chosen", False)) else ""
+            rows.append((f"{label(r.marker)} – {label(r.construct)}{chosen}", _f(r.r), p_cell(r.p_value), "", ""))
+    if panels:
+        panels.append((len(rows), "Construct correlations"))
+    for r in marker.itertuples():
+        rows.append((f"{label(r.construct_a)} – {label(r.construct_b)}", _f(r.r_u), p_cell(r.p_value_u), _f(r.r_a), p_cell(r.p_value)))
+    if paths is not None and {"source", "target", "estimate", "estimate_corrected"} <= set(paths.columns) and len(paths):
+        panels.append((len(rows), "Structural paths re-estimated on the corrected correlations"))
+        for r in paths.itertuples():
+            rows.append((f"{label(r.source)} → {label(r.target)}", _f(r.estimate), "", _f(r.estimate_corrected), ""))
     first = marker.iloc[0] if len(marker) else None
     note = f"Marker-variable correction ({SOURCES['marker']})"
     if first is not None and "r_m" in marker:
+        rule = str(first.get("marker_rule", "smallest")).replace("_", " ")
         note += f": marker {first.get('marker', '')}, r_M = {_f(first['r_m'])}"
         if isinstance(first.get("r_m_source"), str) and first.get("r_m_source"):
-            note += f" (its {str(first.get('marker_rule', 'smallest')).replace('_', ' ')} positive correlation, with {first['r_m_source']})"
+            note += f", the {rule} positive marker correlation (with {first['r_m_source']}; rule set by bias.marker_rule)"
         if isinstance(first.get("note"), str) and first.get("note"):
             note += f"; {first['note']}"
-    note += ". r_U: uncorrected correlation; r_A: marker-adjusted correlation (t-test on N − 3 df)."
-    return Table("marker_correction", "Common-method bias: marker-variable correction", ("Constructs", "r_U", "p", "r_A", "p (adjusted)"), rows, note=note)
+    n = _int(first["n"]) if first is not None and "n" in marker else None
+    note += (
+        ". r_U: uncorrected correlation of the construct scores; r_A = (r_U − r_M)/(1 − r_M), t-test on N − 3 df"
+        + (f"; N = {n}" if n else "")
+        + "."
+    )
+    if paths is not None and len(paths):
+        note += (
+            " Paths: standardised OLS coefficients on the uncorrected and on the corrected construct correlation matrix "
+            "(the uncorrected ones equal the PLS paths of the model without controls); correlations with interaction terms are not corrected; "
+            "no intervals for the corrected paths."
+        )
+    return Table("marker_correction", "Common-method bias: marker-variable correction", ("Quantity", "Uncorrected", "p", "Marker-adjusted", "p (adjusted)"),
+                 tuple(rows), note=note, panels=tuple(panels))
+
+
+def method_factor_table(models: pd.DataFrame) -> Table:
+    """CFA without and with a latent method factor (chi-square difference tests, method variance)."""
+    _need(models, ["technique", "model", "chi2", "df", "delta_chi2", "delta_df", "delta_p_value", "method_variance_share"], "bias/method_factor.csv")
+    names = {"baseline": "Baseline (no method loadings)", "method_c": "Method-C (equal method loadings)", "method_u": "Method-U (free method loadings)"}
+    rows = tuple(
+        (names.get(str(r.model), str(r.model)), _f(r.chi2, 2), _int(r.df), _f(r.delta_chi2, 2), _int(r.delta_df), p_cell(r.delta_p_value), _pct(r.method_variance_share))
+        for r in models.itertuples()
+    )
+    tech = str(models.technique.iloc[0])
+    src = SOURCES["method_factor"] if tech == "cfa_marker" else SOURCES["ulmc"]
+    flagged = is_true(models.flagged.iloc[0]) if "flagged" in models else False
+    a = models["alpha_per_test"].dropna()
+    note = (
+        ("CFA marker technique: the marker's latent variable loads on every substantive item" if tech == "cfa_marker"
+         else "Unmeasured latent method construct: a method factor without items of its own loads on every substantive item")
+        + f", orthogonal to the substantive factors ({src}). Δχ²: chi-square difference test against the baseline; "
+        + f"method variance is flagged when either method model fits better at α = {_thr(float(a.iloc[0])) if len(a) else '—'} per test "
+        + "(Bonferroni over the two). Method variance: mean squared standardised method loading of the substantive items. "
+        + f"N = {_int(models.n.iloc[0])}, ML estimation (semopy). Verdict: method variance {'flagged' if flagged else 'not flagged'}"
+        + ("; a non-significant test is not evidence of the absence of method variance (low power for small method loadings)." if not flagged else ".")
+    )
+    return Table("method_factor", "Common-method bias: latent method factor", ("Model", "χ²", "df", "Δχ²", "Δdf", "p (Δχ²)", "Method variance"), rows, note=note)
+
+
+def triangulation_table(tri: pd.DataFrame) -> Table:
+    """Correlation of perceived constructs with archival measures of the same concept."""
+    _need(tri, ["construct", "measure", "n", "r", "ci_lower", "ci_upper", "p_value"], "bias/archival_triangulation.csv")
+    rows = tuple(
+        (label(r.construct), str(r.measure), _int(r.n), _f(r.r), ci_cell(r.ci_lower, r.ci_upper), p_cell(r.p_value), _f(getattr(r, "spearman_rho", None)))
+        for r in tri.itertuples()
+    )
+    level = tri["ci_level"].iloc[0] if "ci_level" in tri and len(tri) else 0.95
+    note = (
+        f"Pearson r of the PLS construct score with the archival measure ({_pct(level, 0)} Fisher-z interval) and Spearman's ρ ({SOURCES['triangulation']}). "
+        "N: firms with both the score and the archival value (archival data missing for the others). The archival measure comes from another source, "
+        "so the correlation carries no common-method variance."
+    )
+    return Table("triangulation", "Archival triangulation of perceived performance", ("Construct", "Archival measure", "n", "r", f"{_pct(level, 0)} CI", "p", "Spearman ρ"),
+                 rows, note=note, align=("l", "l", "r", "r", "r", "r", "r"))
 
 
 def harman_table(harman: pd.DataFrame) -> Table:
@@ -841,12 +922,19 @@ def moderated_mediation_table(*, simple_slopes=None, conditional=None, index=Non
     )
     if johnson_neyman is not None and len(johnson_neyman):
         for r in johnson_neyman.itertuples():
-            if not _missing(r.significant_from):
-                note += (
-                    f" Floodlight: the effect of {label(r.focal)} on {label(r.target)} is significant for {label(r.moderator)} from "
-                    f"{_f(r.significant_from, 2)} to {_f(r.significant_to, 2)} SD of the grid {_f(r.grid_min, 1)} to {_f(r.grid_max, 1)} SD"
-                    + (f"; Johnson–Neyman boundary at {_f(r.boundary, 2)} SD." if not _missing(r.boundary) else ".")
-                )
+            if _missing(r.boundary):
+                continue
+            pct = getattr(r, "boundary_percentile", None)
+            region = getattr(r, "region", None)
+            share = getattr(r, "share_cases_significant", None)
+            note += (
+                f" Johnson–Neyman ({SOURCES['johnson_neyman']}): the interval of the effect of {label(r.focal)} on {label(r.target)} crosses zero at "
+                f"{label(r.moderator)} = {_f(r.boundary, 2)} SD"
+                + (f" (percentile {_f(pct, 0)} of the observed {label(r.moderator)} scores)" if not _missing(pct) else "")
+                + (f"; region of significance {region} (probed from {_f(r.grid_min, 1)} to {_f(r.grid_max, 1)} SD)" if isinstance(region, str) else "")
+                + (f", which holds {_pct(share, 0)} of the observed firms" if not _missing(share) else "")
+                + "."
+            )
     return Table("moderated_mediation", "Moderation and moderated mediation", ("Quantity", "Estimate", "95% CI", "p"), tuple(rows), note=note, panels=tuple(panels))
 
 
@@ -1007,7 +1095,10 @@ _SPECS: dict[str, _Spec] = {
     "cfa_fit": _Spec("CFA fit", ("cfa_fit",), lambda r, c: fit_index_table(r["cfa_fit"], name="cfa_fit", title="Confirmatory factor analysis: model fit")),
     "cfa_loadings": _Spec("CFA loadings", ("cfa_loadings",), lambda r, c: cfa_loadings_table(r["cfa_loadings"], thresholds=measurement_thresholds(c))),
     "full_collinearity_vif": _Spec("Full-collinearity VIFs", ("full_collinearity_vif",), lambda r, c: full_collinearity_table(r["full_collinearity_vif"])),
-    "marker_correction": _Spec("Marker-variable correction", ("marker_correction",), lambda r, c: marker_table(r["marker_correction"])),
+    "marker_correction": _Spec("Marker-variable correction", ("marker_correction",), lambda r, c: marker_table(
+        r["marker_correction"], correlations=r.get("marker_correlations"), paths=r.get("marker_paths"))),
+    "method_factor": _Spec("Latent method factor", ("method_factor",), lambda r, c: method_factor_table(r["method_factor"])),
+    "triangulation": _Spec("Archival triangulation", ("archival_triangulation",), lambda r, c: triangulation_table(r["archival_triangulation"])),
     "harman": _Spec("Harman's single-factor test", ("harman",), lambda r, c: harman_table(r["harman"])),
     "nonresponse": _Spec("Non-response bias", ("nonresponse_early_late|nonresponse_frame",), lambda r, c: nonresponse_table(r.get("nonresponse_early_late"), r.get("nonresponse_frame"))),
     "key_informants": _Spec("Key informants", ("key_informants",), lambda r, c: key_informant_table(r["key_informants"])),
@@ -1030,6 +1121,81 @@ _SPECS: dict[str, _Spec] = {
     "multiverse": _Spec("Multiverse", ("multiverse_stability",), lambda r, c: multiverse_table(r["multiverse_stability"])),
 }
 assert set(_SPECS) == set(TABLE_ORDER)
+
+
+def _json_n(results: Mapping, key: str, *fields_: str):
+    s = results.get(key)
+    if isinstance(s, Mapping):
+        for f in fields_:
+            if s.get(f) is not None:
+                return int(s[f])
+    return None
+
+
+def _fit_n(results: Mapping, key: str):
+    fit = results.get(key)
+    if isinstance(fit, pd.DataFrame) and {"index", "value"} <= set(fit.columns):
+        v = fit.loc[fit["index"] == "n", "value"]
+        return int(float(v.iloc[0])) if len(v) else None
+    return None
+
+
+def _col_n(results: Mapping, key: str, col: str = "n"):
+    df = results.get(key)
+    if isinstance(df, pd.DataFrame) and col in df.columns and len(df) and pd.notna(df[col].iloc[0]):
+        return int(df[col].iloc[0])
+    return None
+
+
+# Where each table's number of cases comes from (None: the table states its own n or has none).
+_TABLE_N: dict[str, Callable] = {
+    "descriptives": lambda r: _json_n(r, "descriptives_settings", "n_rows_items", "n_rows"),
+    "correlations": lambda r: _json_n(r, "descriptives_settings", "n_scores") if r.get("descriptive_correlations") is not None else _json_n(r, "measurement_settings", "n_used"),
+    "measurement": lambda r: _json_n(r, "measurement_settings", "n_used"),
+    "fornell_larcker": lambda r: _json_n(r, "measurement_settings", "n_used"),
+    "htmt": lambda r: _json_n(r, "measurement_settings", "n_used"),
+    "cfa_fit": lambda r: _fit_n(r, "cfa_fit"),
+    "cfa_loadings": lambda r: _fit_n(r, "cfa_fit"),
+    "full_collinearity_vif": lambda r: _json_n(r, "bias_settings", "n_rows"),
+    "harman": lambda r: _col_n(r, "harman"),
+    "key_informants": lambda r: _json_n(r, "bias_settings", "n_rows"),
+    "structural": lambda r: _json_n(r, "settings", "n_used"),
+    "r_squared": lambda r: _json_n(r, "settings", "n_used"),
+    "mediation": lambda r: _json_n(r, "settings", "n_used"),
+    "moderated_mediation": lambda r: _json_n(r, "settings", "n_used"),
+    "hypotheses": lambda r: _json_n(r, "settings", "n_used"),
+    "estimators": lambda r: _fit_n(r, "cbsem_fit"),
+    "cbsem_fit": lambda r: _fit_n(r, "cbsem_fit"),
+}
+
+
+def sample_sizes(results: Mapping) -> dict:
+    """The sample flow's sizes: ``n_kept`` (after screening) and ``n_analysed`` (main analysis)."""
+    out = {}
+    flow = results.get("flow")
+    if isinstance(flow, pd.DataFrame) and {"step", "n_after"} <= set(flow.columns):
+        steps = flow[~flow.step.isin(["responses_in", "flagged_but_kept"])]
+        if len(steps):
+            out["n_kept"] = int(steps.n_after.iloc[-1])
+    n = _json_n(results, "settings", "n_used")
+    if n is not None:
+        out["n_analysed"] = n
+    return out
+
+
+def n_sentence(n: int, sizes: Mapping) -> str:
+    """Which cases a table uses and why, relative to the sample flow (kept -> analysed)."""
+    kept, analysed = sizes.get("n_kept"), sizes.get("n_analysed")
+    if analysed is not None and n == analysed:
+        if kept is not None and kept > analysed:
+            return f"N = {n} analysed firms ({kept} kept after screening, {kept - n} without archival controls left out)."
+        return f"N = {n} analysed firms."
+    if kept is not None and n == kept:
+        if analysed is not None and analysed < kept:
+            return (f"N = {n}: every response kept after screening, including the {kept - analysed} firms without archival controls "
+                    f"that the structural model leaves out (this analysis uses no controls).")
+        return f"N = {n} firms kept after screening."
+    return f"N = {n}."
 
 
 def _present(results: Mapping, key: str) -> bool:
@@ -1075,9 +1241,15 @@ def build_tables(results: Mapping[str, object], config: Mapping | None = None, *
             out[name] = NotRun(name, spec.title, "not run: " + "; ".join(missing))
             continue
         try:
-            out[name] = spec.build(results, config)
+            table = spec.build(results, config)
         except DataError as exc:
             out[name] = NotRun(name, spec.title, f"not rendered: {exc}")
+            continue
+        n = _TABLE_N[name](results) if name in _TABLE_N else None
+        if n is not None:
+            sizes = sample_sizes(results)
+            table = replace(table, note=(table.note + " " + n_sentence(n, sizes)).strip())
+        out[name] = table
     return out
 
 
