@@ -381,3 +381,103 @@ def test_bias_verb_writes_every_table_with_and_without_a_frame(tmp_path):
     out3 = tmp_path / "bias_notime"
     assert main([*args, "--out", str(out3)]) == 0
     assert pd.read_csv(out3 / "nonresponse_early_late.csv").loc[0, "status"] == "not_possible"
+
+
+# ---- marker: every correlation, corrected paths ------------------------------------------------------
+def test_marker_correlations_list_every_construct_and_mark_the_chosen_r_m():
+    r = np.array([[1, 0.3, 0.1], [0.3, 1, 0.2], [0.1, 0.2, 1]])
+    x = _with_correlation(np.block([[r, np.array([[0.05], [-0.1], [0.15]])], [np.array([[0.05, -0.1, 0.15, 1]])]]), 400)
+    scores = pd.DataFrame(x, columns=["A", "B", "C", "M"])
+    out = bias.marker_correlations(scores, marker="M").set_index("construct")
+    assert list(out.index) == ["A", "B", "C"]
+    assert out.r.tolist() == pytest.approx([0.05, -0.1, 0.15], abs=1e-12)
+    assert out.chosen.tolist() == [True, False, False] and np.isnan(out.loc["B", "rank_positive"])
+    second = bias.marker_correlations(scores, marker="M", rule="second_smallest").set_index("construct")
+    assert second.chosen.tolist() == [False, False, True]
+    assert bias.marker_correction(scores, marker="M")["r_m"].iloc[0] == pytest.approx(out.loc[out.chosen, "r"].iloc[0])
+
+
+def test_marker_corrected_paths_are_ols_on_the_corrected_correlations_and_equal_pls_paths_at_r_m_zero():
+    from leanlearn import estimate
+
+    data = draw_items(300, seed=5)
+    res = estimate(data, STUDY)
+    spec = parse_model(STUDY)
+    zero = bias.marker_corrected_paths(res.scores, spec, r_m=0.0, uncorrected=["LP:DIG"])
+    pls = res.path_coefficients.set_index(["source", "target"])["estimate"]
+    for row in zero.itertuples():
+        assert row.estimate == pytest.approx(pls[(row.source, row.target)], abs=1e-10)
+        assert row.estimate_corrected == pytest.approx(row.estimate, abs=1e-12)
+    r_m = 0.1
+    out = bias.marker_corrected_paths(res.scores, spec, r_m=r_m, uncorrected=["LP:DIG"]).set_index(["source", "target"])
+    r = res.scores[["LP", "DIG", "LS", "OP"]].corr()
+    ra = ((r - r_m) / (1 - r_m)).to_numpy().copy()
+    np.fill_diagonal(ra, 1.0)
+    beta = np.linalg.solve(ra[:3, :3], ra[:3, 3])  # LP, DIG, LS -> OP
+    assert [out.loc[(p, "OP"), "estimate_corrected"] for p in ("LP", "DIG", "LS")] == pytest.approx(beta, abs=1e-10)
+    assert out.loc[("LS", "OP"), "estimate_corrected"] < out.loc[("LS", "OP"), "estimate"]
+
+
+# ---- latent method factor ----------------------------------------------------------------------------
+BLOCKS = {
+    "LP": [f"LP{i}" for i in range(1, 9)], "DIG": [f"DIG{i}" for i in range(1, 7)],
+    "LS": [f"LS{i}" for i in range(1, 7)], "OP": [f"OP{i}" for i in range(1, 6)],
+}  # fmt: skip
+
+
+def test_method_factor_check_flags_a_planted_method_factor_and_not_its_absence():
+    from dataclasses import replace
+
+    from leanlearn.bias.common_method import method_factor_check
+    from leanlearn.datasets.simulate import PopulationModel
+
+    marker = ["MARK1", "MARK2", "MARK3"]
+    planted = draw_items(500, replace(PopulationModel(), method_loading=0.3), seed=1)
+    models, loadings = method_factor_check(planted, BLOCKS, marker_items=marker)
+    d = models.set_index("model")
+    assert bool(d.flagged.iloc[0]) and d.loc["method_u", "significant"]
+    assert d.loc["method_c", "delta_df"] == 1 and d.loc["method_u", "delta_df"] == 25
+    assert d.loc["method_u", "delta_p_value"] < 0.025
+    assert set(loadings.model) == {"method_c", "method_u"} and len(loadings) == 50
+    assert (loadings[loadings.model == "method_c"].method_loading > 0).all()
+    clean = draw_items(500, seed=2, method_factor=False)
+    models0, _ = method_factor_check(clean, BLOCKS, marker_items=marker)
+    assert not bool(models0.flagged.iloc[0])
+    assert (models0.delta_p_value.dropna() > 0.05).all()
+    assert models0.method_variance_share.max() < models.method_variance_share.max()
+
+
+def test_method_factor_baseline_is_the_cfa_of_the_substantive_constructs():
+    from leanlearn.bias.common_method import method_factor_check
+    from leanlearn.cbsem.sem import fit_cfa
+
+    data = draw_items(300, seed=4)
+    models, _ = method_factor_check(data, BLOCKS)  # ULMC: the baseline is the plain CFA
+    base = models.set_index("model").loc["baseline"]
+    fit = fit_cfa(data, STUDY).fit.iloc[0]  # the study's measurement model = BLOCKS
+    assert base.df == int(fit["df"])
+    assert base.chi2 == pytest.approx(float(fit["chi2"]), rel=1e-3)
+    assert models.technique.eq("ulmc").all()
+    with pytest.raises(DataError, match="fewer than two items"):
+        method_factor_check(data, {"LP": ["LP1"]})
+
+
+# ---- archival triangulation ----------------------------------------------------------------------------
+def test_archival_triangulation_recovers_a_known_correlation_of_the_log_ratio():
+    rng = np.random.default_rng(3)
+    n = 2000
+    op = rng.standard_normal(n)
+    z = 0.4 * op + math.sqrt(1 - 0.16) * rng.standard_normal(n)
+    employees = np.exp(rng.normal(6, 1, n))
+    data = pd.DataFrame({"revenue": employees * np.exp(4 + 0.6 * z), "employees": employees})
+    data.loc[:9, "revenue"] = np.nan
+    pairs = bias.bias_config({"triangulation": [{"construct": "OP", "variable": "revenue", "per": "employees", "log": True}]}).triangulation
+    out = bias.archival_triangulation(pd.DataFrame({"OP": op}), data, pairs).iloc[0]
+    assert out.n == n - 10 and out.measure == "log(revenue/employees)"
+    assert out.ci_lower < 0.4 < out.ci_upper and out.r == pytest.approx(0.4, abs=0.05)
+    ok = data.revenue.notna()
+    assert out.r == pytest.approx(stats.pearsonr(op[ok], np.log(data.revenue[ok] / data.employees[ok]))[0], abs=1e-12)
+    with pytest.raises(SpecError, match=r"bias.triangulation\[0\].variable"):
+        bias.bias_config({"triangulation": [{"construct": "OP"}]})
+    with pytest.raises(DataError, match="no construct 'XX'"):
+        bias.archival_triangulation(pd.DataFrame({"OP": op}), data, [bias.TriangulationSpec("XX", "revenue")])

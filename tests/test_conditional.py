@@ -106,3 +106,24 @@ def test_moderated_mediation_recovers_population_values_at_large_n():
     for w, est in zip((-1, 0, 1), ci.estimate):
         assert est == pytest.approx(pop.conditional_indirect(w), abs=0.02)
     assert res.path("LP:DIG", "LS") == pytest.approx(pop.a3, abs=0.02)
+
+
+def test_johnson_neyman_gives_the_boundary_as_a_percentile_of_the_observed_moderator():
+    flood = pd.DataFrame(
+        {
+            "interaction": "X:W", "focal": "X", "moderator": "W", "target": "Y",
+            "moderator_value": [-1.0, 0.0, 1.0, 2.0],
+            "ci_lower": [-0.3, -0.1, 0.1, 0.3],
+            "ci_upper": [0.2, 0.4, 0.6, 0.8],
+        }
+    )
+    flood["significant"] = (flood.ci_lower > 0) | (flood.ci_upper < 0)
+    w = pd.DataFrame({"W": np.linspace(-1.0, 2.0, 31)})  # 0.1 steps: 15 of 31 values at or below 0.5
+    jn = cond.johnson_neyman(flood, w).iloc[0]
+    assert jn.boundary == pytest.approx(0.5)
+    assert jn.boundary_percentile == pytest.approx(100 * 16 / 31)  # -1.0 ... 0.5 inclusive
+    assert jn.significant_side == "above"
+    assert jn.region == "W ≥ +0.50 SD"
+    # cases above the boundary: the lower bound is interpolated to > 0 for w > 0.5
+    assert jn.share_cases_significant == pytest.approx(15 / 31)
+    assert jn.n_cases == 31 and jn.n_cases_outside_grid == 0

@@ -123,3 +123,35 @@ def test_describe_verb_writes_items_and_correlation_table(tmp_path, likert):
     assert set(items["construct"]) == {"LP", "DIG", "LS", "OP", "MARK"}  # marker from the codebook
     corr = pd.read_csv(out / "construct_correlations.csv")
     assert list(corr.columns) == ["construct", "mean", "sd", "LP", "DIG", "LS", "OP"]
+
+
+def test_item_descriptives_report_the_missing_cells_of_untreated_data():
+    df = pd.DataFrame({"a": [1.0, np.nan, np.nan, 4.0], "b": [5.0, 5.0, 6.0, np.nan]})
+    out = describe.item_descriptives(df, {"X": ["a", "b"]}).set_index("item")
+    assert out.loc["a", "n_missing"] == 2 and out.loc["b", "n_missing"] == 1
+    assert out.n_missing.sum() == int(df.isna().sum().sum())
+    # after mean replacement the same table would claim nothing is missing
+    treated = describe.item_descriptives(df.fillna(df.mean()), {"X": ["a", "b"]})
+    assert treated.n_missing.sum() == 0
+
+
+def test_response_rate_counts_distinct_units_after_duplicate_removal():
+    from leanlearn.descriptives.response import response_counts
+
+    flags = pd.DataFrame(
+        {
+            "firm_id": ["F1", "F1", "F2", "F3", "F4", "F5"],
+            "dup_respondent_id": [False, False, False, False, False, False],
+            "dup_answers": [False, False, False, False, True, False],  # F4's record copies another one
+            "dup_firm": [False, True, False, False, False, False],  # F1's second response
+        }
+    )
+    frame = [f"F{i}" for i in range(1, 11)]
+    out = response_counts(flags, frame, kept_ids=["F1", "F2", "F3"], n_analysed=2).set_index("quantity")["value"]
+    assert out["n_responses"] == 6 and out["n_duplicate_responses"] == 2
+    assert out["n_responding_units"] == 4  # F1, F2, F3, F5
+    assert out["response_rate"] == pytest.approx(0.4)  # not 6 / 10
+    assert out["usable_response_rate"] == pytest.approx(0.3)
+    assert out["analysed_response_rate"] == pytest.approx(0.2)
+    with pytest.raises(DataError, match="not in the sampling frame"):
+        response_counts(flags, ["F1", "F2"])

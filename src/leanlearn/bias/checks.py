@@ -1031,8 +1031,9 @@ def marker_corrected_paths(
     ``uncorrected`` (interaction terms, whose product scores do not carry the method
     component additively, and variables from another source such as archival controls) are
     kept. Each endogenous construct's paths are then the standardised OLS coefficients on
-    that matrix, :math:`\beta = R_{xx}^{-1} r_{xy}`, exactly as the PLS inner model
-    regresses standardised scores; with r_M = 0 they equal the PLS path coefficients
+    that matrix, :math:`\\beta = R_{xx}^{-1} r_{xy}`, rescaled by :math:`s_y/s_x` to the
+    scores' own scale (the two-stage product term is not standardised), exactly as the PLS
+    inner model regresses the scores; with r_M = 0 they equal the PLS path coefficients
     (tests/test_bias.py checks that).
 
     Parameters
@@ -1058,6 +1059,7 @@ def marker_corrected_paths(
     if len(s) < 5:
         raise DataError("marker-corrected paths: fewer than 5 complete cases")
     r_u = s.corr()
+    sd = s.std(ddof=1)  # scores are standardised, but a two-stage product term is not
     keep = set(uncorrected)
     r_a = r_u.copy()
     for a in names:
@@ -1076,7 +1078,7 @@ def marker_corrected_paths(
             if np.linalg.eigvalsh(rxx).min() <= 1e-10:
                 est[key] = np.full(len(preds), np.nan)
             else:
-                est[key] = np.linalg.solve(rxx, rxy)
+                est[key] = np.linalg.solve(rxx, rxy) * sd[target] / sd[preds].to_numpy(dtype=float)
         for k, p in enumerate(preds):
             rows.append(
                 {
@@ -1252,7 +1254,7 @@ def archival_triangulation(
     construct score with the archival measure supports the survey measure, and the archival
     measure comes from another source, so the correlation is free of common-method variance.
 
-    Pearson r with a Fisher-z interval :math:`\tanh(\operatorname{atanh} r \pm z_{1-\alpha/2}/\sqrt{n-3})`
+    Pearson r with a Fisher-z interval :math:`\\tanh(\\mathrm{atanh}\\,r \\pm z_{1-\\alpha/2}/\\sqrt{n-3})`
     and its two-sided t test (``scipy.stats.pearsonr``), and Spearman's rho. Cases with a
     missing score or archival value are left out (n says how many remain).
 
