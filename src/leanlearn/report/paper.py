@@ -540,6 +540,8 @@ def stages_run(results: Mapping[str, object]) -> dict[str, bool]:
         "bias": has("full_collinearity_vif", "harman", "marker_correction", "nonresponse_early_late"),
         "marker": has("marker_correction"),
         "marker_paths": has("marker_paths"),
+        "jn_percentile": isinstance(results.get("johnson_neyman"), pd.DataFrame) and "boundary_percentile" in results["johnson_neyman"]
+        and results["johnson_neyman"]["boundary_percentile"].notna().any(),
         "method_factor": has("method_factor"),
         "triangulation": has("archival_triangulation"),
         "nonresponse": has("nonresponse_early_late", "nonresponse_frame"),
