@@ -367,6 +367,13 @@ def test_bias_verb_writes_every_table_with_and_without_a_frame(tmp_path):
     vif = pd.read_csv(out / "full_collinearity_vif.csv")
     assert list(vif["construct"]) == ["LP", "DIG", "LS", "OP"]
     assert pd.read_csv(out / "harman.csv")["n_items"].eq(25).all()
+    assert len(pd.read_csv(out / "marker_correlations.csv")) == 4 and len(pd.read_csv(out / "marker_paths.csv")) == 6
+    mf = pd.read_csv(out / "method_factor.csv")
+    assert list(mf.model) == ["baseline", "method_c", "method_u"] and set(mf.technique) == {"cfa_marker"}
+    # no bias.triangulation in this config: nothing is triangulated, and the remedies table says so
+    assert pd.read_csv(out / "archival_triangulation.csv").loc[0, "status"] == "not_possible"
+    rem = pd.read_csv(out / "procedural_remedies.csv").set_index("remedy")
+    assert not rem.loc["archival_triangulation", "available"] and "no triangulation done" in rem.loc["archival_triangulation", "evidence"]
 
     # no frame, no wave: the time quartiles are used; no time either: the table says why not
     df.drop(columns=["wave"]).to_csv(data, index=False)
