@@ -383,6 +383,11 @@ rule bias:
         harman="results/bias/harman.csv",
         informants="results/bias/key_informants.csv",
         remedies="results/bias/procedural_remedies.csv",
+        marker_correlations="results/bias/marker_correlations.csv",
+        marker_paths="results/bias/marker_paths.csv",
+        method_factor="results/bias/method_factor.csv",
+        method_factor_loadings="results/bias/method_factor_loadings.csv",
+        triangulation="results/bias/archival_triangulation.csv",
     params:
         config=CONFIGFILE,
         bias=config.get("bias"),

@@ -1,6 +1,6 @@
 """Covariance-based SEM (CB-SEM) and confirmatory factor analysis (CFA) as a cross-check.
 
-This is the only module of leanlearn that knows semopy. It renders a
+This module and :mod:`leanlearn.bias.common_method` (the latent method factor) drive semopy. It renders a
 :class:`~leanlearn.spec.model.ModelSpec` to lavaan syntax, lets semopy find the maximum-likelihood
 estimates, and then computes everything it reports itself from the fitted model matrices:
 standardised estimates with delta-method standard errors, fit indices, factor scores. No
