@@ -64,7 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from leanlearn.cli._io import UserError
+    """Run one verb; the exit code says how it ended.
+
+    * 0: success.
+    * 2: a user error (bad input, option, model, codebook or config): one message on stderr
+      naming the file, key, row or column and what to do; no traceback. Library errors
+      :class:`~leanlearn.errors.SpecError` and :class:`~leanlearn.errors.DataError` count as
+      user errors wherever a verb raises them.
+    * 1: an internal error (a bug): one line on stderr with the path of a log file (mode
+      0600) that holds the traceback (see :func:`leanlearn.cli._io.crash_log`).
+    * 143 / 130: stopped by SIGTERM / Ctrl-C. SIGTERM is turned into an exception, so
+      temporary outputs, copies of raw data and bootstrap workers are cleaned up on the way
+      out as on any other error; the previous outputs stay as they were.
+    """
+    from leanlearn.cli._io import UserError, crash_log, set_verb
+    from leanlearn.errors import DataError, SpecError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -76,8 +90,50 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    set_verb(args.verb)
+    previous = _install_sigterm()
     try:
         return int(args.func(args) or 0)
-    except UserError as exc:
+    except (UserError, SpecError, DataError) as exc:
         print(f"leanlearn {args.verb}: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"leanlearn {args.verb}: stopped by SIGTERM; outputs of this run were discarded", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print(f"leanlearn {args.verb}: interrupted; outputs of this run were discarded", file=sys.stderr)
+        return 130
+    except Exception:  # an internal error: the traceback goes to a private log file
+        path = crash_log(args.verb, argv if argv is not None else sys.argv[1:])
+        print(
+            f"leanlearn {args.verb}: internal error (a bug in leanlearn, not in your input); "
+            f"the traceback is in {path}. Please report it with that file.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        _restore_sigterm(previous)
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM so that ``finally`` blocks clean up."""
+
+
+def _install_sigterm():
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)

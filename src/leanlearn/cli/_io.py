@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,24 +39,166 @@ def user_errors(context: str | None = None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def atomic_dir(out: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary directory whose files are moved into ``out`` only on success.
+    """Yield a temporary directory that replaces the verb's previous outputs in ``out`` on success.
 
-    Files already in ``out`` that the verb does not write again are left alone; a file the
-    verb writes replaces the old one atomically (``os.replace``).
+    All-or-nothing: the verb writes into a fresh sibling directory; only when the block
+    finishes without an exception are its files put in place, and nothing of the previous
+    run of the same verb survives that it did not write again (so a rerun never mixes files
+    of two runs). Which verb wrote which files of ``out`` is recorded in
+    ``<parent of out>/.leanlearn-written.log`` (JSON; a ``*.log`` file, which the manifest
+    leaves out).
+
+    * ``out`` absent, empty, or holding only files of this verb's previous run: the new
+      directory is swapped in whole (two ``rename`` calls; a kill between them leaves no
+      ``out`` at all, never a mix).
+    * ``out`` shared with other verbs or holding files of unknown origin: the new files
+      replace the old ones one by one (``os.replace``), then the files of this verb's
+      previous run that were not written again are deleted; other files are left alone.
+
+    On an exception, and on SIGTERM/SIGINT (the CLI turns them into exceptions), the
+    temporary directory is removed and ``out`` is untouched. Leftovers of a killed run
+    (``.<name>.tmp-<pid>-*``, ``.<name>.old-<pid>-*`` of a process that no longer exists)
+    are removed at the next call.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    _remove_leftovers(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         yield tmp
-        out.mkdir(parents=True, exist_ok=True)
-        for path in sorted(tmp.rglob("*")):
-            if path.is_file():
-                dest = out / path.relative_to(tmp)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(path, dest)
+        _chmod_default_dir(tmp)
+        written = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        with _dir_lock(out.parent):
+            registry = _read_registry(out.parent)
+            key = f"{out.name}/{_VERB}"
+            previous = registry.get(key)
+            if _only_ours(out, previous):
+                _swap_whole(tmp, out)
+            else:
+                _replace_files(tmp, out, written, previous)
+            registry[key] = written
+            _write_registry(out.parent, registry)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+_VERB = "leanlearn"
+REGISTRY = ".leanlearn-written.log"
+
+
+def set_verb(verb: str | None) -> None:
+    """Name the running verb (set by :func:`leanlearn.cli.main`); outputs are recorded under it."""
+    global _VERB
+    _VERB = re.sub(r"[^A-Za-z0-9_-]", "_", verb or "leanlearn")
+
+
+def _read_registry(parent: Path) -> dict[str, list[str]]:
+    import json
+
+    path = parent / REGISTRY
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): [str(f) for f in v] for k, v in data.items() if isinstance(v, list)} if isinstance(data, dict) else {}
+
+
+def _write_registry(parent: Path, registry: dict[str, list[str]]) -> None:
+    import json
+
+    fd, tmp = tempfile.mkstemp(prefix=f"{REGISTRY}.tmp-", dir=parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(dict(sorted(registry.items())), fh, indent=1)
+        fh.write("\n")
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, parent / REGISTRY)
+
+
+def _only_ours(out: Path, previous: list[str] | None) -> bool:
+    """Whether ``out`` may be replaced whole: nothing in it but this verb's previous files."""
+    if not out.exists():
+        return True
+    if not out.is_dir() or out.is_symlink():
+        return False
+    present = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() or p.is_symlink()]
+    if not present:
+        return True
+    if previous is None:
+        return False
+    mine = set(previous)
+    return all(p in mine for p in present)
+
+
+def _swap_whole(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except OSError:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _replace_files(tmp: Path, out: Path, written: list[str], previous: list[str] | None) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for rel in written:
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / rel, dest)
+    for rel in sorted(set(previous or ()) - set(written)):
+        stale = out / rel
+        if stale.is_file() or stale.is_symlink():
+            stale.unlink()
+
+
+@contextlib.contextmanager
+def _dir_lock(directory: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``directory`` (serialises swaps of sibling outputs)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_leftovers(out: Path) -> None:
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(?:tmp|old)-(\d+)-")
+    for sibling in out.parent.iterdir():
+        m = pattern.match(sibling.name)
+        if m and sibling.is_dir() and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(sibling, ignore_errors=True)
+
+
+def _chmod_default_dir(path: Path) -> None:
+    """Give a ``mkdtemp`` directory (0700) the mode a plain ``mkdir`` would have."""
+    os.chmod(path, 0o777 & ~_umask())
 
 
 @contextlib.contextmanager
@@ -103,3 +246,42 @@ def read_text(path: str | os.PathLike) -> str:
     if not path.exists():
         raise UserError(f"{path}: file not found")
     return path.read_text(encoding="utf-8")
+
+
+#: environment variable naming the directory for internal-error logs
+CRASH_DIR_ENV = "LEANLEARN_LOG_DIR"
+
+
+def crash_log(verb: str, argv: list[str]) -> Path:
+    """Write the current exception's traceback to a private log file and return its path.
+
+    The file is ``$LEANLEARN_LOG_DIR`` (default ``logs/``, else the system temporary
+    folder when ``logs/`` cannot be written) ``/leanlearn-<verb>-<UTC time>-<pid>.log``,
+    mode 0600 (a traceback may show data).
+    """
+    import time
+    import traceback
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    text = f"leanlearn {verb} {' '.join(argv)}\n\n{traceback.format_exc()}"
+    candidates = [Path(os.environ[CRASH_DIR_ENV])] if os.environ.get(CRASH_DIR_ENV) else []
+    candidates += [Path("logs"), Path(tempfile.gettempdir())]
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"leanlearn-{verb}-{stamp}-{os.getpid()}.log"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return path.resolve()
+        except OSError:
+            continue
+    return Path("(no writable log folder)")
+
+
+def make_private(path: str | os.PathLike) -> None:
+    """Mode 0600 (owner read/write only) for a file, or every file under a directory."""
+    path = Path(path)
+    files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+    for f in files:
+        os.chmod(f, 0o600)

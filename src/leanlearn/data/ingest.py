@@ -53,7 +53,6 @@ SUPPORTED = TEXT_SUFFIXES + (".xlsx", ".sav", ".zsav", ".dta")
 HASH_SUFFIX = "_sha256"
 _IMPORT_ID_RE = re.compile(r'^\s*\{\s*"ImportId"\s*:', re.IGNORECASE)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_DECIMAL_COMMA_RE = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 _TRUE = {"true", "t", "yes", "y"}
 _FALSE = {"false", "f", "no", "n"}
 
@@ -62,50 +61,74 @@ _FALSE = {"false", "f", "no", "n"}
 def read_info(df: pd.DataFrame) -> dict:
     """What :func:`read_export` detected about the file (empty dict if not read by it).
 
-    Keys: ``source`` (path), ``format`` (csv | xlsx | sav | dta), ``encoding``,
-    ``delimiter``, ``header_rows_dropped`` (list of the extra header rows removed, e.g.
-    ``["question text", "ImportId"]``), ``first_data_row`` (row number of the first data
-    row in the original file, counting the column-name row as row 1; for .sav/.dta the
-    case number, 1), ``row_label`` ("row" or "case"), ``value_labels`` (column -> {code:
-    label}, from .sav/.dta), ``column_labels`` (column -> label) and ``notes``.
+    Keys: ``source`` (path), ``format`` (csv | xlsx | sav | dta), ``layout`` (plain |
+    qualtrics | qualtrics-legacy), ``encoding``, ``delimiter``, ``number_format``
+    (``decimal`` and ``thousands`` separator expected from the delimiter, and the basis),
+    ``header_rows_dropped`` (list of the extra header rows removed, e.g. ``["question
+    text", "ImportId"]``), ``first_data_row`` (row number of the first data row in the
+    original file, counting the column-name row as row 1; for .sav/.dta the case number,
+    1), ``row_label`` ("row" or "case"), ``row_names`` (only for stacked workbook sheets:
+    where each row comes from, e.g. ``"5 of sheet 'wave 2'"``), ``sheets`` (sheets read
+    from a workbook), ``value_labels`` (column -> {code: label}, from .sav/.dta),
+    ``column_labels`` (column -> label), ``user_missing`` (column -> number of SPSS/Stata
+    user-missing codes set to missing) and ``notes``.
     """
     return dict(df.attrs.get("leanlearn_read", {}))
 
 
-def read_export(path: str | Path) -> pd.DataFrame:
+def read_export(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     """Read a raw survey export without interpreting its cells.
 
     Parameters
     ----------
     path : str or Path
         A ``.csv``/``.tsv``/``.txt``, ``.xlsx``, ``.sav``/``.zsav`` or ``.dta`` file.
+    sheet : str, optional
+        Worksheet of an ``.xlsx`` workbook to read (codebook key ``sheet`` or
+        ``leanlearn ingest --sheet``). Without it a workbook with one sheet is read; a
+        workbook whose sheets all have the same header row is read as one table, sheet
+        after sheet (said in the notes); other workbooks with several sheets are refused.
 
     Returns
     -------
     DataFrame
         One row per data record, columns as in the file. Text files and Excel sheets are
-        read as text (empty cells are missing), so that :func:`apply_codebook` can quote a
-        bad cell exactly as it appears. SPSS/Stata files keep their numeric codes; their
-        value labels are in ``read_info(df)["value_labels"]``. Detected encoding,
-        delimiter and dropped Qualtrics header rows are recorded in
-        ``df.attrs["leanlearn_read"]`` (see :func:`read_info`).
+        read as text (empty cells are missing). SPSS/Stata files keep their numeric codes;
+        their value labels are in ``read_info(df)["value_labels"]`` and their user-defined
+        missing codes are set to missing and counted (``read_info(df)["user_missing"]``).
+        What was detected is in ``df.attrs["leanlearn_read"]`` (see :func:`read_info`).
 
     Raises
     ------
     DataError
         File not found; unsupported type; a text file that decodes neither as UTF-8 nor as
         Windows-1252/Latin-1 (the message lists the encodings tried); no delimiter found;
-        duplicate column names; rows with a different number of fields.
+        duplicate or empty column names (merged header cells in Excel); any line with a
+        different number of fields than the header (every line is checked); a repeated
+        block of header rows inside the data; an unnamed sheet in a workbook whose sheets
+        differ.
+
+    Notes
+    -----
+    Two Qualtrics layouts are recognised. *Current*: column names, then a question-text
+    row, then a row of ``{"ImportId": ...}``; both extra rows are dropped. *Legacy*
+    (before 2016; the qualtRics R package ships such a sample): the first row holds
+    ``V1``, ``V2``, ... for the metadata columns and the question ids for the rest, the
+    second row the real names (``ResponseID``, ``IPAddress``, ``StartDate``, ...) for the
+    ``V`` columns and the question texts for the rest; the ``V`` columns are renamed from
+    the second row, which is then dropped. The layout is in ``read_info(df)["layout"]``.
     """
     path = Path(path)
     source = str(path)
     if not path.exists():
         raise DataError(f"{source}: file not found")
+    if path.is_dir():
+        raise DataError(f"{source}: is a folder, not a file")
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         df, info = _read_text(path)
     elif suffix == ".xlsx":
-        df, info = _read_excel(path)
+        df, info = _read_excel(path, sheet)
     elif suffix in (".sav", ".zsav", ".dta"):
         df, info = _read_stat(path)
     else:
@@ -114,17 +137,96 @@ def read_export(path: str | Path) -> pd.DataFrame:
             f"{', '.join(SUPPORTED)}"
         )
     info["source"] = source
+    info.setdefault("layout", "plain")
+    if info["format"] == "csv":
+        df, layout = _qualtrics_layout(df, info, source)
+        info.update(layout)
     if info["format"] in ("csv", "xlsx"):
-        dropped = _detect_extra_header_rows(df)
-        if dropped:
-            df = df.iloc[len(dropped):].reset_index(drop=True)
-            info["notes"].append(
-                f"dropped {len(dropped)} extra header row(s) after the column names: {', '.join(dropped)}"
-            )
-        info["header_rows_dropped"] = dropped
-        info["first_data_row"] = 2 + len(dropped)
+        _check_repeated_header(df, info, source)
     df.attrs["leanlearn_read"] = info
     return df
+
+
+def _qualtrics_layout(df: pd.DataFrame, info: dict, source: str, where: str = "") -> tuple[pd.DataFrame, dict]:
+    """Detect and remove the extra header rows of a Qualtrics export (both layouts)."""
+    notes = info["notes"]
+    legacy = _legacy_names(df)
+    if legacy:
+        renamed = {old: new for old, new in legacy.items()}
+        clash = sorted(set(renamed.values()) & (set(df.columns) - set(renamed)))
+        if clash:
+            raise DataError(
+                f"{source}{where}: legacy Qualtrics layout: the real names in row 2 ({', '.join(clash)}) are "
+                "already column names in row 1; re-export the survey in the current Qualtrics format"
+            )
+        df = df.iloc[1:].rename(columns=renamed).reset_index(drop=True)
+        _check_header(list(df.columns), source)
+        notes.append(
+            f"{where.strip(' ,') + ': ' if where else ''}legacy Qualtrics layout: columns "
+            f"{next(iter(renamed))}..{list(renamed)[-1]} renamed from row 2 "
+            f"({', '.join(list(renamed.values())[:4])}{', ...' if len(renamed) > 4 else ''}); "
+            "row 2 (names and question texts) dropped"
+        )
+        return df, {"layout": "qualtrics-legacy", "header_rows_dropped": ["legacy names and question text"],
+                    "first_data_row": 3}
+    dropped = _detect_extra_header_rows(df)
+    if dropped:
+        df = df.iloc[len(dropped):].reset_index(drop=True)
+        notes.append(
+            f"{where.strip(' ,') + ': ' if where else ''}dropped {len(dropped)} extra header row(s) after the "
+            f"column names: {', '.join(dropped)}"
+        )
+    layout = "qualtrics" if "ImportId" in dropped else ("plain" if not dropped else "question-text row")
+    return df, {"layout": layout, "header_rows_dropped": dropped, "first_data_row": 2 + len(dropped)}
+
+
+#: names the legacy Qualtrics layout puts in row 2 of the ``V`` columns
+_LEGACY_NAMES = {
+    "responseid", "responseset", "name", "externaldatareference", "emailaddress", "ipaddress", "status",
+    "startdate", "enddate", "finished", "locationlatitude", "locationlongitude", "locationaccuracy",
+}
+_V_RE = re.compile(r"^V(\d+)$")
+
+
+def _legacy_names(df: pd.DataFrame) -> dict[str, str]:
+    """``{V1: ResponseID, ...}`` for a legacy Qualtrics export, else empty."""
+    cols = [str(c) for c in df.columns]
+    vcols = []
+    for c in cols:
+        m = _V_RE.match(c)
+        if not m or int(m.group(1)) != len(vcols) + 1:
+            break
+        vcols.append(c)
+    if len(vcols) < 3 or len(df) < 1:
+        return {}
+    second = [df[c].iat[0] for c in vcols]
+    if any(pd.isna(v) for v in second):
+        return {}
+    known = sum(str(v).strip().lower() in _LEGACY_NAMES for v in second)
+    if known < max(2, len(vcols) // 2):
+        return {}
+    return {c: str(v).strip() for c, v in zip(vcols, second)}
+
+
+def _check_repeated_header(df: pd.DataFrame, info: dict, source: str) -> None:
+    """Refuse a data row that repeats the column names or an ImportId row."""
+    if df.empty:
+        return
+    names = np.array([str(c).strip().lower() for c in df.columns], dtype=object)
+    cells = df.to_numpy(dtype=object)
+    text = np.vectorize(lambda v: "" if pd.isna(v) else str(v).strip().lower(), otypes=[object])(cells)
+    same = (text == names[None, :]).sum(axis=1)
+    importid = np.vectorize(lambda v: bool(_IMPORT_ID_RE.match(v)), otypes=[bool])(text).sum(axis=1)
+    filled = (text != "").sum(axis=1)
+    bad = np.flatnonzero(((same >= 0.8 * len(names)) | (importid >= 0.5 * np.maximum(filled, 1))) & (filled > 0))
+    if len(bad):
+        rows = _row_labels(df, info)
+        where = ", ".join(f"{info.get('row_label', 'row')} {rows[i]}" for i in bad[:5])
+        raise DataError(
+            f"{source}: {where} repeat{'s' if len(bad) == 1 else ''} the header (the column names or Qualtrics' "
+            "ImportId row) inside the data: the file holds a second block of header rows, e.g. two exports "
+            "pasted together. Delete the repeated header rows (keep only the first block) and run again."
+        )
 
 
 def _decode(raw: bytes, source: str) -> tuple[str, str, list[str]]:
@@ -175,52 +277,156 @@ def _sniff_delimiter(text: str, source: str) -> str:
     return best[1]
 
 
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "'|'"}
+
+
+def number_format(delimiter: str | None) -> dict:
+    """Decimal and thousands separators expected in a file with this delimiter.
+
+    A semicolon-delimited file comes from a locale that writes the decimal comma
+    (``1.391,5``: thousands ``.``, decimal ``,``); every other delimiter, and
+    workbooks, use the decimal point (``1,391.5``).
+    """
+    if delimiter == ";":
+        return {"decimal": ",", "thousands": ".", "basis": "semicolon-delimited file (decimal-comma locale)"}
+    basis = f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-delimited file" if delimiter else "no delimiter"
+    return {"decimal": ".", "thousands": ",", "basis": f"{basis} (decimal-point locale)"}
+
+
 def _read_text(path: Path) -> tuple[pd.DataFrame, dict]:
     source = str(path)
     text, encoding, notes = _decode(path.read_bytes(), source)
     if not text.strip():
         raise DataError(f"{source}: the file is empty")
     delim = _sniff_delimiter(text, source)
-    header = next(csv.reader(io.StringIO(text), delimiter=delim))
-    _check_header(header, source)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, na_filter=False, quotechar='"')
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{source}: cannot parse the file as delimited text ({exc})") from exc
+        records = list(csv.reader(io.StringIO(text), delimiter=delim, quotechar='"', strict=True))
+    except csv.Error as exc:
+        raise DataError(f"{source}: cannot parse the file as delimited text ({exc}); check the quoting") from exc
+    records = [r for r in records if r and any(cell.strip() for cell in r)] or [[]]
+    header = records[0]
+    _check_header(header, source)
+    width = len(header)
+    wrong = [(k + 1, len(r)) for k, r in enumerate(records) if len(r) != width]
+    if wrong:
+        listed = ", ".join(f"row {row} has {n}" for row, n in wrong[:5])
+        more = f" (and {len(wrong) - 5} more row(s))" if len(wrong) > 5 else ""
+        raise DataError(
+            f"{source}: every row must have as many fields as the header ({width}); {listed}{more}. "
+            "A row was cut or has an unquoted delimiter inside a cell; fix or re-export the file. "
+            "(Rows are counted from the column-name row = row 1, blank lines skipped.)"
+        )
+    df = pd.DataFrame(records[1:], columns=header, dtype=object) if len(records) > 1 else pd.DataFrame(columns=header, dtype=object)
     df = _blank_to_na(df)
     info = {
         "format": "csv",
         "encoding": encoding,
         "delimiter": delim,
+        "number_format": number_format(delim),
         "row_label": "row",
         "value_labels": {},
         "column_labels": {},
+        "user_missing": {},
         "notes": notes,
     }
     return df, info
 
 
-def _read_excel(path: Path) -> tuple[pd.DataFrame, dict]:
+def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, dict]:
+    import openpyxl
+
     source = str(path)
     try:
-        header = pd.read_excel(path, header=None, nrows=1, dtype=object).iloc[0].tolist()
-        df = pd.read_excel(path, header=0, dtype=object)
+        wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise DataError(f"{source}: cannot read the Excel file ({exc}); re-export it as .xlsx or CSV") from exc
-    _check_header([str(h) for h in header], source)
-    df.columns = [str(h) for h in header]
-    df = df.astype(object).map(lambda v: v if isinstance(v, str) or pd.isna(v) else _excel_text(v))
-    df = _blank_to_na(df)
+        raise DataError(f"{source}: cannot read the Excel file ({type(exc).__name__}); re-export it as .xlsx or CSV") from exc
+    names = list(wb.sheetnames)
+    if sheet is not None:
+        if sheet not in names:
+            raise DataError(
+                f"{source}: no sheet named {sheet!r} in the workbook; its sheets are {', '.join(map(repr, names))}"
+            )
+        chosen = [sheet]
+    else:
+        chosen = [n for n in names if wb[n].max_row > 1 or any(c.value is not None for c in wb[n][1])]
+        chosen = chosen or names[:1]
+    notes: list[str] = []
+    frames = []
+    for name in chosen:
+        ws = wb[name]
+        where = f", sheet {name!r}" if len(names) > 1 else ""
+        for rng in ws.merged_cells.ranges:
+            if rng.min_row == 1:
+                raise DataError(
+                    f"{source}{where}: header cells {rng.coord} are merged; every column needs its own name in "
+                    "row 1. Unmerge the cells and give each column a unique name."
+                )
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+            rows.pop()
+        if not rows:
+            frames.append((name, pd.DataFrame(), []))
+            continue
+        width = max(len(r) for r in rows)
+        header = rows[0] + [None] * (width - len(rows[0]))
+        while width and header[width - 1] is None and all(len(r) < width or r[width - 1] is None for r in rows):
+            width -= 1
+        header = header[:width]
+        empty = [openpyxl.utils.get_column_letter(k + 1) for k, h in enumerate(header) if h is None or not str(h).strip()]
+        if empty:
+            raise DataError(
+                f"{source}{where}: the header row has no name in column(s) {', '.join(empty)} (merged or empty "
+                "header cells?); every column needs its own name in row 1."
+            )
+        header = [_excel_text(h) if not isinstance(h, str) else h for h in header]
+        _check_header(header, f"{source}{where}")
+        body = [(r + [None] * width)[:width] for r in rows[1:]]
+        df = pd.DataFrame(body, columns=header, dtype=object)
+        df = df.astype(object).map(lambda v: v if isinstance(v, str) or v is None or pd.isna(v) else _excel_text(v))
+        df = _blank_to_na(df)
+        sub_info = {"notes": notes}
+        df, layout = _qualtrics_layout(df, sub_info, source, where)
+        frames.append((name, df, layout))
+    if len(frames) > 1:
+        headers = {tuple(df.columns) for _, df, _ in frames}
+        if len(headers) > 1:
+            raise DataError(
+                f"{source}: the workbook has {len(frames)} sheets with data ({', '.join(repr(n) for n, _, _ in frames)}) "
+                "and their header rows differ, so they cannot be read as one table. Name the sheet that holds the "
+                "responses: codebook key 'sheet: <name>' or 'leanlearn ingest --sheet <name>'."
+            )
+    name0, df0, layout0 = frames[0]
     info = {
         "format": "xlsx",
         "encoding": None,
         "delimiter": None,
+        "number_format": number_format(None),
         "row_label": "row",
         "value_labels": {},
         "column_labels": {},
-        "notes": ["read the first sheet of the workbook"],
+        "user_missing": {},
+        "notes": notes,
+        "sheets": [n for n, _, _ in frames],
     }
-    return df, info
+    if layout0:
+        info.update(layout0)
+    if len(frames) == 1:
+        if len(names) > 1:
+            notes.append(f"read sheet {name0!r} of the workbook (sheets: {', '.join(map(repr, names))})")
+        else:
+            notes.append("read the only sheet of the workbook")
+        return df0, info
+    row_names = []
+    for name, df, layout in frames:
+        first = (layout or {}).get("first_data_row", 2)
+        row_names += [f"{first + k} of sheet {name!r}" for k in range(len(df))]
+    stacked = pd.concat([df for _, df, _ in frames], ignore_index=True)
+    info["row_names"] = row_names
+    notes.append(
+        f"the workbook has {len(frames)} sheets with identical header rows; stacked them as one table: "
+        + ", ".join(f"{n!r} ({len(df)} rows)" for n, df, _ in frames)
+    )
+    return stacked, info
 
 
 def _excel_text(value: Any) -> str:
@@ -236,25 +442,58 @@ def _read_stat(path: Path) -> tuple[pd.DataFrame, dict]:
     import pyreadstat
 
     source = str(path)
-    reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    stata = path.suffix.lower() == ".dta"
+    reader = pyreadstat.read_dta if stata else pyreadstat.read_sav
     try:
-        df, meta = reader(str(path), apply_value_formats=False)
+        df, meta = reader(str(path), apply_value_formats=False, user_missing=True)
     except Exception as exc:  # pyreadstat.ReadstatError and friends
-        raise DataError(f"{source}: cannot read the file with pyreadstat ({exc})") from exc
+        raise DataError(f"{source}: cannot read the file with pyreadstat ({type(exc).__name__}: {exc})") from exc
     value_labels = {
         col: {_plain(k): v for k, v in labels.items()}
         for col, labels in (meta.variable_value_labels or {}).items()
     }
+    user_missing: dict[str, int] = {}
+    df = df.astype(object)
+    for col in df.columns:
+        ranges = (meta.missing_ranges or {}).get(col) or []
+        letters = set((meta.missing_user_values or {}).get(col) or [])
+        if not ranges and not letters:
+            continue
+        cells = df[col]
+
+        def is_user_missing(v: Any) -> bool:
+            if isinstance(v, str):
+                return v in letters or (stata and len(v) == 1 and v.isalpha())
+            if v is None or (isinstance(v, float) and np.isnan(v)) or not isinstance(v, (int, float, np.number)):
+                return False
+            return any(r["lo"] <= v <= r["hi"] for r in ranges if isinstance(r.get("lo"), (int, float)))
+
+        mask = cells.map(is_user_missing).astype(bool)
+        if mask.any():
+            user_missing[col] = int(mask.sum())
+            df[col] = cells.mask(mask, np.nan)
+    # numeric columns back to numbers (user-missing letters made them object)
+    for col in df.columns:
+        if df[col].map(lambda v: v is None or isinstance(v, (int, float, np.number)) and not isinstance(v, bool)).all():
+            df[col] = pd.to_numeric(df[col], errors="coerce")
+    total = sum(user_missing.values())
+    notes = [
+        f"{total} user-defined missing code(s) set to missing: "
+        + ", ".join(f"{c} ({k})" for c, k in user_missing.items())
+        if total else "no user-defined missing codes in the file"
+    ]
     info = {
-        "format": "dta" if path.suffix.lower() == ".dta" else "sav",
+        "format": "dta" if stata else "sav",
         "encoding": getattr(meta, "file_encoding", None),
         "delimiter": None,
+        "number_format": {"decimal": None, "thousands": None, "basis": "binary file: numbers stored as numbers"},
         "row_label": "case",
         "header_rows_dropped": [],
         "first_data_row": 1,
         "value_labels": value_labels,
         "column_labels": dict(meta.column_names_to_labels or {}),
-        "notes": ["user-defined missing values (if any) were read as missing"],
+        "user_missing": user_missing,
+        "notes": notes,
     }
     return df, info
 
@@ -265,7 +504,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _check_header(header: list[str], source: str) -> None:
+def _check_header(header: list, source: str) -> None:
+    unnamed = [k + 1 for k, name in enumerate(header) if name is None or not str(name).strip()]
+    if unnamed:
+        raise DataError(
+            f"{source}: column(s) {', '.join(map(str, unnamed[:10]))} of the header row have no name; every "
+            "column needs a unique name in the first row (merged or empty header cells?)."
+        )
     seen: dict[str, int] = {}
     dups = []
     for name in header:
@@ -281,7 +526,7 @@ def _check_header(header: list[str], source: str) -> None:
 
 def _blank_to_na(df: pd.DataFrame) -> pd.DataFrame:
     out = df.astype(object)
-    blank = out.map(lambda v: isinstance(v, str) and not v.strip())
+    blank = out.map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
     return out.mask(blank, np.nan)
 
 
@@ -290,11 +535,7 @@ def _is_number(value: Any) -> bool:
         return True
     if not isinstance(value, str):
         return False
-    try:
-        float(value.strip().replace(",", ".") if _DECIMAL_COMMA_RE.match(value) else value)
-    except ValueError:
-        return False
-    return True
+    return _number_kind(value.strip())[0] != "text"
 
 
 def _detect_extra_header_rows(df: pd.DataFrame) -> list[str]:
@@ -319,6 +560,60 @@ def _detect_extra_header_rows(df: pd.DataFrame) -> list[str]:
         ):
             return ["question text"]
     return []
+
+
+# ---- numbers and safe descriptions of cells --------------------------------------------------
+_PLAIN_INT = re.compile(r"^[-+]?\d+$")
+_POINT = re.compile(r"^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
+_GROUP_COMMA = re.compile(r"^[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$")
+_GROUP_DOT = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")
+_DEC_COMMA = re.compile(r"^[-+]?\d*,\d+$")
+
+
+def _number_kind(text: str) -> tuple[str, float | None]:
+    """Classify a number written as text.
+
+    Kinds: ``int``; ``point`` (decimal point, unambiguous: ``3.5``); ``dot3`` (``1.391``:
+    decimal point or thousands dot); ``comma3`` (``1,391``: decimal comma or thousands
+    comma); ``comma`` (decimal comma, unambiguous: ``4,5``); ``group_comma`` (``1,391.5``,
+    ``1,391,000``); ``group_dot`` (``1.391,5``, ``1.391.000``); ``text``. The value is
+    the reading that is certain (None for the ambiguous kinds and text).
+    """
+    if _PLAIN_INT.match(text):
+        return "int", float(text)
+    if _GROUP_DOT.match(text) and text.count(".") == 1 and "," not in text:
+        return "dot3", None
+    if _POINT.match(text):
+        return "point", float(text)
+    if _GROUP_COMMA.match(text):
+        if text.count(",") == 1 and "." not in text:
+            return "comma3", None
+        return "group_comma", float(text.replace(",", ""))
+    if _GROUP_DOT.match(text):
+        return "group_dot", float(text.replace(".", "").replace(",", "."))
+    if _DEC_COMMA.match(text):
+        return "comma", float(text.replace(",", "."))
+    return "text", None
+
+
+def describe_text(value: Any) -> str:
+    """A description of a cell that does not reveal it: its length and character classes.
+
+    ``describe_text("call me: a@b.org")`` is ``"a text of 16 characters (letters, spaces,
+    other characters)"``. Used in every message about a cell that may hold personal data.
+    """
+    text = str(value)
+    classes = []
+    if any(c.isalpha() for c in text):
+        classes.append("letters")
+    if any(c.isdigit() for c in text):
+        classes.append("digits")
+    if any(c.isspace() for c in text):
+        classes.append("spaces")
+    if any(not (c.isalnum() or c.isspace()) for c in text):
+        classes.append("other characters")
+    n = len(text)
+    return f"a text of {n} character{'s' if n != 1 else ''} ({', '.join(classes) or 'empty'})"
 
 
 # ---- applying the codebook -----------------------------------------------------------------
@@ -367,27 +662,71 @@ class IngestResult:
     notes: tuple[str, ...] = field(default=())
 
 
-def _row_numbers(raw: pd.DataFrame) -> tuple[np.ndarray, str]:
-    info = read_info(raw)
+def _row_labels(raw: pd.DataFrame, info: dict | None = None) -> np.ndarray:
+    info = read_info(raw) if info is None else info
+    names = info.get("row_names")
+    if names is not None and len(names) == len(raw):
+        return np.array(names, dtype=object)
     first = int(info.get("first_data_row", 2))
-    return first + np.arange(len(raw)), info.get("row_label", "row")
+    return first + np.arange(len(raw))
+
+
+def _row_numbers(raw: pd.DataFrame) -> tuple[np.ndarray, str]:
+    return _row_labels(raw), read_info(raw).get("row_label", "row")
+
+
+def _row_value(row: Any) -> Any:
+    return int(row) if isinstance(row, (int, np.integer)) else row
+
+
+_KIND_NOTE = {
+    "group_comma": "',' as thousands separator (e.g. 1,391.5 = 1391.5)",
+    "group_dot": "'.' as thousands separator (e.g. 1.391,5 = 1391.5)",
+    "comma": "',' as decimal separator (e.g. 4,5 = 4.5)",
+    "point": "'.' as decimal separator (e.g. 4.5)",
+}
 
 
 def coerce_numeric(
     raw: pd.DataFrame, column: str, *, what: str, source: str, fix: str,
     labels: tuple[tuple[int, str], ...] = (), values: pd.Series | None = None,
+    notes: list[str] | None = None,
 ) -> pd.Series:
     """Numbers from column ``column`` of a frame read by :func:`read_export`.
 
-    Empty cells become NaN; ``"4,5"`` is read as 4.5. A cell that is not a number raises
-    :class:`DataError` naming ``source``, the column, ``what`` it is, the row in the
-    original file (from :func:`read_info`) and the value, followed by ``fix``. ``values``
-    replaces the column's cells (e.g. after mapping True/False to 1/0).
+    Empty cells become NaN. Decimal and thousands separators follow the file's locale
+    (:func:`number_format`, from the delimiter) unless the column itself shows which
+    separator is the decimal one:
+
+    =============  ==========================  ==========================
+    cell           decimal point (``,`` file)  decimal comma (``;`` file)
+    =============  ==========================  ==========================
+    ``1391``       1391                        1391
+    ``4.5``        4.5                         4.5 (no other reading)
+    ``4,5``        4.5 (no other reading)      4.5
+    ``1,391``      1391 (thousands comma)      1.391
+    ``1.391``      1.391                       1391 (thousands dot)
+    ``1,391.5``    1391.5                      1391.5
+    ``1.391,5``    1391.5                      1391.5
+    =============  ==========================  ==========================
+
+    A column whose unambiguous cells use ``.`` (or ``,``) as the decimal separator
+    reads its ambiguous cells that way too; a column that shows *both* uses of the same
+    separator is refused. Every separator that was not a plain decimal point is reported
+    in ``notes`` (appended to, if given) with the number of cells.
+
+    A cell that is not a number raises :class:`DataError` naming ``source``, the column,
+    ``what`` it is and the row in the original file, followed by ``fix``. The cell's text is
+    never shown (it may be personal): only its length and character classes
+    (:func:`describe_text`), or the codebook label it matches. ``values`` replaces the
+    column's cells (e.g. after mapping True/False to 1/0).
     """
     rows, row_label = _row_numbers(raw)
     series = raw[column] if values is None else values
     cells = series.to_numpy(dtype=object)
     out = np.full(len(cells), np.nan)
+    kinds = np.full(len(cells), "", dtype=object)
+    texts: dict[int, str] = {}
     bad: list[int] = []
     for i, v in enumerate(cells):
         if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
@@ -398,22 +737,62 @@ def coerce_numeric(
         text = str(v).strip()
         if not text:
             continue  # blank cell: missing
-        if _DECIMAL_COMMA_RE.match(text):
-            text = text.replace(",", ".")
-        try:
-            out[i] = float(text)
-        except ValueError:
+        kind, value = _number_kind(text)
+        if kind == "text":
             bad.append(i)
+            continue
+        kinds[i] = kind
+        texts[i] = text
+        if value is not None:
+            out[i] = value
     if bad:
         i = bad[0]
         more = f" (and {len(bad) - 1} more non-numeric cell(s) in this column)" if len(bad) > 1 else ""
-        label_hint = ""
-        if labels and any(str(cells[i]).strip().lower() == lab.lower() for _, lab in labels):
+        cell = str(cells[i]).strip()
+        label = next((lab for _, lab in labels if cell.lower() == lab.lower()), None)
+        if label is not None:
+            shown = f"the value label {label!r}"
             label_hint = " The cell holds a value label: export numeric codes ('numeric values'), not choice text."
+        else:
+            shown = f"a non-numeric value ({describe_text(cell)})"
+            label_hint = ""
         raise DataError(
-            f"{source}: column '{column}' ({what}) has a non-numeric value {cells[i]!r} in {row_label} "
-            f"{rows[i]}{more}. {fix}{label_hint}"
+            f"{source}: column '{column}' ({what}) has {shown} in {row_label} {rows[i]}{more}. {fix}{label_hint}"
         )
+    present = set(kinds[kinds != ""])
+    by_locale: dict[str, str] = {}
+    if present & {"dot3", "comma3"}:
+        fmt = read_info(raw).get("number_format") or number_format(None)
+        dot_decimal = "point" in present or "group_comma" in present
+        dot_group = "group_dot" in present
+        comma_decimal = "comma" in present or "group_dot" in present
+        comma_group = "group_comma" in present
+        for amb, decimal_seen, group_seen, sep in (
+            ("dot3", dot_decimal, dot_group, "."), ("comma3", comma_decimal, comma_group, ","),
+        ):
+            idx = np.flatnonzero(kinds == amb)
+            if not len(idx):
+                continue
+            if decimal_seen and group_seen:
+                raise DataError(
+                    f"{source}: column '{column}' ({what}) uses '{sep}' both as decimal and as thousands separator, so "
+                    f"{len(idx)} cell(s) such as {row_label} {rows[idx[0]]} (a '{sep}' followed by three digits) cannot "
+                    f"be read safely. {fix} Write the numbers without thousands separators."
+                )
+            as_decimal = decimal_seen or (not group_seen and fmt.get("decimal") == sep)
+            for i in idx:
+                t = texts[i]
+                out[i] = float(t.replace(",", ".")) if as_decimal else float(t.replace(sep, ""))
+            final = ("comma" if sep == "," else "point") if as_decimal else ("group_comma" if sep == "," else "group_dot")
+            kinds[idx] = final
+            if not decimal_seen and not group_seen:
+                by_locale[final] = str(fmt.get("basis", "file locale"))
+    if notes is not None:
+        for kind in ("group_comma", "group_dot", "comma"):
+            k = int((kinds == kind).sum())
+            if k:
+                basis = f" ({by_locale[kind]})" if kind in by_locale else ""
+                notes.append(f"column '{column}': {k} cell(s) read with {_KIND_NOTE[kind]}{basis}")
     return pd.Series(out, index=series.index, name=column)
 
 
@@ -457,8 +836,16 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> Ing
     (property-tested). Reverse-keyed items are then scored :math:`x' = \\min + \\max - x`,
     so that every item of a construct points the same way.
     """
-    optional_missing = check_columns(codebook, raw.columns, source=source)
     info = read_info(raw)
+    binary = info.get("format") in ("sav", "dta")
+    optional_missing = check_columns(codebook, raw.columns, source=source, strict=binary)
+    if len(raw) == 0:
+        dropped = info.get("header_rows_dropped") or []
+        extra = f" and {len(dropped)} extra header row(s) ({', '.join(dropped)})" if dropped else ""
+        raise DataError(
+            f"{source}: 0 responses: the file has the column names ({raw.shape[1]} columns){extra} but no data "
+            "rows. Export the responses (not only the survey structure) and run again."
+        )
     rows, row_label = _row_numbers(raw)
     notes = list(info.get("notes", []))
     if codebook.source_format == "qualtrics" and info and not info.get("header_rows_dropped") and info.get("format") in ("csv", "xlsx"):
@@ -468,6 +855,7 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> Ing
 
     names = codebook.canonical_names()
     out: dict[str, pd.Series] = {}
+    number_notes: list[str] = []
 
     # identifiers
     rid = raw[codebook.respondent_id].map(lambda v: v if pd.isna(v) else id_text(v))
@@ -481,18 +869,20 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> Ing
     out[FIRM_ID] = raw[codebook.firm_id].map(lambda v: v if pd.isna(v) else id_text(v)).astype(object)
 
     def numeric(col: str, what: str, fix: str, labels=()) -> pd.Series:
-        return coerce_numeric(raw, col, what=what, source=source, fix=fix, labels=labels)
+        return coerce_numeric(raw, col, what=what, source=source, fix=fix, labels=labels, notes=number_notes)
 
     # paradata
     for key, col in codebook.paradata.columns:
         if col not in raw.columns:
             continue
         if key in ("start", "end", "recorded"):
-            out[key] = _check_dates(raw[col], column=col, source=source, rows=rows, row_label=row_label)
+            out[key] = _check_dates(
+                raw[col], column=col, source=source, rows=rows, row_label=row_label, date_format=codebook.date_format,
+            )
         elif key == "finished":
             out[key] = coerce_numeric(
                 raw, col, what="paradata.finished", source=source, fix="Use 1/0 or True/False.",
-                values=_true_false(raw[col]),
+                values=_true_false(raw[col]), notes=number_notes,
             )
         else:
             out[key] = numeric(col, f"paradata.{key}", "Paradata must be numeric; fix the cell or drop the column from the codebook.")
@@ -528,7 +918,7 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> Ing
             oor_rows.append(
                 {
                     RESPONDENT_ID: out[RESPONDENT_ID].iat[i],
-                    "row": int(rows[i]),
+                    "row": _row_value(rows[i]),
                     "column": col,
                     "item": name,
                     "value": str(raw[col].iat[i]).strip(),
@@ -576,6 +966,12 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> Ing
     dropped = [r["column"] for r in col_rows if r["action"] == "dropped_not_in_codebook"]
     if dropped:
         notes.append(f"{len(dropped)} column(s) not in the codebook were not carried forward: {', '.join(map(str, dropped))}")
+    if number_notes:
+        fmt = info.get("number_format") or number_format(None)
+        notes.append(
+            f"number format: decimal {fmt.get('decimal')!r}, thousands {fmt.get('thousands')!r} ({fmt.get('basis')})"
+        )
+        notes.extend(number_notes)
     if codebook.reverse_items:
         notes.append(f"reverse-scored items (x' = min + max - x): {', '.join(codebook.reverse_items)}")
 
@@ -597,16 +993,69 @@ def id_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _check_dates(series: pd.Series, *, column: str, source: str, rows: np.ndarray, row_label: str) -> pd.Series:
-    """Dates as ISO text ``YYYY-MM-DD HH:MM:SS``; an unreadable date raises DataError."""
+_ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+_YMD_SLASH = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
+_DMY = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})(\s.*)?$")
+
+
+def _check_dates(
+    series: pd.Series, *, column: str, source: str, rows: np.ndarray, row_label: str, date_format: str | None = None,
+) -> pd.Series:
+    """Dates as ISO text ``YYYY-MM-DD HH:MM:SS``.
+
+    With ``date_format`` (codebook key ``date_format``, a strftime pattern) every cell must
+    match it. Without it only unambiguous forms are read: ISO 8601 (``2023-03-06
+    02:40:18``, also from Excel and SPSS date cells) and ``2023/03/06``. A date such as
+    ``06/03/2023`` may be 6 March or 3 June, so it is refused with the codebook setting
+    that reads it; the message says which order the column's own cells rule out.
+    Messages never show a cell (only its row and, for non-dates, length and character
+    classes).
+    """
     text = series.map(lambda v: v if pd.isna(v) else _excel_text(v) if not isinstance(v, str) else v.strip())
-    parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    filled = text.notna().to_numpy()
+    if date_format is not None:
+        parsed = pd.to_datetime(text, errors="coerce", format=date_format)
+        bad = np.flatnonzero((parsed.isna() & text.notna()).to_numpy())
+        if len(bad):
+            i = bad[0]
+            raise DataError(
+                f"{source}: column '{column}': {len(bad)} value(s) do not match the codebook's date_format "
+                f"{date_format!r}, the first in {row_label} {rows[i]} ({describe_text(text.iat[i])}). Fix the cells "
+                "or correct date_format in the codebook."
+            )
+        return parsed.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object).where(parsed.notna(), np.nan)
+    cells = text.to_numpy(dtype=object)
+    iso = np.array([bool(_ISO_DATE.match(v) or _YMD_SLASH.match(v)) if f else True for v, f in zip(cells, filled)])
+    dmy = [i for i, (v, f) in enumerate(zip(cells, filled)) if f and not iso[i] and _DMY.match(v)]
+    if dmy:
+        firsts = [int(_DMY.match(cells[i]).group(1)) for i in dmy]
+        seconds = [int(_DMY.match(cells[i]).group(2)) for i in dmy]
+        if any(a > 12 for a in firsts) and not any(b > 12 for b in seconds):
+            verdict = "some first numbers exceed 12, so the column looks day-first"
+        elif any(b > 12 for b in seconds) and not any(a > 12 for a in firsts):
+            verdict = "some second numbers exceed 12, so the column looks month-first"
+        elif any(b > 12 for b in seconds) and any(a > 12 for a in firsts):
+            verdict = "some cells exceed 12 in the first number and others in the second, so the column mixes both orders"
+        else:
+            verdict = "no cell exceeds 12 in either number, so the data cannot tell"
+        i = dmy[0]
+        raise DataError(
+            f"{source}: column '{column}' has {len(dmy)} date(s) written day/month/year or month/day/year "
+            f"(the first in {row_label} {rows[i]}); {verdict}. leanlearn does not guess: give the order in the "
+            "codebook, e.g. date_format: '%d/%m/%Y %H:%M' (day first) or date_format: '%m/%d/%Y %H:%M' "
+            "(month first), or export the dates as YYYY-MM-DD HH:MM:SS."
+        )
+    parsed = pd.to_datetime(text.where(pd.Series(iso, index=text.index)), errors="coerce", format="ISO8601")
+    slash = text.notna() & parsed.isna() & pd.Series(iso, index=text.index)
+    if slash.any():
+        parsed = parsed.where(~slash, pd.to_datetime(text.where(slash).str.replace("/", "-"), errors="coerce", format="ISO8601"))
     bad = np.flatnonzero((parsed.isna() & text.notna()).to_numpy())
     if len(bad):
         i = bad[0]
         raise DataError(
-            f"{source}: column '{column}' has a value that is not a date, {text.iat[i]!r}, in {row_label} "
-            f"{rows[i]}. Use the form YYYY-MM-DD HH:MM:SS."
+            f"{source}: column '{column}' has {len(bad)} value(s) that are not dates in the form "
+            f"YYYY-MM-DD HH:MM:SS, the first in {row_label} {rows[i]} ({describe_text(text.iat[i])}). Fix the cells, "
+            "or give their form in the codebook (date_format: '%d.%m.%Y %H:%M', for instance)."
         )
     return parsed.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object).where(parsed.notna(), np.nan)
 
@@ -619,6 +1068,11 @@ def ingest_report(raw: pd.DataFrame, result: IngestResult) -> dict:
         "format": info.get("format"),
         "encoding": info.get("encoding"),
         "delimiter": info.get("delimiter"),
+        "layout": info.get("layout"),
+        "number_format": info.get("number_format"),
+        "sheets": info.get("sheets"),
+        "user_missing": info.get("user_missing", {}),
+        "n_user_missing_cells": int(sum((info.get("user_missing") or {}).values())),
         "header_rows_dropped": info.get("header_rows_dropped", []),
         "first_data_row": info.get("first_data_row"),
         "n_responses": int(len(result.data)),

@@ -86,8 +86,44 @@ def _summaries(plan: Plan, fit: BatchFit) -> dict[str, np.ndarray]:
 _STATE: dict = {}
 
 
-def _init_worker(plan: Plan, X: np.ndarray, seed, resamples: int) -> None:
+def _init_worker(plan: Plan, X: np.ndarray, seed, resamples: int, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker process end when the process that started it dies.
+
+    On Linux the kernel sends SIGKILL to the worker when its parent exits
+    (``prctl(PR_SET_PDEATHSIG)``), even when the parent itself was SIGKILLed; elsewhere a
+    daemon thread checks the parent pid every second. Either way no bootstrap worker keeps
+    running as an orphan.
+    """
+    import signal
+    import sys
+    import threading
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            import time
+
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
 
 
 def _run_chunk(chunk: int) -> dict[str, np.ndarray]:
@@ -365,12 +401,20 @@ def bootstrap(
         done = 0
         if workers > 1:
             ctx = _mp_context()
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(plan, X, seed, resamples)) as pool:
+            pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                initargs=(plan, X, seed, resamples, os.getpid()),
+            )
+            try:
                 for part in pool.map(_run_chunk, chunks):
                     parts.append(part)
                     done += part["failed"].shape[0]
                     if progress:
                         progress(done)
+            except BaseException:  # error, Ctrl-C or SIGTERM: stop the workers now, do not wait
+                _terminate_pool(pool)
+                raise
+            pool.shutdown(wait=True)
         else:
             _init_worker(plan, X, seed, resamples)
             for c in chunks:
@@ -409,6 +453,17 @@ def bootstrap(
         labels=_labels(result),
         status=status,
     )
+
+
+def _terminate_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued chunks and end the pool's worker processes at once."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
 
 
 def _mp_context():

@@ -719,6 +719,20 @@ def flow_table(hard: pd.DataFrame, decision: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["step", "description", "n_before", "n_excluded", "n_after", "n_flagged"])
 
 
+def no_response_kept_message(flow: pd.DataFrame) -> str:
+    """``0 of N responses kept: ...`` with the number excluded at each step of ``flow``."""
+    n_in = int(flow["n_before"].iat[0])
+    steps = [
+        f"{int(r.n_excluded)} {r.step} ({r.description})"
+        for r in flow.itertuples()
+        if r.step not in ("responses_in", "flagged_but_kept") and int(r.n_excluded) > 0
+    ]
+    return (
+        f"0 of {n_in} responses kept: excluded {'; '.join(steps) or 'by no step'}. Check the screening settings "
+        "(config.yaml, section screening) and the codebook's paradata and attention-check columns against the export."
+    )
+
+
 # ---- the screen ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ScreeningResult:
@@ -819,7 +833,9 @@ def screen(data: pd.DataFrame, codebook: Codebook, config: Mapping | ScreeningCo
     Raises
     ------
     DataError
-        ``respondent_id`` or an item column is missing.
+        ``respondent_id`` or an item column is missing; there are no responses; or no
+        response is kept (``0 of N responses kept: ...`` with the number excluded at each
+        step, see :func:`no_response_kept_message`).
     SpecError
         Invalid configuration.
     """
@@ -832,6 +848,8 @@ def screen(data: pd.DataFrame, codebook: Codebook, config: Mapping | ScreeningCo
             f"the survey data lack column(s) {', '.join(absent)}; screening needs ingested data "
             "(run 'leanlearn ingest' first)"
         )
+    if len(data) == 0:
+        raise DataError("0 responses to screen: the survey data have a header but no rows (check the ingest report)")
     data = data.reset_index(drop=True)
     data, oor = range_check(data, codebook)
     notes: list[tuple[str, str]] = []
@@ -1011,6 +1029,8 @@ def screen(data: pd.DataFrame, codebook: Codebook, config: Mapping | ScreeningCo
     flow = flow_table(hard, decision)
     excluded = flags["decision"].eq("excluded")
     kept = ~excluded
+    if len(flags) and not kept.any():
+        raise DataError(no_response_kept_message(flow))
     flagged_kept_mask = kept & (flags["soft_flags"] != "")
 
     exclusions = flags.loc[excluded, [RESPONDENT_ID, FIRM_ID, "exclusion_step", "hard_reasons", "soft_flags",

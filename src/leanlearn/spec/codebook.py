@@ -44,6 +44,7 @@ __all__ = [
     "Codebook",
     "load_codebook",
     "check_columns",
+    "column_hint",
     "RESPONDENT_ID",
     "FIRM_ID",
 ]
@@ -193,6 +194,10 @@ class Codebook:
     paradata: Paradata = field(default_factory=Paradata)
     key_informant: tuple[KeyInformantField, ...] = ()
     study: str = ""
+    #: strftime format of the date columns (``"%d/%m/%Y %H:%M"``); None: ISO 8601 only
+    date_format: str | None = None
+    #: worksheet of an .xlsx export to read; None: the only sheet, or all sheets if their headers agree
+    sheet: str | None = None
 
     # ---- lookups ------------------------------------------------------------------------
     def scale(self, name: str) -> Scale:
@@ -606,6 +611,13 @@ def load_codebook(mapping: dict) -> Codebook:
         if iid in reserved:
             raise _fail(path, f"item id '{iid}' is reserved for a canonical column; rename the item")
 
+    date_format = cb.get("date_format")
+    if date_format is not None:
+        date_format = _date_format(date_format)
+    sheet = cb.get("sheet")
+    if sheet is not None:
+        sheet = _as_str(sheet, "sheet")
+
     return Codebook(
         source_format=str(source_format),
         respondent_id=respondent_id,
@@ -618,10 +630,30 @@ def load_codebook(mapping: dict) -> Codebook:
         paradata=Paradata(tuple(para_cols), tuple(timers)),
         key_informant=tuple(ki),
         study=str(cb.get("study", "")),
+        date_format=date_format,
+        sheet=sheet,
     )
 
 
-def check_columns(codebook: Codebook, columns: Iterable[str], *, source: str) -> tuple[str, ...]:
+_DATE_DIRECTIVES = set("dmyYHIMSpfbBaAjz")
+
+
+def _date_format(value: Any) -> str:
+    """Validate the codebook's ``date_format`` (a strftime pattern with day, month and year)."""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail("date_format", "expected a strftime pattern such as '%d/%m/%Y %H:%M' (day first) or "
+                    "'%m/%d/%Y %H:%M' (month first)")
+    directives = re.findall(r"%(.)", value)
+    unknown = sorted(set(directives) - _DATE_DIRECTIVES - {"%"})
+    if unknown:
+        raise _fail("date_format", f"unknown directive(s) {', '.join('%' + d for d in unknown)} in {value!r}; "
+                    "use %d %m %Y %y %H %M %S (and %I %p %b %B %f)")
+    if not ({"d"} <= set(directives) and ({"m", "b", "B"} & set(directives)) and ({"Y", "y"} & set(directives))):
+        raise _fail("date_format", f"{value!r} must contain the day (%d), the month (%m or %b) and the year (%Y or %y)")
+    return value
+
+
+def check_columns(codebook: Codebook, columns: Iterable[str], *, source: str, strict: bool = False) -> tuple[str, ...]:
     """Check that a data file has the columns the codebook needs.
 
     Parameters
@@ -631,6 +663,9 @@ def check_columns(codebook: Codebook, columns: Iterable[str], *, source: str) ->
         Column names of the raw export.
     source : str
         File name, used in the message.
+    strict : bool
+        Absent optional columns are errors too (used for SPSS/Stata exports, whose column
+        names the researcher did not see in the survey tool).
 
     Returns
     -------
@@ -641,19 +676,56 @@ def check_columns(codebook: Codebook, columns: Iterable[str], *, source: str) ->
     Raises
     ------
     DataError
-        If any required column (identifiers, construct items, attention checks) is absent.
-        The message lists *every* codebook column missing from the file, required ones
-        first, with what each is.
+        If any required column (identifiers, construct items, attention checks) is absent
+        (with ``strict``: any column). The message lists *every* codebook column missing
+        from the file, required ones first, with what each is, and a hint when a column
+        of the file nearly matches (:func:`column_hint`).
     """
+    columns = [str(c) for c in columns]
     present = set(columns)
     required = codebook.required_columns()
     optional = codebook.optional_columns()
-    missing_req = [f"'{c}' ({what})" for c, what in required.items() if c not in present]
+    missing_req = [c for c in required if c not in present]
     missing_opt = [c for c in optional if c not in present]
-    if missing_req:
-        parts = missing_req + [f"'{c}' ({optional[c]}, optional)" for c in missing_opt]
+    if missing_req or (strict and missing_opt):
+        parts = [f"'{c}' ({required[c]})" for c in missing_req]
+        parts += [f"'{c}' ({optional[c]}, optional)" for c in missing_opt]
+        hints = [h for c in (*missing_req, *missing_opt) if (h := column_hint(c, columns))]
+        why = (
+            " In an SPSS/Stata export every codebook column must be present (optional ones too): a missing one "
+            "would silently switch off the checks that use it."
+            if strict and not missing_req else ""
+        )
         raise DataError(
-            f"{source}: {len(parts)} codebook column(s) missing from the data file: {', '.join(parts)}. "
-            "Rename the columns in the export, or correct the 'column:' entries in the codebook."
+            f"{source}: {len(parts)} codebook column(s) missing from the data file: {', '.join(parts)}."
+            f"{why} Rename the columns in the export, or correct the 'column:' entries in the codebook."
+            + (" Hint: " + "; ".join(hints) + "." if hints else "")
         )
     return tuple(missing_opt)
+
+
+def _spss_name(name: str) -> str:
+    """A column name as Qualtrics writes it in SPSS exports (non-alphanumerics -> '_')."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def column_hint(wanted: str, columns: Iterable[str]) -> str:
+    """Why codebook column ``wanted`` may be missing: a near match among ``columns`` ('' if none).
+
+    Recognised: surrounding spaces (``'Q2_1 '``), a different case (``'q2_1'``) and the
+    SPSS form of a Qualtrics name (``Duration (in seconds)`` -> ``Duration__in_seconds_``).
+    """
+    columns = [str(c) for c in columns]
+    for c in columns:
+        if c != wanted and c.strip() == wanted.strip():
+            return (f"the file has {c!r} for {wanted!r} (spaces around the name); remove the spaces in the export "
+                    "or write the name exactly in the codebook")
+    for c in columns:
+        if c != wanted and c.strip().lower() == wanted.strip().lower():
+            return f"the file has {c!r} for {wanted!r} (different upper/lower case)"
+    spss = _spss_name(wanted)
+    for c in columns:
+        if c != wanted and (c == spss or _spss_name(c) == spss):
+            return (f"the file has {c!r} for {wanted!r}: Qualtrics' SPSS/Stata exports replace spaces and "
+                    f"brackets by '_'; write column: {c!r} in the codebook")
+    return ""
