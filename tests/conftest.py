@@ -76,7 +76,7 @@ def front_half(tmp_path_factory):
 
     from leanlearn.cli import main
 
-    os.environ.setdefault("LEANLEARN_SALT", "test-suite-salt")
+    os.environ.setdefault("LEANLEARN_SALT", "test-suite-salt-0f1e2d3c4b5a6978")
     d = tmp_path_factory.mktemp("front")
     cfg, cb = str(ROOT / "config" / "config.yaml"), str(ROOT / "config" / "codebook.yaml")
     assert main(["ingest", "--survey", str(ROOT / "data/raw/survey_export.csv"), "--codebook", cb, "--config", cfg, "--out", str(d)]) == 0

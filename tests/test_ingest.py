@@ -343,7 +343,7 @@ def test_missing_column_error_names_the_file(tmp_path, codebook):
 # ---- CLI ------------------------------------------------------------------------------------
 @pytest.fixture()
 def cli_files(tmp_path, monkeypatch):
-    monkeypatch.setenv("LEANLEARN_SALT", "pepper-for-tests")
+    monkeypatch.setenv("LEANLEARN_SALT", "pepper-for-tests-0f1e2d3c4b5a6978")
     (tmp_path / "codebook.yaml").write_text(yaml.safe_dump(CODEBOOK))
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"salt_file": str(tmp_path / ".salt")}))
     return tmp_path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import json
 import os
 import stat
@@ -53,22 +54,40 @@ def codebook():
     return load_codebook(CODEBOOK)
 
 
-def test_hash_is_salted_sha256_hex():
-    assert hash_value("bo@firm.example", salt="s3cret") == hashlib.sha256(b"s3cret" + b"bo@firm.example").hexdigest()
-    assert hash_value("x", salt=b"a") != hash_value("x", salt=b"b")
-    assert hash_value(" A@B.org ", salt="s", kind="email") == hash_value("a@b.org", salt="s", kind="email")
-    assert len(hash_value("x", salt="s")) == 64
+SALT = "5e" * 16  # 32 hex digits = 16 bytes, the shortest accepted salt
+PEPPER = "pepper-0123456789abcdef"
+
+
+def test_hash_is_keyed_hmac_sha256_hex():
+    assert hash_value("bo@firm.example", salt=SALT) == hmac.new(
+        SALT.encode(), b"bo@firm.example", hashlib.sha256
+    ).hexdigest()
+    assert hash_value("bo@firm.example", salt=SALT) != hashlib.sha256(SALT.encode() + b"bo@firm.example").hexdigest()
+    # RFC 4231 test case 2 is for a 4-byte key; case 1 uses a 20-byte key of 0x0b
+    assert hash_value("Hi There", salt=b"\x0b" * 20) == (
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+    )
+    assert hash_value("x", salt=b"a" * 16) != hash_value("x", salt=b"b" * 16)
+    assert hash_value(" A@B.org ", salt=SALT, kind="email") == hash_value("a@b.org", salt=SALT, kind="email")
+    assert len(hash_value("x", salt=SALT)) == 64
 
 
 def test_empty_salt_is_refused():
-    with pytest.raises(SpecError, match="empty salt"):
+    with pytest.raises(SpecError, match="empty"):
         hash_value("x", salt="")
 
 
+@pytest.mark.parametrize("salt", ["1", "s3cret", "5e" * 15, "aaaaaaaaaaaaaaaaaaaaaaaa", b"short"])
+def test_salt_shorter_than_16_random_bytes_is_refused_with_how_to_make_one(salt):
+    with pytest.raises(SpecError) as err:
+        hash_value("x", salt=salt)
+    assert "secrets.token_hex(32)" in str(err.value)
+
+
 def test_protect_drops_and_hashes_per_codebook(raw, codebook):
-    data, report = protect(raw, codebook, salt="pepper")
+    data, report = protect(raw, codebook, salt=PEPPER)
     assert list(data.columns) == ["ResponseId", "firm_id", "RecipientEmail_sha256", "Q1", "Q2", "Q3"]
-    assert data["RecipientEmail_sha256"].iat[1] == hash_value("bo@firm.example", salt="pepper", kind="email")
+    assert data["RecipientEmail_sha256"].iat[1] == hash_value("bo@firm.example", salt=PEPPER, kind="email")
     assert pd.isna(data["RecipientEmail_sha256"].iat[2])
     r = report.set_index("column")
     assert r.at["Q7_comments", "action"] == "drop"  # free text is always dropped
@@ -81,7 +100,7 @@ def test_scan_finds_personal_values_in_any_cell(raw, codebook):
     assert "Lee" in known and "192.168.0.11" in known
     leaks = scan_personal(raw[["ResponseId", "Q7_comments"]], {"Ann.Lee@plant.example", "Lee"})
     assert leaks[["column", "row", "match"]].values.tolist() == [["Q7_comments", 0, "lee"]]
-    data, _ = protect(raw, codebook, salt="pepper")
+    data, _ = protect(raw, codebook, salt=PEPPER)
     assert scan_personal(data, known).empty
 
 
@@ -126,7 +145,7 @@ def test_cli_creates_a_private_salt_file_and_reuses_it(tmp_path, monkeypatch):
 
 
 def test_cli_outputs_contain_no_personal_value(tmp_path, monkeypatch):
-    monkeypatch.setenv("LEANLEARN_SALT", "pepper")
+    monkeypatch.setenv("LEANLEARN_SALT", PEPPER)
     (tmp_path / "cb.yaml").write_text(yaml.safe_dump(CODEBOOK))
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"salt_file": str(tmp_path / "salt")}))
     _write_survey(tmp_path / "s.csv")

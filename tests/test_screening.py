@@ -530,7 +530,7 @@ def test_bundled_survey_screening_matches_the_simulators_defect_log(codebook, co
     from leanlearn.data.ingest import apply_codebook, read_export
     from leanlearn.data.privacy import protect
 
-    raw, _ = protect(read_export(path), codebook, salt="test")
+    raw, _ = protect(read_export(path), codebook, salt="test-salt-0f1e2d3c4b5a6978")
     flags = screen(apply_codebook(raw, codebook, source=str(path)).data, codebook, config).flags
     truth = simulate.simulate_study(simulate.DEFAULT_SEED)["defects"]
     truth = truth[truth["level"] == "response"]

@@ -18,9 +18,14 @@ Outputs in ``--out`` (written atomically; nothing is written when a step fails):
 ``ingest_personal_data.csv``
     ``column, kind, action, output_column, present, n_values``.
 
-The hashing salt comes from ``LEANLEARN_SALT`` or the git-ignored file named by the
-config key ``salt_file`` (default ``.leanlearn_salt``), created with a random salt when
-absent.
+The hashing salt (HMAC key) comes from ``LEANLEARN_SALT`` or the git-ignored file named by
+the config key ``salt_file`` (default ``.leanlearn_salt``), created with a random 32-byte
+salt when absent; a salt shorter than 16 random bytes is refused. Every output file is
+written with mode 0600 (owner only), like the other files in ``data/processed``. Before
+anything is written, the outputs are scanned for the personal values of the codebook's
+personal columns and for anything that looks like an e-mail address, IP address or phone
+number in any kept column; a hit stops the run (exit 2) naming the column and the kind,
+never the value.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import secrets
 from pathlib import Path
 
 from leanlearn import __version__
-from leanlearn.cli._io import UserError, atomic_dir, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, make_private, read_yaml, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.data.ingest")
 
@@ -53,13 +58,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--codebook", default="config/codebook.yaml", help="codebook YAML")
     p.add_argument("--config", default="config/config.yaml", help="pipeline config YAML (salt_file)")
     p.add_argument("--out", default="data/processed", help="output directory")
+    p.add_argument("--sheet", default=None, help="worksheet of an .xlsx export (default: the codebook's 'sheet')")
     p.set_defaults(func=run)
 
 
 def load_salt(config: dict) -> str:
-    """The hashing salt: ``$LEANLEARN_SALT``, else the salt file (created if absent)."""
+    """The hashing salt: ``$LEANLEARN_SALT``, else the salt file (created if absent).
+
+    A salt shorter than 16 random bytes is refused (:func:`leanlearn.data.privacy.check_salt`).
+    """
+    from leanlearn.errors import SpecError
+    from leanlearn.data.privacy import check_salt
+
     env = os.environ.get(SALT_ENV, "").strip()
     if env:
+        with user_errors(f"${SALT_ENV}"):
+            check_salt(env)
         log.info("hashing salt taken from $%s", SALT_ENV)
         return env
     path = Path(config.get("salt_file") or DEFAULT_SALT_FILE)
@@ -67,6 +81,10 @@ def load_salt(config: dict) -> str:
         salt = path.read_text(encoding="utf-8").strip()
         if not salt:
             raise UserError(f"{path}: the salt file is empty; delete it to have a new salt created")
+        try:
+            check_salt(salt)
+        except SpecError as exc:
+            raise UserError(f"{path}: {exc} (or delete the file to have a new salt created)") from exc
         return salt
     salt = secrets.token_hex(32)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,27 +104,37 @@ def _sha256(path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from leanlearn.spec.codebook import check_columns, load_codebook
-    from leanlearn.data.ingest import apply_codebook, ingest_report, read_export
-    from leanlearn.data.privacy import personal_values, protect, scan_personal
+    from leanlearn.spec.codebook import load_codebook
+    from leanlearn.data.ingest import HASH_SUFFIX, apply_codebook, ingest_report, read_export
+    from leanlearn.data.privacy import pattern_leaks, personal_values, protect, scan_personal
 
     survey = Path(args.survey)
     config = read_yaml(args.config)
     with user_errors(str(args.codebook)):
         codebook = load_codebook(read_yaml(args.codebook))
-    with user_errors():
-        raw = read_export(survey)
-        check_columns(codebook, raw.columns, source=str(survey))
     salt = load_salt(config)
     with user_errors():
+        raw = read_export(survey, sheet=args.sheet or codebook.sheet)
         protected, personal = protect(raw, codebook, salt=salt)
         result = apply_codebook(protected, codebook, source=str(survey))
 
     leaks = scan_personal(result.data, personal_values(raw, codebook, kinds=LEAK_KINDS), substring=False)
     if len(leaks):
         raise UserError(
-            f"personal data would be written (column {leaks['column'].iat[0]!r}); check the codebook's "
-            "personal_data list"
+            f"{survey}: personal data would be written (column {leaks['column'].iat[0]!r} holds values of a "
+            "personal_data column of the codebook); check the codebook's personal_data list"
+        )
+    hashed = [c for c in result.data.columns if str(c).endswith(HASH_SUFFIX)]
+    pattern_hits = pattern_leaks(result.data, skip=hashed)
+    if len(pattern_hits):
+        first = pattern_hits.iloc[0]
+        cols = pattern_hits.groupby("column", sort=False)["kind"].agg(lambda k: sorted(set(k)))
+        listed = ", ".join(f"{c!r} ({'/'.join(k)}, {int((pattern_hits['column'] == c).sum())} cell(s))" for c, k in cols.items())
+        where = "the column name" if first["row"] < 0 else f"output row {int(first['row']) + 1}"
+        raise UserError(
+            f"{survey}: personal data would be written: {listed} look like e-mail/IP/phone values (first in {where}). "
+            "Nothing was written. Add the export column to the codebook's personal_data list (action: hash or "
+            "drop), or use a column without personal data (e.g. ResponseId) as the identifier."
         )
     report = ingest_report(raw, result)
     report = {
@@ -125,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         write_csv(result.columns, tmp / "ingest_columns.csv")
         write_csv(personal, tmp / "ingest_personal_data.csv")
         (tmp / "ingest_report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+        make_private(tmp)
     for note in result.notes:
         log.info("%s", note)
     log.info(

@@ -60,7 +60,7 @@ class MergeResult:
     unmatched : DataFrame
         ``firm_id``, ``side`` (survey | archival), ``reason``.
     report : DataFrame
-        Long format: ``section`` (match | coverage | controls | winsorize), ``variable``,
+        Long format: ``section`` (match | read | coverage | controls | winsorize), ``variable``,
         ``quantity``, ``value``.
     """
 
@@ -136,6 +136,22 @@ def _ids(series: pd.Series) -> pd.Series:
     return series.map(lambda v: np.nan if pd.isna(v) else id_text(v)).astype(object)
 
 
+def _id_shape(ids: set) -> str:
+    """How a set of ids looks, without showing one: lengths and character classes."""
+    if not ids:
+        return "none"
+    lengths = sorted({len(str(i)) for i in ids})
+    span = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]}-{lengths[-1]}"
+    classes = []
+    if any(any(c.isalpha() for c in str(i)) for i in ids):
+        classes.append("letters")
+    if any(any(c.isdigit() for c in str(i)) for i in ids):
+        classes.append("digits")
+    if any(any(not c.isalnum() for c in str(i)) for i in ids):
+        classes.append("other characters")
+    return f"{span} characters ({', '.join(classes)})"
+
+
 def merge_archival(
     survey: pd.DataFrame,
     archival: pd.DataFrame,
@@ -155,7 +171,10 @@ def merge_archival(
     archival : DataFrame
         One row per firm: ``firm_id``, ``employees``, ``founding_year``, ``nace2`` (and
         ``bvd_id``, ``country``, ``country_iso``, financials). Numeric cells are checked
-        (a non-numeric cell raises DataError naming ``source``, column and row).
+        (a non-numeric cell raises DataError naming ``source``, column and row). Thousands
+        separators follow the file's locale (:func:`leanlearn.data.ingest.coerce_numeric`:
+        ``"1,234"`` in a comma-delimited file is 1234); each separator read is reported
+        (section ``read``).
     frame : DataFrame, optional
         Sampling frame (all invited firms, ``firm_id``): refines the reasons for
         unmatched firms.
@@ -171,6 +190,14 @@ def merge_archival(
     Returns
     -------
     MergeResult
+
+    Raises
+    ------
+    DataError
+        Missing columns, firm ids missing or repeated in the archival file, a non-numeric
+        archival number (named by column and row, the cell not shown), no survey rows, or
+        **no survey firm matched** (``0 firms matched: ...`` with the number of firms on
+        each side and the form of their ids).
     """
     if FIRM_ID not in survey.columns:
         raise DataError("the survey data have no 'firm_id' column; run 'leanlearn ingest' and 'screen' first")
@@ -190,10 +217,11 @@ def merge_archival(
             f"{source}: firm_id(s) {', '.join(map(str, dups[:10]))} appear more than once; the archival file "
             "needs one row per firm"
         )
+    number_notes: list[str] = []
     for col in ("employees", "founding_year", *financials):
         arch[col] = coerce_numeric(
             archival, col, what="archival number", source=source,
-            fix="Archival values must be numbers; fix the cell or leave it empty (missing).",
+            fix="Archival values must be numbers; fix the cell or leave it empty (missing).", notes=number_notes,
         ).to_numpy()
 
     surv = survey.copy()
@@ -203,6 +231,18 @@ def merge_archival(
     frame_firms = set(_ids(frame[FIRM_ID]).dropna()) if frame is not None and FIRM_ID in frame.columns else None
     if frame is not None and frame_firms is None:
         raise DataError("the sampling frame has no 'firm_id' column")
+    if len(surv) == 0:
+        raise DataError("0 survey responses to merge: the screened survey data have no rows")
+    matched = survey_firms & archival_firms
+    if not matched:
+        n_no_id = int(surv[FIRM_ID].isna().sum())
+        raise DataError(
+            f"{source}: 0 firms matched: none of the {len(survey_firms)} firm id(s) of the {len(surv)} survey "
+            f"response(s){f' ({n_no_id} without a firm id)' if n_no_id else ''} is among the {len(archival_firms)} "
+            f"firm id(s) of the archival file. Both files must use the same firm ids (column 'firm_id'; "
+            f"survey ids {_id_shape(survey_firms)}, archival ids {_id_shape(archival_firms)}); check the codebook's "
+            "identifiers.firm_id and the archival file."
+        )
 
     # -- unmatched firms
     rows = []
@@ -242,6 +282,8 @@ def merge_archival(
     ]
     if frame_firms is not None:
         report.append(("match", "", "n_frame_firms", len(frame_firms)))
+    for note in number_notes:
+        report.append(("read", note.split("'")[1] if "'" in note else "", "number_format", note))
 
     # -- controls
     employees = merged[emp].astype(float)
