@@ -274,8 +274,11 @@ def parse_model(text: str) -> ModelSpec:
     SpecError
         With the line number and the problem: an unknown operator, a bad name, a construct
         defined twice with different operators, an interaction of unknown constructs, a
-        construct without indicators, a path from a construct to itself, a construct that
-        is in no structural path, or a model with no structural paths.
+        construct without indicators (an empty block), an indicator in two constructs
+        (naming the indicator, both constructs and both lines), an observed variable that is
+        also an indicator, an interaction of a construct with itself or given twice
+        (``X:W`` and ``W:X``), a path from a construct to itself, a construct that is in no
+        structural path, a feedback loop, or a model with no structural paths.
     """
     if not isinstance(text, str):
         raise SpecError("the model must be given as text")
@@ -320,11 +323,19 @@ def parse_model(text: str) -> ModelSpec:
                     f"line {lineno}: construct {lhs} is defined with '{op}' here but with "
                     f"'{blocks[lhs]['op']}' on line {blocks[lhs]['line']}"
                 )
-            entry = blocks.setdefault(lhs, {"op": op, "line": lineno, "items": []})
+            entry = blocks.setdefault(lhs, {"op": op, "line": lineno, "items": [], "item_lines": {}})
             for t in terms:
                 if t in entry["items"]:
                     raise SpecError(f"line {lineno}: indicator '{t}' listed twice for construct {lhs}")
+                for other, oentry in blocks.items():
+                    if other != lhs and t in oentry["items"]:
+                        raise SpecError(
+                            f"line {lineno}: indicator '{t}' is in construct {lhs} here and in construct {other} on "
+                            f"line {oentry['item_lines'][t]}; an indicator can measure one construct only (its "
+                            "composites would be collinear). Remove it from one of them."
+                        )
                 entry["items"].append(t)
+                entry["item_lines"][t] = lineno
         else:
             for t in terms:
                 if not (_NAME_RE.match(t) or _INTERACTION_RE.match(t)):
@@ -370,6 +381,15 @@ def parse_model(text: str) -> ModelSpec:
             if m:
                 a, b = m.group(1), m.group(2)
                 name = f"{a}:{b}"
+                if a == b:
+                    raise SpecError(
+                        f"line {lineno}: interaction {name} multiplies {a} with itself; a quadratic term is not "
+                        "supported. Use two different constructs (X:W)."
+                    )
+                if f"{b}:{a}" in interactions:
+                    raise SpecError(
+                        f"line {lineno}: interaction {name} is the same term as {b}:{a} used before; write it one way"
+                    )
                 if name not in interactions:
                     interactions[name] = Interaction(name=name, terms=(a, b))
                 source = name
@@ -385,6 +405,14 @@ def parse_model(text: str) -> ModelSpec:
             seen_paths[key] = lineno
             paths.append(Path(source=source, target=lhs))
 
+    indicator_home = {i: (b, e["item_lines"][i]) for b, e in blocks.items() for i in e["items"]}
+    for name, lineno in observed.items():
+        if name in indicator_home:
+            home, hline = indicator_home[name]
+            raise SpecError(
+                f"line {lineno}: '{name}' is used as an observed variable in a structural equation but it is an "
+                f"indicator of construct {home} (line {hline}); use the construct {home}, or remove '{name}' from it"
+            )
     for name in observed:
         if name in interactions:
             continue
