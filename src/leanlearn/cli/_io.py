@@ -285,3 +285,28 @@ def make_private(path: str | os.PathLike) -> None:
     files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
     for f in files:
         os.chmod(f, 0o600)
+
+
+def check_bootstrap_options(
+    *, resamples, workers=1, ci_level=0.95, allow_zero: bool = False,
+    names: tuple[str, str, str] = ("bootstrap.resamples", "bootstrap.workers", "bootstrap.ci_level"),
+) -> None:
+    """Refuse bootstrap settings the engine cannot use, naming the option (UserError).
+
+    ``resamples`` must be a whole number of at least 2 (0 too with ``allow_zero``: no
+    bootstrap), ``workers`` a whole number of at least 1, ``ci_level`` a proportion
+    strictly between 0 and 1 (``95`` is refused with the hint ``0.95``).
+    """
+    r_name, w_name, c_name = names
+
+    def whole(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if not whole(resamples) or resamples < 0 or (resamples < 2 and not (allow_zero and resamples == 0)):
+        need = "0 (no bootstrap) or at least 2" if allow_zero else "at least 2"
+        raise UserError(f"{r_name} must be a whole number, {need} (got {resamples!r}); the study uses 10000")
+    if not whole(workers) or workers < 1:
+        raise UserError(f"{w_name} must be a whole number of at least 1 (got {workers!r})")
+    if isinstance(ci_level, bool) or not isinstance(ci_level, (int, float)) or not 0 < ci_level < 1:
+        hint = f"; write {ci_level / 100:g} for {ci_level:g} %" if isinstance(ci_level, (int, float)) and 1 < ci_level < 100 else ""
+        raise UserError(f"{c_name} must be a proportion between 0 and 1, e.g. 0.95 (got {ci_level!r}){hint}")

@@ -223,13 +223,26 @@ def run_bootstrap(res, *, resamples: int, seed, workers: int, ci_level: float):
     return boot
 
 
+def check_options(args) -> None:
+    """Refuse bad option values before anything is read or computed (exit 2, no traceback)."""
+    from leanlearn.cli._io import check_bootstrap_options
+
+    check_bootstrap_options(resamples=args.boot, workers=args.workers, ci_level=args.ci_level, allow_zero=True,
+                            names=("--boot", "--workers", "--ci-level"))
+    if args.max_iterations < 1:
+        raise UserError(f"--max-iterations must be a whole number of at least 1 (got {args.max_iterations})")
+    if not (args.tolerance > 0 and args.tolerance < 1):
+        raise UserError(f"--tolerance must be a positive number below 1, e.g. 1e-7 (got {args.tolerance})")
+
+
 def run(args) -> int:
     from leanlearn.pls.engine import estimate
     from leanlearn.spec.model import parse_model
 
-    data = read_data(args.data)
+    check_options(args)
     with user_errors(args.model):
         spec = parse_model(read_text(args.model))
+    data = read_data(args.data)
     with user_errors(args.data):
         res = estimate(
             data,
@@ -246,8 +259,6 @@ def run(args) -> int:
     log.info("estimated %s on %d cases (iteration %d)", args.model, res.n, res.iterations)
     boot = None
     if args.boot:
-        if args.boot < 2:
-            raise UserError("--boot needs at least 2 resamples")
         boot = run_bootstrap(res, resamples=args.boot, seed=args.seed, workers=args.workers, ci_level=args.ci_level)
     with atomic_dir(args.out) as tmp:
         for name, df in tables(res, boot).items():

@@ -16,7 +16,10 @@
 
 Exit code 0 with one line ``verify: OK ...`` when every file matches; 1 when any result
 differs, is missing or is unexpected (the rerun folder is kept for inspection); 2 for usage
-errors (no manifest, non-empty workdir, the rerun failed).
+errors (no manifest, non-empty workdir, the rerun failed). Whatever the outcome, the copies
+of the raw data (and the processed data and salt file of the rerun) are deleted from the
+rerun folder before ``verify`` returns (:func:`remove_data_copies`); only results and logs
+are kept.
 """
 
 from __future__ import annotations
@@ -103,6 +106,35 @@ def prepare_workdir(manifest: dict, repo: Path, workdir: Path) -> None:
             shutil.copy2(src, dst)
 
 
+#: folders of a rerun that hold (copies of) survey data; removed on every exit path
+DATA_FOLDERS = ("data/raw", "data/processed", "data/interim")
+
+
+def remove_data_copies(manifest: dict, workdir: Path) -> None:
+    """Delete every copy of the raw (and processed) data from a rerun folder.
+
+    Called on every way out of :func:`run` (success, differences, a failed rerun, an
+    exception, SIGTERM): the copied input files the manifest names, ``data/raw``,
+    ``data/processed``, ``data/interim`` and a salt file the rerun created. Results and
+    logs stay for inspection; they hold no raw personal data.
+    """
+    if not workdir.exists():
+        return
+    for rec in (manifest.get("inputs") or {}).values():
+        rel = Path(rec.get("path", ""))
+        if rel.is_absolute() or not str(rel) or ".." in rel.parts:
+            continue
+        target = workdir / rel
+        is_data = rel.parts[0] == "data" or rel.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".sav", ".zsav", ".dta")
+        if is_data and target.is_file():
+            target.unlink()
+    for folder in DATA_FOLDERS:
+        shutil.rmtree(workdir / folder, ignore_errors=True)
+    for salt in (workdir / ".leanlearn_salt",):
+        if salt.is_file():
+            salt.unlink()
+
+
 def rerun(workdir: Path, *, cores: str, configfile: str | None) -> None:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
@@ -135,11 +167,18 @@ def run(args) -> int:
             return 1
         if args.workdir:
             workdir = Path(args.workdir)
+            if workdir.exists() and (not workdir.is_dir() or any(workdir.iterdir())):
+                raise UserError(f"{workdir}: the rerun folder must be empty")
         else:
             workdir = Path(tempfile.mkdtemp(prefix="leanlearn-verify-"))
-        prepare_workdir(manifest, repo, workdir)
-        rerun(workdir, cores=args.cores, configfile=manifest.get("configfile"))
-        diffs = check_results(manifest, workdir / "results")
+        try:
+            prepare_workdir(manifest, repo, workdir)
+            rerun(workdir, cores=args.cores, configfile=manifest.get("configfile"))
+            diffs = check_results(manifest, workdir / "results")
+        except BaseException:
+            remove_data_copies(manifest, workdir)
+            raise
+        remove_data_copies(manifest, workdir)
         where = str(workdir / "results")
     n = len(manifest["results"])
     if diffs:
