@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     config = read_yaml(args.config)
     with user_errors(str(args.codebook)):
         codebook = load_codebook(read_yaml(args.codebook))
+    if not survey.is_file():
+        raise UserError(f"{survey}: file not found" if not survey.exists() else f"{survey}: is not a file")
     salt = load_salt(config)
     with user_errors():
         raw = read_export(survey, sheet=args.sheet or codebook.sheet)

@@ -318,11 +318,13 @@ def _read_text(path: Path) -> tuple[pd.DataFrame, dict]:
         )
     df = pd.DataFrame(records[1:], columns=header, dtype=object) if len(records) > 1 else pd.DataFrame(columns=header, dtype=object)
     df = _blank_to_na(df)
+    fmt = number_format(delim)
+    fmt["evidence"] = _separator_evidence(df)
     info = {
         "format": "csv",
         "encoding": encoding,
         "delimiter": delim,
-        "number_format": number_format(delim),
+        "number_format": fmt,
         "row_label": "row",
         "value_labels": {},
         "column_labels": {},
@@ -330,6 +332,24 @@ def _read_text(path: Path) -> tuple[pd.DataFrame, dict]:
         "notes": notes,
     }
     return df, info
+
+
+def _separator_evidence(df: pd.DataFrame, max_rows: int = 2000) -> dict:
+    """Cells (of the first ``max_rows`` rows) that show the decimal separator unambiguously.
+
+    ``point``: numbers such as ``5.47`` or ``1,391.5``; ``comma``: ``4,5`` or ``1.391,5``.
+    Used to refuse ``1.391`` in a semicolon file that elsewhere writes decimal points.
+    """
+    counts = {"point": 0, "comma": 0}
+    for v in df.head(max_rows).to_numpy(dtype=object).ravel():
+        if isinstance(v, str) and ("." in v or "," in v) and len(v) < 40:
+            text = v.strip()
+            kind = _number_kind(text)[0]
+            if kind == "point" or (kind == "group_comma" and "." in text):
+                counts["point"] += 1
+            elif kind == "comma" or (kind == "group_dot" and "," in text):
+                counts["comma"] += 1  # (1.2.3.4, an IP address, shows nothing)
+    return counts
 
 
 def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, dict]:
@@ -778,6 +798,17 @@ def coerce_numeric(
                     f"{source}: column '{column}' ({what}) uses '{sep}' both as decimal and as thousands separator, so "
                     f"{len(idx)} cell(s) such as {row_label} {rows[idx[0]]} (a '{sep}' followed by three digits) cannot "
                     f"be read safely. {fix} Write the numbers without thousands separators."
+                )
+            evidence = fmt.get("evidence") or {}
+            file_other = evidence.get("point" if sep == "." else "comma", 0) > 0
+            file_locale = evidence.get("comma" if sep == "." else "point", 0) > 0
+            if not decimal_seen and not group_seen and fmt.get("decimal") != sep and file_other and not file_locale:
+                raise DataError(
+                    f"{source}: column '{column}' ({what}): {len(idx)} cell(s) such as {row_label} {rows[idx[0]]} "
+                    f"hold a number with a '{sep}' followed by three digits (like 1{sep}391), which is a thousands "
+                    f"separator in a {fmt.get('basis', 'file of this locale')}, but other columns of the file use "
+                    f"'{sep}' as the decimal separator; leanlearn does not guess. {fix} Re-export the file without "
+                    "thousands separators, or with ',' as the delimiter and '.' as the decimal separator."
                 )
             as_decimal = decimal_seen or (not group_seen and fmt.get("decimal") == sep)
             for i in idx:
