@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from leanlearn.spec.codebook import FIRM_ID, RESPONDENT_ID, Codebook, check_columns
-from leanlearn.errors import DataError
+from leanlearn.errors import DataError, describe_text, safe_cell
 
 __all__ = [
     "read_export",
@@ -42,6 +42,7 @@ __all__ = [
     "ingest_report",
     "coerce_numeric",
     "id_text",
+    "describe_text",
     "DELIMITERS",
     "HASH_SUFFIX",
 ]
@@ -616,26 +617,6 @@ def _number_kind(text: str) -> tuple[str, float | None]:
     return "text", None
 
 
-def describe_text(value: Any) -> str:
-    """A description of a cell that does not reveal it: its length and character classes.
-
-    ``describe_text("call me: a@b.org")`` is ``"a text of 16 characters (letters, spaces,
-    other characters)"``. Used in every message about a cell that may hold personal data.
-    """
-    text = str(value)
-    classes = []
-    if any(c.isalpha() for c in text):
-        classes.append("letters")
-    if any(c.isdigit() for c in text):
-        classes.append("digits")
-    if any(c.isspace() for c in text):
-        classes.append("spaces")
-    if any(not (c.isalnum() or c.isspace()) for c in text):
-        classes.append("other characters")
-    n = len(text)
-    return f"a text of {n} character{'s' if n != 1 else ''} ({', '.join(classes) or 'empty'})"
-
-
 # ---- applying the codebook -----------------------------------------------------------------
 def reverse_score(values, *, minimum: float, maximum: float):
     """Reverse-score answers on a ``minimum``..``maximum`` scale.
@@ -774,7 +755,7 @@ def coerce_numeric(
             shown = f"the value label {label!r}"
             label_hint = " The cell holds a value label: export numeric codes ('numeric values'), not choice text."
         else:
-            shown = f"a non-numeric value ({describe_text(cell)})"
+            shown = f"a non-numeric value ({safe_cell(cell)})"
             label_hint = ""
         raise DataError(
             f"{source}: column '{column}' ({what}) has {shown} in {row_label} {rows[i]}{more}. {fix}{label_hint}"

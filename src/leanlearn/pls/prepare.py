@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from leanlearn.errors import DataError
+from leanlearn.errors import DataError, safe_cell
 
 __all__ = ["PreparedData", "prepare_data", "MISSING_TREATMENTS"]
 
@@ -124,7 +124,7 @@ def prepare_data(
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"{where}column '{item}', {_row_label(frame.index, pos)}: value {col.iloc[pos]!r} is not a number "
+                f"{where}column '{item}', {_row_label(frame.index, pos)}: value {safe_cell(col.iloc[pos])} is not a number "
                 f"({int(bad.sum())} such cell(s) in this column). Recode it, or declare it as the missing-value code."
             )
         values[:, j] = num.to_numpy(dtype=float)
