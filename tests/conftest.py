@@ -86,3 +86,9 @@ def front_half(tmp_path_factory):
                  "--frame", str(ROOT / "data/raw/sampling_frame.csv"), "--config", cfg,
                  "--out", str(d / "screening"), "--merged", str(d / "analysis.csv")]) == 0
     return d
+
+
+@pytest.fixture(autouse=True)
+def _crash_logs_in_tmp(tmp_path_factory, monkeypatch):
+    """Internal-error logs of the CLI go to the test's temporary folder, not to logs/."""
+    monkeypatch.setenv("LEANLEARN_LOG_DIR", str(tmp_path_factory.getbasetemp() / "crash-logs"))
