@@ -60,7 +60,7 @@ def atomic_dir(out: str | os.PathLike) -> Iterator[Path]:
     (``.<name>.tmp-<pid>-*``, ``.<name>.old-<pid>-*`` of a process that no longer exists)
     are removed at the next call.
     """
-    out = Path(out)
+    out = Path(os.path.abspath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
@@ -72,9 +72,16 @@ def atomic_dir(out: str | os.PathLike) -> Iterator[Path]:
             registry = _read_registry(out.parent)
             key = f"{out.name}/{_VERB}"
             previous = registry.get(key)
-            if _only_ours(out, previous):
-                _swap_whole(tmp, out)
-            else:
+            cwd = Path(os.getcwd())
+            swappable = cwd != out and out not in cwd.parents  # never move the working directory away
+            try:
+                if swappable and _only_ours(out, previous):
+                    _swap_whole(tmp, out)
+                else:
+                    _replace_files(tmp, out, written, previous)
+            except OSError:  # e.g. a mount point: cannot be renamed; fall back to file by file
+                if not tmp.exists():
+                    raise
                 _replace_files(tmp, out, written, previous)
             registry[key] = written
             _write_registry(out.parent, registry)
