@@ -647,3 +647,29 @@ def test_a_failed_verify_leaves_no_copy_of_the_raw_data(tmp_path, monkeypatch, c
     assert code == 2 and seen["copied"]
     assert not (work / "data" / "raw").exists() and not (work / "data" / "processed").exists()
     assert not list(work.rglob("survey_export.csv"))
+
+
+def test_a_value_error_raised_by_a_leanlearn_check_is_a_user_error_naming_the_module(tmp_path, capsys, monkeypatch):
+    import leanlearn.cli.estimate as verb
+    from leanlearn.pls import bootstrap as boot_module
+
+    monkeypatch.setattr(verb, "check_options", lambda args: None)  # let the engine see the bad value
+    model = tmp_path / "m.lav"
+    model.write_text(MODERATION)
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--boot", "1"]) == 2
+    err = last_error(capsys)
+    assert "resamples must be at least 2" in err and "leanlearn.pls.bootstrap" in err
+    assert boot_module.__name__ == "leanlearn.pls.bootstrap"
+
+
+def test_a_value_error_from_inside_a_library_is_an_internal_error(tmp_path, capsys, monkeypatch):
+    import leanlearn.cli.estimate as verb
+
+    def numpy_fails(args):
+        np.array([1, 2]).reshape(3)
+
+    monkeypatch.setattr(verb, "check_options", numpy_fails)
+    model = tmp_path / "m.lav"
+    model.write_text(MODERATION)
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o")]) == 1
+    assert "internal error" in capsys.readouterr().err

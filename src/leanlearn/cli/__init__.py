@@ -71,13 +71,16 @@ def main(argv: list[str] | None = None) -> int:
       naming the file, key, row or column and what to do; no traceback. Library errors
       :class:`~leanlearn.errors.SpecError` and :class:`~leanlearn.errors.DataError` count as
       user errors wherever a verb raises them.
+    * 2 as well for a ``ValueError`` that a leanlearn function raised itself (its own
+      check of a setting, e.g. ``resamples must be at least 2``); the message names the
+      module. A ``ValueError`` from inside numpy, pandas, ... is a bug (exit 1).
     * 1: an internal error (a bug): one line on stderr with the path of a log file (mode
       0600) that holds the traceback (see :func:`leanlearn.cli._io.crash_log`).
     * 143 / 130: stopped by SIGTERM / Ctrl-C. SIGTERM is turned into an exception, so
       temporary outputs, copies of raw data and bootstrap workers are cleaned up on the way
       out as on any other error; the previous outputs stay as they were.
     """
-    from leanlearn.cli._io import UserError, crash_log, set_verb
+    from leanlearn.cli._io import UserError, set_verb
     from leanlearn.errors import DataError, SpecError
 
     parser = build_parser()
@@ -103,16 +106,47 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"leanlearn {args.verb}: interrupted; outputs of this run were discarded", file=sys.stderr)
         return 130
+    except ValueError as exc:
+        where = _raised_by_leanlearn(exc)
+        if where is None:  # raised inside numpy, pandas, ...: a bug
+            return _internal_error(args.verb, argv)
+        print(f"leanlearn {args.verb}: error: {exc} (a setting refused by {where}; check the options and the "
+              "config of this verb)", file=sys.stderr)
+        return 2
     except Exception:  # an internal error: the traceback goes to a private log file
-        path = crash_log(args.verb, argv if argv is not None else sys.argv[1:])
-        print(
-            f"leanlearn {args.verb}: internal error (a bug in leanlearn, not in your input); "
-            f"the traceback is in {path}. Please report it with that file.",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(args.verb, argv)
     finally:
         _restore_sigterm(previous)
+
+
+def _raised_by_leanlearn(exc: BaseException) -> str | None:
+    """The leanlearn module whose own ``raise`` produced ``exc`` (a validation), else None."""
+    import os
+
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return None
+    filename = os.path.abspath(last.tb_frame.f_code.co_filename)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../leanlearn
+    if not filename.startswith(root + os.sep) or not filename.endswith(".py"):
+        return None
+    return os.path.relpath(filename[:-3], os.path.dirname(root)).replace(os.sep, ".")
+
+
+def _internal_error(verb: str, argv) -> int:
+    from leanlearn.cli._io import crash_log
+
+    path = crash_log(verb, argv if argv is not None else sys.argv[1:])
+    print(
+        f"leanlearn {verb}: internal error (a bug in leanlearn, not in your input); "
+        f"the traceback is in {path}. Please report it with that file.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 class Terminated(BaseException):
