@@ -240,6 +240,9 @@ def test_a_workbook_with_different_sheets_needs_the_sheet_named(tmp_path, capsys
     assert "--sheet" in last_error(capsys)
     assert ingest(tmp_path, survey, "--sheet", "responses") == 0
     assert json.loads((tmp_path / "processed" / "ingest_report.json").read_text())["n_responses"] == 150
+    (tmp_path / "processed" / "survey_ingested.csv").unlink()
+    assert ingest(tmp_path, survey, codebook=codebook_with(tmp_path, sheet="responses")) == 0
+    assert json.loads((tmp_path / "processed" / "ingest_report.json").read_text())["sheets"] == ["responses"]
     with pytest.raises(DataError, match="no sheet named 'nope'"):
         read_export(survey, sheet="nope")
 
