@@ -213,13 +213,23 @@ def _check_repeated_header(df: pd.DataFrame, info: dict, source: str) -> None:
     """Refuse a data row that repeats the column names or an ImportId row."""
     if df.empty:
         return
-    names = np.array([str(c).strip().lower() for c in df.columns], dtype=object)
-    cells = df.to_numpy(dtype=object)
-    text = np.vectorize(lambda v: "" if pd.isna(v) else str(v).strip().lower(), otypes=[object])(cells)
-    same = (text == names[None, :]).sum(axis=1)
-    importid = np.vectorize(lambda v: bool(_IMPORT_ID_RE.match(v)), otypes=[bool])(text).sum(axis=1)
-    filled = (text != "").sum(axis=1)
-    bad = np.flatnonzero(((same >= 0.8 * len(names)) | (importid >= 0.5 * np.maximum(filled, 1))) & (filled > 0))
+    # candidates first (cheap): a repeated header repeats the first columns' names or starts with an ImportId
+    first = df.iloc[:, : min(3, df.shape[1])]
+    cand = np.zeros(len(df), dtype=bool)
+    for c in first.columns:
+        cells = first[c].to_numpy(dtype=object)
+        cand |= cells == c
+        cand |= np.fromiter((isinstance(v, str) and v.lstrip().startswith("{") for v in cells), bool, len(cells))
+    bad = []
+    names = [str(c).strip().lower() for c in df.columns]
+    for i in np.flatnonzero(cand):
+        row = [v for v in df.iloc[i].tolist()]
+        text = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip() for v in row]
+        filled = sum(1 for t in text if t)
+        same = sum(1 for t, n in zip(text, names) if t and t.lower() == n)
+        importid = sum(1 for t in text if t and _IMPORT_ID_RE.match(t))
+        if filled and (same >= 0.8 * len(names) or importid >= 0.5 * filled):
+            bad.append(i)
     if len(bad):
         rows = _row_labels(df, info)
         where = ", ".join(f"{info.get('row_label', 'row')} {rows[i]}" for i in bad[:5])
@@ -305,6 +315,8 @@ def _read_text(path: Path) -> tuple[pd.DataFrame, dict]:
     except csv.Error as exc:
         raise DataError(f"{source}: cannot parse the file as delimited text ({exc}); check the quoting") from exc
     records = [r for r in records if r and any(cell.strip() for cell in r)] or [[]]
+    nan = np.nan
+    body = [[cell if cell.strip() else nan for cell in r] for r in records[1:]]
     header = records[0]
     _check_header(header, source)
     width = len(header)
@@ -317,8 +329,7 @@ def _read_text(path: Path) -> tuple[pd.DataFrame, dict]:
             "A row was cut or has an unquoted delimiter inside a cell; fix or re-export the file. "
             "(Rows are counted from the column-name row = row 1, blank lines skipped.)"
         )
-    df = pd.DataFrame(records[1:], columns=header, dtype=object) if len(records) > 1 else pd.DataFrame(columns=header, dtype=object)
-    df = _blank_to_na(df)
+    df = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header, dtype=object)
     fmt = number_format(delim)
     fmt["evidence"] = _separator_evidence(df)
     info = {
@@ -729,21 +740,32 @@ def coerce_numeric(
     kinds = np.full(len(cells), "", dtype=object)
     texts: dict[int, str] = {}
     bad: list[int] = []
+    cache: dict[str, tuple[str, str, float | None]] = {}
     for i, v in enumerate(cells):
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        if type(v) is str:
+            hit = cache.get(v)
+            if hit is None:
+                text = v.strip()
+                hit = cache[v] = (text, *_number_kind(text)) if text else ("", "", None)
+            text, kind, value = hit
+            if not text:
+                continue  # blank cell: missing
+        elif v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
             continue
-        if isinstance(v, (bool, np.bool_, int, float, np.number)):
+        elif isinstance(v, (bool, np.bool_, int, float, np.number)):
             out[i] = float(v)
             continue
-        text = str(v).strip()
-        if not text:
-            continue  # blank cell: missing
-        kind, value = _number_kind(text)
+        else:
+            text = str(v).strip()
+            if not text:
+                continue
+            kind, value = _number_kind(text)
         if kind == "text":
             bad.append(i)
             continue
-        kinds[i] = kind
-        texts[i] = text
+        if kind != "int":
+            kinds[i] = kind
+            texts[i] = text
         if value is not None:
             out[i] = value
     if bad:
