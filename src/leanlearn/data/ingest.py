@@ -877,7 +877,7 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> Ing
         dropped = info.get("header_rows_dropped") or []
         extra = f" and {len(dropped)} extra header row(s) ({', '.join(dropped)})" if dropped else ""
         raise DataError(
-            f"{source}: 0 responses: the file has the column names ({raw.shape[1]} columns){extra} but no data "
+            f"{source}: 0 responses: the file has the column names{extra} but no data "
             "rows. Export the responses (not only the survey structure) and run again."
         )
     rows, row_label = _row_numbers(raw)

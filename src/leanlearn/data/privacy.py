@@ -57,7 +57,7 @@ def check_salt(salt: bytes | str) -> bytes:
             n_bytes = len(text.encode("utf-8")) if len(set(text)) >= 10 else 0
         if n_bytes < MIN_SALT_BYTES:
             raise SpecError(
-                f"salt: too short or too simple ({len(text)} characters); it must hold at least {MIN_SALT_BYTES} "
+                f"salt: too short or too simple ({len(text)} character(s)); it must hold at least {MIN_SALT_BYTES} "
                 f"random bytes (32 hex digits), or a guessed salt recovers the hashed e-mails; {how}"
             )
         return text.encode("utf-8")
