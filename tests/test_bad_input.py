@@ -676,3 +676,13 @@ def test_a_value_error_from_inside_a_library_is_an_internal_error(tmp_path, caps
     model.write_text(MODERATION)
     assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o")]) == 1
     assert "internal error" in capsys.readouterr().err
+
+
+def test_stata_extended_missing_codes_become_missing_and_are_counted(tmp_path):
+    import pyreadstat
+
+    df = pd.DataFrame({"ResponseId": ["R1", "R2", "R3", "R4"], "Q2_1": [1.0, "a", 3.0, "b"]})
+    pyreadstat.write_dta(df, str(tmp_path / "s.dta"), missing_user_values={"Q2_1": ["a", "b"]})
+    raw = read_export(tmp_path / "s.dta")
+    assert read_info(raw)["user_missing"] == {"Q2_1": 2}
+    assert raw["Q2_1"].tolist()[::2] == [1.0, 3.0] and raw["Q2_1"].isna().sum() == 2
