@@ -686,3 +686,21 @@ def test_stata_extended_missing_codes_become_missing_and_are_counted(tmp_path):
     raw = read_export(tmp_path / "s.dta")
     assert read_info(raw)["user_missing"] == {"Q2_1": 2}
     assert raw["Q2_1"].tolist()[::2] == [1.0, 3.0] and raw["Q2_1"].isna().sum() == 2
+
+
+def test_estimate_reads_a_semicolon_files_thousands_dot_as_thousands(tmp_path):
+    mobi = pd.read_csv(REF / "mobi.csv")
+    model = tmp_path / "m.lav"
+    model.write_text(MODERATION)
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "a")]) == 0
+    text = mobi.astype(object)
+    # IMAG1 x 250 (a linear rescaling, which leaves standardised estimates unchanged) written with a
+    # thousands dot from 1000 on (8 -> 2.000); read as decimals, only those cells would shrink 1000-fold
+    big = (mobi["IMAG1"] * 250).astype(int)
+    text["IMAG1"] = [f"{v // 1000}.{v % 1000:03d}" if v >= 1000 else str(v) for v in big]
+    assert (big >= 1000).any() and (big < 1000).any()
+    text.to_csv(tmp_path / "semi.csv", sep=";", index=False)
+    assert main(["estimate", str(tmp_path / "semi.csv"), str(model), "--out", str(tmp_path / "b")]) == 0
+    a = pd.read_csv(tmp_path / "a" / "paths.csv")
+    b = pd.read_csv(tmp_path / "b" / "paths.csv")
+    assert np.allclose(a["estimate"], b["estimate"], atol=1e-10)  # standardised: a rescaled item changes nothing

@@ -86,6 +86,21 @@ def read_data(path: str) -> pd.DataFrame:
         return read_export(path)
 
 
+def read_numbers(path: str) -> pd.DataFrame:
+    """:func:`read_data`, then number columns converted with the file's decimal and thousands
+    separators (:func:`leanlearn.data.ingest.numeric_columns`; ambiguous ones refused), so that
+    ``leanlearn estimate`` reads a raw semicolon file's ``1.391`` as 1391, never 1.391."""
+    from leanlearn.data.ingest import numeric_columns
+
+    raw = read_data(path)
+    notes: list[str] = []
+    with user_errors():
+        data = numeric_columns(raw, source=str(path), notes=notes)
+    for note in notes:
+        log.info("%s", note)
+    return data
+
+
 def _square(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.index.name = "construct"
@@ -242,7 +257,7 @@ def run(args) -> int:
     check_options(args)
     with user_errors(args.model):
         spec = parse_model(read_text(args.model))
-    data = read_data(args.data)
+    data = read_numbers(args.data)
     with user_errors(args.data):
         res = estimate(
             data,

@@ -41,6 +41,7 @@ __all__ = [
     "IngestResult",
     "ingest_report",
     "coerce_numeric",
+    "numeric_columns",
     "id_text",
     "describe_text",
     "DELIMITERS",
@@ -828,6 +829,27 @@ def coerce_numeric(
                 basis = f" ({by_locale[kind]})" if kind in by_locale else ""
                 notes.append(f"column '{column}': {k} cell(s) read with {_KIND_NOTE[kind]}{basis}")
     return pd.Series(out, index=series.index, name=column)
+
+
+def numeric_columns(raw: pd.DataFrame, *, source: str, notes: list[str] | None = None) -> pd.DataFrame:
+    """``raw`` with every column whose filled cells are all numbers converted to float.
+
+    For frames read by :func:`read_export` from text files, so that a verb that takes a
+    data file directly (``leanlearn estimate data.csv``) reads separators like ``ingest``
+    does (:func:`coerce_numeric`: ``1.391`` in a semicolon file is 1391, an ambiguous
+    column is refused). Columns holding any text cell are left as they are; numbers
+    already stored as numbers (.sav, .dta) are untouched.
+    """
+    out = raw.copy()
+    for c in raw.columns:
+        cells = [v for v in raw[c].to_numpy(dtype=object) if isinstance(v, str) and v.strip()]
+        if not cells:
+            continue
+        if any(_number_kind(v.strip())[0] == "text" for v in dict.fromkeys(cells)):
+            continue
+        out[c] = coerce_numeric(raw, c, what="number", source=source, fix="", notes=notes).to_numpy()
+    out.attrs = dict(raw.attrs)
+    return out
 
 
 def _true_false(series: pd.Series) -> pd.Series:
