@@ -380,6 +380,35 @@ class BootstrapResult:
         est = np.asarray(func(self.result.path_matrix[None]))[0]
         return self._stat_table(labels, est, func(self.path_draws), func(self.path_jackknife))
 
+    def derived_test(self, func: Callable[[np.ndarray], np.ndarray], *, method: str = "percentile", level: float | None = None, value: float = 0.0) -> dict:
+        """Interval and matching bootstrap p-values of the first statistic of ``func`` (see :meth:`derived`).
+
+        Returns a dict: estimate, lower, upper (the two-sided interval of ``method``,
+        "percentile" or "bca", at ``level``, default :attr:`ci_level`), p_below, p_above (the
+        one-sided bootstrap p-values of H0: θ ≤ ``value`` and H0: θ ≥ ``value``; see
+        :func:`tail_levels`), p_value (two-sided, :func:`bootstrap_p_value`) and n (valid
+        draws). The interval at level 1 − α excludes ``value`` exactly when p_value < α.
+        """
+        if method not in ("percentile", "bca"):
+            raise ValueError(f"method must be 'percentile' or 'bca', not {method!r}")
+        level = self.ci_level if level is None else float(level)
+        est = np.asarray(func(self.result.path_matrix[None]), dtype=float)[0][:1]
+        draws = np.asarray(func(self.path_draws), dtype=float)[:, :1]
+        jack = np.asarray(func(self.path_jackknife), dtype=float)[:, :1]
+        z0, a = bca_constants(draws, est, jack)
+        lo, hi = percentile_interval(draws, level) if method == "percentile" else bca_interval(draws, est, jack, level)
+        below, above = tail_levels(draws, value, method=method, z0=z0, a=a)
+        return {
+            "estimate": float(est[0]),
+            "lower": float(lo[0]),
+            "upper": float(hi[0]),
+            "p_below": float(below[0]),
+            "p_above": float(above[0]),
+            "p_value": float(min(1.0, 2.0 * min(below[0], above[0]))),
+            "n": int(draws.shape[0]),
+            "std_error": float(draws[:, 0].std(ddof=1)),
+        }
+
     def derived_draws(self, func: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(estimate, draws) of a derived statistic, for callers that need the raw draws."""
         return np.asarray(func(self.result.path_matrix[None]))[0], func(self.path_draws)
