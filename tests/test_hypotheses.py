@@ -242,3 +242,14 @@ def test_a_bound_near_zero_is_flagged_fragile(boot):
     mid = evaluate_hypotheses(boot, hyps, rules=InferenceRules(fragile_margin=m))
     expect = (mid.ci_lower.abs() <= m) | (mid.ci_upper.abs() <= m)
     assert mid.fragile.eq(expect).all()
+
+
+@pytest.mark.parametrize("interval", ["percentile", "bca"])
+def test_equivalent_exactly_when_tost_p_is_below_alpha(boot, interval):
+    hyps = load_hypotheses(CONFIG)
+    for delta in (0.01, 0.05, 0.1, 0.2, 0.4):
+        out = evaluate_hypotheses(boot, hyps, interval=interval, rules=InferenceRules(sesoi=delta))
+        alpha = 1 - out.ci_level
+        inside = (out.tost_lower > -delta) & (out.tost_upper < delta)
+        assert out.equivalent.astype(bool).eq(inside).all()
+        assert inside.eq(out.tost_p_value < alpha).all()
