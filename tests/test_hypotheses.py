@@ -253,3 +253,14 @@ def test_equivalent_exactly_when_tost_p_is_below_alpha(boot, interval):
         inside = (out.tost_lower > -delta) & (out.tost_upper < delta)
         assert out.equivalent.astype(bool).eq(inside).all()
         assert inside.eq(out.tost_p_value < alpha).all()
+
+
+def test_indirect_difference_in_a_moderated_model_holds_each_moderator_at_its_value(boot):
+    res = boot.result
+    a1, a2, a3, b = res.path("LP", "LS"), res.path("DIG", "LS"), res.path("LP:DIG", "LS"), res.path("LS", "OP")
+    hyps = load_hypotheses([{"id": "H", "test": "indirect_difference", "path": ["LP", "LS", "OP"], "versus": ["DIG", "LS", "OP"],
+                             "at": {"DIG": 1, "LP": -1}}])
+    row = evaluate_hypotheses(boot, hyps).iloc[0]
+    assert row.quantity == "(LP -> LS -> OP at DIG = +1 SD) minus (DIG -> LS -> OP at LP = -1 SD)"
+    assert row.conditional_on == "DIG = +1 SD; LP = -1 SD"
+    assert row.estimate == pytest.approx((a1 + a3) * b - (a2 - a3) * b, abs=1e-12)
