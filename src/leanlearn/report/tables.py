@@ -792,7 +792,9 @@ def mediation_table(mediation: pd.DataFrame, *, contrasts=None) -> Table:
     if contrasts is not None and len(contrasts):
         panels = [(0, "Specific indirect effects"), (len(rows), "Differences between indirect effects")]
         for r in contrasts.itertuples():
-            rows.append((label(r.contrast), est(r.estimate, r.ci_lower, r.ci_upper), "", "", "", ""))
+            at = getattr(r, "conditional_on", "")
+            at = at if isinstance(at, str) else ""
+            rows.append((label(r.contrast) + (f" (at {label(at)})" if at else ""), est(r.estimate, r.ci_lower, r.ci_upper), "", "", "", ""))
     note = (
         f"Bootstrap percentile intervals. Type of mediation after {SOURCES['mediation_types']}; "
         "VAF (variance accounted for = indirect / total) is descriptive only and given for complementary and indirect-only mediation."
