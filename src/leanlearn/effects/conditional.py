@@ -80,6 +80,9 @@ class ModeratedChain:
     label: str
     moderator: str
     links: tuple[tuple[int, int, int | None], ...]  # (from, to, interaction index or None)
+    primary: bool = True  # False when the chain runs through the *second* term W of X:W (moderated by X);
+    # its index of moderated mediation then equals that of the X chain (a3·b), so a family of tests
+    # can drop it as redundant
 
     @property
     def n_moderated(self) -> int:
@@ -100,13 +103,13 @@ def interactions(result) -> list[Interaction]:
     return out
 
 
-def _roles(inters: list[Interaction]) -> list[tuple[int, str, int, int]]:
-    """Both readings of every interaction X:W -> Y: (focal, moderator, interaction, target)
-    with X focal and W moderating, and with W focal and X moderating."""
+def _roles(inters: list[Interaction]) -> list[tuple[int, str, int, int, bool]]:
+    """Both readings of every interaction X:W -> Y: (focal, moderator, interaction, target, primary)
+    with X focal and W moderating (primary), and with W focal and X moderating."""
     out = []
     for it in inters:
-        out.append((it.k_focal, it.moderator, it.k_interaction, it.k_target))
-        out.append((it.k_moderator, it.focal, it.k_interaction, it.k_target))
+        out.append((it.k_focal, it.moderator, it.k_interaction, it.k_target, True))
+        out.append((it.k_moderator, it.focal, it.k_interaction, it.k_target, False))
     return out
 
 
@@ -124,18 +127,19 @@ def moderated_chains(result) -> list[ModeratedChain]:
     roles = _roles(interactions(result))
     main = np.array([not x for x in lay.is_interaction])
     A = lay.adjacency & main[:, None] & main[None, :]
-    moderators = sorted({mod for _, mod, _, _ in roles}, key=names.index)
+    moderators = sorted({r[1] for r in roles}, key=names.index)
     out = []
     for ch in fx.chains(A):
         for mod in moderators:
             if mod in (names[n] for n in ch.nodes):
                 continue
-            links = []
+            links, primary = [], []
             for a, b in zip(ch.nodes[:-1], ch.nodes[1:]):
-                hit = [k for f, m, k, t in roles if m == mod and f == a and t == b]
-                links.append((a, b, hit[0] if hit else None))
+                hit = [(k, pr) for f, m, k, t, pr in roles if m == mod and f == a and t == b]
+                links.append((a, b, hit[0][0] if hit else None))
+                primary += [pr for _, pr in hit[:1]]
             if any(i is not None for *_, i in links):
-                out.append(ModeratedChain(ch, ch.label(names), mod, tuple(links)))
+                out.append(ModeratedChain(ch, ch.label(names), mod, tuple(links), primary=any(primary)))
     return out
 
 
