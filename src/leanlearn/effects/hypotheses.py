@@ -235,6 +235,13 @@ def _moderator_values(h: Hypothesis, rules: InferenceRules, moderators) -> dict[
 
 
 def _quantity(boot, h: Hypothesis, rules: InferenceRules | None = None):
+    """(label, function of the path matrices) of a hypothesis' quantity (conditional at the
+    stated moderator values in a moderated model; see :func:`_quantity_conditions`)."""
+    label, _, func = _quantity_conditions(boot, h, rules)
+    return label, func
+
+
+def _quantity_conditions(boot, h: Hypothesis, rules: InferenceRules | None = None):
     """(label, conditions text, function of the path matrices) of a hypothesis' quantity."""
     rules = rules or InferenceRules()
     res = boot.result
@@ -372,7 +379,7 @@ def hypothesis_draws(boot, hypotheses: list[Hypothesis], rules: InferenceRules |
     """
     cols = {"draw": np.arange(1, boot.n_valid + 1)}
     for h in hypotheses:
-        _, _, func = _quantity(boot, h, rules)
+        _, func = _quantity(boot, h, rules)
         cols[h.id] = np.asarray(boot.derived_draws(func)[1])[:, 0]
     return pd.DataFrame(cols)
 
@@ -411,7 +418,7 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str | N
     alpha = 1 - level
     rows = []
     for h in hypotheses:
-        label, conds, func = _quantity(boot, h, rules)
+        label, conds, func = _quantity_conditions(boot, h, rules)
         pt = boot.derived_test(func, method="percentile", level=level)
         bt = boot.derived_test(func, method="bca", level=level)
         est, se, n_draws = pt["estimate"], pt["std_error"], pt["n"]
