@@ -205,3 +205,53 @@ def test_resamples_hitting_the_iteration_limit_are_counted_as_not_converged(mobi
     status = b.status.set_index("reason")["count"]
     assert status["not_converged"] > 0 and status["singular_or_undefined"] == 0
     assert b.n_valid == status["valid"] == 100 - status["not_converged"]
+
+
+# ---- bootstrap p-values invert the intervals ---------------------------------------------------
+from leanlearn.pls.bootstrap import bca_constants, bootstrap_p_value, tail_levels  # noqa: E402
+
+
+def _random_draws(rng, B):
+    d = rng.standard_normal((B, 3)) * rng.uniform(0.05, 1) + rng.normal() * 0.3
+    d[:, 2] = np.exp(d[:, 2]) - 1.2  # skewed
+    return d
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_interval_excludes_zero_exactly_when_bootstrap_p_is_below_alpha_at_every_level(method):
+    rng = np.random.default_rng(11)
+    for rep in range(20):
+        B = int(rng.integers(20, 400))
+        d = _random_draws(rng, B)
+        if rep % 4 == 0:
+            d[: B // 5, 1] = 0.0  # ties at zero
+        est = d.mean(axis=0) + rng.normal(size=3) * 0.05
+        jack = rng.standard_normal((50, 3)) ** 3 * 0.1  # skewed jackknife: acceleration != 0
+        z0, a = bca_constants(d, est, jack)
+        p = bootstrap_p_value(d, method=method, z0=z0, a=a)
+        for level in np.linspace(0.5, 0.999, 30):
+            lo, hi = percentile_interval(d, level) if method == "percentile" else bca_interval(d, est, jack, level)
+            np.testing.assert_array_equal((lo > 0) | (hi < 0), p < 1 - level)
+
+
+def test_percentile_p_is_twice_the_smaller_tail_share():
+    d = np.concatenate([-np.arange(1.0, 6.0), np.arange(1.0, 96.0)])[:, None]  # 5 of 100 draws below 0
+    below, above = tail_levels(d, 0.0)
+    # type-7 rank of 0 lies between the 5th and 6th order statistic (ranks 4/99 and 5/99)
+    assert 4 / 99 < below[0] < 5 / 99 and above[0] == pytest.approx(1 - below[0])
+    assert bootstrap_p_value(d)[0] == pytest.approx(2 * below[0])
+    assert bootstrap_p_value(np.arange(1.0, 11.0)[:, None])[0] == 0.0  # every draw above zero
+
+
+def test_bca_p_equals_percentile_p_without_bias_or_skew():
+    d = np.linspace(-1, 3, 2001)[:, None]
+    z0, a = np.array([0.0]), np.array([0.0])
+    assert bootstrap_p_value(d, method="bca", z0=z0, a=a)[0] == pytest.approx(bootstrap_p_value(d)[0], abs=1e-12)
+
+
+def test_bootstrap_tables_report_the_p_matching_each_interval(boot5000):
+    for fam in ("paths", "indirect_effects", "total_effects", "outer_loadings"):
+        t = boot5000.table(fam)
+        alpha = 1 - t.ci_level
+        np.testing.assert_array_equal((t.ci_lower > 0) | (t.ci_upper < 0), t.p_value < alpha)
+        np.testing.assert_array_equal((t.bca_lower > 0) | (t.bca_upper < 0), t.bca_p_value < alpha)

@@ -85,7 +85,7 @@ def test_moderated_mediation_files_have_the_documented_columns(tmp_path):
     assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--boot", "200", "--seed", "1"]) == 0
     o = tmp_path / "o"
     assert list(pd.read_csv(o / "conditional_indirect_effects.csv").columns) == [
-        "path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level"]
+        "path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]
     assert list(pd.read_csv(o / "moderated_mediation.csv").columns) == [
         "path", "moderator", "index", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]
     ss = pd.read_csv(o / "simple_slopes.csv")

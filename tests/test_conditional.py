@@ -28,8 +28,10 @@ def _p(res, s, t):
 def test_conditional_indirect_effect_is_a1_plus_a3_w_times_b(small):
     res, boot = small
     a1, a3, b = _p(res, "LP", "LS"), _p(res, "LP:DIG", "LS"), _p(res, "LS", "OP")
-    ci = cond.conditional_indirect_effects(res, boot)
-    assert list(ci.path.unique()) == ["LP -> LS -> OP"] and list(ci.moderator.unique()) == ["DIG"]
+    allci = cond.conditional_indirect_effects(res, boot)
+    # both terms of LP:DIG have a conditional indirect effect through LS (see the next test)
+    assert list(allci.path.unique()) == ["LP -> LS -> OP", "DIG -> LS -> OP"] and list(allci.moderator.unique()) == ["DIG", "LP"]
+    ci = allci[allci.path == "LP -> LS -> OP"].reset_index(drop=True)
     np.testing.assert_allclose(ci.estimate, [(a1 + a3 * w) * b for w in (-1, 0, 1)], atol=1e-12)
     # the bootstrap distribution is that of the same formula on every resample
     names = list(res.constructs)
@@ -83,13 +85,14 @@ def test_second_stage_moderation_has_no_single_index_but_differences():
     df = draw_items(300, PopulationModel(), seed=5)
     model = STUDY.replace("OP ~ LP + DIG + LS", "OP ~ LP + DIG + LS + LS:DIG")
     res = estimate(df, model)
-    chains = cond.moderated_chains(res)
+    chains = [mc for mc in cond.moderated_chains(res) if mc.label == "LP -> LS -> OP"]
     assert [mc.n_moderated for mc in chains] == [2]
-    assert cond.moderated_mediation(res).empty
+    assert "LP -> LS -> OP" not in cond.moderated_mediation(res).path.tolist()
     w = np.array([-1.0, 0.0, 1.0])
     a1, a3 = res.path("LP", "LS"), res.path("LP:DIG", "LS")
     b1, b3 = res.path("LS", "OP"), res.path("LS:DIG", "OP")
     ci = cond.conditional_indirect_effects(res)
+    ci = ci[ci.path == "LP -> LS -> OP"]
     np.testing.assert_allclose(ci.estimate, (a1 + a3 * w) * (b1 + b3 * w), atol=1e-12)
 
 
@@ -127,3 +130,48 @@ def test_johnson_neyman_gives_the_boundary_as_a_percentile_of_the_observed_moder
     # cases above the boundary: the lower bound is interpolated to > 0 for w > 0.5
     assert jn.share_cases_significant == pytest.approx(15 / 31)
     assert jn.n_cases == 31 and jn.n_cases_outside_grid == 0
+
+
+def test_indirect_effect_of_the_moderator_is_conditional_on_the_focal_predictor(small):
+    # LS ~ LP + DIG + LP:DIG: DIG's indirect effect through LS is (a2 + a3 LP) b (Hayes 2018, ch. 11)
+    res, boot = small
+    a2, a3, b = _p(res, "DIG", "LS"), _p(res, "LP:DIG", "LS"), _p(res, "LS", "OP")
+    ci = cond.conditional_indirect_effects(res, boot)
+    dig = ci[ci.path == "DIG -> LS -> OP"]
+    assert dig.moderator.unique().tolist() == ["LP"] and dig.moderator_value.tolist() == [-1, 0, 1]
+    np.testing.assert_allclose(dig.estimate, [(a2 + a3 * w) * b for w in (-1, 0, 1)], atol=1e-12)
+    names = list(res.constructs)
+    i, j, k, m = names.index("DIG"), names.index("LS"), names.index("LP:DIG"), names.index("OP")
+    draws = (boot.path_draws[:, i, j] + boot.path_draws[:, k, j]) * boot.path_draws[:, j, m]
+    assert dig.ci_upper.iloc[2] == pytest.approx(np.quantile(draws, 0.975), abs=1e-12)
+    mm = cond.moderated_mediation(res, boot).set_index(["path", "moderator"])
+    assert mm.loc[("DIG -> LS -> OP", "LP"), "index"] == pytest.approx(a3 * b, abs=1e-12)
+    # the second reading of LP:DIG is marked, so a family of tests can drop its (identical) index
+    assert [(mc.label, mc.primary) for mc in cond.moderated_chains(res)] == [("LP -> LS -> OP", True), ("DIG -> LS -> OP", False)]
+
+
+def test_conditional_chain_holds_each_moderator_at_its_value(small):
+    from leanlearn.effects.mediation import chain_index
+
+    res, _ = small
+    a1, a3, b = _p(res, "LP", "LS"), _p(res, "LP:DIG", "LS"), _p(res, "LS", "OP")
+    f, conds = cond.conditional_chain(res, chain_index(res, ["LP", "LS", "OP"]), {"DIG": 0.5})
+    assert conds == [("DIG", 0.5)]
+    assert f(res.path_matrix[None])[0, 0] == pytest.approx((a1 + 0.5 * a3) * b, abs=1e-12)
+    assert cond.at_text("DIG", 0) == "DIG = mean" and cond.at_text("DIG", -1) == "DIG = -1 SD"
+
+
+def test_interval_and_p_agree_for_every_conditional_quantity(small):
+    res, boot = small
+    tables = [
+        cond.simple_slopes(res, boot),
+        cond.conditional_indirect_effects(res, boot),
+        cond.moderated_mediation(res, boot),
+        cond.conditional_indirect_differences(res, boot),
+        cond.floodlight(res, boot, grid=(-2, 2, 0.25)),
+        cond.conditional_indirect_grid(res, boot, grid=(-2, 2, 0.25)),
+    ]
+    for t in tables:
+        assert len(t) and "p_value" in t
+        excludes = (t.ci_lower > 0) | (t.ci_upper < 0)
+        assert excludes.eq(t.p_value < 1 - t.ci_level).all()

@@ -97,7 +97,10 @@ def test_pipeline_runs_from_raw_export_to_summary(workflow):
     kept = int(flow[flow.step == "multiple_soft_flags"].n_after.iloc[0])
     assert f"**{kept} kept**" in summary
     hyp = pd.read_csv(workflow / "results" / "hypotheses" / "hypotheses.csv")
-    assert set(hyp.verdict) <= {"supported", "not supported"}
+    from leanlearn.effects.hypotheses import VERDICTS
+
+    assert set(hyp.verdict) <= set(VERDICTS)  # the three-way vocabulary of docs/inference.md
+    assert not hyp[hyp.direction == "none"].verdict.isin(["supported"]).any()
     for row in hyp.itertuples():
         assert f"| {row.hypothesis} |" in summary
     assert (workflow / "logs" / "structural.log").exists()

@@ -170,7 +170,7 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
         out["johnson_neyman.csv"] = cond.johnson_neyman(flood, res.scores)
         cie = cond.conditional_indirect_effects(res, boot)
         if not cie.empty:
-            out["conditional_indirect_effects.csv"] = cie[["path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level"]]
+            out["conditional_indirect_effects.csv"] = cie[["path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]]
             out["conditional_indirect_grid.csv"] = cond.conditional_indirect_grid(res, boot)
             out["conditional_indirect_differences.csv"] = cond.conditional_indirect_differences(res, boot)
             mmed = cond.moderated_mediation(res, boot)

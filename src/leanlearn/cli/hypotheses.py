@@ -4,12 +4,18 @@ Writes the full estimation tables of the configured model (with controls) into
 ``--tables`` (the same files as ``leanlearn estimate``, see :mod:`leanlearn.cli.estimate`)
 and the hypothesis tests into ``--out``:
 
-    hypotheses.csv          hypothesis, statement, test, direction, quantity, estimate, std_error,
-                            ci_lower, ci_upper, ci_level, p_value, verdict, explanation
+    hypotheses.csv          the columns of leanlearn.effects.hypotheses.COLUMNS: hypothesis, statement,
+                            test, direction, quantity, conditional_on, estimate, std_error, interval,
+                            ci_lower, ci_upper, ci_level, p_value (the configured interval type and its
+                            matching bootstrap p), percentile and BCa intervals and p-values,
+                            n_resamples, p_resolution, sesoi, tost_lower, tost_upper, tost_level,
+                            tost_p_value, equivalent, fragile, verdict, explanation
+                            (rule: config section ``inference``; docs/inference.md)
     bootstrap_draws.csv     draw, then one column per hypothesis: its quantity in every valid
                             resample (the draws behind the intervals; see hypothesis_draws)
     mediation.csv           every specific indirect effect with direct/total effects and its
-                            Zhao-Lynch-Chen type (see leanlearn.effects.mediation.mediation_table)
+                            Zhao-Lynch-Chen type; conditional on the moderators (inference.moderator_value)
+                            in a moderated model (see leanlearn.effects.mediation.mediation_table)
     indirect_contrasts.csv  differences between indirect effects with the same outcome
     excluded_cases.csv      cases left out because a control value is missing
     model.lav               the model as estimated (controls added)
@@ -44,20 +50,21 @@ def run(args) -> int:
 
     from leanlearn.cli._study import bootstrap_settings, study_model
     from leanlearn.cli.estimate import run_bootstrap, settings_record, tables
-    from leanlearn.effects.hypotheses import evaluate_hypotheses, hypothesis_draws, load_hypotheses
+    from leanlearn.effects.hypotheses import evaluate_hypotheses, hypothesis_draws, load_hypotheses, load_inference
     from leanlearn.effects.mediation import indirect_contrasts, mediation_table
 
     cfg = read_yaml(args.config)
     with user_errors(f"{args.config}"):
         hyps = load_hypotheses(cfg.get("hypotheses"))
+        rules = load_inference(cfg.get("inference"))
     res, data, excluded = study_model(args.data, args.model, cfg)
     bs = bootstrap_settings(cfg, resamples=args.boot, seed=args.seed, workers=args.workers)
     log.info("bootstrap: %d resamples, seed %d, %d worker(s)", bs["resamples"], bs["seed"], bs["workers"])
     boot = run_bootstrap(res, **bs)
     with user_errors(args.config):
-        hyp = evaluate_hypotheses(boot, hyps)
+        hyp = evaluate_hypotheses(boot, hyps, rules=rules)
     controls = [c.name for c in res.spec.constructs if c.kind == "observed"]
-    contrasts = indirect_contrasts(boot, exclude=controls)
+    contrasts = indirect_contrasts(boot, exclude=controls, moderator_value=rules.moderator_value)
 
     with atomic_dir(args.tables) as tmp:
         for name, df in tables(res, boot).items():
@@ -68,8 +75,8 @@ def run(args) -> int:
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     with atomic_dir(args.out) as tmp:
         write_csv(hyp, tmp / "hypotheses.csv")
-        write_csv(hypothesis_draws(boot, hyps), tmp / "bootstrap_draws.csv")
-        write_csv(mediation_table(boot, exclude=controls), tmp / "mediation.csv")
+        write_csv(hypothesis_draws(boot, hyps, rules), tmp / "bootstrap_draws.csv")
+        write_csv(mediation_table(boot, exclude=controls, moderator_value=rules.moderator_value), tmp / "mediation.csv")
         write_csv(contrasts, tmp / "indirect_contrasts.csv")
         write_csv(excluded if excluded is not None else pd.DataFrame(columns=["row", "variable", "reason"]), tmp / "excluded_cases.csv")
         (tmp / "model.lav").write_text(res.spec.text, encoding="utf-8")

@@ -17,7 +17,8 @@ Conventions
   (seminr rescales it by the weighted SD of its indicators), so the simple slopes are
   approximations there; docs/conventions.md explains.
 - A chain X → M → … → Y is *moderated* by W when some link A → B of the chain has an
-  interaction A:W → B. Its conditional indirect effect is the product over the links of
+  interaction A:W → B or W:A → B (either term of a product can be the one the chain runs
+  through, so both X's and W's indirect effects are conditional on the other). Its conditional indirect effect is the product over the links of
   :math:`P_{AB} + P_{A:W,B}\\,w` (unmoderated links contribute :math:`P_{AB}`). With exactly
   one moderated link, :math:`\\omega(w)` is linear in w and its slope is the index of
   moderated mediation (Hayes 2015): for first-stage moderation (Hayes model 7)
@@ -30,6 +31,7 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -42,6 +44,9 @@ __all__ = [
     "ModeratedChain",
     "interactions",
     "moderated_chains",
+    "chain_moderators",
+    "conditional_chain",
+    "at_text",
     "simple_slopes",
     "floodlight",
     "johnson_neyman",
@@ -75,6 +80,9 @@ class ModeratedChain:
     label: str
     moderator: str
     links: tuple[tuple[int, int, int | None], ...]  # (from, to, interaction index or None)
+    primary: bool = True  # False when the chain runs through the *second* term W of X:W (moderated by X);
+    # its index of moderated mediation then equals that of the X chain (a3·b), so a family of tests
+    # can drop it as redundant
 
     @property
     def n_moderated(self) -> int:
@@ -95,24 +103,86 @@ def interactions(result) -> list[Interaction]:
     return out
 
 
+def _roles(inters: list[Interaction]) -> list[tuple[int, str, int, int, bool]]:
+    """Both readings of every interaction X:W -> Y: (focal, moderator, interaction, target, primary)
+    with X focal and W moderating (primary), and with W focal and X moderating."""
+    out = []
+    for it in inters:
+        out.append((it.k_focal, it.moderator, it.k_interaction, it.k_target, True))
+        out.append((it.k_moderator, it.focal, it.k_interaction, it.k_target, False))
+    return out
+
+
 def moderated_chains(result) -> list[ModeratedChain]:
-    """Every mediation chain (≥ 2 links, no interaction terms in it) with a moderated link."""
+    """Every mediation chain (≥ 2 links, no interaction terms in it) with a moderated link.
+
+    An interaction X:W on a link of a chain moderates it whichever of X and W the chain runs
+    through: with ``LS ~ LP + DIG + LP:DIG``, LP -> LS -> OP is moderated by DIG and
+    DIG -> LS -> OP by LP, so the indirect effects of *both* terms are conditional on the
+    other ((a1 + a3·DIG)·b and (a2 + a3·LP)·b; Hayes 2018, ch. 11). Chains are listed in
+    the order of :func:`leanlearn.effects.algebra.chains`, moderators in construct order.
+    """
     lay = result.plan.final
     names = list(lay.constructs)
-    inters = interactions(result)
+    roles = _roles(interactions(result))
     main = np.array([not x for x in lay.is_interaction])
     A = lay.adjacency & main[:, None] & main[None, :]
+    moderators = sorted({r[1] for r in roles}, key=names.index)
     out = []
     for ch in fx.chains(A):
-        moderators = sorted({it.moderator for it in inters}, key=names.index)
         for mod in moderators:
-            links = []
+            if mod in (names[n] for n in ch.nodes):
+                continue
+            links, primary = [], []
             for a, b in zip(ch.nodes[:-1], ch.nodes[1:]):
-                hit = [it.k_interaction for it in inters if it.moderator == mod and it.k_focal == a and it.k_target == b]
-                links.append((a, b, hit[0] if hit else None))
-            if any(i is not None for *_, i in links) and mod not in (names[n] for n in ch.nodes):
-                out.append(ModeratedChain(ch, ch.label(names), mod, tuple(links)))
+                hit = [(k, pr) for f, m, k, t, pr in roles if m == mod and f == a and t == b]
+                links.append((a, b, hit[0][0] if hit else None))
+                primary += [pr for _, pr in hit[:1]]
+            if any(i is not None for *_, i in links):
+                out.append(ModeratedChain(ch, ch.label(names), mod, tuple(links), primary=any(primary)))
     return out
+
+
+def chain_moderators(result, chain: fx.Chain) -> list[ModeratedChain]:
+    """The moderated readings of one chain (one per moderator; empty when no link is moderated)."""
+    return [mc for mc in moderated_chains(result) if mc.chain.nodes == chain.nodes]
+
+
+def at_text(moderator: str, value: float) -> str:
+    """'DIG = mean' or 'DIG = +1 SD': how a moderator value is printed in labels."""
+    v = float(value)
+    return f"{moderator} = mean" if v == 0 else f"{moderator} = {v:+g} SD"
+
+
+def conditional_chain(result, chain: fx.Chain, values: Mapping[str, float]):
+    r"""The indirect effect of ``chain`` with every moderator of its links held at ``values``.
+
+    Returns ``(func, conditions)``: ``func`` maps path matrices (..., K, K) to (..., 1),
+    the product over the links A -> B of :math:`P_{AB} + \sum_W P_{A:W,B}\,w_W`;
+    ``conditions`` lists (moderator, value) in construct order (empty when the chain is not
+    moderated, and then ``func`` is the plain product of its paths). Moderators missing from
+    ``values`` are held at their mean (0).
+    """
+    mcs = chain_moderators(result, chain)
+    conds = [(mc.moderator, float(values.get(mc.moderator, 0.0))) for mc in mcs]
+    terms: dict[tuple[int, int], list[tuple[int, float]]] = {}
+    for mc, (_, w) in zip(mcs, conds):
+        for a, b, i in mc.links:
+            if i is not None:
+                terms.setdefault((a, b), []).append((i, w))
+    nodes = chain.nodes
+
+    def f(P):
+        P = np.asarray(P, dtype=float)
+        out = np.ones(P.shape[:-2])
+        for a, b in zip(nodes[:-1], nodes[1:]):
+            term = P[..., a, b]
+            for i, w in terms.get((a, b), ()):
+                term = term + P[..., i, b] * w
+            out = out * term
+        return out[..., None]
+
+    return f, conds
 
 
 def _omega(mc: ModeratedChain, w: np.ndarray):
@@ -302,8 +372,11 @@ def johnson_neyman(flood: pd.DataFrame, scores: pd.DataFrame | None = None) -> p
 def conditional_indirect_effects(result, boot=None, *, values=PROBE_VALUES) -> pd.DataFrame:
     """Conditional indirect effects of every moderated chain at moderator values.
 
-    Columns: path, moderator, moderator_value (SD units), estimate, and with a bootstrap
-    std_error, ci_lower, ci_upper, ci_level, p_value.
+    Every chain through either term of an interaction appears, conditional on the other term
+    (see :func:`moderated_chains`). Columns: path, moderator, moderator_value (SD units),
+    estimate, and with a bootstrap std_error, ci_lower, ci_upper, ci_level, p_value (the
+    bootstrap p matching the percentile interval; see
+    :func:`leanlearn.pls.bootstrap.bootstrap_p_value`).
     """
     frames = []
     for mc in moderated_chains(result):

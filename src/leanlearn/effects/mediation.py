@@ -63,15 +63,32 @@ def _main_chains(res, exclude) -> list:
     return [c for c in fx.chains(lay.adjacency & main[:, None] & main[None, :]) if c.source not in skip]
 
 
-def mediation_table(boot, *, exclude=()) -> pd.DataFrame:
+def _conditional(res, chain, moderator_value: float):
+    """(function of the path matrices, conditions text) of a chain's indirect effect: conditional
+    on its moderators at ``moderator_value`` SD in a moderated model, the plain product otherwise."""
+    from leanlearn.effects import conditional as cond
+
+    mods = [mc.moderator for mc in cond.chain_moderators(res, chain)]
+    f, conds = cond.conditional_chain(res, chain, {m: float(moderator_value) for m in mods})
+    return f, "; ".join(cond.at_text(m, w) for m, w in conds)
+
+
+def mediation_table(boot, *, exclude=(), moderator_value: float = 0.0) -> pd.DataFrame:
     """Every specific indirect effect with its direct and total effect and its mediation type.
 
-    Columns: path, source, target, indirect, indirect_ci_lower, indirect_ci_upper,
-    indirect_p_value, direct, direct_ci_lower, direct_ci_upper, total, total_ci_lower,
-    total_ci_upper, ci_level, type (Zhao et al. 2010), vaf (a·b / (a·b + c′), descriptive
-    only, given for complementary and indirect-only mediation; Nitzl et al. 2016).
-    Chains through an interaction term are left out (see :mod:`leanlearn.effects.conditional`), and
-    so are chains starting at a construct listed in ``exclude`` (e.g. control variables).
+    Columns: path, source, target, conditional_on, indirect, indirect_ci_lower,
+    indirect_ci_upper, indirect_p_value, direct, direct_ci_lower, direct_ci_upper, total,
+    total_ci_lower, total_ci_upper, ci_level, type (Zhao et al. 2010), vaf (a·b / (a·b + c′),
+    descriptive only, given for complementary and indirect-only mediation; Nitzl et al.
+    2016), caveat.
+
+    In a moderated model (a link of the chain carries an interaction with a construct outside
+    the chain) there is no single indirect effect: the row gives the *conditional* indirect
+    effect with the moderators at ``moderator_value`` SD (``conditional_on``, e.g.
+    "DIG = mean"; Hayes 2015), the total effect is direct + that conditional indirect effect,
+    and type and VAF hold at that moderator value only (``caveat`` says so). Chains through an
+    interaction term are left out (see :mod:`leanlearn.effects.conditional`), and so are chains
+    starting at a construct listed in ``exclude`` (e.g. control variables).
     """
     res = boot.result
     names = list(res.constructs)
@@ -80,22 +97,43 @@ def mediation_table(boot, *, exclude=()) -> pd.DataFrame:
     if not ch:
         return pd.DataFrame()
     labels = pd.DataFrame({"path": [c.label(names) for c in ch]})
-    ind = boot.derived(labels, lambda P: fx.chain_effects(P, ch))
+    conds = [_conditional(res, c, moderator_value) for c in ch]
+    funcs = [f for f, _ in conds]
+    ind = boot.derived(labels, lambda P: np.concatenate([f(P) for f in funcs], axis=-1))
     pairs = [(c.source, c.target) for c in ch]
     direct = boot.derived(labels, lambda P: np.stack([P[..., s, t] for s, t in pairs], axis=-1))
-    total = boot.derived(labels, lambda P: np.stack([fx.total_effects(P)[..., s, t] for s, t in pairs], axis=-1))
+    has = np.array([bool(lay.adjacency[s, t]) for s, t in pairs])
+    others = [[o for o in ch if o.source == c.source and o.target == c.target] for c in ch]
+
+    def total(P):
+        # direct + every specific indirect effect of the same pair, each conditional as above
+        outs = []
+        for k, (s, t) in enumerate(pairs):
+            v = P[..., s, t] * has[k]
+            for o in others[k]:
+                v = v + funcs[ch.index(o)](P)[..., 0]
+            outs.append(v)
+        return np.stack(outs, axis=-1)
+
+    tot = boot.derived(labels, total)
     rows = []
-    for c, i, d, t in zip(ch, ind.itertuples(), direct.itertuples(), total.itertuples()):
+    for c, (_, text), i, d, t in zip(ch, conds, ind.itertuples(), direct.itertuples(), tot.itertuples()):
         has_direct = bool(lay.adjacency[c.source, c.target])
         d_sig = has_direct and _significant(d)
         typ = zhao_type(_significant(i), d_sig, i.estimate * d.estimate)
         mediated = typ in ("complementary", "indirect-only")
         vaf = i.estimate / (i.estimate + d.estimate) if has_direct and mediated and (i.estimate + d.estimate) != 0 else np.nan
+        caveat = (
+            f"conditional indirect effect at {text}: the indirect effect varies with the moderator, so the type and VAF hold at this value only"
+            if text
+            else ""
+        )
         rows.append(
             {
                 "path": i.path,
                 "source": names[c.source],
                 "target": names[c.target],
+                "conditional_on": text,
                 "indirect": i.estimate,
                 "indirect_ci_lower": i.ci_lower,
                 "indirect_ci_upper": i.ci_upper,
@@ -109,16 +147,19 @@ def mediation_table(boot, *, exclude=()) -> pd.DataFrame:
                 "ci_level": i.ci_level,
                 "type": typ,
                 "vaf": vaf,
+                "caveat": caveat,
             }
         )
     return pd.DataFrame(rows)
 
 
-def indirect_contrasts(boot, pairs: list[tuple[list[str], list[str]]] | None = None, *, exclude=()) -> pd.DataFrame:
+def indirect_contrasts(boot, pairs: list[tuple[list[str], list[str]]] | None = None, *, exclude=(), moderator_value: float = 0.0) -> pd.DataFrame:
     """Differences between specific indirect effects, with bootstrap intervals.
 
     "Significant versus not significant" is not a test of a difference; the interval of
-    the difference is (METHODS.md §5.1; Rodríguez-Entrena et al. 2016).
+    the difference is (Rodríguez-Entrena et al. 2016). In a moderated model each indirect
+    effect is the conditional one with its moderators at ``moderator_value`` SD (column
+    ``conditional_on``).
 
     Parameters
     ----------
@@ -130,8 +171,8 @@ def indirect_contrasts(boot, pairs: list[tuple[list[str], list[str]]] | None = N
 
     Returns
     -------
-    DataFrame with columns contrast ("A minus B"), path_a, path_b, estimate,
-    std_error, ci_lower, ci_upper, ci_level, p_value, bca_lower, bca_upper.
+    DataFrame with columns contrast ("A minus B"), path_a, path_b, conditional_on, estimate,
+    std_error, ci_lower, ci_upper, ci_level, p_value, bca_lower, bca_upper, bca_p_value.
     """
     res = boot.result
     names = list(res.constructs)
@@ -142,16 +183,19 @@ def indirect_contrasts(boot, pairs: list[tuple[list[str], list[str]]] | None = N
         chain_pairs = [(chain_index(res, a), chain_index(res, b)) for a, b in pairs]
     if not chain_pairs:
         return pd.DataFrame()
+    fa = [_conditional(res, a, moderator_value) for a, _ in chain_pairs]
+    fb = [_conditional(res, b, moderator_value) for _, b in chain_pairs]
     labels = pd.DataFrame(
         {
             "contrast": [f"({a.label(names)}) minus ({b.label(names)})" for a, b in chain_pairs],
             "path_a": [a.label(names) for a, _ in chain_pairs],
             "path_b": [b.label(names) for _, b in chain_pairs],
+            "conditional_on": ["; ".join(dict.fromkeys(t for t in (x[1], y[1]) if t)) for x, y in zip(fa, fb)],
         }
     )
 
     def f(P):
-        return np.stack([fx.chain_effects(P, [a])[..., 0] - fx.chain_effects(P, [b])[..., 0] for a, b in chain_pairs], axis=-1)
+        return np.stack([x[0](P)[..., 0] - y[0](P)[..., 0] for x, y in zip(fa, fb)], axis=-1)
 
     out = boot.derived(labels, f)
-    return out[["contrast", "path_a", "path_b", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value", "bca_lower", "bca_upper"]]
+    return out[["contrast", "path_a", "path_b", "conditional_on", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value", "bca_lower", "bca_upper", "bca_p_value"]]

@@ -24,8 +24,14 @@ Intervals
 ---------
 Percentile (type-7 quantiles, as R's default ``quantile`` and seminr) and BCa (Efron
 1987; acceleration from the jackknife over cases). ``std_error`` is the SD of the
-resample estimates (n − 1); ``t_value`` = estimate / std_error; ``p_value`` is two-sided
-from the t distribution with n − 1 degrees of freedom.
+resample estimates (n − 1); ``t_value`` = estimate / std_error (descriptive only).
+
+p-values are *bootstrap* p-values obtained by inverting the interval
+(:func:`bootstrap_p_value`): ``p_value`` is the smallest α at which the two-sided
+percentile interval at level 1 − α excludes zero, ``bca_p_value`` the same for the BCa
+interval. So the interval at level 1 − α excludes zero exactly when p < α, for every α
+and every quantity (docs/inference.md). Their resolution is about 1/B (B valid
+resamples); p = 0 means every draw lies on one side of zero (read it as p < 1/B).
 """
 
 from __future__ import annotations
@@ -42,10 +48,23 @@ from leanlearn.effects import algebra as fx
 from leanlearn.pls import metrics as mm
 from leanlearn.pls.engine import BatchFit, Plan, PLSResult, fit_counts
 
-__all__ = ["CHUNK", "bootstrap", "BootstrapResult", "percentile_interval", "bca_interval", "resample_counts"]
+__all__ = [
+    "CHUNK",
+    "bootstrap",
+    "BootstrapResult",
+    "percentile_interval",
+    "bca_interval",
+    "bca_constants",
+    "tail_levels",
+    "bootstrap_p_value",
+    "resample_counts",
+]
 
 CHUNK = 500
-STAT_COLUMNS = ["estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "ci_level", "bca_lower", "bca_upper", "n_resamples"]
+STAT_COLUMNS = [
+    "estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "ci_level",
+    "bca_lower", "bca_upper", "bca_p_value", "n_resamples",
+]  # fmt: skip
 
 
 # ---- resampling ------------------------------------------------------------------------------
@@ -144,21 +163,18 @@ def percentile_interval(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndar
     return q[0], q[1]
 
 
-def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, level: float = 0.95):
-    r"""Bias-corrected and accelerated interval per column (Efron 1987; Efron & Tibshirani 1993, ch. 14).
+def bca_constants(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Bias correction :math:`\hat z_0` and acceleration :math:`\hat a` of the BCa interval, per column.
 
     .. math::
         \hat z_0 = \Phi^{-1}\Big(\frac{\#\{\theta^*_b < \hat\theta\} + \tfrac12 \#\{\theta^*_b = \hat\theta\}}{B}\Big),\quad
-        \hat a = \frac{\sum_i (\bar\theta_{(\cdot)} - \theta_{(i)})^3}{6\,[\sum_i (\bar\theta_{(\cdot)} - \theta_{(i)})^2]^{3/2}},
+        \hat a = \frac{\sum_i (\bar\theta_{(\cdot)} - \theta_{(i)})^3}{6\,[\sum_i (\bar\theta_{(\cdot)} - \theta_{(i)})^2]^{3/2}}
 
-    and the bounds are the quantiles at
-    :math:`\Phi\big(\hat z_0 + \frac{\hat z_0 + z_{\alpha}}{1 - \hat a(\hat z_0 + z_{\alpha})}\big)`
-    for :math:`z_\alpha` at α/2 and 1 − α/2. Checked against a closed-form case in
-    tests/test_bootstrap.py (the mean of normal data, where BCa ≈ percentile).
+    (Efron 1987; Efron & Tibshirani 1993, ch. 14); the share is clipped to
+    [1/(2B), 1 − 1/(2B)] so that :math:`\hat z_0` stays finite.
     """
     from scipy import stats
 
-    alpha = 1 - level
     B = draws.shape[0]
     less = (draws < estimate).sum(axis=0) + 0.5 * (draws == estimate).sum(axis=0)
     z0 = stats.norm.ppf(np.clip(less / B, 1.0 / (2 * B), 1 - 1.0 / (2 * B)))
@@ -167,12 +183,112 @@ def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray,
     den = 6.0 * ((d**2).sum(axis=0)) ** 1.5
     with np.errstate(invalid="ignore", divide="ignore"):
         a = np.where(den > 0, num / den, 0.0)
+    return np.atleast_1d(z0), np.atleast_1d(a)
+
+
+def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, level: float = 0.95):
+    r"""Bias-corrected and accelerated interval per column (Efron 1987; Efron & Tibshirani 1993, ch. 14).
+
+    With :math:`\hat z_0` and :math:`\hat a` from :func:`bca_constants`, the bounds are the
+    quantiles of the draws at
+    :math:`\Phi\big(\hat z_0 + \frac{\hat z_0 + z_{\alpha}}{1 - \hat a(\hat z_0 + z_{\alpha})}\big)`
+    for :math:`z_\alpha` at α/2 and 1 − α/2. Checked against a closed-form case in
+    tests/test_bootstrap.py (the mean of normal data, where BCa ≈ percentile).
+    """
+    from scipy import stats
+
+    alpha = 1 - level
+    z0, a = bca_constants(draws, estimate, jackknife)
     out = []
     for z in (stats.norm.ppf(alpha / 2), stats.norm.ppf(1 - alpha / 2)):
         adj = stats.norm.cdf(z0 + (z0 + z) / (1 - a * (z0 + z)))
         adj = np.clip(np.nan_to_num(adj, nan=0.5), 0.0, 1.0)
         out.append(np.array([np.quantile(draws[:, j], adj[j], method="linear") for j in range(draws.shape[1])]))
     return out[0], out[1]
+
+
+def _rank_bounds(x: np.ndarray, value: float) -> tuple[float, float]:
+    """(u_a, u_b): the set of u in [0, 1] where the type-7 quantile function of the sorted draws
+    ``x`` equals ``value`` is [u_a, u_b] (a single point without ties; the nearest end when
+    ``value`` lies outside the draws)."""
+    B = x.shape[0]
+    if B < 2:
+        return (0.0, 0.0) if x[0] >= value else (1.0, 1.0)
+    k_le = int(np.searchsorted(x, value, side="right"))  # draws <= value
+    k_lt = int(np.searchsorted(x, value, side="left"))  # draws < value
+
+    def rank(k):  # x[k-1] <= value <= x[k]: interpolated rank of value on that segment
+        lo, hi = x[k - 1], x[k]
+        frac = 0.0 if hi == lo else (value - lo) / (hi - lo)
+        return (k - 1 + frac) / (B - 1)
+
+    u_b = 0.0 if k_le == 0 else 1.0 if k_le == B else rank(k_le)
+    u_a = 0.0 if k_lt == 0 else 1.0 if k_lt == B else rank(k_lt)
+    return u_a, u_b
+
+
+def _bca_level(u: float, z0: float, a: float) -> float:
+    r"""The nominal one-sided level γ whose BCa-adjusted level equals ``u``: Φ(z*) with
+    :math:`\Phi^{-1}(u) = z_0 + (z_0 + z^*)/(1 - a(z_0 + z^*))`, i.e.
+    :math:`z^* = w/(1 + a w) - z_0`, :math:`w = \Phi^{-1}(u) - z_0` (−∞/+∞ when no level reaches u)."""
+    from scipy import stats
+
+    if u <= 0.0:
+        return 0.0
+    if u >= 1.0:
+        return 1.0
+    w = float(stats.norm.ppf(u)) - z0
+    den = 1.0 + a * w
+    if den <= 0:
+        return 0.0 if w < 0 else 1.0
+    return float(stats.norm.cdf(w / den - z0))
+
+
+def tail_levels(draws: np.ndarray, value: float = 0.0, *, method: str = "percentile", z0=None, a=None) -> tuple[np.ndarray, np.ndarray]:
+    r"""One-sided bootstrap p-values of ``value`` per column, by inverting the interval.
+
+    Returns ``(p_below, p_above)``: ``p_below`` is the smallest one-sided level γ at which the
+    lower interval bound (the γ quantile of the draws, BCa-adjusted for ``method="bca"``)
+    exceeds ``value`` — the bootstrap p of H0: θ ≤ value; ``p_above`` is the smallest γ at
+    which the upper bound (the 1 − γ quantile) is below ``value`` — the p of H0: θ ≥ value.
+    For the percentile method these are the interpolated shares of draws at or below and at
+    or above ``value`` (type-7 ranks, so they invert :func:`percentile_interval` exactly);
+    for BCa the ranks are mapped back through the BCa adjustment (``z0``, ``a`` from
+    :func:`bca_constants`). Resolution about 1/B.
+    """
+    draws = np.asarray(draws, dtype=float)
+    if draws.ndim == 1:
+        draws = draws[:, None]
+    m = draws.shape[1]
+    below, above = np.full(m, np.nan), np.full(m, np.nan)
+    for j in range(m):
+        col = draws[:, j]
+        if not np.isfinite(col).all() or not np.isfinite(value):
+            continue
+        u_a, u_b = _rank_bounds(np.sort(col), value)
+        if method == "percentile":
+            below[j], above[j] = u_b, 1.0 - u_a
+        elif method == "bca":
+            zj, aj = float(np.asarray(z0)[j]), float(np.asarray(a)[j])
+            below[j] = _bca_level(u_b, zj, aj)
+            above[j] = 1.0 - _bca_level(u_a, zj, aj)
+        else:
+            raise ValueError(f"method must be 'percentile' or 'bca', not {method!r}")
+    return below, above
+
+
+def bootstrap_p_value(draws: np.ndarray, value: float = 0.0, *, method: str = "percentile", z0=None, a=None) -> np.ndarray:
+    r"""Two-sided bootstrap p-value of ``value`` per column: :math:`p = \min(1, 2\min(p_\text{below}, p_\text{above}))`.
+
+    The smallest α at which the two-sided interval of ``method`` at level 1 − α excludes
+    ``value``: the interval excludes it exactly when p < α (twice the smaller tail share of
+    the draws relative to ``value`` for percentile intervals; the matching share of the
+    BCa-adjusted quantiles for BCa). Efron & Tibshirani (1993, ch. 15–16) on p-values from
+    bootstrap intervals; checked in tests/test_bootstrap.py against the intervals at many
+    levels.
+    """
+    below, above = tail_levels(draws, value, method=method, z0=z0, a=a)
+    return np.minimum(1.0, 2.0 * np.minimum(below, above))
 
 
 # ---- the result -------------------------------------------------------------------------------
@@ -226,15 +342,14 @@ class BootstrapResult:
         est = np.asarray(est, dtype=float)
         draws = np.asarray(draws, dtype=float)
         out = labels.reset_index(drop=True).copy()
-        from scipy import stats
-
-        n = self.result.n
         se = draws.std(axis=0, ddof=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             t = est / se
-        p = 2 * stats.t.sf(np.abs(t), df=n - 1)
+        p = bootstrap_p_value(draws)
         lo, hi = percentile_interval(draws, self.ci_level)
         blo, bhi = bca_interval(draws, est, jack, self.ci_level)
+        z0, a = bca_constants(draws, est, jack)
+        bp = bootstrap_p_value(draws, method="bca", z0=z0, a=a)
         out["estimate"] = est
         out["boot_mean"] = draws.mean(axis=0)
         out["std_error"] = se
@@ -245,6 +360,7 @@ class BootstrapResult:
         out["ci_level"] = self.ci_level
         out["bca_lower"] = blo
         out["bca_upper"] = bhi
+        out["bca_p_value"] = bp
         out["n_resamples"] = draws.shape[0]
         return out
 
@@ -254,8 +370,9 @@ class BootstrapResult:
         Families: "paths", "outer_loadings", "outer_weights", "htmt", "r_squared",
         "total_effects", "total_indirect_effects", "indirect_effects".
         Columns: the family's key columns, then estimate, boot_mean, std_error, t_value,
-        p_value, ci_lower, ci_upper (percentile), ci_level, bca_lower, bca_upper,
-        n_resamples.
+        p_value (bootstrap p matching the percentile interval), ci_lower, ci_upper
+        (percentile), ci_level, bca_lower, bca_upper, bca_p_value (matching the BCa
+        interval), n_resamples. See :func:`bootstrap_p_value`.
         """
         if family in self.draws:
             return self._stat_table(self.labels[family], self.estimates[family], self.draws[family], self.jackknife[family])
@@ -298,6 +415,35 @@ class BootstrapResult:
         """
         est = np.asarray(func(self.result.path_matrix[None]))[0]
         return self._stat_table(labels, est, func(self.path_draws), func(self.path_jackknife))
+
+    def derived_test(self, func: Callable[[np.ndarray], np.ndarray], *, method: str = "percentile", level: float | None = None, value: float = 0.0) -> dict:
+        """Interval and matching bootstrap p-values of the first statistic of ``func`` (see :meth:`derived`).
+
+        Returns a dict: estimate, lower, upper (the two-sided interval of ``method``,
+        "percentile" or "bca", at ``level``, default :attr:`ci_level`), p_below, p_above (the
+        one-sided bootstrap p-values of H0: θ ≤ ``value`` and H0: θ ≥ ``value``; see
+        :func:`tail_levels`), p_value (two-sided, :func:`bootstrap_p_value`) and n (valid
+        draws). The interval at level 1 − α excludes ``value`` exactly when p_value < α.
+        """
+        if method not in ("percentile", "bca"):
+            raise ValueError(f"method must be 'percentile' or 'bca', not {method!r}")
+        level = self.ci_level if level is None else float(level)
+        est = np.asarray(func(self.result.path_matrix[None]), dtype=float)[0][:1]
+        draws = np.asarray(func(self.path_draws), dtype=float)[:, :1]
+        jack = np.asarray(func(self.path_jackknife), dtype=float)[:, :1]
+        z0, a = bca_constants(draws, est, jack)
+        lo, hi = percentile_interval(draws, level) if method == "percentile" else bca_interval(draws, est, jack, level)
+        below, above = tail_levels(draws, value, method=method, z0=z0, a=a)
+        return {
+            "estimate": float(est[0]),
+            "lower": float(lo[0]),
+            "upper": float(hi[0]),
+            "p_below": float(below[0]),
+            "p_above": float(above[0]),
+            "p_value": float(min(1.0, 2.0 * min(below[0], above[0]))),
+            "n": int(draws.shape[0]),
+            "std_error": float(draws[:, 0].std(ddof=1)),
+        }
 
     def derived_draws(self, func: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(estimate, draws) of a derived statistic, for callers that need the raw draws."""

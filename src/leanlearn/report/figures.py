@@ -454,7 +454,7 @@ def conditional_indirect_plot(grid: pd.DataFrame, *, points: pd.DataFrame | None
 
 
 def forest_plot(hypotheses: pd.DataFrame, *, width: float = COLUMN_WIDTH):
-    """Every hypothesis quantity: estimate and 95 % percentile interval; filled = supported."""
+    """Every hypothesis quantity: estimate and its test interval; filled = supported or equivalent (the verdict rule of hypotheses.csv)."""
     h = hypotheses.reset_index(drop=True)
     n = len(h)
     with _rc():
@@ -462,7 +462,7 @@ def forest_plot(hypotheses: pd.DataFrame, *, width: float = COLUMN_WIDTH):
         ax = fig.add_subplot()
         y = np.arange(n)[::-1]
         for yi, r in zip(y, h.itertuples()):
-            supported = str(r.verdict) == "supported"
+            supported = str(r.verdict) in ("supported", "equivalent")
             ax.plot([r.ci_lower, r.ci_upper], [yi, yi], color=INK, lw=0.9)
             ax.plot([r.estimate], [yi], marker="o" if str(r.direction) != "none" else "D", ms=3.5, color=INK, mfc=INK if supported else "white", mew=0.8)
         ax.axvline(0, color=MUTED, lw=0.6, linestyle=(0, (3, 2)))
@@ -598,8 +598,8 @@ FIGURES: dict[str, FigureSpec] = {
     ),
     "forest": FigureSpec(
         "Hypothesis quantities",
-        "Every hypothesis quantity with its 95% bootstrap percentile interval. Filled markers: supported; open: not supported; "
-        "diamonds: hypotheses of no effect. IMM: index of moderated mediation.",
+        "Every hypothesis quantity with the 95% bootstrap interval its verdict follows (type set in config). Filled markers: supported "
+        "or equivalent; open: not supported, not equivalent or inconclusive; diamonds: hypotheses of no effect. IMM: index of moderated mediation.",
         ("hypotheses",),
         lambda r, c: forest_plot(r["hypotheses"]),
     ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from leanlearn.effects.hypotheses import rule_text
 from leanlearn.format import ci, num, pval
 
 __all__ = ["summary_markdown"]
@@ -83,12 +84,22 @@ def _hypotheses(t: dict) -> list[str]:
     h = t.get("hypotheses/hypotheses.csv")
     if h is None:
         return ["Hypotheses: not run."]
-    lines = ["| Hypothesis | Quantity | Estimate | 95% CI | p | Verdict |", "|---|---|---|---|---|---|"]
+    level = float(h.ci_level.iloc[0]) if "ci_level" in h and len(h) else 0.95
+    interval = str(h.interval.iloc[0]) if "interval" in h and len(h) else "percentile"
+    lines = [f"| Hypothesis | Quantity | Estimate | {round(100 * level)}% CI | p | Verdict |", "|---|---|---|---|---|---|"]
     for r in h.itertuples():
+        flag = " (fragile)" if "fragile" in h and str(r.fragile).strip().lower() in ("true", "1") else ""
         lines.append(
-            f"| {r.hypothesis} | {r.quantity} | {num(r.estimate)} | [{num(r.ci_lower)}, {num(r.ci_upper)}] | {pval(r.p_value).replace('p ', '')} | **{r.verdict}** |"
+            f"| {r.hypothesis} | {r.quantity} | {num(r.estimate)} | [{num(r.ci_lower)}, {num(r.ci_upper)}] | {pval(r.p_value).replace('p ', '')} | **{r.verdict}**{flag} |"
         )
     lines.append("")
+    counts = h.verdict.value_counts()
+    order = ["supported", "not supported", "equivalent", "not equivalent", "inconclusive"]
+    lines.append("- **Verdicts:** " + "; ".join(f"{int(counts[v])} {v}" for v in order if v in counts) + f" (of {len(h)}).")
+    rule = rule_text(interval, level, h["sesoi"].tolist() if "sesoi" in h else [])
+    if "n_resamples" in h and len(h):
+        rule += f" p resolution 1/B = 1/{int(h.n_resamples.iloc[0]):,}."
+    lines.append(f"- **Rule:** {rule}")
     for r in h.itertuples():
         lines.append(f"- **{r.hypothesis}** ({r.statement}) {r.explanation}")
     return lines
@@ -104,7 +115,7 @@ def _moderated_mediation(t: dict) -> list[str]:
     if cie is not None:
         for path, g in cie.groupby("path", sort=False):
             parts = [f"{r.moderator} {r.moderator_value:+g} SD: {num(r.estimate)} [{num(r.ci_lower)}, {num(r.ci_upper)}]" for r in g.itertuples()]
-            lines.append(f"- Conditional indirect effect of {path}: " + "; ".join(parts) + ".")
+            lines.append(f"- Conditional indirect effect of {path} (conditional on {g.moderator.iloc[0]}): " + "; ".join(parts) + ".")
     jn = t.get("structural/johnson_neyman.csv")
     if jn is not None:
         for r in jn.itertuples():

@@ -36,6 +36,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from leanlearn.effects.hypotheses import rule_text
 from leanlearn.errors import SpecError
 from leanlearn.format import ci, num, pval
 from leanlearn.report.provenance import SOFTWARE, software_versions
@@ -121,6 +122,19 @@ def _estimate(prefix: str, out: dict, est, lo=None, hi=None, p=None, level=0.95)
         out[f"{prefix}.ci"] = ci(lo, hi, level)
     if p is not None and not pd.isna(p):
         out[f"{prefix}.p"] = pval(float(p))
+
+
+def _verdict_summary(hyp: pd.DataFrame) -> str:
+    """'7 of 9 hypotheses are supported; H4a and H6b are inconclusive': every verdict, with ids."""
+    n = len(hyp)
+    parts = []
+    sup = hyp[hyp.verdict == "supported"]
+    parts.append(f"{len(sup)} of {n} hypotheses {'is' if len(sup) == 1 else 'are'} supported")
+    for v in ("not supported", "equivalent", "not equivalent", "inconclusive"):
+        ids = hyp[hyp.verdict == v].hypothesis.astype(str).tolist()
+        if ids:
+            parts.append(f"{_and(ids)} {'is' if len(ids) == 1 else 'are'} {v}")
+    return "; ".join(parts)
 
 
 def _and(items) -> str:
@@ -395,8 +409,27 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
             out[f"{k}.verdict"] = str(row.verdict)
             out[f"{k}.quantity"] = _label(row.quantity)
             out[f"{k}.statement"] = str(row.statement)
+            if "conditional_on" in hyp and isinstance(row.conditional_on, str) and row.conditional_on:
+                out[f"{k}.conditional_on"] = _label(row.conditional_on)
+            if "sesoi" in hyp and not pd.isna(row.sesoi):
+                out[f"{k}.sesoi"] = "±" + _g(float(row.sesoi))
+                out[f"{k}.tost_ci"] = ci(row.tost_lower, row.tost_upper, float(row.tost_level))
+                out[f"{k}.tost_p"] = pval(float(row.tost_p_value))
         out["n_hypotheses"] = str(len(hyp))
         out["n_supported"] = str(int((hyp.verdict == "supported").sum()))
+        out["verdicts.summary"] = _verdict_summary(hyp)
+        level = float(hyp.ci_level.iloc[0]) if "ci_level" in hyp and len(hyp) else 0.95
+        interval = str(hyp.interval.iloc[0]) if "interval" in hyp and len(hyp) else "percentile"
+        sesoi = hyp["sesoi"].tolist() if "sesoi" in hyp else []
+        out["inference.interval"] = "BCa" if interval == "bca" else "percentile"
+        out["inference.rule"] = rule_text(interval, level, sesoi)
+        declared = sorted({float(v) for v in sesoi if not pd.isna(v)})
+        out["inference.sesoi"] = ", ".join("±" + _g(v) for v in declared) if declared else "none declared"
+        out["inference.tost_level"] = f"{round(100 * (1 - 2 * (1 - level)))}%"
+        if "n_resamples" in hyp and len(hyp):
+            out["inference.p_resolution"] = f"1/{int(hyp.n_resamples.iloc[0]):,}"
+        fragile = hyp[hyp.fragile.map(lambda v: str(v).strip().lower() in ("true", "1"))].hypothesis.tolist() if "fragile" in hyp else []
+        out["verdicts.fragile"] = _and(fragile) if fragile else "none"
     med = r.get("mediation")
     if med is not None:
         for row in med.itertuples():
@@ -421,7 +454,7 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         for row in first.itertuples():
             k = _sd_key(row.moderator_value)
             if k:
-                _estimate(f"cie.{k}", out, row.estimate, row.ci_lower, row.ci_upper, None, float(row.ci_level))
+                _estimate(f"cie.{k}", out, row.estimate, row.ci_lower, row.ci_upper, getattr(row, "p_value", None), float(row.ci_level))
     ss = r.get("simple_slopes")
     if ss is not None and len(ss):
         first = ss[(ss.interaction == ss.interaction.iloc[0])] if "interaction" in ss else ss
@@ -610,7 +643,8 @@ BLOCKS: dict[str, str] = {
         "{{ settings.max_iterations }} iterations (the algorithm converged after {{ settings.iterations }}); the interaction term was built "
         "with the {{ settings.interaction }} approach (Becker, Ringle & Sarstedt 2018). Significance was assessed with "
         "{{ boot.resamples }} bootstrap resamples (seed {{ seed }}; {{ boot.failed }} resample(s) failed and were dropped) and "
-        "{{ ci_level }} percentile intervals, without sign-change correction; every derived effect (indirect, conditional "
+        "{{ ci_level }} percentile and BCa intervals, without sign-change correction; p-values are the bootstrap p-values that match "
+        "the intervals (p < α exactly when the interval excludes zero; resolution {{ inference.p_resolution }}); every derived effect (indirect, conditional "
         "indirect, index of moderated mediation) was computed from the same resampled path matrices. "
         "The control variables ({{ controls }}) entered both endogenous constructs and were never imputed."
     ),

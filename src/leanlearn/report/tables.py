@@ -32,6 +32,7 @@ import pandas as pd
 from leanlearn.measurement.assessment import DEFAULTS as MEASUREMENT_DEFAULTS
 from leanlearn.measurement.assessment import SOURCES as MEASUREMENT_SOURCES
 from leanlearn.errors import DataError
+from leanlearn.effects.hypotheses import rule_text
 from leanlearn.format import num, pval
 
 __all__ = [
@@ -156,6 +157,8 @@ SOURCES: dict[str, str] = {
     "triangulation": "Wall et al. 2004",
     "johnson_neyman": "Johnson & Neyman 1936; Hayes 2022",
     "tost": "Lakens 2017",
+    "equivalence": "Lakens 2017; Lakens, Scheel & Isager 2018",
+    "intervals": "Efron 1987; Efron & Tibshirani 1993",
     "nonresponse": "Armstrong & Overton 1977",
     "mediation_types": "Zhao, Lynch & Chen 2010",
     "moderation": "Becker, Ringle & Sarstedt 2018",
@@ -836,7 +839,10 @@ def structural_table(paths: pd.DataFrame, *, f_squared=None, vif_inner=None, con
     level = paths["ci_level"].iloc[0] if "ci_level" in paths and len(paths) else None
     note = ""
     if has_boot:
-        note += f"β: standardised path coefficient; {_pct(level, 0) if level is not None else '95%'} CI: bootstrap percentile interval; p: two-sided. "
+        note += (
+            f"β: standardised path coefficient; {_pct(level, 0) if level is not None else '95%'} CI: bootstrap percentile interval; "
+            "p: two-sided bootstrap p matching that interval (p < α exactly when the 1 − α interval excludes 0; resolution 1/B). "
+        )
     note += (
         f"f² thresholds {_thr(t['f2_cutoffs'][0])} / {_thr(t['f2_cutoffs'][1])} / {_thr(t['f2_cutoffs'][2])} small / medium / large ({SOURCES['f2_cutoffs']}); "
         f"interaction terms {_thr(t['f2_interaction_cutoffs'][0])} / {_thr(t['f2_interaction_cutoffs'][1])} / {_thr(t['f2_interaction_cutoffs'][2])} ({SOURCES['f2_interaction_cutoffs']}); "
@@ -873,19 +879,32 @@ def mediation_table(mediation: pd.DataFrame, *, contrasts=None) -> Table:
     def est(x, lo, hi):
         return f"{_f(x)} {ci_cell(lo, hi)}"
 
+    conditional = []
     for r in mediation.itertuples():
+        at = getattr(r, "conditional_on", "")
+        at = at if isinstance(at, str) else ""
+        if at:
+            conditional.append(at)
         rows.append((
-            label(r.path), est(r.indirect, r.indirect_ci_lower, r.indirect_ci_upper), est(r.direct, r.direct_ci_lower, r.direct_ci_upper),
-            est(r.total, r.total_ci_lower, r.total_ci_upper), str(r.type), _pct(getattr(r, "vaf", None)),
+            label(r.path) + (f" (at {label(at)})" if at else ""), est(r.indirect, r.indirect_ci_lower, r.indirect_ci_upper),
+            est(r.direct, r.direct_ci_lower, r.direct_ci_upper), est(r.total, r.total_ci_lower, r.total_ci_upper), str(r.type), _pct(getattr(r, "vaf", None)),
         ))
     if contrasts is not None and len(contrasts):
         panels = [(0, "Specific indirect effects"), (len(rows), "Differences between indirect effects")]
         for r in contrasts.itertuples():
-            rows.append((label(r.contrast), est(r.estimate, r.ci_lower, r.ci_upper), "", "", "", ""))
+            at = getattr(r, "conditional_on", "")
+            at = at if isinstance(at, str) else ""
+            rows.append((label(r.contrast) + (f" (at {label(at)})" if at else ""), est(r.estimate, r.ci_lower, r.ci_upper), "", "", "", ""))
     note = (
         f"Bootstrap percentile intervals. Type of mediation after {SOURCES['mediation_types']}; "
         "VAF (variance accounted for = indirect / total) is descriptive only and given for complementary and indirect-only mediation."
     )
+    if conditional:
+        note += (
+            " In this moderated model an indirect effect through a moderated link varies with the moderator, so it is the conditional "
+            f"indirect effect at the stated moderator value ({SOURCES['moderated_mediation']}), and its type and VAF hold at that value only; "
+            "the moderated mediation table gives it at other values."
+        )
     return Table("mediation", "Mediation: indirect, direct and total effects",
                  ("Path", "Indirect [95% CI]", "Direct [95% CI]", "Total [95% CI]", "Type", "VAF"), tuple(rows), note=note, panels=tuple(panels),
                  align=("l", "r", "r", "r", "l", "r"))
@@ -918,7 +937,9 @@ def moderated_mediation_table(*, simple_slopes=None, conditional=None, index=Non
         raise DataError("moderated mediation: no conditional-effect tables (the model has no interaction term?)")
     note = (
         f"Moderator values in SD units of its construct score. Bootstrap percentile intervals; the same resamples for every quantity "
-        f"({SOURCES['moderation']}; {SOURCES['moderated_mediation']}). p is not defined for conditional indirect effects (—)."
+        f"({SOURCES['moderation']}; {SOURCES['moderated_mediation']}). p: two-sided bootstrap p matching the percentile interval "
+        "(p < α exactly when the 1 − α interval excludes 0), the same rule for every quantity. With an interaction X × W on a mediated "
+        "link, the indirect effects of both X and W are conditional on the other."
     )
     if johnson_neyman is not None and len(johnson_neyman):
         for r in johnson_neyman.itertuples():
@@ -942,20 +963,37 @@ _DIRECTION = {"positive": "+", "negative": "−", "nonzero": "≠ 0", "none": "0
 
 
 def hypotheses_table(hyp: pd.DataFrame) -> Table:
-    """The hypotheses with estimates, intervals, p-values and verdicts."""
+    """The hypotheses with estimates, intervals, p-values, equivalence tests and verdicts (rule in the note)."""
     _need(hyp, ["hypothesis", "quantity", "direction", "estimate", "ci_lower", "ci_upper", "p_value", "verdict"], "hypotheses/hypotheses.csv")
-    rows = tuple(
-        (str(r.hypothesis), label(r.quantity), _DIRECTION.get(str(r.direction), str(r.direction)), _f(r.estimate), ci_cell(r.ci_lower, r.ci_upper), p_cell(r.p_value), str(r.verdict))
-        for r in hyp.itertuples()
-    )
+    has_eq = {"sesoi", "tost_lower", "tost_upper"} <= set(hyp.columns)
+    rows = []
+    for r in hyp.itertuples():
+        cells = [str(r.hypothesis), label(r.quantity), _DIRECTION.get(str(r.direction), str(r.direction)), _f(r.estimate), ci_cell(r.ci_lower, r.ci_upper), p_cell(r.p_value)]
+        if has_eq:
+            cells.append("—" if _missing(r.sesoi) else f"{ci_cell(r.tost_lower, r.tost_upper)} vs ±{_thr(float(r.sesoi))}")
+        cells.append(str(r.verdict))
+        if "fragile" in hyp:
+            cells.append("yes" if is_true(r.fragile) else "")
+        rows.append(tuple(cells))
     level = hyp["ci_level"].iloc[0] if "ci_level" in hyp and len(hyp) else 0.95
+    interval = str(hyp["interval"].iloc[0]) if "interval" in hyp and len(hyp) else "percentile"
+    sesoi = hyp["sesoi"].tolist() if "sesoi" in hyp else []
+    n = int(hyp["n_resamples"].iloc[0]) if "n_resamples" in hyp and len(hyp) else None
     note = (
-        f"Predicted sign: + positive, 0 no effect. A directional hypothesis is supported when the two-sided {_pct(level, 0)} bootstrap percentile interval "
-        "lies on the predicted side of zero; a hypothesis of no effect is 'supported' when the interval includes zero, which is absence of evidence, "
-        "not evidence of absence."
+        "Predicted sign: + positive, − negative, ≠ 0 non-zero, 0 no effect. "
+        + rule_text(interval, float(level), sesoi)
+        + f" Intervals: {SOURCES['intervals']}; equivalence: {SOURCES['equivalence']}."
+        + (f" p: bootstrap p of the same interval type, resolution 1/B = 1/{n:,}." if n else "")
+        + (" Fragile: a bound of the interval lies within the configured margin of zero." if "fragile" in hyp else "")
     )
-    return Table("hypotheses", "Hypothesis tests", ("Hypothesis", "Effect", "Predicted", "Estimate", "95% CI", "p", "Verdict"), tuple(rows), note=note,
-                 align=("l", "l", "l", "r", "r", "r", "l"))
+    cols = ["Hypothesis", "Effect", "Predicted", "Estimate", f"{_pct(level, 0)} CI", "p"]
+    if has_eq:
+        cols.append(f"Equivalence {_pct(1 - 2 * (1 - float(level)), 0)} CI")
+    cols.append("Verdict")
+    if "fragile" in hyp:
+        cols.append("Fragile")
+    align = tuple(["l", "l", "l", "r", "r", "r"] + (["r"] if has_eq else []) + ["l"] + (["l"] if "fragile" in hyp else []))
+    return Table("hypotheses", "Hypothesis tests", tuple(cols), tuple(rows), note=note, align=align)
 
 
 def predict_table(items: pd.DataFrame, *, summary=None) -> Table:

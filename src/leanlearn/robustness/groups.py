@@ -339,6 +339,8 @@ def _functions(result, extra: Mapping[str, Callable] | None) -> list[tuple[str, 
             continue
         out.append(("indirect_effect", ch.label(names), lambda P, ch=ch: fx.chain_effects(P, [ch])[..., 0]))
     for mc in cond.moderated_chains(result):
+        if not mc.primary:  # the moderator's own chain (W -> M -> Y by X): its index duplicates X's; family unchanged
+            continue
         if mc.n_moderated == 1:
 
             def imm(P, mc=mc):
