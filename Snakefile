@@ -159,6 +159,7 @@ rule structural:
         contrasts="results/hypotheses/indirect_contrasts.csv",
         excluded="results/hypotheses/excluded_cases.csv",
     params:
+        inference=config.get("inference"),
         config=CONFIGFILE,
         hypotheses=config.get("hypotheses"),
         estimation=config.get("estimation"),
@@ -213,6 +214,7 @@ rule multiverse:
         paths="results/robustness/multiverse_paths.csv",
         sensitivity="results/screening/sensitivity_paths.csv",
     params:
+        inference=config.get("inference"),
         config=CONFIGFILE,
         hypotheses=config.get("hypotheses"),
         estimation=config.get("estimation"),
