@@ -199,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
         + ".",
     ]
     if excluded is not None and len(excluded):
-        lines.append(f"{len(excluded)} case(s) without a control value were left out, as in the main analysis (excluded_cases.csv).")
+        n_out = excluded["row"].nunique() if "row" in excluded.columns else len(excluded)
+        lines.append(f"{n_out} case(s) without a control value were left out, as in the main analysis (excluded_cases.csv).")
     with atomic_dir(args.out) as tmp:
         for name, df in tables(result).items():
             write_csv(df, tmp / name)
