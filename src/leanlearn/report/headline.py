@@ -193,7 +193,8 @@ def _robustness(t: dict) -> list[str]:
     pred = t.get("robustness/predict/predict_summary.csv")
     if pairs is not None and len(pairs):
         parts = [
-            f"{r.construct}: {r.verdict} with {r.technique} antecedents ({int(r.n_pls_better_rmse)} of {int(r.n_indicators)} indicators better than the LM on the {r.benchmark} indicators)"
+            f"{r.construct}: {r.verdict} with {r.technique} antecedents ({int(r.n_pls_better_rmse)} of {int(r.n_indicators)} indicators better than the LM on the "
+            f"{ {'antecedents': 'direct antecedents’', 'exogenous': 'exogenous constructs’'}.get(r.benchmark, r.benchmark)} indicators)"
             for r in pairs.itertuples()
         ]
         lines.append("- PLSpredict (out-of-sample, technique and benchmark paired; Shmueli et al. 2019 verdict rule): " + "; ".join(parts) + ".")
@@ -227,7 +228,7 @@ def _robustness(t: dict) -> list[str]:
         lines.append("- Group comparison (MICOM, MGA): skipped, no grouping configured.")
     elif micom is not None:
         inv = micom.invariance.value_counts().to_dict()
-        words = {"full": "no evidence against full invariance", "partial": "no evidence against partial invariance only", "none": "evidence against compositional invariance"}
+        words = {"full": "no evidence against full invariance", "partial": "partial invariance only (evidence against equal means or variances)", "none": "evidence against compositional invariance"}
         sizes = ""
         if {"n_a", "n_b"} <= set(micom.columns):
             n = pd.concat([micom.n_a, micom.n_b])
