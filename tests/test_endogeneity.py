@@ -160,6 +160,8 @@ def test_cli_writes_copula_tables_and_the_caveat(tmp_path):
     assert list(terms.columns[:9]) == ["target", "combination", "predictor", "estimate", "std_error", "t_value", "p_value", "ci_lower", "ci_upper"]
     assert "corrected_estimate" in terms.columns and (terms["n_resamples"] == 100).all()
     assert (out / "copula_coefficients.csv").exists() and (out / "normality.csv").exists()
+    assert (out / "preconditions.csv").exists() and (out / "copula_summary.csv").exists()
+    assert {"specification", "counted", "vif_copula_term"} <= set(terms.columns)
     assert "weak diagnostic" in (out / "notes.txt").read_text()
     rec = json.loads((out / "settings.json").read_text())
     assert rec["seed"] == 3 and rec["control_terms"] == ["log_employees"] and rec["residualize"] is True
@@ -170,3 +172,63 @@ def test_cli_writes_copula_tables_and_the_caveat(tmp_path):
     out2 = tmp_path / "endo2"
     assert main(["endogeneity", str(tmp_path / "data.csv"), str(tmp_path / "model.lav"), "--out", str(out2), "--config", str(tmp_path / "cfg.yaml"), "--no-controls"]) == 0
     assert not (pd.read_csv(out2 / "copula_coefficients.csv").role == "control").any()
+
+
+# ---- preconditions, every specification, counting -------------------------------------------------
+def test_preconditions_per_regressor_flag_normal_and_collinear_terms(known):
+    pre = known.preconditions.set_index("variable")
+    r = pre["corr_copula_term"]
+    np.testing.assert_allclose(pre["vif_copula_term"], 1 / (1 - r**2))
+    assert pre.loc["x", "preconditions_met"] and pre.loc["z", "preconditions_met"]  # exponential: r about 0.90
+    assert not pre.loc["g", "preconditions_met"] and not pre.loc["g", "identified"]
+    assert "not distinguishable from normal" in pre.loc["g", "reason"] and "nearly collinear" in pre.loc["g", "reason"]
+    terms = known.terms.set_index("target")
+    assert terms.loc["y", "counted"] and not terms.loc["y3", "counted"]
+    assert known.informative
+
+
+def test_a_non_normal_regressor_with_a_collinear_copula_term_is_shown_but_not_counted():
+    rng = np.random.default_rng(4)
+    n = 400
+    x = rng.random(n)  # uniform: clearly non-normal, but corr(x, copula) about 0.98
+    data = pd.DataFrame({"x": x, "y": 0.5 * x + rng.standard_normal(n)})
+    strict = copula_test(data, {"y": ["x"]}, seed=1, max_vif=10, **FAST)
+    assert strict.normality.set_index("variable").loc["x", "non_normal"]
+    assert not strict.terms["counted"].iloc[0] and not strict.informative
+    assert len(strict.terms) == 1  # shown
+    assert "The copula test is uninformative for these data" in strict.note
+    assert "nearly collinear with them" in strict.note and "x" in strict.note
+    lenient = copula_test(data, {"y": ["x"]}, seed=1, max_vif=100, **FAST)
+    assert lenient.terms["counted"].iloc[0] and lenient.informative
+    assert "uninformative" not in lenient.note
+
+
+def test_summary_covers_every_single_and_joint_specification(study_fit):
+    out = gaussian_copula(study_fit, seed=2, **FAST)
+    spec = out.summary.set_index(["target", "combination"])
+    assert len(spec) == 3 + 7
+    assert spec.loc[("OP", "LP+DIG+LS"), "specification"] == "joint" and spec.loc[("OP", "LS"), "specification"] == "single"
+    assert spec["n_terms"].sum() == len(out.terms)
+    assert (spec["n_counted"] + 0 <= spec["n_terms"]).all()
+    sig = out.terms["significant"]
+    assert spec["n_significant_counted"].sum() == int((sig & out.terms["counted"]).sum())
+    assert spec["n_significant_not_counted"].sum() == int((sig & ~out.terms["counted"]).sum())
+    assert set(out.terms["specification"]) == {"single", "joint"}
+    assert f"Of {len(out.terms)} copula terms in all single and joint specifications" in out.note
+
+
+def test_bootstrap_and_normality_streams_differ_from_the_raw_seed():
+    from leanlearn.random import generator
+
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"x": rng.exponential(size=50), "y": rng.standard_normal(50)})
+    out = copula_test(data, {"y": ["x"]}, seed=3, **FAST)
+    idx = generator(3, "bootstrap", "copula").integers(0, 50, size=(200, 50))
+    x, y = data["x"].to_numpy(), data["y"].to_numpy()
+    # recompute the copula coefficient's bootstrap SD from the documented stream
+    draws = []
+    for row in idx:
+        xb, yb = x[row], y[row]
+        D = np.column_stack([np.ones(50), xb, copula_term(xb)])
+        draws.append(np.linalg.lstsq(D, yb, rcond=None)[0][2])
+    assert out.terms["std_error"].iloc[0] == pytest.approx(np.std(draws, ddof=1), rel=1e-9)

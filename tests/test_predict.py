@@ -128,7 +128,7 @@ def test_loo_case_predictions_match_seminr_port(loo, port, key):
 
 def test_kfold_with_the_ports_seed_reproduces_its_folds_and_predictions(corp_rep, port):
     res = pls_predict(
-        corp_rep, CORP_REP_SIMPLE, folds=10, repetitions=1, seed=42, technique="direct", benchmark="antecedents", missing_value=-99
+        corp_rep, CORP_REP_SIMPLE, folds=10, repetitions=1, seed=np.random.SeedSequence(42), technique="direct", benchmark="antecedents", missing_value=-99
     )
     np.testing.assert_allclose(wide(res, "predicted_pls"), port["k10_da"]["pls"], atol=1e-6, rtol=0)
     np.testing.assert_allclose(wide(res, "predicted_lm"), port["k10_da"]["lm"], atol=1e-6, rtol=0)
@@ -143,8 +143,13 @@ def test_loo_training_mean_benchmark_is_the_mean_without_the_case(loo, corp_rep)
     assert res.folds == n and res.repetitions == 1 and res.seed is None
 
 
-def test_default_benchmark_is_the_exogenous_indicators_and_all_other_adds_every_construct(corp_rep, loo):
-    res = pls_predict(corp_rep, CORP_REP_SIMPLE, loo=True, missing_value=-99)
+def test_default_benchmark_is_paired_with_the_technique_and_all_other_adds_every_construct(corp_rep, loo):
+    default = pls_predict(corp_rep, CORP_REP_SIMPLE, loo=True, missing_value=-99)
+    assert (default.technique, default.benchmark) == ("direct", "antecedents")
+    pd.testing.assert_frame_equal(default.items, loo["loo_da"].items)
+    ea = pls_predict(corp_rep, CORP_REP_SIMPLE, loo=True, technique="earliest", missing_value=-99)
+    assert ea.benchmark == "exogenous"
+    res = pls_predict(corp_rep, CORP_REP_SIMPLE, loo=True, benchmark="exogenous", missing_value=-99)
     assert (res.technique, res.benchmark) == ("direct", "exogenous")
     # PLS predictions do not depend on the benchmark; the LM's do
     pd.testing.assert_series_equal(res.items.rmse_pls, loo["loo_da"].items.rmse_pls)
@@ -404,3 +409,65 @@ def test_cli_reports_bad_options_with_exit_code_2_and_writes_nothing(tmp_path, e
     assert code == 2
     assert "error" in capsys.readouterr().err
     assert not out.exists()
+
+
+# ---- fair pairs of technique and benchmark, on the analysed model -------------------------------
+def test_paired_assessment_runs_both_fair_pairs_on_the_same_folds(corp_rep, loo):
+    from leanlearn.robustness.predict import VERDICT_RULE, paired_assessment
+
+    out = paired_assessment(corp_rep, CORP_REP_SIMPLE, loo=True, missing_value=-99)
+    assert {(t, out["results"][t].benchmark) for t in out["results"]} == {("direct", "antecedents"), ("earliest", "exogenous")}
+    pd.testing.assert_frame_equal(out["results"]["direct"].items, loo["loo_da"].items)
+    pd.testing.assert_frame_equal(out["results"]["earliest"].items, loo["loo_ea"].items)
+    assert list(out["summary"].columns[:3]) == ["technique", "benchmark", "pairing"]
+    assert len(out["summary"]) == 2 * 2 and len(out["items"]) == 2 * len(ENDO_ITEMS)
+    assert out["rule"] == VERDICT_RULE.format(metric="RMSE") and "half or more: medium" in out["rule"]
+    kfold = paired_assessment(simulate_chain(80, 5), CHAIN, folds=5, repetitions=2, seed=3)
+    np.testing.assert_array_equal(kfold["results"]["direct"].fold_assignment, kfold["results"]["earliest"].fold_assignment)
+
+
+def test_folds_come_from_the_seeds_folds_stream():
+    from leanlearn.random import stream
+
+    res = pls_predict(simulate_chain(40, 2), CHAIN, folds=4, repetitions=2, seed=7)
+    np.testing.assert_array_equal(res.fold_assignment, fold_assignments(40, 4, 2, stream(7, "folds")))
+    assert (res.fold_assignment != fold_assignments(40, 4, 2, 7)).any()  # not the raw seed, which other purposes share
+
+
+def test_crossing_direct_antecedents_with_the_exogenous_lm_flatters_pls():
+    df = simulate_chain(200, 4)
+    fair = pls_predict(df, CHAIN, folds=10, repetitions=2, seed=1, technique="direct")  # paired: antecedents
+    crossed = pls_predict(df, CHAIN, folds=10, repetitions=2, seed=1, technique="direct", benchmark="exogenous")
+    y = ["y1", "y2", "y3"]
+    f, c = fair.items.set_index("indicator").loc[y], crossed.items.set_index("indicator").loc[y]
+    # same PLS predictions; the exogenous-only LM misses the mediator's indicators and predicts Y worse
+    np.testing.assert_allclose(f.rmse_pls, c.rmse_pls, atol=1e-12)
+    assert (c.rmse_lm > f.rmse_lm).all()
+
+
+def test_cli_with_config_predicts_the_analysed_model_with_its_controls_and_cases(tmp_path):
+    import json
+
+    from leanlearn.cli import main
+
+    df = simulate_chain(90, 6)
+    df["size"] = np.random.default_rng(1).standard_normal(90)
+    df.loc[[3, 10], "size"] = np.nan  # cases without the control are left out, as in the main analysis
+    df.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "model.lav").write_text(CHAIN)
+    cfg = {"seed": 5, "controls": {"variables": ["size"], "targets": ["M", "Y"]}, "robustness": {"predict": {"folds": 5, "repetitions": 2, "technique": "direct", "benchmark": "paired"}}}
+    (tmp_path / "cfg.yaml").write_text(json.dumps(cfg))
+    out = tmp_path / "out"
+    assert main(["predict", str(tmp_path / "data.csv"), str(tmp_path / "model.lav"), "--out", str(out), "--config", str(tmp_path / "cfg.yaml")]) == 0
+    rec = json.loads((out / "predict_settings.json").read_text())
+    assert rec["n_cases"] == 88 and rec["controls"]["terms"] == ["size"] and rec["seed"] == 5 and (rec["folds"], rec["repetitions"]) == (5, 2)
+    assert (rec["technique"], rec["benchmark"]) == ("direct", "antecedents")
+    assert len(pd.read_csv(out / "excluded_cases.csv")) == 2
+    verdicts = pd.read_csv(out / "predict_verdicts.csv")
+    assert set(zip(verdicts.technique, verdicts.benchmark)) == {("direct", "antecedents"), ("earliest", "exogenous")}
+    assert set(verdicts.construct) == {"M", "Y"}
+    notes = (out / "notes.txt").read_text()
+    assert "Verdict rule (Shmueli et al. 2019" in notes and "with the controls size" in notes and "2 case(s) without a control value" in notes
+    # the control is an exogenous predictor: the earliest-antecedents LM uses it
+    pairs = pd.read_csv(out / "predict_pairs.csv")
+    assert list(pairs.columns[:2]) == ["technique", "benchmark"] and len(pairs) == 2 * 6

@@ -9,16 +9,23 @@ Output contract::
     copula.csv               target, combination, predictor, estimate, std_error, t_value, p_value,
                              ci_lower, ci_upper, ci_level, significant, corrected_estimate,
                              corrected_std_error, corrected_ci_lower, corrected_ci_upper,
-                             uncorrected_estimate, non_normal, n_resamples
-                             (one row per equation x combination x copula term; estimate etc. are
-                             the copula coefficient, corrected_* the coefficient of the predictor
-                             in the same regression)
+                             uncorrected_estimate, non_normal, n_resamples, specification,
+                             corr_copula_term, vif_copula_term, preconditions_met, counted
+                             (one row per equation x combination x copula term, single and joint
+                             specifications; estimate etc. are the copula coefficient, corrected_*
+                             the coefficient of the predictor in the same regression; terms that
+                             fail a precondition are shown with counted = False)
+    copula_summary.csv       target, combination, specification, n_terms, n_counted,
+                             n_significant_counted, n_significant_not_counted
+    preconditions.csv        variable, n, shapiro_p, cvm_p, non_normal, corr_copula_term,
+                             vif_copula_term, identified, preconditions_met, reason
     copula_coefficients.csv  target, combination, term, role, estimate, std_error, t_value, p_value,
                              ci_lower, ci_upper, ci_level, n_resamples (every coefficient; combination
                              "none" = the regression without copula terms = the PLS paths)
     normality.csv            variable, n, skewness, excess_kurtosis, shapiro_w, shapiro_p,
                              cvm_statistic, cvm_p, non_normal, corr_copula_term
-    notes.txt                the plain-language caveat (Becker, Proksch & Ringle 2022)
+    notes.txt                the plain-language caveat (Becker, Proksch & Ringle 2022), the counts,
+                             and a plain statement when the test is uninformative
     excluded_cases.csv       cases left out for a missing control value (controls are never imputed)
     settings.json            provenance
 
@@ -68,6 +75,7 @@ def register(sub) -> None:
     p.add_argument("--no-residualize", action="store_true", help="do not residualise copula terms on the controls (original Park & Gupta)")
     p.add_argument("--alpha", type=float, default=0.05, help="level of the normality precondition and of 'significant'")
     p.add_argument("--ci-level", type=float, default=0.95)
+    p.add_argument("--max-vif", type=float, default=None, help="identification precondition: 1/(1 - corr(x, copula)^2) below this (default: robustness.copula_max_vif or 25)")
     add_estimation_arguments(p)
     p.set_defaults(func=run)
 
@@ -83,27 +91,38 @@ def run(args) -> int:
     seed = args.seed if args.seed is not None else config.get("seed")
     if resamples < 2:
         raise UserError("--resamples must be at least 2")
+    max_vif = args.max_vif if args.max_vif is not None else robust.get("copula_max_vif", 25.0)
+    if isinstance(max_vif, bool) or not isinstance(max_vif, (int, float)) or max_vif <= 1:
+        raise UserError(f"{config_path or 'config'}: robustness.copula_max_vif must be a number above 1, got {max_vif!r}")
     data, spec, excluded, ctl = study_data(args.data, args.model, config, controls=not args.no_controls)
     controls = ctl["terms"]
     with user_errors(args.data):
         res = estimate(data, spec, settings=settings, assess=False, source=args.data)
         out = gaussian_copula(
             res, controls=controls, resamples=resamples, seed=seed, residualize=not args.no_residualize,
-            alpha=args.alpha, ci_level=args.ci_level,
+            alpha=args.alpha, ci_level=args.ci_level, max_vif=float(max_vif),
         )  # fmt: skip
-    n_sig = int(out.terms["significant"].sum()) if len(out.terms) else 0
-    log.info("copula test on %d cases: %d of %d copula terms significant at %.2f", out.n, n_sig, len(out.terms), args.alpha)
+    n_sig = int((out.terms["significant"] & out.terms["counted"]).sum()) if len(out.terms) else 0
+    n_counted = int(out.terms["counted"].sum()) if len(out.terms) else 0
+    log.info(
+        "copula test on %d cases: %d of %d copula terms (single and joint) meet the preconditions, %d of those significant at %.2f%s",
+        out.n, n_counted, len(out.terms), n_sig, args.alpha, "" if out.informative else "; the test is uninformative here",
+    )  # fmt: skip
     with atomic_dir(args.out) as tmp:
         write_csv(out.terms, tmp / "copula.csv")
         write_csv(out.coefficients, tmp / "copula_coefficients.csv")
         write_csv(out.normality, tmp / "normality.csv")
+        write_csv(out.preconditions, tmp / "preconditions.csv")
+        write_csv(out.summary, tmp / "copula_summary.csv")
         if excluded is not None:
             write_csv(excluded, tmp / "excluded_cases.csv")
         (tmp / "notes.txt").write_text(out.note + "\n", encoding="utf-8")
         rec = provenance(
             data=str(args.data), model=str(args.model), config=config_path, n_used=out.n, controls=ctl,
             control_terms=controls, resamples=resamples, seed=seed, residualize=not args.no_residualize,
-            alpha=args.alpha, ci_level=args.ci_level, ecdf="rank/(n+1)", **settings_json(settings),
+            alpha=args.alpha, ci_level=args.ci_level, ecdf="rank/(n+1)", max_vif=float(max_vif), informative=out.informative,
+            random_streams={"bootstrap": "stream(seed, 'bootstrap', 'copula')", "normality": "stream(seed, 'montecarlo', 'normality', j)"},
+            **settings_json(settings),
         )  # fmt: skip
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     log.info("wrote %s", args.out)

@@ -1,27 +1,42 @@
-"""``leanlearn groups DATA MODEL --out DIR``: MICOM and permutation MGA across country clusters.
+"""``leanlearn groups DATA MODEL --out DIR``: MICOM and permutation MGA across the configured groups.
 
-Countries (the ``--group-column``, default ``country``) are mapped to the clusters of the
-config key ``robustness.region_clusters``; per-country analysis is infeasible at about 17
-firms per country, and ``country_sizes.csv`` and ``notes.txt`` say so with numbers.
+The groups come from any categorical column of the analysis data, used as they are or
+merged into clusters of its levels (config ``robustness.groups``)::
+
+    robustness:
+      groups:                     # or: groups: none  (the step is skipped with a note)
+        column: country           # a categorical column of the analysis data
+        clusters:                 # optional: label -> levels of the column
+          Latin America: [Brazil, Mexico]
+          ...
+        unassigned: error         # error | drop: a level in no cluster
+      micom_permutations: 5000
+      mga_parameters: all         # all | paths | list of families (the MGA multiplicity family)
+      mga_p_adjust: holm          # holm | fdr_bh | bonferroni | ... | none (across the whole family)
+
+Without a grouping every output table is written empty (with its header) and
+``notes.txt`` says that the step was skipped and why. ``level_sizes.csv`` and
+``notes.txt`` state, with numbers, why small levels are merged into clusters.
 
 Output contract::
 
     group_sizes.csv            group, n
-    country_sizes.csv          country, group, n, minimum_detectable_beta_one_tailed,
+    level_sizes.csv            level, group, n, minimum_detectable_beta_one_tailed,
                                minimum_detectable_beta_two_tailed
     micom_configural.csv       group, check, met, detail                      (MICOM step 1)
-    micom_compositional.csv    group_a, group_b, construct, c, critical_value, p_value, p_adjusted,
-                               invariant, n_permutations                      (MICOM step 2)
+    micom_compositional.csv    group_a, group_b, construct, c, critical_value, p_value, invariant,
+                               n_permutations                                 (MICOM step 2, raw p)
     micom_means_variances.csv  group_a, group_b, construct, statistic, estimate, perm_lower,
-                               perm_upper, p_value, p_adjusted, equal, n_permutations (step 3)
-    micom_summary.csv          group_a, group_b, construct, configural, compositional, equal_mean,
-                               equal_variance, invariance, mga_permitted, pooling_permitted
+                               perm_upper, p_value, equal, detectable_80, n_permutations (step 3)
+    micom_summary.csv          group_a, group_b, construct, n_a, n_b, configural, compositional,
+                               equal_mean, equal_variance, invariance, mga_permitted,
+                               pooling_permitted, statement
     mga.csv                    group_a, group_b, family, parameter, estimate_a, estimate_b,
                                difference, perm_lower, perm_upper, p_value, p_adjusted, significant,
-                               n_permutations
+                               family_size, n_permutations
     permutation_status.csv     group_a, group_b, permutations, valid, failed
     excluded_cases.csv         cases left out for a missing control value (controls are never imputed)
-    notes.txt                  feasibility of per-country analysis, conventions, power caveats
+    notes.txt                  the grouping, conventions, multiplicity family, power caveats
     settings.json              provenance
 """
 
@@ -43,29 +58,35 @@ from leanlearn.cli._study import (
 
 log = logging.getLogger("leanlearn.robustness.groups")
 
+P_ADJUST = ["holm", "fdr_bh", "bonferroni", "holm-sidak", "sidak", "hommel", "none"]
+RENAMED = {"group_column": "robustness.groups.column", "region_clusters": "robustness.groups.clusters"}
+
 
 def register(sub) -> None:
     p = sub.add_parser(
         "groups",
-        help="MICOM measurement invariance and permutation MGA across country clusters",
+        help="MICOM measurement invariance and permutation MGA across the configured groups",
         description=(
-            "Map countries to the clusters of robustness.region_clusters, then test measurement invariance of "
-            "composites (MICOM, Henseler et al. 2016) and compare paths, indirect effects and the index of "
-            "moderated mediation between every pair of clusters by permutation (Chin & Dibbern 2010)."
+            "Form groups from the categorical column of robustness.groups (optionally merged into clusters of its "
+            "levels), then test measurement invariance of composites (MICOM, Henseler et al. 2016) and compare "
+            "paths, indirect effects and the index of moderated mediation between every pair of groups by "
+            "permutation (Chin & Dibbern 2010), adjusting across the whole family of tests. Without "
+            "robustness.groups the step is skipped with a note."
         ),
     )
     p.add_argument("data", help="analysis data (the merged, screened file: items, controls and the group column)")
     p.add_argument("model", help="model file in lavaan-style syntax")
-    p.add_argument("--config", required=True, help="config.yaml (robustness.region_clusters, controls, estimation, seed)")
+    p.add_argument("--config", required=True, help="config.yaml (robustness.groups, controls, estimation, seed)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--no-controls", action="store_true", help="compare the model without the configured controls")
-    p.add_argument("--group-column", default=None, help="column with each firm's country (default: robustness.group_column or 'country')")
-    p.add_argument("--no-clusters", action="store_true", help="use the column's values as the groups (no country-to-cluster mapping)")
-    p.add_argument("--unassigned", choices=["error", "drop"], default="error", help="countries in no cluster: stop (default) or leave those firms out")
+    p.add_argument("--group-column", default=None, help="categorical column defining the groups (default: robustness.groups.column)")
+    p.add_argument("--no-clusters", action="store_true", help="use the column's levels as the groups (ignore robustness.groups.clusters)")
+    p.add_argument("--unassigned", choices=["error", "drop"], default=None, help="levels in no cluster: stop or leave those cases out (default: robustness.groups.unassigned or error)")
     p.add_argument("--permutations", type=int, default=None, help="permutations per pair (default: robustness.micom_permutations or 5000)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the config's seed)")
     p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--p-adjust", default="holm", choices=["holm", "bonferroni", "holm-sidak", "sidak", "hommel", "fdr_bh", "none"], help="adjustment over pairs of groups (default holm)")
+    p.add_argument("--p-adjust", default=None, choices=P_ADJUST, help="MGA adjustment across the whole family (default: robustness.mga_p_adjust or holm)")
+    p.add_argument("--parameters", default=None, help="MGA family: all, paths, or comma-separated families (default: robustness.mga_parameters or all)")
     add_estimation_arguments(p)
     p.set_defaults(func=run)
 
@@ -84,48 +105,90 @@ def _without_group_controls(config: dict, column: str) -> dict:
     return {**config, "controls": ctl}
 
 
+def _family_setting(value, where: str):
+    from leanlearn.robustness.groups import MGA_FAMILIES
+
+    if value is None:
+        return "all"
+    if isinstance(value, str) and "," in value:
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, str):
+        if value in ("all", "paths") or value in MGA_FAMILIES:
+            return value
+    elif isinstance(value, list) and value and all(isinstance(v, str) and v in MGA_FAMILIES for v in value):
+        return value
+    raise UserError(f"{where}: expected all, paths or a list of {', '.join(MGA_FAMILIES)}, got {value!r}")
+
+
+def _skipped(out, reason: str, record: dict) -> None:
+    """Every output table empty (with its header) and a note saying why the step did not run."""
+    import pandas as pd
+
+    from leanlearn.robustness.groups import OUTPUT_COLUMNS
+
+    with atomic_dir(out) as tmp:
+        for name, cols in OUTPUT_COLUMNS.items():
+            write_csv(pd.DataFrame(columns=cols), tmp / f"{name}.csv")
+        (tmp / "notes.txt").write_text(f"Group comparison (MICOM, MGA) skipped: {reason}\n", encoding="utf-8")
+        (tmp / "settings.json").write_text(json.dumps(provenance(skipped=reason, **record), indent=2) + "\n", encoding="utf-8")
+
+
 def run(args) -> int:
-    from leanlearn.robustness.groups import assign_groups, compare_groups, country_feasibility, feasibility_note, region_clusters
+    from leanlearn.robustness.groups import GroupSettings, assign_groups, compare_groups, feasibility_note, group_settings, level_feasibility
 
     config, config_path = load_config(args.config)
+    where = config_path or "config"
     robust = section(config, "robustness")
+    old = [k for k in RENAMED if k in robust]
+    if old:
+        raise UserError(f"{where}: " + "; ".join(f"robustness.{k} is now {RENAMED[k]}" for k in old) + " (see docs/groups.md)")
     settings = estimation_settings_from_args(config, args)
-    column = args.group_column or robust.get("group_column", "country")
+    with user_errors(where):
+        gset = group_settings(robust.get("groups"))
+    if args.group_column:
+        gset = GroupSettings(column=args.group_column, clusters=gset.clusters if gset and gset.column == args.group_column else None, unassigned=gset.unassigned if gset else "error")
     permutations = args.permutations if args.permutations is not None else int(robust.get("micom_permutations", 5000))
     seed = args.seed if args.seed is not None else config.get("seed")
+    p_adjust = args.p_adjust or robust.get("mga_p_adjust", "holm")
+    if p_adjust not in P_ADJUST:
+        raise UserError(f"{where}: robustness.mga_p_adjust: expected one of {', '.join(P_ADJUST)}, got {p_adjust!r}")
+    parameters = _family_setting(args.parameters if args.parameters is not None else robust.get("mga_parameters"), "--parameters" if args.parameters is not None else f"{where}: robustness.mga_parameters")
     if permutations < 10:
         raise UserError("--permutations must be at least 10")
+    record = dict(data=str(args.data), model=str(args.model), config=config_path, seed=seed)
+    if gset is None:
+        reason = "no grouping is configured (robustness.groups is absent or none); set robustness.groups.column to a categorical column of the analysis data to compare groups."
+        log.info("groups: %s", reason)
+        _skipped(args.out, reason, record)
+        return 0
+    column = gset.column
+    unassigned = args.unassigned or gset.unassigned
+    clusters = None if args.no_clusters else gset.clusters
 
     config = _without_group_controls(config, column)
     data, spec, excluded, ctl = study_data(args.data, args.model, config, controls=not args.no_controls)
     if column not in data.columns:
-        raise UserError(f"{args.data}: no group column '{column}' (set --group-column or robustness.group_column)")
-    clusters = None
-    if not args.no_clusters:
-        if "region_clusters" not in robust:
-            raise UserError(
-                f"{config_path or 'config'}: robustness.region_clusters is not set; define the clusters "
-                "(cluster name -> list of countries) or pass --no-clusters to compare the column's values directly"
-            )
-        with user_errors(config_path or "config"):
-            clusters = region_clusters(robust["region_clusters"])
+        raise UserError(f"{args.data}: no group column '{column}' (robustness.groups.column); columns of the analysis data can be groups")
+    unit = "cases"
     with user_errors(args.data):
-        groups = assign_groups(data[column], clusters, unassigned=args.unassigned)
-        countries = country_feasibility(data[column], groups if clusters is not None else None)
+        groups = assign_groups(data[column], clusters, unassigned=unassigned, column=column)
+        levels = level_feasibility(data[column], groups if clusters is not None else None)
         result = compare_groups(
             data, spec, groups=groups, settings=settings, permutations=permutations, seed=seed, alpha=args.alpha,
-            p_adjust=args.p_adjust, group_order=list(clusters) if clusters else None, source=args.data,
+            p_adjust=p_adjust, group_order=list(clusters) if clusters else None, source=args.data, parameters=parameters, unit=unit,
         )  # fmt: skip
-    notes = result.notes
+    notes = f"Groups: {column}" + (f" merged into {len(clusters)} clusters ({', '.join(clusters)})." if clusters else " (its levels as groups).")
+    notes += "\n\n" + result.notes
     if clusters is not None:
-        notes = feasibility_note(countries, result.group_sizes) + "\n\n" + notes
+        notes = feasibility_note(levels, result.group_sizes, column=column, unit=unit) + "\n\n" + notes
     log.info(
-        "compared %d groups (%s) with %d permutations per pair",
+        "compared %d groups (%s) with %d permutations per pair; MGA family of %d tests (%s)",
         len(result.group_sizes), ", ".join(f"{g}: {n}" for g, n in zip(result.group_sizes.group, result.group_sizes.n)), permutations,
+        result.family_size, p_adjust,
     )  # fmt: skip
     with atomic_dir(args.out) as tmp:
         write_csv(result.group_sizes, tmp / "group_sizes.csv")
-        write_csv(countries, tmp / "country_sizes.csv")
+        write_csv(levels, tmp / "level_sizes.csv")
         write_csv(result.configural, tmp / "micom_configural.csv")
         write_csv(result.compositional, tmp / "micom_compositional.csv")
         write_csv(result.means_variances, tmp / "micom_means_variances.csv")
@@ -136,9 +199,10 @@ def run(args) -> int:
             write_csv(excluded, tmp / "excluded_cases.csv")
         (tmp / "notes.txt").write_text(notes + "\n", encoding="utf-8")
         rec = provenance(
-            data=str(args.data), model=str(args.model), config=config_path, group_column=column,
-            clusters={k: list(v) for k, v in clusters.items()} if clusters else None, unassigned=args.unassigned,
-            controls=ctl, permutations=permutations, seed=seed, alpha=args.alpha, p_adjust=args.p_adjust,
+            **record, group_column=column, clusters={k: list(v) for k, v in clusters.items()} if clusters else None,
+            unassigned=unassigned, controls=ctl, permutations=permutations, alpha=args.alpha, p_adjust=p_adjust,
+            mga_parameters=parameters, mga_family_size=result.family_size, micom_adjustment="none (Henseler et al. 2016)",
+            random_stream="leanlearn.random.stream(seed, 'permutation', pair)",
             micom_step3_scores="pooled data, pooled-model weights (cSEM convention)", **settings_json(settings),
         )  # fmt: skip
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")

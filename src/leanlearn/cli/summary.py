@@ -42,6 +42,7 @@ TABLES = [
     "screening/sensitivity_paths.csv",
     "robustness/multiverse_stability.csv",
     "robustness/predict/predict_summary.csv",
+    "robustness/predict/predict_verdicts.csv",
     "robustness/endogeneity/copula.csv",
     "robustness/groups/micom_summary.csv",
     "robustness/groups/mga.csv",

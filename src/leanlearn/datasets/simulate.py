@@ -46,6 +46,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from leanlearn.random import stream
+
 __all__ = [
     "DEFAULT_SEED",
     "DESIGN_N_CLEAN",
@@ -699,7 +701,8 @@ def draw_items(
     population : PopulationModel, optional
         Defaults to ``PopulationModel()``.
     seed : int, SeedSequence or Generator
-        Passed to :func:`numpy.random.default_rng`.
+        The ``simulation`` stream of this seed (:func:`leanlearn.random.stream`, the root
+        ``SeedSequence(seed)``), or a Generator used as is.
     likert : bool
         True: 7-point items cut at ``population.thresholds``. False: the continuous
         standardised items y (variance 1 in the population).
@@ -734,7 +737,7 @@ def draw_items(
         pop = replace(pop, method_loading=0.0)
     if loading_scale is not None:
         pop = pop.with_loadings(loading_scale)
-    rng = np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(stream(seed, "simulation"))
     firms = _draw_firms(n, pop, rng)
     mark = rng.standard_normal(n)
     method = rng.standard_normal(n)
@@ -1159,9 +1162,11 @@ def simulate_study(
     Parameters
     ----------
     seed : int
-        Root of a :class:`numpy.random.SeedSequence`; independent streams are spawned for
-        the frame, respondent selection, answers, paradata and personal data, defects and
-        archival gaps. The same seed gives the same frames.
+        The ``simulation`` stream of this seed (:func:`leanlearn.random.stream`: the root
+        ``SeedSequence(seed)``); eight children are spawned from it for the frame,
+        respondent selection, answers, paradata and personal data, defects, cell defects
+        and archival gaps. The same seed gives the same frames; no other purpose
+        (bootstrap, permutation, folds, ...) draws from these streams.
     population : PopulationModel, optional
         Defaults to ``PopulationModel()``.
     n_clean : int
@@ -1188,7 +1193,7 @@ def simulate_study(
     """
     pop = population if population is not None else PopulationModel()
     design = _design(n_clean)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    streams = [np.random.default_rng(s) for s in stream(seed, "simulation").spawn(8)]
     rng_frame, rng_select, rng_items, rng_para, rng_person, rng_defect, rng_cells, rng_arch = streams
 
     frame = _build_frame(design, pop, rng_frame)

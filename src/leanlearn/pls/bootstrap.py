@@ -4,7 +4,7 @@ How it works
 ------------
 A resample is a vector of case counts. Resamples are processed in fixed blocks of
 :data:`CHUNK` draws; block j draws its row indices from its own generator,
-``numpy.random.default_rng(SeedSequence(seed).spawn(...)[j])``, so the draws — and every
+``numpy.random.default_rng(leanlearn.random.stream(seed, "bootstrap", j))``, so the draws — and every
 number computed from them — are the same whatever the number of worker processes. Within
 a block all resamples go through :func:`leanlearn.pls.engine.fit_correlations` at once: for a
 model without interaction terms or missing cells, the resampled item correlation matrices
@@ -12,6 +12,12 @@ of the whole block come out of one matrix product of the count matrix with the r
 cross products; otherwise the rows are standardised per resample
 (:func:`leanlearn.pls.engine.fit_counts`). BLAS runs single-threaded inside a block, so
 a block gives bit-identical results in the main process and in a worker.
+
+Random stream
+-------------
+Block j draws from ``leanlearn.random.stream(seed, "bootstrap", j)``, the j-th child of
+the study seed's bootstrap stream (docs/randomness.md), so bootstrap draws are independent
+of the simulator's, the permutations' and the folds' draws made from the same seed.
 
 Failed resamples
 ----------------
@@ -47,6 +53,7 @@ import pandas as pd
 from leanlearn.effects import algebra as fx
 from leanlearn.pls import metrics as mm
 from leanlearn.pls.engine import BatchFit, Plan, PLSResult, fit_counts
+from leanlearn.random import generator
 
 __all__ = [
     "CHUNK",
@@ -72,12 +79,15 @@ def _chunk_bounds(resamples: int) -> list[tuple[int, int]]:
     return [(a, min(a + CHUNK, resamples)) for a in range(0, resamples, CHUNK)]
 
 
-def resample_indices(seed: int | None, resamples: int, n: int, chunk: int) -> np.ndarray:
-    """Row indices (0-based) of the draws in block ``chunk``: shape (draws in block, n)."""
+def resample_indices(seed: int | np.random.SeedSequence | None, resamples: int, n: int, chunk: int) -> np.ndarray:
+    """Row indices (0-based) of the draws in block ``chunk``: shape (draws in block, n).
+
+    Block ``chunk`` draws from ``leanlearn.random.generator(seed, "bootstrap", chunk)``; a
+    ``SeedSequence`` seed is an explicit stream whose ``chunk``-th child is used.
+    """
     bounds = _chunk_bounds(resamples)
     a, b = bounds[chunk]
-    child = np.random.SeedSequence(seed).spawn(len(bounds))[chunk]
-    return np.random.default_rng(child).integers(0, n, size=(b - a, n))
+    return generator(seed, "bootstrap", chunk).integers(0, n, size=(b - a, n))
 
 
 def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
@@ -505,9 +515,11 @@ def bootstrap(
         From :func:`leanlearn.estimate`.
     resamples : int
         Number of bootstrap resamples (the pipeline uses 10,000; Hair et al. 2019).
-    seed : int, optional
-        Seed of the resampling; the same seed gives the same draws and byte-identical
-        results whatever ``workers`` is.
+    seed : int or SeedSequence, optional
+        The study seed; resamples come from its ``bootstrap`` stream
+        (:func:`leanlearn.random.stream`), in blocks of :data:`CHUNK` with one child
+        stream per block, so the same seed gives the same draws and byte-identical
+        results whatever ``workers`` is. A ``SeedSequence`` is used as an explicit stream.
     workers : int
         Worker processes (1 = run in this process).
     ci_level : float
@@ -542,6 +554,8 @@ def bootstrap(
     else:
         if resamples < 2:
             raise ValueError("resamples must be at least 2")
+        if seed is None:  # one fresh entropy for all blocks, recorded in the result
+            seed = int(np.random.SeedSequence().entropy)
         chunks = range(len(_chunk_bounds(resamples)))
         parts = []
         done = 0

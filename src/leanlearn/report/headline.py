@@ -240,12 +240,33 @@ def _robustness(t: dict) -> list[str]:
         for r in stab.itertuples():
             differing = f" (differs: {r.differing})" if isinstance(r.differing, str) and r.differing else ""
             lines.append(f"- Multiverse: {r.hypothesis} ({r.main_verdict}) holds in {int(r.n_same)} of {int(r.n_variants)} alternative analyses{differing}.")
+    pairs = t.get("robustness/predict/predict_verdicts.csv")
     pred = t.get("robustness/predict/predict_summary.csv")
-    if pred is not None:
+    if pairs is not None and len(pairs):
+        parts = [
+            f"{r.construct}: {r.verdict} with {r.technique} antecedents ({int(r.n_pls_better_rmse)} of {int(r.n_indicators)} indicators better than the LM on the "
+            f"{ {'antecedents': 'direct antecedents’', 'exogenous': 'exogenous constructs’'}.get(r.benchmark, r.benchmark)} indicators)"
+            for r in pairs.itertuples()
+        ]
+        lines.append("- PLSpredict (out-of-sample, technique and benchmark paired; Shmueli et al. 2019 verdict rule): " + "; ".join(parts) + ".")
+    elif pred is not None:
         parts = [f"{r.construct}: {r.verdict} ({int(r.n_pls_better_rmse)} of {int(r.n_indicators)} indicators better than the linear model)" for r in pred.itertuples()]
         lines.append("- PLSpredict (out-of-sample): " + "; ".join(parts) + ".")
     cop = t.get("robustness/endogeneity/copula.csv")
-    if cop is not None and len(cop):
+    if cop is not None and len(cop) and "counted" in cop.columns:
+        counted = cop[cop.counted.astype(bool)]
+        sig = counted[counted.significant.astype(bool)]
+        n_sig_all = int(cop.significant.astype(bool).sum())
+        text = (
+            f"- Gaussian copula (weak diagnostic at this N): {len(cop)} copula terms in all single and joint specifications, "
+            f"{len(counted)} meeting the preconditions (non-normal regressor, copula term not collinear with it)"
+        )
+        if len(counted):
+            text += f"; {len(sig)} of those significant" + (f" ({', '.join(f'{r.predictor} -> {r.target} [{r.combination}]' for r in sig.itertuples())})" if len(sig) else "") + "."
+        else:
+            text += (f"; the test is uninformative here ({n_sig_all} significant terms not counted), and its corrected estimates are not corrections.")
+        lines.append(text)
+    elif cop is not None and len(cop):
         single = cop[cop.combination == cop.predictor]
         sig = single[single.significant.astype(bool)]
         lines.append(
@@ -254,12 +275,20 @@ def _robustness(t: dict) -> list[str]:
         )
     micom = t.get("robustness/groups/micom_summary.csv")
     mga = t.get("robustness/groups/mga.csv")
-    if micom is not None:
+    if micom is not None and not len(micom):
+        lines.append("- Group comparison (MICOM, MGA): skipped, no grouping configured.")
+    elif micom is not None:
         inv = micom.invariance.value_counts().to_dict()
-        lines.append(f"- MICOM across region clusters: invariance " + ", ".join(f"{k} for {v}" for k, v in inv.items()) + " construct-pair comparisons.")
-    if mga is not None:
+        words = {"full": "no evidence against full invariance", "partial": "partial invariance only (evidence against equal means or variances)", "none": "evidence against compositional invariance"}
+        sizes = ""
+        if {"n_a", "n_b"} <= set(micom.columns):
+            n = pd.concat([micom.n_a, micom.n_b])
+            sizes = f"; groups of {int(n.min())} to {int(n.max())} cases, so only large differences would be detected"
+        lines.append("- MICOM (raw permutation p-values, not adjusted): " + ", ".join(f"{words.get(k, k)} for {v}" for k, v in inv.items()) + f" construct-pair comparisons{sizes}.")
+    if mga is not None and len(mga):
         sig = mga[mga.significant.astype(bool)]
-        lines.append(f"- Permutation MGA: {len(sig)} of {len(mga)} group differences significant after adjustment.")
+        fam = f" (one family of {int(mga.family_size.iloc[0])} tests: parameters x pairs of groups)" if "family_size" in mga.columns else ""
+        lines.append(f"- Permutation MGA: {len(sig)} of {len(mga)} group differences significant after adjustment across the family{fam}.")
     power = t.get("robustness/power/power.csv")
     if power is not None and len(power):
         ns = sorted(int(n) for n in pd.unique(power.n))

@@ -1016,6 +1016,16 @@ def estimators_table(cmp: pd.DataFrame) -> Table:
                  note="Same cases for all three estimators. CB-SEM: maximum likelihood; the interaction term is approximated by the product of factor scores (not LMS).")
 
 
+def _copula_counts(cop: pd.DataFrame) -> str:
+    if "counted" not in cop.columns or not len(cop):
+        return ""
+    counted = cop["counted"].map(is_true) if cop["counted"].dtype == object else cop["counted"].astype(bool)
+    text = f" Every single and joint specification is shown; {int(counted.sum())} of {len(cop)} terms meet the preconditions (non-normal regressor, copula term not collinear with it, preconditions.csv)"
+    if not counted.any():
+        return text + "; none does, so the test is uninformative here and the corrected estimates are not corrections."
+    return text + "; only those are counted."
+
+
 def copula_table(cop: pd.DataFrame) -> Table:
     _need(cop, ["target", "combination", "predictor", "estimate", "ci_lower", "ci_upper", "p_value"], "copula.csv")
     rows = tuple(
@@ -1025,7 +1035,8 @@ def copula_table(cop: pd.DataFrame) -> Table:
     )
     return Table("copula", "Robustness: Gaussian copula test of endogeneity",
                  ("Outcome", "Copula terms", "Predictor", "Copula coefficient", "95% CI", "p", "β (PLS)", "β (corrected)"), rows,
-                 note=f"Gaussian copula ({SOURCES['copula']}); a weak diagnostic at this sample size: a non-significant copula term is weak evidence of exogeneity.",
+                 note=f"Gaussian copula ({SOURCES['copula']}); a weak diagnostic at this sample size: a non-significant copula term is weak evidence of exogeneity."
+                 + _copula_counts(cop),
                  align=("l", "l", "l") + ("r",) * 5)
 
 
@@ -1035,7 +1046,8 @@ def micom_table(micom: pd.DataFrame, *, sizes=None) -> Table:
         (f"{r.group_a} vs {r.group_b}", label(r.construct), _bool(r.configural), _bool(r.compositional), _bool(r.equal_mean), _bool(r.equal_variance), str(r.invariance))
         for r in micom.itertuples()
     )
-    note = f"MICOM ({SOURCES['micom']}); permutation tests."
+    note = (f"MICOM ({SOURCES['micom']}); permutation tests at 5 %, p-values not adjusted (as Henseler et al. 2016). 'Invariance' names the "
+            "outcome level; not rejecting a step is no evidence against invariance, not evidence for it, and small groups detect only large differences.")
     if sizes is not None and {"group", "n"} <= set(sizes.columns):
         note += " Group sizes: " + "; ".join(f"{r.group} n = {_int(r.n)}" for r in sizes.itertuples()) + "."
     return Table("micom", "Robustness: measurement invariance across groups (MICOM)",
@@ -1052,7 +1064,8 @@ def mga_table(mga: pd.DataFrame) -> Table:
         for r in mga.itertuples()
     )
     cols = ("Groups", "Parameter", "Group a", "Group b", "Difference", "p") + (("p (adjusted)",) if has_adj else ())
-    return Table("mga", "Robustness: permutation multi-group analysis", cols, rows, note=f"Permutation test of the group difference ({SOURCES['mga']}).",
+    fam = f" p adjusted across one family of {_int(mga.family_size.iloc[0])} tests (every parameter x every pair of groups)." if "family_size" in mga.columns and len(mga) else ""
+    return Table("mga", "Robustness: permutation multi-group analysis", cols, rows, note=f"Permutation test of the group difference ({SOURCES['mga']}).{fam}",
                  align=("l", "l") + ("r",) * (len(cols) - 2))
 
 

@@ -28,18 +28,33 @@ Conventions (documented choices)
   2sCOPE (Yang, Qian & Xie 2025, *J. Marketing Research*), which relaxes Park & Gupta's
   assumption that the endogenous regressor is independent of the exogenous ones.
   ``residualize=False`` gives the original Park & Gupta regressor.
-* **Inference:** nonparametric bootstrap over cases (seeded with
-  ``SeedSequence(seed)``); the construct scores are held fixed, as in Hult et al.'s
+* **Inference:** nonparametric bootstrap over cases; the construct scores are held fixed, as in Hult et al.'s
   procedure, and the copula terms are recomputed from each resample. ``std_error`` is
   the SD of the bootstrap draws, ``p_value`` two-sided from t = estimate/std_error with
   n − 1 degrees of freedom (the convention of :mod:`leanlearn.pls.bootstrap`), the interval
   is the percentile interval.
-* **Identification:** the copula is not identified when X is normal (then
-  :math:`c_X \approx` a linear function of X). :func:`normality_tests` reports
-  Shapiro–Wilk and Cramér–von Mises tests of every candidate regressor; the latter uses
-  a parametric-bootstrap null with the mean and SD estimated
-  (:func:`scipy.stats.goodness_of_fit`), since plugging in estimated parameters makes
-  the textbook Cramér–von Mises test too lenient.
+* **Preconditions, per regressor** (:func:`preconditions`): the copula is not identified
+  when X is normal (then :math:`c_X \approx` a linear function of X). (1) *Non-normality*:
+  Shapiro–Wilk or Cramér–von Mises p < α; the latter uses a parametric-bootstrap null
+  with the mean and SD estimated (:func:`scipy.stats.goodness_of_fit`), since plugging in
+  estimated parameters makes the textbook Cramér–von Mises test too lenient.
+  (2) *Identification in the sample*: even a non-normal X can have a copula term that is
+  almost X itself; the variance of the corrected coefficient is then inflated by
+  :math:`1/(1 - r^2)`, :math:`r = \operatorname{corr}(x, c_X)`. The precondition is
+  :math:`1/(1 - r^2) <` ``max_vif``; the default 25 (r < 0.980: the standard error of the
+  corrected coefficient at most five times what it would be without the collinearity) is
+  a design choice of leanlearn, configurable as ``robustness.copula_max_vif``. For
+  orientation, at large n r is about 0.90 for an exponential regressor, 0.96 for a
+  chi-square(5), 0.978 for a uniform and 0.9995 for a normal one. A copula term whose regressor fails either precondition
+  is *shown but not counted*: its estimate says nothing about endogeneity.
+* **Specifications:** every single-term and every joint specification is reported
+  (``specification`` "single" / "joint"), and :attr:`CopulaResult.summary` counts the
+  terms that meet the preconditions and, among them, the significant ones, per
+  specification. When no term meets them, the test is *uninformative* and the note says
+  so in plain words (Becker, Proksch & Ringle 2022).
+* **Randomness:** the bootstrap draws from ``leanlearn.random.stream(seed, "bootstrap",
+  "copula")`` and the Cramér–von Mises null from ``stream(seed, "montecarlo",
+  "normality", j)`` for regressor j (docs/randomness.md).
 
 Weakness (say it in the paper): Becker, Proksch & Ringle (2022, *J. Academy of Marketing
 Science* 50:46–66) show that with an intercept in the regression — the standard case —
@@ -59,15 +74,22 @@ import pandas as pd
 from scipy import stats
 
 from leanlearn.errors import DataError, SpecError
+from leanlearn.random import generator, stream
 
 __all__ = [
     "copula_term",
     "normality_tests",
+    "preconditions",
+    "DEFAULT_MAX_VIF",
     "copula_test",
     "gaussian_copula",
     "copula_note",
     "CopulaResult",
 ]
+
+
+DEFAULT_MAX_VIF = 25.0
+"""Largest 1/(1 - corr(x, c_x)^2) at which a copula term counts as identified."""
 
 
 # ---- the copula term -------------------------------------------------------------------------
@@ -121,7 +143,8 @@ def normality_tests(
         Monte Carlo samples of the Cramér–von Mises null distribution with estimated mean
         and SD (:func:`scipy.stats.goodness_of_fit`).
     seed : int, optional
-        Seed of those Monte Carlo samples.
+        Study seed; column j's Monte Carlo samples come from
+        ``leanlearn.random.stream(seed, "montecarlo", "normality", j)``.
 
     Returns
     -------
@@ -132,9 +155,9 @@ def normality_tests(
         not identified).
     """
     columns = list(columns) if columns is not None else list(data.columns)
-    seeds = np.random.SeedSequence(seed).spawn(max(len(columns), 1))
     rows = []
-    for col, ss in zip(columns, seeds):
+    for j, col in enumerate(columns):
+        ss = stream(seed, "montecarlo", "normality", j)
         x = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
         x = x[np.isfinite(x)]
         if x.size < 8 or np.ptp(x) == 0:
@@ -158,6 +181,34 @@ def normality_tests(
     return pd.DataFrame(rows)
 
 
+def preconditions(normality: pd.DataFrame, *, max_vif: float = DEFAULT_MAX_VIF) -> pd.DataFrame:
+    """Both copula preconditions per regressor, from :func:`normality_tests`.
+
+    Returns
+    -------
+    DataFrame
+        variable, n, shapiro_p, cvm_p, non_normal, corr_copula_term, vif_copula_term
+        (:math:`1/(1 - r^2)`), identified (vif_copula_term < max_vif), preconditions_met
+        (non_normal and identified), reason (empty when met).
+    """
+    out = normality[["variable", "n", "shapiro_p", "cvm_p", "non_normal", "corr_copula_term"]].copy()
+    r = out["corr_copula_term"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore"):
+        out["vif_copula_term"] = 1.0 / (1.0 - r**2)
+    out["identified"] = out["vif_copula_term"] < max_vif
+    out["preconditions_met"] = out["non_normal"].astype(bool) & out["identified"]
+    reasons = []
+    for rec in out.itertuples():
+        why = []
+        if not rec.non_normal:
+            why.append("not distinguishable from normal (Shapiro-Wilk and Cramer-von Mises p >= alpha)")
+        if not rec.identified:
+            why.append(f"copula term nearly collinear with the regressor (r = {rec.corr_copula_term:.3f}, 1/(1 - r^2) = {rec.vif_copula_term:.0f} >= {max_vif:g})")
+        reasons.append("; ".join(why))
+    out["reason"] = reasons
+    return out
+
+
 # ---- the result ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CopulaResult:
@@ -172,7 +223,10 @@ class CopulaResult:
         copula coefficient), significant (p_value < alpha), corrected_estimate,
         corrected_std_error, corrected_ci_lower, corrected_ci_upper (the coefficient of X
         in the same regression), uncorrected_estimate (X's coefficient without copula
-        terms), non_normal (X passed the precondition), n_resamples (valid resamples).
+        terms), non_normal (X passed the precondition), n_resamples (valid resamples),
+        specification ("single" or "joint"), corr_copula_term, vif_copula_term,
+        preconditions_met (non-normal and identified), counted (= preconditions_met: a term
+        that fails them is shown but not counted).
     coefficients : DataFrame
         Every coefficient of every regression, including the regressions without copula
         terms (combination "none"): target, combination, term, role ("intercept",
@@ -180,6 +234,14 @@ class CopulaResult:
         p_value, ci_lower, ci_upper, ci_level, n_resamples.
     normality : DataFrame
         :func:`normality_tests` of every candidate regressor.
+    preconditions : DataFrame
+        :func:`preconditions` of every candidate regressor.
+    summary : DataFrame
+        One row per equation × specification: target, combination, specification
+        ("single" or "joint"), n_terms, n_counted (terms whose regressor meets both
+        preconditions), n_significant_counted, n_significant_not_counted.
+    informative : bool
+        At least one copula term meets the preconditions.
     note : str
         Plain-language caveat for the outputs (:func:`copula_note`).
     n, resamples, seed, ci_level, alpha, residualize :
@@ -189,6 +251,9 @@ class CopulaResult:
     terms: pd.DataFrame = field(repr=False)
     coefficients: pd.DataFrame = field(repr=False)
     normality: pd.DataFrame = field(repr=False)
+    preconditions: pd.DataFrame = field(repr=False)
+    summary: pd.DataFrame = field(repr=False)
+    informative: bool
     note: str
     n: int
     resamples: int
@@ -198,7 +263,7 @@ class CopulaResult:
     residualize: bool
 
 
-def copula_note(n: int, *, near_normal: Sequence[str] = (), residualize: bool = True, controls: bool = False) -> str:
+def copula_note(n: int, *, near_normal: Sequence[str] = (), residualize: bool = True, controls: bool = False, collinear: Sequence[str] = (), informative: bool | None = None, counts: tuple[int, int, int] | None = None, max_vif: float = DEFAULT_MAX_VIF) -> str:
     """The plain-language caveat written beside copula results (Becker, Proksch & Ringle 2022)."""
     parts = [
         f"Gaussian copula test (Park & Gupta 2012; Hult et al. 2018) at N = {n}: read it as a weak "
@@ -215,6 +280,24 @@ def copula_note(n: int, *, near_normal: Sequence[str] = (), residualize: bool = 
         )
     else:
         parts.append("Every candidate regressor rejected normality, the copula's precondition.")
+    if collinear:
+        parts.append(
+            f"Regressors whose copula term is nearly collinear with them (1/(1 - r^2) >= {max_vif:g}), so that the "
+            f"copula coefficient and the corrected estimate are not identified in this sample: {', '.join(collinear)}."
+        )
+    if counts is not None:
+        n_terms, n_counted, n_sig = counts
+        parts.append(
+            f"Of {n_terms} copula terms in all single and joint specifications, {n_counted} meet both preconditions "
+            f"(non-normal regressor, identified copula term), and {n_sig} of these are significant; terms that fail a "
+            "precondition are shown but not counted."
+        )
+    if informative is False:
+        parts.append(
+            "The copula test is uninformative for these data: no regressor meets both preconditions, so neither a "
+            "significant nor a non-significant copula term says anything about endogeneity here, and the 'corrected' "
+            "estimates must not be read as corrections."
+        )
     parts.append(
         "Copula terms use the empirical CDF rank/(n+1) of the construct scores, recomputed in every bootstrap "
         "resample; the scores themselves are held fixed."
@@ -253,6 +336,7 @@ def copula_test(
     ci_level: float = 0.95,
     alpha: float = 0.05,
     normality_mc_samples: int = 1999,
+    max_vif: float = DEFAULT_MAX_VIF,
 ) -> CopulaResult:
     r"""Gaussian copula regressions of structural equations on (construct) scores.
 
@@ -287,6 +371,9 @@ def copula_test(
         Level of the normality precondition and of ``significant``.
     normality_mc_samples : int
         Monte Carlo samples of the Cramér–von Mises null.
+    max_vif : float
+        Identification precondition: a copula term counts only when
+        1/(1 − corr(x, c_x)²) is below this (default 25, i.e. corr < 0.98).
 
     Returns
     -------
@@ -331,19 +418,24 @@ def copula_test(
     copula_vars = sorted({x for c in cand.values() for x in c}, key=needed.index)
     control_vars = [w for w in controls if any(w in ps for ps in equations.values())]
 
-    ss_boot, ss_norm = np.random.SeedSequence(seed).spawn(2)
-    rng = np.random.default_rng(ss_boot)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)
+    rng = generator(seed, "bootstrap", "copula")
     idx = rng.integers(0, n, size=(int(resamples), n))
     values = {v: frame[v].to_numpy(dtype=float) for v in needed}
     cop_point = {v: copula_term(values[v]) for v in set(copula_vars) | set(control_vars)}
     cop_boot = {v: copula_term(values[v][idx]) for v in set(copula_vars) | set(control_vars)}
 
     normality = (
-        normality_tests(frame, copula_vars, alpha=alpha, mc_samples=normality_mc_samples, seed=int(ss_norm.generate_state(1)[0]))
+        normality_tests(frame, copula_vars, alpha=alpha, mc_samples=normality_mc_samples, seed=seed)
         if copula_vars
         else pd.DataFrame(columns=["variable", "n", "skewness", "excess_kurtosis", "shapiro_w", "shapiro_p", "cvm_statistic", "cvm_p", "non_normal", "corr_copula_term"])
     )
     non_normal = dict(zip(normality["variable"], normality["non_normal"]))
+    pre = preconditions(normality, max_vif=max_vif) if len(normality) else pd.DataFrame(
+        columns=["variable", "n", "shapiro_p", "cvm_p", "non_normal", "corr_copula_term", "vif_copula_term", "identified", "preconditions_met", "reason"]
+    )
+    pre_by = pre.set_index("variable") if len(pre) else None
     level_lo, level_hi = (1 - ci_level) / 2, 1 - (1 - ci_level) / 2
 
     coef_rows: list[dict] = []
@@ -428,19 +520,47 @@ def copula_test(
                         "uncorrected_estimate": uncorrected[x],
                         "non_normal": bool(non_normal.get(x, False)),
                         "n_resamples": nv,
+                        "specification": "single" if len(combo) == 1 else "joint",
+                        "corr_copula_term": float(pre_by.loc[x, "corr_copula_term"]),
+                        "vif_copula_term": float(pre_by.loc[x, "vif_copula_term"]),
+                        "preconditions_met": bool(pre_by.loc[x, "preconditions_met"]),
+                        "counted": bool(pre_by.loc[x, "preconditions_met"]),
                     }
                 )
     term_cols = [
         "target", "combination", "predictor", "estimate", "std_error", "t_value", "p_value", "ci_lower", "ci_upper",
         "ci_level", "significant", "corrected_estimate", "corrected_std_error", "corrected_ci_lower", "corrected_ci_upper",
-        "uncorrected_estimate", "non_normal", "n_resamples",
+        "uncorrected_estimate", "non_normal", "n_resamples", "specification", "corr_copula_term", "vif_copula_term",
+        "preconditions_met", "counted",
     ]  # fmt: skip
+    terms = pd.DataFrame(term_rows, columns=term_cols)
     near_normal = [v for v, nn in non_normal.items() if not nn]
+    collinear = [str(v) for v in pre.loc[~pre["identified"].astype(bool), "variable"]] if len(pre) else []
+    summ_rows = []
+    for (target, combo), g in terms.groupby(["target", "combination"], sort=False):
+        counted = g["counted"].astype(bool)
+        sig = g["significant"].astype(bool)
+        summ_rows.append(
+            {
+                "target": target, "combination": combo, "specification": g["specification"].iloc[0], "n_terms": len(g),
+                "n_counted": int(counted.sum()), "n_significant_counted": int((counted & sig).sum()),
+                "n_significant_not_counted": int((~counted & sig).sum()),
+            }
+        )  # fmt: skip
+    summary = pd.DataFrame(summ_rows, columns=["target", "combination", "specification", "n_terms", "n_counted", "n_significant_counted", "n_significant_not_counted"])
+    informative = bool(terms["counted"].any()) if len(terms) else False
+    counts = (len(terms), int(terms["counted"].sum()), int((terms["counted"] & terms["significant"]).sum())) if len(terms) else None
     return CopulaResult(
-        terms=pd.DataFrame(term_rows, columns=term_cols),
+        terms=terms,
         coefficients=pd.DataFrame(coef_rows),
         normality=normality,
-        note=copula_note(n, near_normal=near_normal, residualize=residualize, controls=bool(control_vars)),
+        preconditions=pre,
+        summary=summary,
+        informative=informative,
+        note=copula_note(
+            n, near_normal=near_normal, residualize=residualize, controls=bool(control_vars), collinear=collinear,
+            informative=informative if len(terms) else None, counts=counts, max_vif=max_vif,
+        ),  # fmt: skip
         n=n,
         resamples=int(resamples),
         seed=seed,
@@ -465,7 +585,7 @@ def gaussian_copula(result, *, controls: Sequence[str] | None = None, **options)
         observed columns named in a structural equation, e.g. ``log_employees``).
     **options
         Keyword options of :func:`copula_test` (residualize, resamples, seed, ci_level,
-        alpha, candidates, normality_mc_samples).
+        alpha, candidates, normality_mc_samples, max_vif).
 
     Notes
     -----

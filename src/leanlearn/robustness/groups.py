@@ -1,10 +1,12 @@
-r"""Groups of firms: measurement invariance of composites (MICOM) and permutation MGA.
+r"""Groups of cases: measurement invariance of composites (MICOM) and permutation MGA.
 
-The study's 209 firms come from 12 countries, about 17 per country. At n = 17 the
+Groups come from any categorical column of the analysis data (a demographic, a country, an
+industry ...), used as they are or merged into *clusters* of its levels (config
+``robustness.groups: {column: ..., clusters: {label: [level, ...]}}``; see
+:func:`group_settings`). Small levels cannot be compared on their own: at n = 17 the
 smallest path detectable with 80 % power is |β| ≈ 0.60 (Kock & Hadaya 2018; see
-:func:`leanlearn.robustness.power.minimum_detectable_effect`), so a per-country analysis is not
-feasible; countries are compared in theory-based *clusters* (e.g. world regions) from the
-config, and :func:`country_feasibility` reports why (METHODS.md §6.2).
+:func:`leanlearn.robustness.power.minimum_detectable_effect`), and :func:`level_feasibility`
+reports this for every level, which is why theory-based clusters of levels are offered.
 
 MICOM (Henseler, Ringle & Sarstedt 2016, *International Marketing Review* 33:405–431)
 ---------------------------------------------------------------------------------------
@@ -19,42 +21,63 @@ MICOM (Henseler, Ringle & Sarstedt 2016, *International Marketing Review* 33:405
    (both groups), standardised items. Under the null that the weights are equal, group
    membership is exchangeable: the groups are re-drawn at random (default 5000
    permutations), the model is re-estimated in both permuted groups and c recomputed.
-   Invariance holds when c is not significantly below 1: c ≥ the 5 % quantile of the
-   permutation distribution, i.e. the one-sided p-value :math:`\Pr(c^* \le c)` is at
-   least α.
+   The decision compares c with the 5 % quantile of its permutation distribution: c below
+   it is evidence against compositional invariance. The one-sided p-value
+   :math:`\Pr(c^* \le c)` is reported beside it.
 3. **Equal composite means and variances**: composite scores from the *pooled data and
    the pooled model's weights* (the convention of cSEM's ``testMICOM``; with pooled
    weights the scores do not depend on the group split, so only the labels are permuted);
    the statistics are the difference of the group means and of the log group variances,
-   :math:`\bar\eta_1 - \bar\eta_2` and :math:`\log s^2_1 - \log s^2_2`, and equality holds
-   when they fall inside the central 95 % of their permutation distributions (two-sided
-   p-value ≥ α).
+   :math:`\bar\eta_1 - \bar\eta_2` and :math:`\log s^2_1 - \log s^2_2`; a statistic
+   outside the central 95 % of its permutation distribution is evidence against equality
+   (two-sided p-value reported).
 
-Steps 1 + 2 establish *partial* invariance, which permits comparing path coefficients
-across groups; steps 1–3 *full* invariance, which permits pooling the data.
+**No multiplicity adjustment in MICOM.** Henseler et al. (2016) and cSEM's ``testMICOM``
+test every step at α without adjustment. In MICOM the null hypothesis is the *desired*
+outcome (invariance), so adjusting the p-values upwards makes it easier to declare
+invariance: an adjustment there works in the lenient direction. leanlearn reports the raw
+permutation p-value of every step and decides at α.
+
+**Wording.** Not rejecting invariance is not evidence of invariance, least of all in small
+groups. The summary therefore says "no evidence against full (partial) invariance", with
+the group sizes and an approximate power statement: the smallest standardised mean
+difference and log variance ratio that step 3 would detect with 80 % power at these group
+sizes (normal approximations, :func:`detectable_differences`). Henseler et al.'s labels
+("full", "partial", "none") are kept in the ``invariance`` column as the names of the
+outcome levels.
 
 Permutation multi-group analysis (Chin & Dibbern 2010)
 ------------------------------------------------------
 For any function θ(P) of the path matrix — every path, every specific indirect effect,
-the index of moderated mediation and the conditional indirect effects at −1, 0, +1 SD of
+the index of moderated mediation and the conditional indirect effects at −1 and +1 SD of
 the moderator — the observed difference :math:`\theta(P_1) - \theta(P_2)` is compared
 with its permutation distribution (the same permutations and fits as MICOM step 2).
+
+**The multiplicity family** is every parameter tested × every pair of groups compared.
+The p-values are adjusted across that whole family (Holm 1979 by default, controlling the
+family-wise error rate; Benjamini–Hochberg ``fdr_bh`` controlling the false discovery
+rate), and the family size is reported in every row and in the notes. The family can be
+narrowed in advance with ``parameters`` (config ``robustness.mga_parameters``: ``all``,
+``paths`` or a list of families), never after seeing the results. Quantities that are the
+same function of the path matrix are tested once: e.g. the conditional indirect effect at
+the moderator's mean (0 SD) equals the indirect effect a·b of the same chain, so only the
+latter is tested (detected numerically on random path matrices, :func:`_distinct`).
 
 Conventions
 -----------
 * **p-values** of permutation tests are :math:`(1 + \#\{T^* \text{ at least as extreme as } T\})/(1 + R)`
   over the R valid permutations (Phipson & Smyth 2010), so they are never 0 and the
   test is exact for random permutations; "two-sided" compares :math:`|T^*|` with
-  :math:`|T|` (:func:`permutation_p_value`).
+  :math:`|T|` (:func:`permutation_p_value`). The smallest attainable p is 1/(R + 1);
+  with Holm over a family of F tests a difference needs p < α/F, so R must exceed F/α.
 * **More than two groups**: every pair of groups is compared with permutations of that
-  pair's cases only; the p-values of each statistic (construct × step, or parameter) are
-  then adjusted over the pairs (Holm by default, :func:`statsmodels.stats.multitest.multipletests`),
-  and decisions use the adjusted p-values. With two groups nothing changes.
+  pair's cases only.
 * **Permutation fits** go through the engine in batches (one row of case counts per
   group of each permutation; a 0/1 count vector selects the group's cases), with the
   missing-data treatment repeated within every group, as in the sample estimate.
   Permutations whose fit fails in either group are dropped and counted in ``status``.
-* **Randomness**: ``SeedSequence(seed).spawn(number of pairs)``, one generator per pair.
+* **Randomness**: pair j (in output order) permutes with
+  ``leanlearn.random.generator(seed, "permutation", j)`` (docs/randomness.md).
 """
 
 from __future__ import annotations
@@ -65,18 +88,24 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from leanlearn.effects import algebra as fx
 from leanlearn.errors import DataError, SpecError
 from leanlearn.pls.engine import fit_counts
+from leanlearn.random import generator
 from leanlearn.spec.model import ModelSpec, parse_model
 
 __all__ = [
     "DEFAULT_PERMUTATIONS",
-    "region_clusters",
+    "MGA_FAMILIES",
+    "GroupSettings",
+    "group_settings",
+    "level_clusters",
     "assign_groups",
-    "country_feasibility",
+    "level_feasibility",
     "feasibility_note",
+    "detectable_differences",
     "permutation_p_value",
     "compare_groups",
     "GroupComparison",
@@ -87,35 +116,96 @@ CHUNK = 250
 """Permutations fitted per engine call (2 × CHUNK data sets)."""
 
 PROBE_VALUES = (-1.0, 0.0, 1.0)
+OUTPUT_COLUMNS = {
+    "group_sizes": ["group", "n"],
+    "level_sizes": ["level", "group", "n", "minimum_detectable_beta_one_tailed", "minimum_detectable_beta_two_tailed"],
+    "micom_configural": ["group", "check", "met", "detail"],
+    "micom_compositional": ["group_a", "group_b", "construct", "c", "critical_value", "p_value", "invariant", "n_permutations"],
+    "micom_means_variances": ["group_a", "group_b", "construct", "statistic", "estimate", "perm_lower", "perm_upper", "p_value", "equal", "detectable_80", "n_permutations"],
+    "micom_summary": ["group_a", "group_b", "construct", "n_a", "n_b", "configural", "compositional", "equal_mean", "equal_variance", "invariance", "mga_permitted", "pooling_permitted", "statement"],
+    "mga": ["group_a", "group_b", "family", "parameter", "estimate_a", "estimate_b", "difference", "perm_lower", "perm_upper", "p_value", "p_adjusted", "significant", "family_size", "n_permutations"],
+    "permutation_status": ["group_a", "group_b", "permutations", "valid", "failed"],
+}
+"""Columns of every table the ``groups`` verb writes (also when the step is skipped)."""
+
+MGA_FAMILIES = ("path", "indirect_effect", "index_moderated_mediation", "conditional_indirect_effect", "custom")
 
 
-# ---- groups from countries ---------------------------------------------------------------------
-def region_clusters(mapping: Mapping | None) -> dict[str, tuple[str, ...]]:
-    """Validate a cluster definition (the ``robustness.region_clusters`` config key).
+# ---- which groups ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupSettings:
+    """The grouping of a study (config ``robustness.groups``).
 
-    Parameters
+    Attributes
     ----------
-    mapping : mapping of str to list of str
-        Cluster name -> the country names (as in the data's group column) it contains.
+    column : str
+        Categorical column of the analysis data whose values define the groups.
+    clusters : dict of str to tuple of str, or None
+        Group label -> the column's levels it merges; None uses the levels themselves.
+    unassigned : {"error", "drop"}
+        A level in no cluster stops the run, or its cases are left out (and counted).
+    """
+
+    column: str
+    clusters: dict | None = None
+    unassigned: str = "error"
+
+
+_GROUP_KEYS = {"column", "clusters", "unassigned"}
+
+
+def group_settings(value, *, key: str = "robustness.groups") -> GroupSettings | None:
+    """Validate the ``robustness.groups`` config value.
+
+    Accepted forms: absent / null / ``none`` / ``false`` (no groups: the step is skipped),
+    a column name (its levels are the groups), or a mapping with ``column`` (required),
+    ``clusters`` (optional: label -> list of levels, at least two labels) and
+    ``unassigned`` (``error``, the default, or ``drop``).
 
     Raises
     ------
     SpecError
-        ``robustness.region_clusters...`` naming the problem: not a mapping, an empty or
-        non-list cluster, a country listed in two clusters, fewer than two clusters.
+        Naming the key path (e.g. ``robustness.groups.clusters.Asia``) and what is allowed.
     """
-    key = "robustness.region_clusters"
+    if value is None or value is False or (isinstance(value, str) and value.strip().lower() in ("none", "")):
+        return None
+    if isinstance(value, str):
+        return GroupSettings(column=value)
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{key}: expected a mapping with 'column' (and optionally 'clusters', 'unassigned'), a column name, or none")
+    unknown = sorted(set(map(str, value)) - _GROUP_KEYS)
+    if unknown:
+        raise SpecError(f"{key}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_GROUP_KEYS))}")
+    column = value.get("column")
+    if not isinstance(column, str) or not column.strip():
+        raise SpecError(f"{key}.column: expected the name of a categorical column of the analysis data")
+    unassigned = value.get("unassigned", "error")
+    if unassigned not in ("error", "drop"):
+        raise SpecError(f"{key}.unassigned: expected 'error' or 'drop', got {unassigned!r}")
+    clusters = value.get("clusters")
+    return GroupSettings(column=column, clusters=level_clusters(clusters, key=f"{key}.clusters") if clusters is not None else None, unassigned=unassigned)
+
+
+def level_clusters(mapping: Mapping | None, *, key: str = "robustness.groups.clusters") -> dict[str, tuple[str, ...]]:
+    """Validate a cluster definition: label -> the group column's levels it merges.
+
+    Raises
+    ------
+    SpecError
+        ``<key>...`` naming the problem: not a mapping, an empty or non-list cluster, a
+        level listed in two clusters, fewer than two clusters.
+    """
     if not isinstance(mapping, Mapping) or not mapping:
-        raise SpecError(f"{key}: expected a mapping of cluster names to lists of countries")
+        raise SpecError(f"{key}: expected a mapping of cluster labels to lists of levels of the group column")
     seen: dict[str, str] = {}
     out: dict[str, tuple[str, ...]] = {}
     for name, members in mapping.items():
         if isinstance(members, str) or not isinstance(members, Sequence) or not members:
-            raise SpecError(f"{key}.{name}: expected a non-empty list of countries, got {members!r}")
+            raise SpecError(f"{key}.{name}: expected a non-empty list of levels (values of the group column), got a {type(members).__name__}")
         for m in members:
             m = str(m)
             if m in seen:
-                raise SpecError(f"{key}: {m} is listed in both {seen[m]} and {name}")
+                raise SpecError(f"{key}: the level {m} is listed in both {seen[m]} and {name}")
             seen[m] = str(name)
         out[str(name)] = tuple(str(m) for m in members)
     if len(out) < 2:
@@ -123,83 +213,108 @@ def region_clusters(mapping: Mapping | None) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def assign_groups(countries, clusters: Mapping[str, Sequence[str]] | None = None, *, unassigned: str = "error") -> pd.Series:
-    """Map each firm's country to its cluster.
+def assign_groups(levels, clusters: Mapping[str, Sequence[str]] | None = None, *, unassigned: str = "error", column: str = "group column") -> pd.Series:
+    """Map each case's level of the group column to its cluster.
 
     Parameters
     ----------
-    countries : Series or array-like
-        One country name per firm (missing values stay missing).
+    levels : Series or array-like
+        One value of the group column per case (missing values stay missing).
     clusters : mapping, optional
-        Cluster -> countries (see :func:`region_clusters`); None keeps the values as groups.
+        Cluster -> levels (see :func:`level_clusters`); None keeps the levels as groups.
     unassigned : {"error", "drop"}
-        A country in no cluster raises :class:`DataError` naming it, or becomes a missing
-        group ("drop"; such firms are left out of the comparison and counted).
+        A level in no cluster raises :class:`DataError` naming it, or becomes a missing
+        group ("drop"; such cases are left out of the comparison and counted).
+    column : str
+        Name of the group column, for messages.
 
     Returns
     -------
     Series of str (object) with the input's index, named "group".
     """
-    s = countries if isinstance(countries, pd.Series) else pd.Series(list(countries))
+    s = levels if isinstance(levels, pd.Series) else pd.Series(list(levels))
     if unassigned not in ("error", "drop"):
         raise ValueError("unassigned must be 'error' or 'drop'")
     if clusters is None:
         return s.where(s.isna(), s.astype(str)).rename("group").astype(object)
-    lookup = {m: name for name, members in region_clusters(clusters).items() for m in members}
+    lookup = {m: name for name, members in level_clusters(clusters).items() for m in members}
     text = s.astype(object).where(s.isna(), s.astype(str))
     mapped = text.map(lookup)
     missing = sorted({str(v) for v in text[mapped.isna() & text.notna()]})
     if missing and unassigned == "error":
         raise DataError(
-            f"countries in no cluster: {', '.join(missing)}. Add them to robustness.region_clusters, "
-            "or leave them out explicitly (unassigned='drop')."
+            f"{len(missing)} level(s) of {column} in no cluster: {', '.join(missing)}. Add them to "
+            "robustness.groups.clusters, or leave their cases out explicitly (robustness.groups.unassigned: drop)."
         )
     return mapped.rename("group").astype(object)
 
 
-def country_feasibility(countries, groups=None, *, alpha: float = 0.05, power: float = 0.80) -> pd.DataFrame:
-    """Firms per country (and cluster) and the smallest path each could detect alone.
+def level_feasibility(levels, groups=None, *, alpha: float = 0.05, power: float = 0.80) -> pd.DataFrame:
+    """Cases per level of the group column (and cluster) and the smallest path each could detect alone.
 
     Returns
     -------
     DataFrame
-        country, group (when given), n, minimum_detectable_beta_one_tailed,
+        level, group (when given), n, minimum_detectable_beta_one_tailed,
         minimum_detectable_beta_two_tailed (inverse square root method, Kock & Hadaya
         2018, at ``alpha`` and ``power``), sorted by n descending.
     """
     from leanlearn.robustness.power import minimum_detectable_effect
 
-    frame = pd.DataFrame({"country": pd.Series(list(countries)).astype(object)})
-    keys = ["country"]
+    frame = pd.DataFrame({"level": pd.Series(list(levels)).astype(object)})
+    keys = ["level"]
     if groups is not None:
         frame["group"] = pd.Series(list(groups)).astype(object)
         keys.append("group")
-    tab = frame.dropna(subset=["country"]).groupby(keys, dropna=False, sort=True).size().rename("n").reset_index()
+    frame["level"] = frame["level"].where(frame["level"].isna(), frame["level"].astype(str))
+    tab = frame.dropna(subset=["level"]).groupby(keys, dropna=False, sort=True).size().rename("n").reset_index()
     tab["minimum_detectable_beta_one_tailed"] = [minimum_detectable_effect(n, alpha=alpha, power=power, tails=1) for n in tab["n"]]
     tab["minimum_detectable_beta_two_tailed"] = [minimum_detectable_effect(n, alpha=alpha, power=power, tails=2) for n in tab["n"]]
-    return tab.sort_values(["n", "country"], ascending=[False, True]).reset_index(drop=True)
+    return tab.sort_values(["n", "level"], ascending=[False, True]).reset_index(drop=True)
 
 
-def feasibility_note(table: pd.DataFrame, group_sizes: pd.DataFrame | None = None) -> str:
-    """Plain-language statement of why countries are compared in clusters, from :func:`country_feasibility`."""
+def feasibility_note(table: pd.DataFrame, group_sizes: pd.DataFrame | None = None, *, column: str = "the group column", unit: str = "cases") -> str:
+    """Plain-language statement of why the levels are compared in clusters, from :func:`level_feasibility`."""
     n = table["n"].to_numpy()
     text = (
-        f"Per-country analysis is infeasible: {len(table)} countries with {int(n.min())} to {int(n.max())} firms "
-        f"(median {float(np.median(n)):g}). With the median country size the smallest path detectable with 80% power "
+        f"Per-level analysis of {column} is infeasible: {len(table)} levels with {int(n.min())} to {int(n.max())} {unit} "
+        f"(median {float(np.median(n)):g}). With the median level size the smallest path detectable with 80% power "
         f"is |beta| = {float(np.median(table['minimum_detectable_beta_one_tailed'])):.2f} one-tailed "
         f"({float(np.median(table['minimum_detectable_beta_two_tailed'])):.2f} two-tailed; inverse square root method, "
-        "Kock & Hadaya 2018), far above the effects of this model. Countries are therefore compared in theory-based "
-        "clusters; per-country heterogeneity is handled by country controls or treated as unobserved (FIMIX)."
+        "Kock & Hadaya 2018). The levels are therefore compared in the configured clusters."
     )
     if group_sizes is not None and len(group_sizes):
         small = group_sizes[group_sizes["n"] < 100]
         if len(small):
             text += (
-                " Clusters with fewer than about 100 firms have little power for path differences: "
+                f" Clusters with fewer than about 100 {unit} have little power for path differences: "
                 + ", ".join(f"{g} (n = {int(k)})" for g, k in zip(small["group"], small["n"]))
                 + "."
             )
     return text
+
+
+def detectable_differences(n_a: int, n_b: int, *, alpha: float = 0.05, power: float = 0.80) -> dict[str, float]:
+    r"""Approximate smallest differences a two-group comparison detects with ``power`` (two-sided α).
+
+    Normal approximations, with :math:`k = z_{1-\alpha/2} + z_{power}`:
+
+    * standardised mean difference (MICOM step 3, composites with unit pooled variance):
+      :math:`k\sqrt{1/n_a + 1/n_b}`;
+    * log variance ratio (step 3; normal scores): :math:`k\sqrt{2/(n_a-1) + 2/(n_b-1)}`;
+    * path coefficient difference (MGA; standardised paths treated like correlations on
+      Fisher's z scale, before any multiplicity adjustment): :math:`k\sqrt{1/(n_a-3) + 1/(n_b-3)}`.
+
+    Checked by hand in tests/test_groups.py (n = 100 and 100: 0.396 for the mean
+    difference). These are orientation values for the wording "no evidence against", not
+    power analyses of the permutation tests themselves.
+    """
+    k = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return {
+        "mean_difference": float(k * np.sqrt(1 / n_a + 1 / n_b)),
+        "log_variance_ratio": float(k * np.sqrt(2 / (n_a - 1) + 2 / (n_b - 1))),
+        "path_difference": float(k * np.sqrt(1 / max(n_a - 3, 1) + 1 / max(n_b - 3, 1))),
+    }
 
 
 # ---- permutation p-values ---------------------------------------------------------------------------
@@ -242,15 +357,40 @@ def permutation_p_value(observed, draws, *, alternative: str = "two-sided") -> n
 
 
 def _adjust(p: np.ndarray, method: str) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
-    if method == "none" or p.size <= 1:
-        return p.copy()
-    from statsmodels.stats.multitest import multipletests
+    r"""Adjusted p-values across one family (NaN entries are not members).
 
+    Holm (1979): with the m p-values sorted, :math:`\tilde p_{(i)} = \max_{j \le i}
+    \min\{1, (m - j + 1)\,p_{(j)}\}`; Benjamini–Hochberg ("fdr_bh"):
+    :math:`\tilde p_{(i)} = \min_{j \ge i} \min\{1, m\,p_{(j)}/j\}`; Bonferroni
+    :math:`\min(1, m p)`. Other ``statsmodels`` methods are passed on to
+    :func:`statsmodels.stats.multitest.multipletests`. Checked against ``multipletests`` in
+    tests/test_groups.py.
+    """
+    p = np.asarray(p, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method=method)[1]
+    m = int(ok.sum())
+    if method == "none" or m == 0:
+        out[ok] = p[ok]
+        return out
+    q = p[ok]
+    order = np.argsort(q, kind="stable")
+    ranked = q[order]
+    i = np.arange(1, m + 1)
+    if method == "holm":
+        adj = np.maximum.accumulate(np.minimum(1.0, (m - i + 1) * ranked))
+    elif method == "fdr_bh":
+        adj = np.minimum.accumulate(np.minimum(1.0, m * ranked / i)[::-1])[::-1]
+    elif method == "bonferroni":
+        adj = np.minimum(1.0, m * ranked)
+    else:
+        from statsmodels.stats.multitest import multipletests
+
+        out[ok] = multipletests(q, method=method)[1]
+        return out
+    back = np.empty(m)
+    back[order] = adj
+    out[ok] = back
     return out
 
 
@@ -267,23 +407,27 @@ class GroupComparison:
         MICOM step 1: group ("all" or a group), check, met (bool), detail.
     compositional : DataFrame
         MICOM step 2: group_a, group_b, construct, c, critical_value (the α quantile of
-        the permutation distribution of c), p_value (one-sided, Pr(c* ≤ c)),
-        p_adjusted, invariant (p_adjusted ≥ α), n_permutations.
+        the permutation distribution of c), p_value (one-sided, Pr(c* ≤ c), unadjusted),
+        invariant (c ≥ critical_value), n_permutations.
     means_variances : DataFrame
         MICOM step 3: group_a, group_b, construct, statistic ("mean_difference",
         "log_variance_ratio"), estimate, perm_lower, perm_upper (α/2 and 1 − α/2
-        quantiles of the permutation distribution), p_value (two-sided), p_adjusted,
-        equal (p_adjusted ≥ α), n_permutations.
+        quantiles of the permutation distribution), p_value (two-sided, unadjusted),
+        equal (perm_lower ≤ estimate ≤ perm_upper), detectable_80 (approximate smallest
+        value detected with 80 % power at these group sizes, :func:`detectable_differences`),
+        n_permutations.
     invariance : DataFrame
-        group_a, group_b, construct, configural, compositional, equal_mean,
-        equal_variance, invariance ("full", "partial" or "none"), mga_permitted
-        (partial or full), pooling_permitted (full).
+        group_a, group_b, construct, n_a, n_b, configural, compositional, equal_mean,
+        equal_variance, invariance ("full", "partial" or "none": the outcome levels of
+        Henseler et al. 2016), mga_permitted (partial or full), pooling_permitted (full),
+        statement (the result in words: "no evidence against ..." or which step rejected).
     mga : DataFrame
         group_a, group_b, family ("path", "indirect_effect", "index_moderated_mediation",
         "conditional_indirect_effect", "custom"), parameter, estimate_a, estimate_b,
         difference (a − b), perm_lower, perm_upper (α/2 and 1 − α/2 quantiles of the
-        permutation differences), p_value (two-sided), p_adjusted, significant
-        (p_adjusted < α), n_permutations.
+        permutation differences), p_value (two-sided), p_adjusted (across the whole
+        family), significant (p_adjusted < α), family_size (tests in the family),
+        n_permutations.
     status : DataFrame
         group_a, group_b, permutations, valid, failed.
     notes : str
@@ -303,6 +447,8 @@ class GroupComparison:
     seed: int | None
     alpha: float
     p_adjust: str
+    family_size: int = 0
+    redundant: tuple = ()
 
 
 def _labels_for(data: pd.DataFrame, groups) -> pd.Series:
@@ -363,6 +509,43 @@ def _functions(result, extra: Mapping[str, Callable] | None) -> list[tuple[str, 
     for label, f in (extra or {}).items():
         out.append(("custom", str(label), f))
     return out
+
+
+def _distinct(funcs, adjacency: np.ndarray, *, draws: int = 4) -> tuple[list[int], list[tuple[str, str]]]:
+    """Indices of the functions that are distinct quantities, and (dropped, kept) label pairs.
+
+    Two functions of the path matrix are the same quantity when they agree on random path
+    matrices with the model's structure (``draws`` matrices with standard-normal entries on
+    the model's paths, a fixed stream; agreement to 1e-12). The first of a set of equal
+    functions is kept (order: paths, indirect effects, indices of moderated mediation,
+    conditional indirect effects, custom functions).
+    """
+    rng = np.random.default_rng(0)  # structural check only: not a statistical draw
+    P = rng.standard_normal((draws,) + adjacency.shape) * (adjacency != 0)
+    values = [np.asarray(f(P), dtype=float) for _, _, f in funcs]
+    keep: list[int] = []
+    dropped: list[tuple[str, str]] = []
+    for j, v in enumerate(values):
+        twin = next((k for k in keep if np.allclose(v, values[k], rtol=0, atol=1e-12)), None)
+        if twin is None:
+            keep.append(j)
+        else:
+            dropped.append((funcs[j][1], funcs[twin][1]))
+    return keep, dropped
+
+
+def _family(funcs, parameters) -> list:
+    """The functions of the declared MGA family (``parameters``: "all", "paths" or families)."""
+    if parameters is None or parameters == "all":
+        chosen = set(MGA_FAMILIES)
+    elif parameters == "paths":
+        chosen = {"path"}
+    else:
+        chosen = {parameters} if isinstance(parameters, str) else set(parameters)
+        wrong = sorted(chosen - set(MGA_FAMILIES))
+        if wrong:
+            raise ValueError(f"mga parameters: unknown famil(ies) {', '.join(wrong)}; use 'all', 'paths' or a list of {', '.join(MGA_FAMILIES)}")
+    return [f for f in funcs if f[0] in chosen]
 
 
 def _configural(plan, X: np.ndarray, labels: np.ndarray, group_names: list, settings, fits_ok: dict) -> pd.DataFrame:
@@ -439,6 +622,8 @@ def compare_groups(
     min_group_size: int = 10,
     group_order: Sequence[str] | None = None,
     source: str | None = None,
+    parameters: str | Sequence[str] = "all",
+    unit: str = "cases",
 ) -> GroupComparison:
     """MICOM (steps 1–3) and permutation MGA for every pair of groups.
 
@@ -459,8 +644,10 @@ def compare_groups(
     alpha : float
         Level of every decision (MICOM steps 2–3, MGA).
     p_adjust : str
-        Multiple-testing adjustment over pairs of groups, a ``multipletests`` method
-        ("holm" default, "bonferroni", "fdr_bh", ...) or "none".
+        Multiple-testing adjustment of the MGA p-values across the whole family (every
+        tested parameter × every pair of groups): a ``multipletests`` method ("holm"
+        default, "fdr_bh" for Benjamini–Hochberg, "bonferroni", ...) or "none". MICOM
+        p-values are never adjusted (see the module docstring).
     functions : mapping of str to callable, optional
         Extra MGA parameters: name -> function of path matrices (..., K, K) -> (...),
         with constructs in ``PLSResult.constructs`` order.
@@ -471,6 +658,11 @@ def compare_groups(
         Groups not listed follow in sorted order.
     source : str, optional
         Data file name for error messages.
+    parameters : "all", "paths" or sequence of str
+        The MGA family, declared before the analysis: every family of parameters
+        (default), paths only, or a list of families from :data:`MGA_FAMILIES`.
+    unit : str
+        What a case is ("firms", "respondents"), for the notes.
 
     Returns
     -------
@@ -482,7 +674,9 @@ def compare_groups(
     composites and no significant path difference; a path that differs between the
     populations is detected; an item with loading near 0 in one group breaks
     compositional invariance; the p-value formula on a hand-worked example; Holm
-    adjustment with three groups.
+    adjustment across the family with three groups; under shuffled group labels the
+    per-test rejection rates of MGA and MICOM are at α and the family-wise rate of MGA is
+    at most α, within Monte Carlo error.
     """
     from leanlearn.pls.engine import Settings, estimate
 
@@ -520,7 +714,9 @@ def compare_groups(
     lay = plan.final
     names = list(lay.constructs)
     composites = [k for k in range(lay.K) if not lay.is_interaction[k] and len(lay.cols(k)) > 1]
-    funcs = _functions(pooled, functions)
+    funcs_all = _family(_functions(pooled, functions), parameters)
+    keep, redundant = _distinct(funcs_all, lay.adjacency)
+    funcs = [funcs_all[j] for j in keep]
 
     # observed fit of every group (configural check) on its own cases
     obs_counts = np.stack([(labels == g).astype(float) for g in group_names])
@@ -529,9 +725,8 @@ def compare_groups(
     configural = _configural(plan, X, labels, group_names, settings, fits_ok)
 
     pairs = list(combinations(group_names, 2))
-    children = np.random.SeedSequence(seed).spawn(len(pairs))
     comp_rows, mv_rows, mga_rows, status_rows = [], [], [], []
-    for (ga, gb), child in zip(pairs, children):
+    for pair_index, (ga, gb) in enumerate(pairs):
         if not (fits_ok[ga] and fits_ok[gb]):
             status_rows.append({"group_a": ga, "group_b": gb, "permutations": 0, "valid": 0, "failed": 0})
             continue
@@ -578,7 +773,7 @@ def compare_groups(
         est_a = np.array([f(P_a) for _, _, f in funcs])
         est_b = np.array([f(P_b) for _, _, f in funcs])
 
-        rng = np.random.default_rng(child)
+        rng = generator(seed, "permutation", pair_index)
         c_perm, md_perm, lv_perm, th_perm, valid_all = [], [], [], [], []
         for start in range(0, permutations, CHUNK):
             m = min(CHUNK, permutations - start)
@@ -617,12 +812,13 @@ def compare_groups(
             comp_rows.append(
                 {"group_a": ga, "group_b": gb, "construct": names[k], "c": float(c_obs[j]), "critical_value": float(crit[j]), "p_value": float(p_c[j]), "n_permutations": nv}
             )
+        detect = detectable_differences(n_a, n - n_a, alpha=alpha)
         for stat, o, d in (("mean_difference", md_obs, md_perm), ("log_variance_ratio", lv_obs, lv_perm)):
             lo, hi = np.quantile(d, [alpha / 2, 1 - alpha / 2], axis=0, method="linear")
             p = permutation_p_value(o, d)
             for j, (k, _, _) in enumerate(blocks):
                 mv_rows.append(
-                    {"group_a": ga, "group_b": gb, "construct": names[k], "statistic": stat, "estimate": float(o[j]), "perm_lower": float(lo[j]), "perm_upper": float(hi[j]), "p_value": float(p[j]), "n_permutations": int(d.shape[0])}
+                    {"group_a": ga, "group_b": gb, "construct": names[k], "statistic": stat, "estimate": float(o[j]), "perm_lower": float(lo[j]), "perm_upper": float(hi[j]), "p_value": float(p[j]), "detectable_80": detect[stat], "n_permutations": int(d.shape[0])}
                 )
         tv = th_perm[valid_all]
         if nv:
@@ -640,33 +836,37 @@ def compare_groups(
             )  # fmt: skip
 
     comp = pd.DataFrame(comp_rows, columns=["group_a", "group_b", "construct", "c", "critical_value", "p_value", "n_permutations"])
-    mv = pd.DataFrame(mv_rows, columns=["group_a", "group_b", "construct", "statistic", "estimate", "perm_lower", "perm_upper", "p_value", "n_permutations"])
+    mv = pd.DataFrame(mv_rows, columns=["group_a", "group_b", "construct", "statistic", "estimate", "perm_lower", "perm_upper", "p_value", "detectable_80", "n_permutations"])
     mga = pd.DataFrame(mga_rows, columns=["group_a", "group_b", "family", "parameter", "estimate_a", "estimate_b", "difference", "perm_lower", "perm_upper", "p_value", "n_permutations"])
-    for df, keys in ((comp, ["construct"]), (mv, ["construct", "statistic"]), (mga, ["family", "parameter"])):
-        df.insert(df.columns.get_loc("p_value") + 1, "p_adjusted", np.nan)
-        for _, g in df.groupby(keys, sort=False):
-            df.loc[g.index, "p_adjusted"] = _adjust(g["p_value"].to_numpy(), p_adjust)
-    comp.insert(comp.columns.get_loc("p_adjusted") + 1, "invariant", comp["p_adjusted"] >= alpha)
-    mv.insert(mv.columns.get_loc("p_adjusted") + 1, "equal", mv["p_adjusted"] >= alpha)
+    # MICOM: raw p-values, decisions on the permutation quantiles (Henseler et al. 2016; no adjustment)
+    comp.insert(comp.columns.get_loc("p_value") + 1, "invariant", comp["c"] >= comp["critical_value"])
+    mv.insert(mv.columns.get_loc("p_value") + 1, "equal", (mv["estimate"] >= mv["perm_lower"]) & (mv["estimate"] <= mv["perm_upper"]))
+    # MGA: one family = every tested parameter x every pair
+    family_size = int(np.isfinite(mga["p_value"].to_numpy(dtype=float)).sum())
+    mga.insert(mga.columns.get_loc("p_value") + 1, "p_adjusted", _adjust(mga["p_value"].to_numpy(dtype=float), p_adjust))
     mga.insert(mga.columns.get_loc("p_adjusted") + 1, "significant", mga["p_adjusted"] < alpha)
+    mga.insert(mga.columns.get_loc("significant") + 1, "family_size", family_size)
 
     conf_ok = bool(configural["met"].all())
+    n_of = dict(zip(sizes["group"], sizes["n"]))
     inv_rows = []
     for rec in comp.itertuples(index=False):
         sel = mv[(mv.group_a == rec.group_a) & (mv.group_b == rec.group_b) & (mv.construct == rec.construct)].set_index("statistic")["equal"]
         eq_m, eq_v = bool(sel.get("mean_difference", False)), bool(sel.get("log_variance_ratio", False))
         compo = bool(rec.invariant)
         level = "full" if conf_ok and compo and eq_m and eq_v else ("partial" if conf_ok and compo else "none")
+        n_a, n_b = int(n_of[rec.group_a]), int(n_of[rec.group_b])
         inv_rows.append(
             {
-                "group_a": rec.group_a, "group_b": rec.group_b, "construct": rec.construct, "configural": conf_ok,
-                "compositional": compo, "equal_mean": eq_m, "equal_variance": eq_v, "invariance": level,
+                "group_a": rec.group_a, "group_b": rec.group_b, "construct": rec.construct, "n_a": n_a, "n_b": n_b,
+                "configural": conf_ok, "compositional": compo, "equal_mean": eq_m, "equal_variance": eq_v, "invariance": level,
                 "mga_permitted": level in ("full", "partial"), "pooling_permitted": level == "full",
+                "statement": _statement(conf_ok, compo, eq_m, eq_v, n_a, n_b),
             }
         )  # fmt: skip
-    invariance = pd.DataFrame(inv_rows, columns=["group_a", "group_b", "construct", "configural", "compositional", "equal_mean", "equal_variance", "invariance", "mga_permitted", "pooling_permitted"])
+    invariance = pd.DataFrame(inv_rows, columns=["group_a", "group_b", "construct", "n_a", "n_b", "configural", "compositional", "equal_mean", "equal_variance", "invariance", "mga_permitted", "pooling_permitted", "statement"])
     status = pd.DataFrame(status_rows, columns=["group_a", "group_b", "permutations", "valid", "failed"])
-    notes = _notes(sizes, n_no_group, len(pairs), permutations, p_adjust, alpha, fits_ok)
+    notes = _notes(sizes, n_no_group, len(pairs), permutations, p_adjust, alpha, fits_ok, family_size=family_size, funcs=funcs, redundant=redundant, mv=mv, unit=unit)
     return GroupComparison(
         group_sizes=sizes,
         configural=configural,
@@ -680,32 +880,69 @@ def compare_groups(
         seed=seed,
         alpha=alpha,
         p_adjust=p_adjust,
+        family_size=family_size,
+        redundant=tuple(redundant),
     )
 
 
-def _notes(sizes, n_no_group, n_pairs, permutations, p_adjust, alpha, fits_ok) -> str:
+def _statement(configural: bool, compositional: bool, equal_mean: bool, equal_variance: bool, n_a: int, n_b: int) -> str:
+    """MICOM outcome in words: rejections are findings, non-rejections are no evidence against."""
+    sizes = f"(n = {n_a} and {n_b})"
+    if not configural:
+        return f"configural invariance not established {sizes}: MICOM steps 2-3 not interpretable"
+    if not compositional:
+        return f"evidence against compositional invariance (step 2) {sizes}: paths not comparable"
+    failed = [w for w, ok in (("means", equal_mean), ("variances", equal_variance)) if not ok]
+    if failed:
+        return f"no evidence against partial invariance; evidence against equal {' and '.join(failed)} (step 3) {sizes}"
+    return f"no evidence against full invariance {sizes}; not a demonstration of invariance"
+
+
+def _notes(sizes, n_no_group, n_pairs, permutations, p_adjust, alpha, fits_ok, *, family_size, funcs, redundant, mv, unit="cases") -> str:
+    fams = list(dict.fromkeys(f[0] for f in funcs))
+    n_par = len(funcs)
     parts = [
         "MICOM (Henseler, Ringle & Sarstedt 2016) and permutation MGA (Chin & Dibbern 2010) with "
         f"{permutations} permutations per pair of groups; group sizes: "
         + ", ".join(f"{g} n = {k}" for g, k in zip(sizes["group"], sizes["n"]))
         + ".",
-        "Step 2 correlates the composites built with each group's weights on the pooled standardised data; step 3 "
+        "Step 2 correlates the composites built with each group's weights on the pooled standardised data and compares "
+        f"c with the {alpha:g} quantile of its permutation distribution; step 3 "
         "compares means and log variances of composite scores built from the pooled data with the pooled model's "
-        "weights (cSEM convention), permuting group labels. Partial invariance (steps 1-2) permits comparing paths; "
-        "full invariance (steps 1-3) permits pooling.",
+        f"weights (cSEM convention) with the central {1 - alpha:.0%} of their permutation distributions. MICOM p-values "
+        "are raw: Henseler et al. (2016) do not adjust them, and adjusting a test whose null hypothesis is the desired "
+        "outcome (invariance) would make invariance easier to claim. Partial invariance (steps 1-2) permits comparing "
+        "paths; full invariance (steps 1-3) permits pooling. Not rejecting a step is no evidence against invariance, "
+        "not evidence for it.",
+        f"MGA multiplicity family: {n_par} parameter(s) ({', '.join(fams) or 'none'}) x {n_pairs} pair(s) of groups = "
+        f"{family_size} tests, p-values adjusted across the whole family with {p_adjust}"
+        + (" (family-wise error rate)" if p_adjust in ("holm", "bonferroni", "holm-sidak", "sidak", "hommel") else " (false discovery rate)" if p_adjust.startswith("fdr") else "")
+        + f"; 'significant' means adjusted p < {alpha:g}.",
     ]
-    if n_pairs > 1:
-        parts.append(f"{n_pairs} pairs of groups: p-values adjusted over pairs with {p_adjust}; decisions at alpha = {alpha:g} use the adjusted p-values.")
+    if family_size and permutations + 1 < family_size / alpha:
+        parts.append(
+            f"With {permutations} permutations the smallest p-value is {1 / (permutations + 1):.4f}, which cannot pass "
+            f"Holm's first threshold alpha/{family_size}: raise the permutations above {int(np.ceil(family_size / alpha))}."
+        )
+    if redundant:
+        parts.append("Tested once because they are the same quantity: " + "; ".join(f"{d} equals {k}" for d, k in redundant) + ".")
     if n_no_group:
-        parts.append(f"{n_no_group} firm(s) without a group were left out.")
+        parts.append(f"{n_no_group} {unit} without a group were left out.")
     failed = [g for g, ok in fits_ok.items() if not ok]
     if failed:
         parts.append(f"The model could not be estimated in: {', '.join(failed)}; their pairs were not tested.")
-    small = sizes[sizes["n"] < 100]
-    if len(small):
+    if len(mv):
+        det = mv.drop_duplicates(["group_a", "group_b", "statistic"])
+        pieces = []
+        for (ga, gb), g in det.groupby(["group_a", "group_b"], sort=False):
+            d = g.set_index("statistic")["detectable_80"]
+            dd = detectable_differences(int(sizes.set_index("group").loc[ga, "n"]), int(sizes.set_index("group").loc[gb, "n"]), alpha=alpha)
+            pieces.append(
+                f"{ga} vs {gb}: mean difference {d.get('mean_difference', np.nan):.2f} SD, variance ratio "
+                f"{np.exp(d.get('log_variance_ratio', np.nan)):.2f}, path difference about {dd['path_difference']:.2f}"
+            )
         parts.append(
-            "Groups with fewer than about 100 firms give low power for path differences (METHODS.md 6.2): "
-            + ", ".join(f"{g} (n = {k})" for g, k in zip(small["group"], small["n"]))
-            + "; a non-significant difference is not evidence of equality."
+            "Approximate power (normal approximations, 80% power, two-sided alpha, before multiplicity adjustment): the smallest "
+            "differences these group sizes detect are " + "; ".join(pieces) + ". Smaller differences may exist undetected."
         )
     return " ".join(parts)

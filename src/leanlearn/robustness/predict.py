@@ -25,16 +25,23 @@ fold (leave-one-out: exact, no randomness, one repetition). For every training f
    s_{train}\,\lambda\,\hat\eta` (score × outer loading, un-standardised with the
    training means and SDs);
 5. the linear-model (LM) benchmark regresses every endogenous indicator by OLS with an
-   intercept, on the training cases, on the indicators of the exogenous constructs
-   (``benchmark="exogenous"``, Shmueli et al. 2019 and SmartPLS) or of the construct's
-   direct antecedents (``benchmark="antecedents"``: what seminr's ``predict_pls`` does
-   with ``predict_DA``; with ``predict_EA`` seminr uses the exogenous indicators), or of
-   every other construct of the model (``benchmark="all_other"``). The default is the
-   exogenous indicators (Shmueli et al. 2019); note that with direct antecedents the PLS
-   prediction of a final outcome uses the mediators' indicators, which the exogenous
-   benchmark does not see, so ``antecedents`` is the stricter comparison there. The LM
-   predicts the test cases; the naive benchmark predicts the training mean
-   :math:`\bar y_{train}`.
+   intercept, on the training cases, on a set of indicators that must match the
+   information the PLS technique uses (Shmueli et al. 2019, p. 2331; Danks & Ray 2018):
+
+   * **direct antecedents ↔ LM on the antecedents' indicators** (``benchmark="antecedents"``):
+     PLS predicts a construct from the test case's own scores of its direct antecedents,
+     mediators included, so the LM gets the indicators of those antecedents (what seminr's
+     ``predict_pls`` does with ``predict_DA``);
+   * **earliest antecedents ↔ LM on the exogenous indicators** (``benchmark="exogenous"``):
+     PLS propagates the exogenous scores through the model, so the LM gets the exogenous
+     constructs' indicators (Shmueli et al. 2019; SmartPLS; seminr with ``predict_EA``).
+
+   The default ``benchmark=None`` ("paired") picks the partner of ``technique``.
+   Crossing them is unfair: direct-antecedent PLS against an exogenous-only LM lets PLS use
+   the mediators' indicators the LM does not see, which flatters PLS. ``"all_other"``
+   (every other construct's indicators) is offered for completeness.
+   :func:`paired_assessment` runs both pairs on the same folds. The LM predicts the test
+   cases; the naive benchmark predicts the training mean :math:`\bar y_{train}`.
 
 Across repetitions the per-case predictions are averaged, and the metrics are computed
 from the averaged predictions (R seminr's ``predict_pls(reps = r)`` does this; cSEM's
@@ -54,7 +61,12 @@ with :math:`\bar y_{train(i)}` the mean of the training fold that predicted case
 Verdict (Shmueli et al. 2019, p. 2336), per endogenous construct: count the indicators
 with :math:`Q^2_{predict} > 0` *and* a smaller PLS than LM error (RMSE by default, MAE
 when errors are strongly asymmetric); none → "no predictive power", a minority → "low",
-a majority or exactly half → "medium", all → "high".
+a majority or exactly half → "medium", all → "high" (:data:`VERDICT_RULE` words it for
+the outputs).
+
+Randomness: with an integer seed the folds come from the study seed's ``folds`` stream,
+``leanlearn.random.stream(seed, "folds")`` (docs/randomness.md); a ``SeedSequence`` is used
+as is (``SeedSequence(42)`` gives the folds of seminr-port's ``predict_pls(seed=42)``).
 
 Checked against the Python port of seminr (0.2.1, a port of R seminr's
 ``predict_pls``): leave-one-out on the corporate-reputation model reproduces its PLS and
@@ -84,11 +96,15 @@ import pandas as pd
 
 from leanlearn.errors import ConvergenceWarning, DataError, SpecError
 from leanlearn.pls.engine import Plan, Settings, estimate, fit_batch, make_plan
+from leanlearn.random import stream
 from leanlearn.spec.model import ModelSpec, parse_model
 
 __all__ = [
     "TECHNIQUES",
     "BENCHMARKS",
+    "PAIRED_BENCHMARK",
+    "VERDICT_RULE",
+    "paired_assessment",
     "METRICS",
     "VERDICTS",
     "PredictResult",
@@ -103,6 +119,17 @@ TECHNIQUES = ("direct", "earliest")
 BENCHMARKS = ("exogenous", "antecedents", "all_other")
 METRICS = ("rmse", "mae")
 VERDICTS = ("no predictive power", "low", "medium", "high")
+PAIRED_BENCHMARK = {"direct": "antecedents", "earliest": "exogenous"}
+"""The LM benchmark that uses the same information as each PLS technique."""
+TECHNIQUE_WORDS = {"direct": "direct antecedents", "earliest": "earliest antecedents"}
+BENCHMARK_WORDS = {"antecedents": "LM on the direct antecedents' indicators", "exogenous": "LM on the exogenous constructs' indicators", "all_other": "LM on every other construct's indicators"}
+VERDICT_RULE = (
+    "Verdict rule (Shmueli et al. 2019, p. 2336), per endogenous construct: count the indicators whose Q2predict is "
+    "above 0 and whose PLS prediction error ({metric}) is below the linear-model benchmark's; none: no predictive power; "
+    "fewer than half: low; half or more: medium; all: high. The benchmark is paired with the PLS technique so that both use "
+    "the same information: direct antecedents with the LM on the antecedents' indicators, earliest antecedents with the LM "
+    "on the exogenous constructs' indicators."
+)
 
 # fold fits per fit_batch call are limited so that the (B, n, p) arrays stay small
 _BATCH_ELEMENTS = 4_000_000
@@ -142,7 +169,7 @@ class PredictResult:
     folds, repetitions : int
         As run (leave-one-out: folds = n, repetitions = 1).
     loo : bool
-    seed : int or None
+    seed : int, SeedSequence or None
         The seed of the fold assignment (the entropy drawn when none was given, so that a
         run can be repeated); None for leave-one-out.
     technique, benchmark, metric : str
@@ -469,18 +496,22 @@ def pls_predict(
     loo : bool
         Leave-one-out: every case is its own fold (exact; seminr's default
         ``noFolds = NULL``).
-    seed : int, optional
-        Seed of the fold assignment. When omitted one is drawn and reported in the result.
+    seed : int or SeedSequence, optional
+        The study seed: folds come from its ``folds`` stream
+        (:func:`leanlearn.random.stream`). A ``SeedSequence`` is used as is. When omitted
+        one is drawn and reported in the result.
     technique : {"direct", "earliest"}
         Direct antecedents (seminr's ``predict_DA``, the default) or earliest antecedents
         (``predict_EA``; Shmueli et al. 2016).
-    benchmark : {"exogenous", "antecedents", "all_other"}, optional
-        Predictors of the LM benchmark: the indicators of all exogenous constructs
-        (default; Shmueli et al. 2019, SmartPLS, cSEM), of the target construct's direct
-        antecedents (seminr's ``predict_pls`` with ``predict_DA``; use it to match seminr),
-        or of every other construct. Direct-antecedent PLS against an exogenous-only LM
-        gives PLS the mediators' indicators that the LM lacks, which flatters PLS; the
-        verdict table reports which benchmark was used. Indicators of interaction terms
+    benchmark : {"paired", "exogenous", "antecedents", "all_other"}, optional
+        Predictors of the LM benchmark. Default (None or "paired"): the partner of
+        ``technique`` (:data:`PAIRED_BENCHMARK`: direct ↔ antecedents, earliest ↔
+        exogenous), so that PLS and LM use the same information. "exogenous": the
+        indicators of all exogenous constructs (Shmueli et al. 2019, SmartPLS, cSEM);
+        "antecedents": of the target construct's direct antecedents (seminr's
+        ``predict_pls`` with ``predict_DA``); "all_other": of every other construct.
+        Direct-antecedent PLS against an exogenous-only LM gives PLS the mediators'
+        indicators that the LM lacks, which flatters PLS. Indicators of interaction terms
         are never LM predictors (their main effects' indicators are).
     metric : {"rmse", "mae"}
         Error used for the verdict (MAE when the prediction errors are strongly
@@ -528,8 +559,8 @@ def pls_predict(
     """
     if technique not in TECHNIQUES:
         raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
-    if benchmark is None:
-        benchmark = "exogenous"
+    if benchmark is None or benchmark == "paired":
+        benchmark = PAIRED_BENCHMARK.get(technique, "exogenous")
     if benchmark not in BENCHMARKS:
         raise ValueError(f"benchmark must be one of {BENCHMARKS}, not {benchmark!r}")
     if metric not in METRICS:
@@ -539,8 +570,8 @@ def pls_predict(
             raise ValueError(f"folds must be an integer of at least 2, not {folds!r}")
         if isinstance(repetitions, bool) or not isinstance(repetitions, (int, np.integer)) or repetitions < 1:
             raise ValueError(f"repetitions must be a positive integer, not {repetitions!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer or None, not {seed!r}")
+    if seed is not None and not isinstance(seed, np.random.SeedSequence) and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer, a SeedSequence or None, not {seed!r}")
     spec = parse_model(model) if isinstance(model, str) else model
     if not isinstance(spec, ModelSpec):
         raise SpecError("the model must be a ModelSpec or lavaan-style model text")
@@ -558,10 +589,9 @@ def pls_predict(
     else:
         if folds > n:
             raise ValueError(f"folds ({folds}) cannot exceed the number of cases ({n})")
-        seq = np.random.SeedSequence(seed)
-        seed_used = int(seq.entropy) if seed is None else seed
+        seed_used = int(np.random.SeedSequence().entropy) if seed is None else seed
         folds_run, reps_run = int(folds), int(repetitions)
-        assign = fold_assignments(n, folds_run, reps_run, seed_used)
+        assign = fold_assignments(n, folds_run, reps_run, stream(seed_used, "folds"))
 
     # ---- which columns are predicted, and the LM predictors --------------------------------
     endo = [k for k in lay.endogenous]
@@ -715,3 +745,43 @@ def pls_predict(
         metric=metric,
         n_failed_folds=n_failed,
     )
+
+
+def paired_assessment(data: pd.DataFrame, model: ModelSpec | str, *, metric: str = "rmse", **options) -> dict:
+    """PLSpredict with both fair pairings of technique and benchmark, on the same folds.
+
+    Runs :func:`pls_predict` twice with the same seed (so the same folds): direct
+    antecedents against the LM on the antecedents' indicators, and earliest antecedents
+    against the LM on the exogenous constructs' indicators.
+
+    Parameters
+    ----------
+    data, model, metric, **options
+        As :func:`pls_predict` (``technique`` and ``benchmark`` are set here). Without a
+        seed one is drawn once and used for both runs.
+
+    Returns
+    -------
+    dict
+        ``results``: {technique: PredictResult}; ``items``: both item tables stacked with
+        leading columns technique, benchmark; ``summary``: both verdict tables with leading
+        columns technique, benchmark, pairing (in words); ``rule``: the verdict rule
+        (:data:`VERDICT_RULE`) for the outputs.
+    """
+    options = dict(options)
+    for k in ("technique", "benchmark"):
+        options.pop(k, None)
+    if not options.get("loo") and options.get("seed") is None:
+        options["seed"] = int(np.random.SeedSequence().entropy)
+    results, items, summary = {}, [], []
+    for technique in TECHNIQUES:
+        bench = PAIRED_BENCHMARK[technique]
+        res = pls_predict(data, model, technique=technique, benchmark=bench, metric=metric, **options)
+        results[technique] = res
+        items.append(res.items.assign(technique=technique, benchmark=bench))
+        summary.append(res.summary.assign(technique=technique, benchmark=bench, pairing=f"{TECHNIQUE_WORDS[technique]} vs {BENCHMARK_WORDS[bench]}"))
+    items_df = pd.concat(items, ignore_index=True)
+    items_df = items_df[["technique", "benchmark"] + [c for c in items_df.columns if c not in ("technique", "benchmark")]]
+    summ = pd.concat(summary, ignore_index=True)
+    summ = summ[["technique", "benchmark", "pairing"] + [c for c in summ.columns if c not in ("technique", "benchmark", "pairing")]]
+    return {"results": results, "items": items_df, "summary": summ, "rule": VERDICT_RULE.format(metric=metric.upper())}
