@@ -241,21 +241,18 @@ rule predict:
     output:
         indicators="results/robustness/predict/predict_items.csv",
         summary="results/robustness/predict/predict_summary.csv",
+        verdicts="results/robustness/predict/predict_verdicts.csv",
     params:
-        folds=ROBUST.get("predict", {}).get("folds", 10),
-        repetitions=ROBUST.get("predict", {}).get("repetitions", 10),
-        technique=ROBUST.get("predict", {}).get("technique", "direct"),
-        benchmark=ROBUST.get("predict", {}).get("benchmark", "exogenous"),
-        scheme=config.get("estimation", {}).get("scheme", "path"),
-        interaction=config.get("estimation", {}).get("interaction", "two_stage"),
+        config=CONFIGFILE,
+        predict=ROBUST.get("predict"),
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
         seed=config["seed"],
     log:
         "logs/predict.log",
     shell:
-        "python -m leanlearn predict {input.data} {input.model} --out results/robustness/predict "
-        "--folds {params.folds} --repetitions {params.repetitions} --seed {params.seed} "
-        "--technique {params.technique} --benchmark {params.benchmark} --scheme {params.scheme} "
-        "--interaction {params.interaction} > {log} 2>&1"
+        "python -m leanlearn predict {input.data} {input.model} --config {params.config} "
+        "--out results/robustness/predict --seed {params.seed} > {log} 2>&1"
 
 
 rule endogeneity:
@@ -272,6 +269,7 @@ rule endogeneity:
         estimation=config.get("estimation"),
         controls=config.get("controls"),
         resamples=ROBUST.get("copula_resamples", 2000),
+        max_vif=ROBUST.get("copula_max_vif"),
         seed=config["seed"],
     log:
         "logs/endogeneity.log",
@@ -294,15 +292,16 @@ rule groups:
         config=CONFIGFILE,
         estimation=config.get("estimation"),
         controls=config.get("controls"),
-        clusters=ROBUST.get("region_clusters"),
-        column=ROBUST.get("group_column", "country"),
+        groups=ROBUST.get("groups"),
+        mga_parameters=ROBUST.get("mga_parameters"),
+        mga_p_adjust=ROBUST.get("mga_p_adjust"),
         permutations=ROBUST.get("micom_permutations", 5000),
         seed=config["seed"],
     log:
         "logs/groups.log",
     shell:
         "python -m leanlearn groups {input.data} {input.model} --config {params.config} "
-        "--out results/robustness/groups --group-column {params.column} "
+        "--out results/robustness/groups "
         "--permutations {params.permutations} --seed {params.seed} > {log} 2>&1"
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from leanlearn.errors import DataError, SpecError
+from leanlearn.random import generator
 
 __all__ = [
     "HARMAN_CAVEAT",
@@ -477,7 +478,7 @@ def compare_groups(
                     equivalent=bool(p_tost < alpha),
                 )
         rows.append(row)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed, "permutation", "bias")
     for var in categorical:
         if var not in data.columns:
             raise DataError(f"group comparison: the data have no column '{var}'")

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from leanlearn.errors import DataError, SpecError
+from leanlearn.random import integer_seed
 
 __all__ = [
     "MissingDataWarning",
@@ -292,7 +293,7 @@ def treat_missing(
         ``listwise`` drops every case with a missing item; ``mean`` replaces a missing
         value by the item mean (Hair et al. 2017 allow it below 5 % missing per item, as
         seminr's ``mean_replacement`` warns); ``iterative`` is model-based (chained
-        regressions, scikit-learn ``IterativeImputer`` with ``random_state=seed``,
+        regressions, scikit-learn ``IterativeImputer`` seeded from the imputation stream of ``seed`` (:mod:`leanlearn.random`),
         predictions clipped to ``bounds``).
     max_item_missing : float
         Share above which mean replacement warns (:class:`MissingDataWarning`) or, with
@@ -353,7 +354,7 @@ def treat_missing(
 
             lo = np.array([bounds[c][0] if bounds and c in bounds else -np.inf for c in cols])
             hi = np.array([bounds[c][1] if bounds and c in bounds else np.inf for c in cols])
-            imputer = IterativeImputer(random_state=seed, max_iter=50, min_value=lo, max_value=hi)
+            imputer = IterativeImputer(random_state=integer_seed(seed, "imputation"), max_iter=50, min_value=lo, max_value=hi)
             filled = imputer.fit_transform(x) if np.isnan(x).any() else x
         n_imputed = n_missing.astype(int)
         treated[cols] = filled

@@ -29,6 +29,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from leanlearn.pls.bootstrap import percentile_interval
+from leanlearn.random import generator
 
 __all__ = ["model7_equations", "process_model7", "agreement"]
 
@@ -110,7 +111,7 @@ def process_model7(
     ib, ic = names_y.index(eq["m"]), (names_y.index(eq["x"]) if eq["x"] in names_y else None)
 
     n = len(scores)
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rng = generator(seed, "bootstrap", "process")
     counts = np.zeros((resamples, n))
     idx = rng.integers(0, n, size=(resamples, n))
     np.add.at(counts, (np.repeat(np.arange(resamples), n), idx.ravel()), 1.0)
