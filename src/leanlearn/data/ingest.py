@@ -32,6 +32,7 @@ import pandas as pd
 
 from leanlearn.spec.codebook import FIRM_ID, RESPONDENT_ID, Codebook, check_columns
 from leanlearn.errors import DataError
+from leanlearn.extras import require
 
 __all__ = [
     "read_export",
@@ -202,6 +203,7 @@ def _read_text(path: Path) -> tuple[pd.DataFrame, dict]:
 
 def _read_excel(path: Path) -> tuple[pd.DataFrame, dict]:
     source = str(path)
+    require("openpyxl", "reading an Excel export")
     try:
         header = pd.read_excel(path, header=None, nrows=1, dtype=object).iloc[0].tolist()
         df = pd.read_excel(path, header=0, dtype=object)
@@ -233,7 +235,7 @@ def _excel_text(value: Any) -> str:
 
 
 def _read_stat(path: Path) -> tuple[pd.DataFrame, dict]:
-    import pyreadstat
+    pyreadstat = require("pyreadstat", "reading an SPSS or Stata export")
 
     source = str(path)
     reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav

@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,9 @@ import pandas as pd
 from leanlearn.effects import algebra as fx
 from leanlearn.pls import metrics as mm
 from leanlearn.pls.engine import BatchFit, Plan, PLSResult, fit_counts
+
+if TYPE_CHECKING:
+    from leanlearn.pls.summary import Summary
 
 __all__ = ["CHUNK", "bootstrap", "BootstrapResult", "percentile_interval", "bca_interval", "resample_counts"]
 
@@ -184,6 +187,32 @@ class BootstrapResult:
     @property
     def n_failed(self) -> int:
         return self.resamples - self.n_valid
+
+    def summary(self) -> "Summary":
+        """Bootstrap tables (estimate, mean, SE, t, p, percentile and BCa intervals) as text, Markdown, LaTeX or HTML.
+
+        See :meth:`leanlearn.pls.summary.Summary.from_bootstrap` for the tables and notes.
+
+        Examples
+        --------
+        >>> import leanlearn as ll
+        >>> res = ll.estimate(ll.datasets.load("corp_rep"), ll.datasets.model("corp_rep"), missing_value=-99)
+        >>> boot = ll.bootstrap(res, resamples=200, seed=1)
+        >>> s = boot.summary()
+        >>> [title for title, _ in s.tables][:3]
+        ['Path coefficients', 'Total indirect effects', 'Specific indirect effects']
+        >>> s.notes[0]
+        'n = 344; 200 resamples requested, 200 valid; seed: 1'
+        """
+        from leanlearn.pls.summary import Summary
+
+        return Summary.from_bootstrap(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"BootstrapResult(resamples={self.resamples}, valid={self.n_valid}, seed={self.seed}, "
+            f"ci_level={self.ci_level:g}, result={self.result!r})"
+        )
 
     # -- tables --
     def _stat_table(self, labels: pd.DataFrame, est, draws, jack) -> pd.DataFrame:

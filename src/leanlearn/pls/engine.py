@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from leanlearn.pls import metrics as mm
 from leanlearn.errors import ConvergenceError, ConvergenceWarning, DataError, SpecError
 from leanlearn.pls.prepare import PreparedData, prepare_data
 from leanlearn.spec.model import ModelSpec, parse_model
+
+if TYPE_CHECKING:
+    from leanlearn.pls.summary import Summary
 
 __all__ = [
     "SCHEMES",
@@ -835,9 +838,26 @@ class PLSResult:
         return float(row.estimate.iloc[0])
 
     def summary(self) -> "Summary":
+        """Tables of the estimates and the assessment as text, Markdown, LaTeX or HTML.
+
+        Examples
+        --------
+        >>> import leanlearn as ll
+        >>> res = ll.estimate(ll.datasets.load("mobi"), ll.datasets.model("mobi"))
+        >>> print(res.summary().to_text().splitlines()[0])
+        PLS-SEM estimation
+        >>> "\\begin{tabular}" in res.summary().to_latex()
+        True
+        """
         from leanlearn.pls.summary import Summary
 
         return Summary.from_result(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"PLSResult(n={self.n}, constructs={len(self.constructs)}, paths={len(self.path_coefficients)}, "
+            f"scheme={self.settings.scheme!r}, converged={self.converged}, iterations={self.iterations})"
+        )
 
 
 def _f_squared(spec: ModelSpec, result_r2: dict, prepared: PreparedData, settings: Settings) -> pd.DataFrame:

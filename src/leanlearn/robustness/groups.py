@@ -68,6 +68,7 @@ import pandas as pd
 
 from leanlearn.effects import algebra as fx
 from leanlearn.errors import DataError, SpecError
+from leanlearn.extras import require
 from leanlearn.pls.engine import fit_counts
 from leanlearn.spec.model import ModelSpec, parse_model
 
@@ -245,7 +246,7 @@ def _adjust(p: np.ndarray, method: str) -> np.ndarray:
     p = np.asarray(p, dtype=float)
     if method == "none" or p.size <= 1:
         return p.copy()
-    from statsmodels.stats.multitest import multipletests
+    multipletests = require("statsmodels.stats.multitest", "multiple-testing corrections").multipletests
 
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
