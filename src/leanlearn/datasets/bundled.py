@@ -112,7 +112,7 @@ def load(name: str) -> pd.DataFrame:
     70
     >>> ll.datasets.load("mobi")[["IMAG1", "CUSL3"]].head(2)
        IMAG1  CUSL3
-    0      7      8
+    0      7      6
     1     10     10
     """
     filename, _, _ = _check(name)

@@ -375,6 +375,25 @@ def bootstrap(
     Checked against seminr 2.3.1's 5,000-draw bootstrap of the ECSI model (bootstrap
     SDs within the band seminr meets between seeds) and draw by draw on seminr's first 10
     resamples (1e-10); see tests/test_bootstrap.py.
+
+    Examples
+    --------
+    >>> import leanlearn as ll
+    >>> res = ll.estimate(ll.datasets.load("corp_rep"), ll.datasets.model("corp_rep"), missing_value=-99)
+    >>> boot = ll.bootstrap(res, resamples=500, seed=42)
+    >>> boot
+    BootstrapResult(resamples=500, valid=500, seed=42, ci_level=0.95, result=PLSResult(n=344, constructs=4, paths=5, scheme='path', converged=True, iterations=4))
+    >>> paths = boot.table("paths")
+    >>> list(paths.columns[:7])
+    ['source', 'target', 'estimate', 'boot_mean', 'std_error', 't_value', 'p_value']
+    >>> bool((paths.ci_lower < paths.estimate).all() and (paths.estimate < paths.ci_upper).all())
+    True
+
+    The same seed gives the same draws whatever the number of workers:
+
+    >>> again = ll.bootstrap(res, resamples=500, seed=42, workers=2)
+    >>> bool((again.table("paths").std_error == paths.std_error).all())
+    True
     """
     from threadpoolctl import threadpool_limits
 

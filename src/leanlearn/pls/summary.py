@@ -39,7 +39,7 @@ class Summary:
     >>> s = res.summary()
     >>> [title for title, _ in s.tables][:3]
     ['Path coefficients', 'R-squared', 'Reliability']
-    >>> print(s.to_markdown().splitlines()[7])
+    >>> print(s.to_markdown().splitlines()[9])
     | COMP | CUSA | 0.162 |
     """
 

@@ -275,6 +275,23 @@ def parse_model(text: str) -> ModelSpec:
         defined twice with different operators, an interaction of unknown constructs, a
         construct without indicators, a path from a construct to itself, a construct that
         is in no structural path, or a model with no structural paths.
+
+    Examples
+    --------
+    >>> import leanlearn as ll
+    >>> spec = ll.parse_model('''
+    ...     LP  =~ LP1 + LP2 + LP3
+    ...     DIG =~ DIG1 + DIG2
+    ...     LS  =~ LS1 + LS2
+    ...     LS ~ LP + DIG + LP:DIG''')
+    >>> [c.name for c in spec.constructs], [i.name for i in spec.interactions]
+    (['LP', 'DIG', 'LS'], ['LP:DIG'])
+    >>> [(p.source, p.target) for p in spec.paths]
+    [('LP', 'LS'), ('DIG', 'LS'), ('LP:DIG', 'LS')]
+    >>> ll.parse_model("Y ~ X\\nY ~ X")
+    Traceback (most recent call last):
+    ...
+    leanlearn.errors.SpecError: line 2: path X -> Y is already given on line 1
     """
     if not isinstance(text, str):
         raise SpecError("the model must be given as text")
