@@ -218,6 +218,13 @@ def test_the_manifest_records_the_sha256_of_the_locks():
     assert "lock=" in (SRC / "cli" / "manifest.py").read_text()
 
 
+def test_mypy_checks_existing_files_and_py_typed_is_not_claimed():
+    files = PYPROJECT["tool"]["mypy"]["files"]
+    assert all((ROOT / f).exists() for f in files)
+    assert not (SRC / "py.typed").exists()
+    assert "Typing :: Typed" not in PROJECT["classifiers"]
+
+
 # ---- package data ---------------------------------------------------------------------------------
 def test_every_package_data_pattern_matches_files():
     patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["leanlearn"]
@@ -238,7 +245,7 @@ def test_the_wheel_carries_the_datasets_the_licence_and_the_metadata(tmp_path):
         meta = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     for f in ("corp_rep_data.csv", "mobi.csv", "influencer_data.csv", "README.md"):
         assert f"leanlearn/datasets/data/{f}" in names
-    assert "leanlearn/py.typed" in names
+    assert "leanlearn/py.typed" not in names  # not every module passes mypy yet (see [tool.mypy])
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert f"Version: {leanlearn.__version__}" in meta and "License-Expression: GPL-3.0-or-later" in meta
     core = [line for line in meta.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]

@@ -35,7 +35,7 @@ import pandas as pd
 
 from leanlearn.effects import algebra as fx
 from leanlearn.pls import metrics as mm
-from leanlearn.errors import ConvergenceError, ConvergenceWarning, DataError, SpecError
+from leanlearn.errors import ConvergenceError, ConvergenceWarning, DataError
 from leanlearn.pls.prepare import PreparedData, prepare_data
 from leanlearn.spec.model import ModelSpec, parse_model
 
@@ -1002,7 +1002,6 @@ def estimate(
             raise ConvergenceError(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
 
-    K = lay.K
     names = lay.constructs
     P = fit.paths[0]
     path_rows = []

@@ -205,7 +205,7 @@ def _robustness(t: dict) -> list[str]:
     mga = t.get("robustness/groups/mga.csv")
     if micom is not None:
         inv = micom.invariance.value_counts().to_dict()
-        lines.append(f"- MICOM across region clusters: invariance " + ", ".join(f"{k} for {v}" for k, v in inv.items()) + " construct-pair comparisons.")
+        lines.append("- MICOM across region clusters: invariance " + ", ".join(f"{k} for {v}" for k, v in inv.items()) + " construct-pair comparisons.")
     if mga is not None:
         sig = mga[mga.significant.astype(bool)]
         lines.append(f"- Permutation MGA: {len(sig)} of {len(mga)} group differences significant after adjustment.")
