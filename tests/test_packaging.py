@@ -234,8 +234,14 @@ def test_every_package_data_pattern_matches_files():
 
 @pytest.mark.slow
 def test_the_wheel_carries_the_datasets_the_licence_and_the_metadata(tmp_path):
+    import shutil
+
+    # build from a clean copy: a stale build/ folder in the checkout would leak old files
+    src = tmp_path / "src_copy"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "site", "results", "logs", ".snakemake", "*.egg-info", ".*_cache", "__pycache__"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(src)],
         capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
