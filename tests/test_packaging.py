@@ -104,6 +104,32 @@ def test_optional_packages_are_imported_lazily_inside_the_functions_that_need_th
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+CORE_IMPORTS = {"numpy", "pandas", "scipy", "threadpoolctl"}
+
+
+def test_every_third_party_import_in_the_package_is_core_or_in_a_pipeline_extra():
+    """So `make run` (the pipeline lock) has every package the library imports, eagerly or lazily."""
+    found: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "leanlearn":
+                    found.setdefault(top, set()).add(str(path.relative_to(SRC)))
+    for call in re.finditer(r'require\("([a-z_0-9]+)', "".join(p.read_text() for p in SRC.rglob("*.py"))):
+        found.setdefault(call.group(1), set()).add("require()")
+    pipeline = _extra_packages("pipeline")
+    unknown = {m: sorted(f) for m, f in found.items()
+               if m not in CORE_IMPORTS and DISTRIBUTION.get(m, m) not in pipeline}
+    assert unknown == {}
+    assert {"semopy", "matplotlib", "statsmodels"} <= set(found)
+
+
 _BLOCKER = r"""
 import importlib.abc, sys
 BLOCKED = {blocked!r}
