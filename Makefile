@@ -45,7 +45,7 @@ run: install
 # ruff (config in pyproject.toml), mypy with pandas-stubs, the documentation site with
 # warnings as errors; then the tests (which include the docstring examples as doctests)
 check: install-test
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs requirements
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(abspath $(VENV))/site
 

@@ -323,3 +323,15 @@ def test_no_code_uses_numpys_global_random_state():
                  if p.name != "test_api.py"]
     assert offenders == []
     assert _GLOBAL_RANDOM.search("x = np.random.normal(size=3)") and not _GLOBAL_RANDOM.search("np.random.default_rng(1)")
+
+
+def test_api_reference_shows_sphinx_roles_as_code():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("griffe_sphinx_roles", ROOT / "docs" / "griffe_sphinx_roles.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.convert("see :class:`~leanlearn.pls.engine.PLSResult` and :func:`leanlearn.estimate`") == (
+        "see `PLSResult` and `leanlearn.estimate`"
+    )
+    assert mod.convert(":mod:`leanlearn.spec.model` and :math:`f^2`") == "`leanlearn.spec.model` and `f^2`"
