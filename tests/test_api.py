@@ -211,6 +211,8 @@ def test_exported_lavaan_text_runs_in_semopy_and_matches_the_cbsem_step():
     for row in ours.paths.itertuples():
         assert loads[(row.source, row.target)] == pytest.approx(row.unstandardized, abs=1e-4)
     assert len(ours.paths) == 5
+    assert repr(ours).startswith(f"SEMResult(kind='sem', n={len(frame)}, constructs=4, indicators=10, converged=True, chi2=")
+    assert len(repr(ours)) < 300
 
 
 def test_semopy_cannot_read_the_interaction_that_to_lavaan_keeps_by_default():

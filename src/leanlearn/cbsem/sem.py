@@ -305,6 +305,14 @@ class SEMResult:
     messages: tuple[str, ...] = ()
     interaction_note: str = ""
 
+    def __repr__(self) -> str:
+        fit = self.fit.iloc[0] if len(self.fit) else {}
+        stats = ", ".join(f"{k}={float(fit[k]):.4g}" for k in ("chi2", "df", "cfi", "rmsea", "srmr") if k in fit)
+        return (
+            f"SEMResult(kind={self.kind!r}, n={self.n}, constructs={self.lambda_matrix.shape[1]}, "
+            f"indicators={self.lambda_matrix.shape[0]}, converged={self.converged}, {stats})"
+        )
+
 
 # =================================================================================================
 # Model rendering
