@@ -47,7 +47,7 @@ run: install
 check: install-test
 	$(BIN)/ruff check src tests benchmarks docs requirements
 	$(BIN)/mypy
-	$(BIN)/mkdocs build --strict --quiet --site-dir $(abspath $(VENV))/site
+	$(BIN)/mkdocs build --strict --site-dir $(abspath $(VENV))/site  # not --quiet: it hides the warnings --strict counts
 
 test: check
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q

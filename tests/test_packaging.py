@@ -313,3 +313,25 @@ def test_the_reconstructed_seminr_calls_match_the_recorded_specifications():
             assert f"paths(from = c({q(group['from'])}), to = c({q(group['to'])}))" in text
         assert spec["inner_weighting"] == "path_weighting" and spec["stop_criterion"] == 7
     assert "missing = mean_replacement, missing_value = -99" in text
+
+
+# ---- documentation site ---------------------------------------------------------------------------
+def _nav_pages(node) -> set[str]:
+    if isinstance(node, str):
+        return {node}
+    if isinstance(node, list):
+        return set().union(*(_nav_pages(n) for n in node)) if node else set()
+    if isinstance(node, dict):
+        return set().union(*(_nav_pages(v) for v in node.values()))
+    return set()
+
+
+def test_every_docs_page_is_in_the_site_navigation_and_the_build_is_strict():
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    pages = {p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")}
+    assert pages - _nav_pages(config["nav"]) == set()
+    assert _nav_pages(config["nav"]) - pages == set()
+    makefile = (ROOT / "Makefile").read_text()
+    build = [line for line in makefile.splitlines() if "mkdocs build" in line]
+    assert build and all("--strict" in line and "--quiet" not in line and " -q" not in line for line in build)
