@@ -43,11 +43,12 @@ run: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES)
 
 # ruff (config in pyproject.toml), mypy with pandas-stubs, the documentation site with
-# warnings as errors; then the tests (which include the docstring examples as doctests)
+# warnings as errors (never in quiet mode, which hides the warnings strict mode counts); then
+# the tests (which include the docstring examples as doctests)
 check: install-test
 	$(BIN)/ruff check src tests benchmarks docs requirements
 	$(BIN)/mypy
-	$(BIN)/mkdocs build --strict --site-dir $(abspath $(VENV))/site  # not --quiet: it hides the warnings --strict counts
+	$(BIN)/mkdocs build --strict --site-dir $(abspath $(VENV))/site
 
 test: check
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
