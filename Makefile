@@ -1,29 +1,39 @@
 # The two set-up commands (see README.md):
-#   make run   - create .venv, install leanlearn and its dependencies, run the pipeline on the bundled data
-#   make test  - the same set-up (plus test extras), then the test suite
+#   make run   - create .venv, install leanlearn and the pinned pipeline dependencies, run the pipeline
+#   make test  - the same set-up from the development lock, then lint, type checks, the docs build
+#                and the test suite
+# Dependencies are installed from hash-checked lock files (requirements/*.txt, see
+# requirements/README.md); `make lock` refreshes them.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= all
+LOCK_RUN := requirements/pipeline.txt
+LOCK_DEV := requirements/dev.txt
 # One BLAS thread per process: the bootstrap parallelises over processes, and two
 # levels of threads fight on a 2-core machine (see ../PERFORMANCE notes in README).
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: run test install install-test clean-results lint bench verify
+.PHONY: run test check install install-test lock lock-upgrade docs clean-results lint bench verify
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip setuptools wheel
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -e .
+# Exactly the locked versions (--no-deps: nothing outside the lock), every file checked against
+# its SHA-256; then leanlearn itself, built with the locked setuptools.
+$(VENV)/.installed: $(BIN)/python $(LOCK_RUN) pyproject.toml
+	$(BIN)/python -m pip install --require-hashes --no-deps -r $(LOCK_RUN)
+	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install -e ".[test]"
-	touch $@
+$(VENV)/.installed-test: $(BIN)/python $(LOCK_DEV) pyproject.toml
+	$(BIN)/python -m pip install --require-hashes --no-deps -r $(LOCK_DEV)
+	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 
@@ -32,14 +42,39 @@ install-test: $(VENV)/.installed-test
 run: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES)
 
-test: install-test
+# ruff (config in pyproject.toml), mypy with pandas-stubs, the documentation site with
+# warnings as errors (never in quiet mode, which hides the warnings strict mode counts); then
+# the tests (which include the docstring examples as doctests)
+check: install-test
+	$(BIN)/ruff check src tests benchmarks docs requirements
+	$(BIN)/mypy
+	$(BIN)/mkdocs build --strict --site-dir $(abspath $(VENV))/site
+
+test: check
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
+
+docs: install-test
+	$(BIN)/mkdocs build --strict --site-dir site
+
+# Refresh the locks after changing dependencies in pyproject.toml (keeps every pin that still
+# fits); `make lock-upgrade` moves every package to its newest release. Needs uv (in the
+# dev lock). The pipeline lock is constrained by the dev lock, so both pin the same versions.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
+	--python-version 3.11.5 --generate-hashes --custom-compile-command "make lock"
+lock: install-test
+	$(UV_COMPILE) $(UV_FLAGS) --extra test --extra docs --extra dev -o $(LOCK_DEV)
+	$(UV_COMPILE) --extra pipeline -c $(LOCK_DEV) -o $(LOCK_RUN)
+	$(BIN)/python requirements/conda_env.py $(LOCK_RUN) > environment.yml
+
+lock-upgrade:
+	$(MAKE) lock UV_FLAGS=--upgrade
 
 lint: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --lint
 
-bench: install
-	$(BIN)/python -m pip install -e ".[bench]"
+# the peers' packages on top of the development lock (seminr is in it; plspm's dependencies too)
+bench: install-test
+	$(BIN)/python -m pip install --no-deps plspm==0.5.7
 	$(BIN)/python benchmarks/bench_bootstrap.py
 
 verify: install

@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "leanlearn"
 # Rank of each top-level part of the package; a module may import only parts of a lower
 # rank, or its own part. Stage packages share a rank and so may not import each other.
 RANK = {
-    "errors": 0, "format": 0, "random": 0,  # random: one seed -> a stream per purpose
+    "errors": 0, "format": 0, "random": 0, "extras": 0,  # random: one seed -> a stream per purpose
     "spec": 1,
     "effects": 2,
     "pls": 3,

@@ -68,7 +68,8 @@ semopy quirks handled here (semopy 2.3.11 with numpy 2.4 / pandas 3.1)
 * Names with ``:`` are invalid in semopy's syntax; every variable is renamed to a plain
   internal name (``f1``, ``x1``, ``v1``) for fitting and renamed back afterwards.
 * semopy logs to the root logger (e.g. "No graphviz package found" on import);
-  :func:`_quiet_semopy` silences it during import and fitting. No numpy or pandas
+  :func:`_quiet_semopy` filters out its records during import and fitting without changing
+  any logger's level. No numpy or pandas
   warnings were raised on the code paths used here (checked with ``-W error``).
 * Data go to semopy as float64 columns (pandas nullable dtypes would become object
   arrays).
@@ -79,6 +80,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping, Sequence
@@ -88,6 +90,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from leanlearn.errors import ConvergenceWarning, DataError, SpecError
+from leanlearn.extras import require
 from leanlearn.spec.model import ModelSpec, parse_model
 
 __all__ = [
@@ -302,6 +305,14 @@ class SEMResult:
     messages: tuple[str, ...] = ()
     interaction_note: str = ""
 
+    def __repr__(self) -> str:
+        fit = self.fit.iloc[0] if len(self.fit) else {}
+        stats = ", ".join(f"{k}={float(fit[k]):.4g}" for k in ("chi2", "df", "cfi", "rmsea", "srmr") if k in fit)
+        return (
+            f"SEMResult(kind={self.kind!r}, n={self.n}, constructs={self.lambda_matrix.shape[1]}, "
+            f"indicators={self.lambda_matrix.shape[0]}, converged={self.converged}, {stats})"
+        )
+
 
 # =================================================================================================
 # Model rendering
@@ -475,16 +486,41 @@ def _complete(frame: pd.DataFrame, *, missing: str, what: str) -> tuple[pd.DataF
 # =================================================================================================
 # Fitting with semopy (the only semopy-aware code)
 # =================================================================================================
+class _DropSemopyRecords(logging.Filter):
+    """Drop the records that semopy's modules log through the root logger (and only those)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import importlib.util
+
+        spec = importlib.util.find_spec("semopy")
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        self._prefixes = tuple(os.path.join(os.path.realpath(p), "") for p in locations)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not os.path.realpath(record.pathname).startswith(self._prefixes)
+
+
 @contextlib.contextmanager
 def _quiet_semopy() -> Iterator[None]:
-    """Silence semopy's root-logger messages and deprecation noise while it runs.
+    """Silence semopy's log messages and deprecation noise while it runs, changing no level.
 
-    semopy logs through the root logger (e.g. 'Fisher Information Matrix is not PD'); we
-    detect those situations ourselves and report them in ``SEMResult.messages``.
+    semopy logs through the root logger with the module-level ``logging.warning`` (e.g.
+    'Fisher Information Matrix is not PD', 'No graphviz package found'); we detect those
+    situations ourselves and report them in ``SEMResult.messages``. Instead of raising the
+    root logger's level (which would hide every other program's messages meanwhile), a
+    filter on the root logger drops the records whose source file lies in semopy's package;
+    records of other code pass. If the root logger has no handler, a
+    :class:`logging.NullHandler` stands in so that ``logging.warning`` does not call
+    ``logging.basicConfig`` and leave a handler behind. Both are removed on exit, so the
+    logging configuration is exactly as before (tests/test_api.py checks it).
     """
     root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+    drop = _DropSemopyRecords()
+    placeholder = logging.NullHandler() if not root.handlers else None
+    root.addFilter(drop)
+    if placeholder is not None:
+        root.addHandler(placeholder)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -492,7 +528,9 @@ def _quiet_semopy() -> Iterator[None]:
             warnings.simplefilter("ignore", RuntimeWarning)
             yield
     finally:
-        root.setLevel(level)
+        root.removeFilter(drop)
+        if placeholder is not None:
+            root.removeHandler(placeholder)
 
 
 @dataclass
@@ -511,7 +549,7 @@ class _Fitted:
 
 def _semopy_fit(text: str, frame: pd.DataFrame) -> _Fitted:
     with _quiet_semopy():
-        import semopy  # logs 'No graphviz package found' on first import
+        semopy = require("semopy", "CFA and CB-SEM")  # logs 'No graphviz package found' on first import
 
         model = semopy.Model(text)
         # SLSQP's default ftol (1e-6) stops early enough to move loadings in the third

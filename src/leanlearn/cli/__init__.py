@@ -100,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, SpecError, DataError) as exc:
         print(f"leanlearn {args.verb}: error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:  # an optional package (see leanlearn.extras) is missing
+        from leanlearn.extras import MissingDependencyError, missing_message
+
+        message = str(exc) if isinstance(exc, MissingDependencyError) else missing_message(exc.name or "")
+        if message is None:
+            raise
+        print(f"leanlearn {args.verb}: error: {message}", file=sys.stderr)
+        return 2
     except Terminated:
         print(f"leanlearn {args.verb}: stopped by SIGTERM; outputs of this run were discarded", file=sys.stderr)
         return 143

@@ -17,6 +17,7 @@ from typing import Iterator
 import pandas as pd
 
 from leanlearn.errors import DataError, SpecError
+from leanlearn.extras import require
 
 FLOAT_FORMAT = "%.12g"
 
@@ -231,7 +232,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False)
 
 def read_yaml(path: str | os.PathLike) -> dict:
     """Read a YAML file; errors name the file and the line."""
-    import yaml
+    yaml = require("yaml", "reading the config and codebook")
 
     path = Path(path)
     if not path.exists():

@@ -36,11 +36,10 @@ model with controls).
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, user_errors, write_csv
 from leanlearn.cli._study import (
     add_estimation_arguments,
     estimation_settings_from_args,

@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_text, user_errors, write_csv
+from leanlearn.extras import require
 
 log = logging.getLogger("leanlearn.estimate")
 
@@ -221,7 +222,7 @@ def settings_record(res, boot, data_path: str, model_path: str) -> dict:
 
 def run_bootstrap(res, *, resamples: int, seed, workers: int, ci_level: float):
     """Bootstrap with a progress bar on stderr."""
-    from tqdm import tqdm
+    tqdm = require("tqdm", "the bootstrap's progress bar").tqdm
 
     from leanlearn.pls.bootstrap import bootstrap
 

@@ -92,7 +92,7 @@ def input_hashes(config: dict, configfile: str, repo: Path) -> dict[str, dict[st
 
 
 def run(args) -> int:
-    from leanlearn.report.provenance import build_manifest, git_commit, git_dirty, software_versions
+    from leanlearn.report.provenance import LOCK_FILES, build_manifest, git_commit, git_dirty, software_versions
 
     repo = Path(args.repo)
     cfg = read_yaml(args.config)
@@ -122,6 +122,7 @@ def run(args) -> int:
         commit=git_commit(repo),
         dirty=git_dirty(repo),
         excluded=excluded,
+        lock={rel: sha256_file(repo / rel) for rel in LOCK_FILES if (repo / rel).is_file()},
     )
     with atomic_file(out) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False, default=str) + "\n", encoding="utf-8")

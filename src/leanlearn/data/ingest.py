@@ -32,6 +32,7 @@ import pandas as pd
 
 from leanlearn.spec.codebook import FIRM_ID, RESPONDENT_ID, Codebook, check_columns
 from leanlearn.errors import DataError, describe_text, safe_cell
+from leanlearn.extras import require
 
 __all__ = [
     "read_export",
@@ -369,6 +370,7 @@ def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, dict]:
     import openpyxl
 
     source = str(path)
+    require("openpyxl", "reading an Excel export")
     try:
         wb = openpyxl.load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
@@ -472,7 +474,7 @@ def _excel_text(value: Any) -> str:
 
 
 def _read_stat(path: Path) -> tuple[pd.DataFrame, dict]:
-    import pyreadstat
+    pyreadstat = require("pyreadstat", "reading an SPSS or Stata export")
 
     source = str(path)
     stata = path.suffix.lower() == ".dta"

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from leanlearn.errors import DataError, SpecError
+from leanlearn.extras import require
 from leanlearn.random import integer_seed
 
 __all__ = [
@@ -349,8 +350,8 @@ def treat_missing(
         else:
             if seed is None:
                 raise SpecError("iterative imputation needs a seed (config key 'seed') for reproducibility")
-            from sklearn.experimental import enable_iterative_imputer  # noqa: F401
-            from sklearn.impute import IterativeImputer
+            require("sklearn.experimental.enable_iterative_imputer", "iterative imputation")
+            IterativeImputer = require("sklearn.impute", "iterative imputation").IterativeImputer
 
             lo = np.array([bounds[c][0] if bounds and c in bounds else -np.inf for c in cols])
             hi = np.array([bounds[c][1] if bounds and c in bounds else np.inf for c in cols])

@@ -1,1 +1,5 @@
-"""Population models and the simulated survey export behind the bundled data."""
+"""Bundled example datasets (:func:`load`), and the population models and simulated export behind the bundled study data."""
+
+from leanlearn.datasets.bundled import DATASETS, list_datasets, load, model
+
+__all__ = ["DATASETS", "list_datasets", "load", "model"]

@@ -45,7 +45,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,9 @@ from leanlearn.effects import algebra as fx
 from leanlearn.pls import metrics as mm
 from leanlearn.pls.engine import BatchFit, Plan, PLSResult, fit_counts
 from leanlearn.random import generator
+
+if TYPE_CHECKING:
+    from leanlearn.pls.summary import Summary
 
 __all__ = [
     "CHUNK",
@@ -347,6 +350,32 @@ class BootstrapResult:
     def n_failed(self) -> int:
         return self.resamples - self.n_valid
 
+    def summary(self) -> "Summary":
+        """Bootstrap tables (estimate, mean, SE, t, p, percentile and BCa intervals) as text, Markdown, LaTeX or HTML.
+
+        See :meth:`leanlearn.pls.summary.Summary.from_bootstrap` for the tables and notes.
+
+        Examples
+        --------
+        >>> import leanlearn as ll
+        >>> res = ll.estimate(ll.datasets.load("corp_rep"), ll.datasets.model("corp_rep"), missing_value=-99)
+        >>> boot = ll.bootstrap(res, resamples=200, seed=1)
+        >>> s = boot.summary()
+        >>> [title for title, _ in s.tables][:3]
+        ['Path coefficients', 'Total indirect effects', 'Specific indirect effects']
+        >>> s.notes[0]
+        'n = 344; 200 resamples requested, 200 valid; seed: 1'
+        """
+        from leanlearn.pls.summary import Summary
+
+        return Summary.from_bootstrap(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"BootstrapResult(resamples={self.resamples}, valid={self.n_valid}, seed={self.seed}, "
+            f"ci_level={self.ci_level:g}, result={self.result!r})"
+        )
+
     # -- tables --
     def _stat_table(self, labels: pd.DataFrame, est, draws, jack) -> pd.DataFrame:
         est = np.asarray(est, dtype=float)
@@ -540,6 +569,25 @@ def bootstrap(
     Checked against seminr 2.3.1's 5,000-draw bootstrap of the ECSI model (bootstrap
     SDs within the band seminr meets between seeds) and draw by draw on seminr's first 10
     resamples (1e-10); see tests/test_bootstrap.py.
+
+    Examples
+    --------
+    >>> import leanlearn as ll
+    >>> res = ll.estimate(ll.datasets.load("corp_rep"), ll.datasets.model("corp_rep"), missing_value=-99)
+    >>> boot = ll.bootstrap(res, resamples=500, seed=42)
+    >>> boot
+    BootstrapResult(resamples=500, valid=500, seed=42, ci_level=0.95, result=PLSResult(n=344, constructs=4, paths=5, scheme='path', converged=True, iterations=4))
+    >>> paths = boot.table("paths")
+    >>> list(paths.columns[:7])
+    ['source', 'target', 'estimate', 'boot_mean', 'std_error', 't_value', 'p_value']
+    >>> bool((paths.ci_lower < paths.estimate).all() and (paths.estimate < paths.ci_upper).all())
+    True
+
+    The same seed gives the same draws whatever the number of workers:
+
+    >>> again = ll.bootstrap(res, resamples=500, seed=42, workers=2)
+    >>> bool((again.table("paths").std_error == paths.std_error).all())
+    True
     """
     from threadpoolctl import threadpool_limits
 

@@ -28,16 +28,19 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
 
 from leanlearn.effects import algebra as fx
 from leanlearn.pls import metrics as mm
-from leanlearn.errors import ConvergenceError, ConvergenceWarning, DataError, SpecError
+from leanlearn.errors import ConvergenceError, ConvergenceWarning, DataError
 from leanlearn.pls.prepare import PreparedData, prepare_data
 from leanlearn.spec.model import ModelSpec, parse_model
+
+if TYPE_CHECKING:
+    from leanlearn.pls.summary import Summary
 
 __all__ = [
     "SCHEMES",
@@ -835,9 +838,26 @@ class PLSResult:
         return float(row.estimate.iloc[0])
 
     def summary(self) -> "Summary":
+        """Tables of the estimates and the assessment as text, Markdown, LaTeX or HTML.
+
+        Examples
+        --------
+        >>> import leanlearn as ll
+        >>> res = ll.estimate(ll.datasets.load("mobi"), ll.datasets.model("mobi"))
+        >>> print(res.summary().to_text().splitlines()[0])
+        PLS-SEM estimation
+        >>> "tabular" in res.summary().to_latex()
+        True
+        """
         from leanlearn.pls.summary import Summary
 
         return Summary.from_result(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"PLSResult(n={self.n}, constructs={len(self.constructs)}, paths={len(self.path_coefficients)}, "
+            f"scheme={self.settings.scheme!r}, converged={self.converged}, iterations={self.iterations})"
+        )
 
 
 def _f_squared(spec: ModelSpec, result_r2: dict, prepared: PreparedData, settings: Settings) -> pd.DataFrame:
@@ -926,6 +946,26 @@ def estimate(
     -----
     Point estimates match seminr 2.3.1 at 1e-6 on corp_rep (simple model) and mobi (ECSI
     model); see tests/test_pls.py and docs/conventions.md for every convention.
+
+    Examples
+    --------
+    The corporate-reputation model of Hair et al. (2021, ch. 3-4) on seminr's data, where
+    ``-99`` marks missing cells (replaced by item means, as seminr does):
+
+    >>> import leanlearn as ll
+    >>> data = ll.datasets.load("corp_rep")
+    >>> res = ll.estimate(data, ll.datasets.model("corp_rep"), missing_value=-99)
+    >>> res.path_coefficients.round(3)
+      source target  estimate
+    0   COMP   CUSA     0.162
+    1   LIKE   CUSA     0.424
+    2   COMP   CUSL     0.009
+    3   LIKE   CUSL     0.342
+    4   CUSA   CUSL     0.504
+    >>> res.reliability.round(3).head(2)
+      construct  alpha  rho_c    ave  rho_a
+    0      COMP  0.776  0.865  0.681  0.832
+    1      LIKE  0.831  0.899  0.747  0.836
     """
     spec = parse_model(model) if isinstance(model, str) else model
     if settings is None:
@@ -962,7 +1002,6 @@ def estimate(
             raise ConvergenceError(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
 
-    K = lay.K
     names = lay.constructs
     P = fit.paths[0]
     path_rows = []

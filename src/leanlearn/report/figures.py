@@ -37,6 +37,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from leanlearn.extras import require
 from leanlearn.format import num
 from leanlearn.report.tables import is_true
 from leanlearn.report.tables import label as _lab
@@ -99,13 +100,13 @@ _METADATA = {
 
 
 def _rc():
-    import matplotlib
+    matplotlib = require("matplotlib", "drawing the report's figures")
 
     return matplotlib.rc_context(STYLE)
 
 
 def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "drawing the report's figures").Figure
 
     return Figure(figsize=(width, height), layout="constrained")
 

@@ -38,6 +38,7 @@ import pandas as pd
 
 from leanlearn.effects.hypotheses import rule_text
 from leanlearn.errors import SpecError
+from leanlearn.extras import require
 from leanlearn.format import ci, num, pval
 from leanlearn.report.provenance import SOFTWARE, software_versions
 from leanlearn.report.tables import label as _label
@@ -773,7 +774,7 @@ def render(
     PlaceholderError
         A placeholder names no number, table, figure or block; the message gives the line.
     """
-    import jinja2
+    jinja2 = require("jinja2", "rendering the manuscript")
 
     from leanlearn.report.tables import NotRun, table_html, table_latex, table_markdown
 
@@ -896,7 +897,7 @@ def render(
 
 def markdown_to_html(text: str) -> str:
     """Markdown (with raw HTML blocks) to an HTML fragment (Python-Markdown)."""
-    import markdown
+    markdown = require("markdown", "rendering the manuscript")
 
     return markdown.markdown(text, extensions=["tables", "attr_list", "sane_lists", "toc"], output_format="html")
 
@@ -920,7 +921,7 @@ p.note { font-size: 0.8em; } blockquote { border-left: 3px solid #c0392b; margin
 
 def page(*, title: str, body: str, css: str = _CSS) -> str:
     """A complete, self-contained HTML5 page (no scripts, no external resources, no timestamps)."""
-    import jinja2
+    jinja2 = require("jinja2", "rendering the manuscript")
 
     tpl = jinja2.Environment(autoescape=False).from_string(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -7,7 +7,10 @@ The manifest (``results/manifest.json``, written by ``leanlearn manifest``) reco
 * the SHA-256 of every **result file** under ``results/`` except :data:`EXCLUDE` (files that are
   not byte-reproducible by design, listed with the reason),
 * the parsed config, the seed, the versions of Python and the scientific packages, and the
-  git commit (``"unknown"`` outside a git checkout) with a flag for uncommitted changes.
+  git commit (``"unknown"`` outside a git checkout) with a flag for uncommitted changes,
+* the SHA-256 of the dependency locks (:data:`LOCK_FILES`; ``make run`` and ``make test``
+  install exactly these hash-checked versions), so a rerun can tell whether it used the same
+  environment as the recorded one.
 
 It contains no timestamps, so two runs of the same tree in the same environment produce the
 same manifest. ``leanlearn verify`` reruns the pipeline from the inputs in a fresh folder and
@@ -34,6 +37,7 @@ __all__ = [
     "SOFTWARE",
     "EXCLUDE",
     "WORKFLOW_FILES",
+    "LOCK_FILES",
     "Difference",
     "sha256_bytes",
     "is_excluded",
@@ -61,6 +65,9 @@ EXCLUDE: dict[str, str] = {
     "*/.*": "hidden temporary files",
     ".*": "hidden temporary files",
 }
+
+# The dependency locks (requirements/README.md): the pipeline's and the development one.
+LOCK_FILES = ("requirements/pipeline.txt", "requirements/dev.txt")
 
 # Files copied, besides the data inputs, for a rerun from scratch.
 WORKFLOW_FILES = ("Snakefile", "environment.yml", "config", "data/raw", "paper", "workflow")
@@ -149,6 +156,7 @@ def build_manifest(
     commit: str,
     dirty: bool | None,
     excluded: Mapping[str, str],
+    lock: Mapping[str, str] | None = None,
 ) -> dict:
     """The manifest as a JSON-ready dict (keys sorted by the writer).
 
@@ -162,6 +170,9 @@ def build_manifest(
         Workflow file path -> SHA-256 (Snakefile, environment.yml, manuscript source, ...).
     excluded : mapping
         Result files left out -> reason.
+    lock : mapping, optional
+        Lock file path (:data:`LOCK_FILES`) -> SHA-256, for the files present; recorded under
+        ``"lock"``.
     """
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -175,6 +186,7 @@ def build_manifest(
         "platform": {"system": platform.system(), "machine": platform.machine()},
         "inputs": {k: dict(v) for k, v in inputs.items()},
         "workflow": dict(workflow),
+        "lock": dict(sorted((lock or {}).items())),
         "results": dict(sorted(results.items())),
         "excluded": {"patterns": dict(EXCLUDE), "files": dict(sorted(excluded.items()))},
     }

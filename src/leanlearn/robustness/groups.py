@@ -92,6 +92,7 @@ from scipy import stats
 
 from leanlearn.effects import algebra as fx
 from leanlearn.errors import DataError, SpecError
+from leanlearn.extras import require
 from leanlearn.pls.engine import fit_counts
 from leanlearn.random import generator
 from leanlearn.spec.model import ModelSpec, parse_model
@@ -384,7 +385,7 @@ def _adjust(p: np.ndarray, method: str) -> np.ndarray:
     elif method == "bonferroni":
         adj = np.minimum(1.0, m * ranked)
     else:
-        from statsmodels.stats.multitest import multipletests
+        multipletests = require("statsmodels.stats.multitest", "multiple-testing corrections").multipletests
 
         out[ok] = multipletests(q, method=method)[1]
         return out

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-
+from leanlearn.extras import require
 from leanlearn.pls.bootstrap import percentile_interval
 from leanlearn.random import generator
 
@@ -105,6 +104,7 @@ def process_model7(
     Xy, names_y = _design(scores, eq["y_predictors"], eq)
     ym = scores[eq["m"]].to_numpy(dtype=float)
     yy = scores[eq["y"]].to_numpy(dtype=float)
+    sm = require("statsmodels.api", "the PROCESS cross-check")
     fit_m = sm.OLS(ym, Xm).fit()
     fit_y = sm.OLS(yy, Xy).fit()
     ia1, ia3 = names_m.index(eq["x"]), names_m.index(f"{eq['x']}x{eq['w']}")

@@ -1,7 +1,6 @@
 """Model specification: lavaan-style syntax parsed into frozen dataclasses.
 
-The grammar is the subset of lavaan that a PLS-SEM model needs, so that one text can
-feed leanlearn and semopy alike::
+The grammar is the subset of lavaan that a PLS-SEM model needs::
 
     # comment
     X =~ a + b + c        reflective construct: Mode A composite, corrected by PLSc on request
@@ -13,6 +12,12 @@ A name on the right-hand side of ``~`` that is not a construct is an observed va
 (for example a control such as ``log_employees``); it enters the model as a single-item
 construct of the same name. Lines ending in ``+`` continue on the next line; ``;``
 separates statements on one line.
+
+The text is not lavaan: ``=~`` constructs are Mode A composites in PLS, and ``X:F`` multiplies
+two *constructs*, which lavaan and semopy cannot read (semopy 2.3.11 raises ``SyntaxError``
+on ``Y ~ X + F + X:F``). :func:`leanlearn.spec.export.to_lavaan` writes the model for lavaan or
+semopy (optionally without its interaction terms) and
+:func:`leanlearn.spec.export.to_seminr` the R code for seminr.
 
 This module reads no files and imports only :mod:`leanlearn.errors`.
 """
@@ -195,21 +200,15 @@ class ModelSpec:
         return parse_model("\n".join(lines))
 
     def to_lavaan(self, *, interactions: bool = True) -> str:
-        """Render the model as lavaan syntax (the form semopy reads)."""
-        out = []
-        for c in self.constructs:
-            if c.kind != "measured":
-                continue
-            op = "=~" if c.reflective else "<~"
-            out.append(f"{c.name} {op} {' + '.join(c.indicators)}")
-        by_target: dict[str, list[str]] = {}
-        for p in self.paths:
-            if not interactions and p.source in {i.name for i in self.interactions}:
-                continue
-            by_target.setdefault(p.target, []).append(p.source)
-        for target, sources in by_target.items():
-            out.append(f"{target} ~ {' + '.join(sources)}")
-        return "\n".join(out) + "\n"
+        """The model in lavaan syntax; see :func:`leanlearn.spec.export.to_lavaan`.
+
+        ``interactions=False`` leaves interaction terms out (the main-effects model that lavaan
+        and semopy can fit); with the default ``True`` they stay as ``X:Z``, which leanlearn
+        reads back but lavaan and semopy do not.
+        """
+        from leanlearn.spec.export import to_lavaan
+
+        return to_lavaan(self, interactions="keep" if interactions else "drop")
 
 
 # ---- parsing --------------------------------------------------------------------------------
@@ -279,6 +278,22 @@ def parse_model(text: str) -> ModelSpec:
         also an indicator, an interaction of a construct with itself or given twice
         (``X:W`` and ``W:X``), a path from a construct to itself, a construct that is in no
         structural path, a feedback loop, or a model with no structural paths.
+    Examples
+    --------
+    >>> import leanlearn as ll
+    >>> spec = ll.parse_model('''
+    ...     LP  =~ LP1 + LP2 + LP3
+    ...     DIG =~ DIG1 + DIG2
+    ...     LS  =~ LS1 + LS2
+    ...     LS ~ LP + DIG + LP:DIG''')
+    >>> [c.name for c in spec.constructs], [i.name for i in spec.interactions]
+    (['LP', 'DIG', 'LS'], ['LP:DIG'])
+    >>> [(p.source, p.target) for p in spec.paths]
+    [('LP', 'LS'), ('DIG', 'LS'), ('LP:DIG', 'LS')]
+    >>> ll.parse_model("Y ~ X\\nY ~ X")
+    Traceback (most recent call last):
+    ...
+    leanlearn.errors.SpecError: line 2: path X -> Y is already given on line 1
     """
     if not isinstance(text, str):
         raise SpecError("the model must be given as text")
