@@ -9,7 +9,6 @@ no personal value in the message, nothing misread, nothing stale.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import signal

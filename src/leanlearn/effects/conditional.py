@@ -337,12 +337,13 @@ def johnson_neyman(flood: pd.DataFrame, scores: pd.DataFrame | None = None) -> p
         else:
             share_cases, n_cases, n_out = np.nan, 0, 0
         # region of significance on the grid, as intervals of consecutive significant points
-        parts, start = [], None
-        for i, flag in enumerate(sig):
+        parts: list = []
+        start: int | None = None
+        for pos, flag in enumerate(sig):
             if flag and start is None:
-                start = i
-            if start is not None and (not flag or i == len(sig) - 1):
-                end = i if flag else i - 1
+                start = pos
+            if start is not None and (not flag or pos == len(sig) - 1):
+                end = pos if flag else pos - 1
                 a = "" if start == 0 else _fmt_w(_edge(bounds, x[start - 1], x[start]))
                 b = "" if end == len(sig) - 1 else _fmt_w(_edge(bounds, x[end], x[end + 1]))
                 parts.append(f"{mod} ≥ {a} SD" if a and not b else f"{mod} ≤ {b} SD" if b and not a else f"{a} ≤ {mod} ≤ {b} SD" if a else "the whole grid")

@@ -58,7 +58,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from leanlearn.effects import algebra as fx
 from leanlearn.effects import conditional as cond
 from leanlearn.effects.mediation import chain_index
 from leanlearn.errors import SpecError

@@ -603,7 +603,7 @@ def bootstrap(
         if resamples < 2:
             raise ValueError("resamples must be at least 2")
         if seed is None:  # one fresh entropy for all blocks, recorded in the result
-            seed = int(np.random.SeedSequence().entropy)
+            seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         chunks = range(len(_chunk_bounds(resamples)))
         parts = []
         done = 0
