@@ -97,7 +97,7 @@ def test_bootstrap_summary_tables_carry_the_bootstrap_table_numbers(corp_boot):
     ]
     paths = dict(s.tables)["Path coefficients"]
     full = corp_boot.table("paths")
-    cols = ["estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "bca_lower", "bca_upper"]
+    cols = ["estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "bca_lower", "bca_upper", "bca_p_value"]
     assert list(paths.columns) == ["source", "target", *cols]
     pd.testing.assert_frame_equal(paths[cols], full[cols])
 
@@ -106,7 +106,7 @@ def test_bootstrap_summary_notes_state_resamples_seed_and_interval_rules(corp_bo
     notes = " ".join(corp_boot.summary().notes)
     assert "300 resamples requested, 300 valid; seed: 7" in notes
     assert "95% intervals: percentile" in notes and "bias-corrected and accelerated" in notes
-    assert "t distribution with n - 1 = 343 df" in notes
+    assert "bootstrap p matching the percentile interval" in notes and "resolution 1/B" in notes
 
 
 def test_bootstrap_summary_renders_as_text_markdown_latex_and_html(corp_boot):

@@ -17,7 +17,10 @@ import pandas as pd
 __all__ = ["Summary"]
 
 # bootstrap columns shown in a summary (ci_level and n_resamples are constant: they go in the notes)
-_BOOT_COLUMNS = ["estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "bca_lower", "bca_upper"]
+_BOOT_COLUMNS = [
+    "estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper",
+    "bca_lower", "bca_upper", "bca_p_value",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,9 @@ class Summary:
             + f"; seed: {boot.seed}",
             f"{level} intervals: percentile (ci_lower, ci_upper; type-7 quantiles) and "
             "bias-corrected and accelerated (bca_lower, bca_upper; Efron 1987, jackknife acceleration)",
-            "std_error: SD of the resample estimates (n - 1); t_value = estimate / std_error; "
-            f"p_value: two-sided, t distribution with n - 1 = {res.n - 1} df",
+            "std_error: SD of the resample estimates (n - 1); t_value = estimate / std_error (descriptive); "
+            "p_value: two-sided bootstrap p matching the percentile interval (the smallest alpha at which "
+            "the 1 - alpha interval excludes 0; resolution 1/B), bca_p_value: the same for the BCa interval",
             f"model: inner weighting {res.settings.scheme}; interaction terms {res.settings.interaction}; "
             f"PLSc: {'yes' if res.settings.consistent else 'no'}",
         )
