@@ -1,12 +1,16 @@
 # The two set-up commands (see README.md):
 #   make run   - create .venv, install leanlearn and its dependencies, run the pipeline on the bundled data
+#                (make run STUDY=studies/NAME/config.yaml runs another study folder)
 #   make test  - the same set-up (plus test extras), then the test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CORES  ?= all
+# The study to run: a study config file (default: the bundled study, studies/lean/config.yaml).
+STUDY  ?=
+SNAKEMAKE_ARGS := $(if $(STUDY),--configfile $(STUDY),)
 # One BLAS thread per process: the bootstrap parallelises over processes, and two
-# levels of threads fight on a 2-core machine (see ../PERFORMANCE notes in README).
+# levels of threads fight on a 2-core machine (see the performance notes in README).
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
@@ -30,7 +34,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 test: install-test
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q

@@ -10,7 +10,7 @@ from leanlearn.errors import SpecError
 from leanlearn.effects.hypotheses import _verdict, evaluate_hypotheses, hypothesis_draws, load_hypotheses
 from leanlearn.datasets.simulate import PopulationModel, draw_items
 
-STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
+STUDY = open(__import__("conftest").ROOT / "studies" / "lean" / "model.lav").read()
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from leanlearn.cli._io import UserError
+    from leanlearn.cli._io import UserError, check_config_arguments
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        check_config_arguments(args)  # --config / --codebook: schema errors before anything runs
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"leanlearn {args.verb}: error: {exc}", file=sys.stderr)

@@ -3,10 +3,12 @@
 The manifest (``results/manifest.json``, written by ``leanlearn manifest``) records
 
 * the SHA-256 of every **input** (raw survey export, archival data, sampling frame, codebook,
-  model, config, and the workflow files: Snakefile, environment.yml, manuscript source),
+  model, manuscript template, the config), and of the workflow files (everything under
+  ``workflow/``: Snakefile, rule files, schemas, environment file, report captions),
 * the SHA-256 of every **result file** under ``results/`` except :data:`EXCLUDE` (files that are
   not byte-reproducible by design, listed with the reason),
-* the parsed config, the seed, the versions of Python and the scientific packages, and the
+* the effective config (``results/config.yaml``: the study config merged with command-line
+  overrides, validated, defaults filled in), the seed, the versions of Python and the scientific packages, and the
   git commit (``"unknown"`` outside a git checkout) with a flag for uncommitted changes.
 
 It contains no timestamps, so two runs of the same tree in the same environment produce the
@@ -63,7 +65,7 @@ EXCLUDE: dict[str, str] = {
 }
 
 # Files copied, besides the data inputs, for a rerun from scratch.
-WORKFLOW_FILES = ("Snakefile", "environment.yml", "config", "data/raw", "paper", "workflow")
+WORKFLOW_FILES = ("workflow", "config", "studies", "data/raw")
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,12 @@ def git_dirty(cwd: str | Path = ".") -> bool | None:
 def input_paths(config: Mapping, *, configfile: str) -> dict[str, str]:
     """The run's inputs: label -> path as given in the config (relative to the working directory).
 
-    Labels: ``survey``, ``archival``, ``sampling_frame``, ``codebook``, ``model`` (when the
-    config names them) and ``config``.
+    Labels: ``survey``, ``archival``, ``sampling_frame``, ``codebook``, ``model``,
+    ``manuscript`` (when the config names them) and ``config``. The salt file is never an
+    input (it is a secret).
     """
     out = {}
-    for key in ("survey", "archival", "sampling_frame", "codebook", "model"):
+    for key in ("survey", "archival", "sampling_frame", "codebook", "model", "manuscript"):
         if config.get(key):
             out[key] = str(config[key])
     out["config"] = str(configfile)
