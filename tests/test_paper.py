@@ -47,7 +47,7 @@ def pipeline_results() -> Path:
     cfg["salt_file"] = str(base / ".salt")
     config = base / "config.yaml"
     config.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    raw, codebook, model = ROOT / "data" / "raw", ROOT / "studies" / "lean" / "codebook.yaml", ROOT / cfg["model"]
+    raw, codebook, model = ROOT / "data" / "raw", ROOT / "studies" / "lean" / "codebook.yaml", ROOT / "studies" / "lean" / cfg["model"]
     proc, res = base / "data" / "processed", base / "results"
     steps = [
         ["ingest", "--survey", str(raw / "survey_export.csv"), "--codebook", str(codebook), "--config", str(config), "--out", str(proc)],
@@ -225,7 +225,7 @@ def test_html_parses_and_every_image_is_there(run_dir, rendered):
 
 
 def test_stages_that_did_not_run_say_so(run_dir):
-    text = (run_dir / "results" / "studies" / "lean" / "manuscript.md").read_text()
+    text = (run_dir / "results" / "paper" / "manuscript.md").read_text()
     assert "Bias diagnostics: not run" in text
     assert "Robustness checks: not run" in text
 
