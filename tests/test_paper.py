@@ -45,9 +45,11 @@ def pipeline_results() -> Path:
     cfg["bootstrap"]["resamples"] = RESAMPLES
     cfg["bootstrap"]["workers"] = 1
     cfg["salt_file"] = str(base / ".salt")
+    for key in ("survey", "archival", "sampling_frame", "codebook", "model", "manuscript"):  # relative to the study folder
+        cfg[key] = str((ROOT / "studies" / "lean" / cfg[key]).resolve())
     config = base / "config.yaml"
     config.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    raw, codebook, model = ROOT / "data" / "raw", ROOT / "studies" / "lean" / "codebook.yaml", ROOT / "studies" / "lean" / cfg["model"]
+    raw, codebook, model = ROOT / "data" / "raw", ROOT / "studies" / "lean" / "codebook.yaml", Path(cfg["model"])
     proc, res = base / "data" / "processed", base / "results"
     steps = [
         ["ingest", "--survey", str(raw / "survey_export.csv"), "--codebook", str(codebook), "--config", str(config), "--out", str(proc)],
