@@ -1,5 +1,6 @@
 # The two set-up commands (see README.md):
 #   make run   - create .venv, install leanlearn and the pinned pipeline dependencies, run the pipeline
+#                on the bundled study (make run STUDY=studies/NAME/config.yaml runs another study folder)
 #   make test  - the same set-up from the development lock, then lint, type checks, the docs build
 #                and the test suite
 # Dependencies are installed from hash-checked lock files (requirements/*.txt, see
@@ -10,8 +11,11 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 LOCK_RUN := requirements/pipeline.txt
 LOCK_DEV := requirements/dev.txt
+# The study to run: a study config file (default: the bundled study, studies/lean/config.yaml).
+STUDY  ?=
+SNAKEMAKE_ARGS := $(if $(STUDY),--configfile $(STUDY),)
 # One BLAS thread per process: the bootstrap parallelises over processes, and two
-# levels of threads fight on a 2-core machine (see ../PERFORMANCE notes in README).
+# levels of threads fight on a 2-core machine (see the performance notes in README).
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
@@ -40,7 +44,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 # ruff (config in pyproject.toml), mypy with pandas-stubs, the documentation site with
 # warnings as errors (never in quiet mode, which hides the warnings strict mode counts); then
@@ -65,6 +69,7 @@ lock: install-test
 	$(UV_COMPILE) $(UV_FLAGS) --extra test --extra docs --extra dev -o $(LOCK_DEV)
 	$(UV_COMPILE) --extra pipeline -c $(LOCK_DEV) -o $(LOCK_RUN)
 	$(BIN)/python requirements/conda_env.py $(LOCK_RUN) > environment.yml
+	$(BIN)/python requirements/conda_env.py --no-self $(LOCK_RUN) > workflow/envs/leanlearn.yaml
 
 lock-upgrade:
 	$(MAKE) lock UV_FLAGS=--upgrade

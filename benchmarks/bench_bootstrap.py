@@ -56,7 +56,7 @@ def run_leanlearn_study(workers: int, resamples: int) -> dict:
     from leanlearn.datasets.simulate import PopulationModel, draw_items
 
     df = draw_items(209, PopulationModel(), seed=1)
-    model = (ROOT / "config" / "models" / "study.lav").read_text()
+    model = (ROOT / "studies" / "lean" / "model.lav").read_text()
     t0 = time.perf_counter()
     res = estimate(df, model)
     t1 = time.perf_counter()

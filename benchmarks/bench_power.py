@@ -3,7 +3,7 @@
 Run from the repository root (needs ``data/processed/analysis.csv``, e.g. after
 ``snakemake --cores 2 data/processed/analysis.csv``)::
 
-    python benchmarks/bench_power.py [--config config/config.yaml] [--data data/processed/analysis.csv]
+    python benchmarks/bench_power.py [--config studies/lean/config.yaml] [--data data/processed/analysis.csv]
 
 It runs what the workflow's power rules run, in this process and after the imports: for every
 N of ``power.n_grid`` and every block, :func:`leanlearn.robustness.power.replicate_block`
@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
+    ap.add_argument("--config", default=str(ROOT / "studies" / "lean" / "config.yaml"))
     ap.add_argument("--data", default=str(ROOT / "data" / "processed" / "analysis.csv"))
-    ap.add_argument("--model", default=str(ROOT / "config" / "models" / "study.lav"))
+    ap.add_argument("--model", default=str(ROOT / "studies" / "lean" / "model.lav"))
     a = ap.parse_args()
 
     from leanlearn.cli._io import read_yaml

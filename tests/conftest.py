@@ -78,7 +78,7 @@ def front_half(tmp_path_factory):
 
     os.environ.setdefault("LEANLEARN_SALT", "test-suite-salt-0f1e2d3c4b5a6978")
     d = tmp_path_factory.mktemp("front")
-    cfg, cb = str(ROOT / "config" / "config.yaml"), str(ROOT / "config" / "codebook.yaml")
+    cfg, cb = str(ROOT / "studies" / "lean" / "config.yaml"), str(ROOT / "studies" / "lean" / "codebook.yaml")
     assert main(["ingest", "--survey", str(ROOT / "data/raw/survey_export.csv"), "--codebook", cb, "--config", cfg, "--out", str(d)]) == 0
     assert main(["screen", "--data", str(d / "survey_ingested.csv"), "--codebook", cb, "--config", cfg,
                  "--out", str(d / "screening"), "--clean", str(d / "clean.csv")]) == 0

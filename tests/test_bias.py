@@ -19,7 +19,7 @@ from leanlearn.datasets.simulate import draw_items
 from leanlearn.spec.model import parse_model
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY = (ROOT / "config" / "models" / "study.lav").read_text()
+STUDY = (ROOT / "studies" / "lean" / "model.lav").read_text()
 
 
 def _with_correlation(r: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
@@ -33,7 +33,7 @@ def _with_correlation(r: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def codebook():
-    return load_codebook(yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text()))
+    return load_codebook(yaml.safe_load((ROOT / "studies" / "lean" / "codebook.yaml").read_text()))
 
 
 # ---- full-collinearity VIF -----------------------------------------------------------------------
@@ -346,8 +346,8 @@ def test_bias_verb_writes_every_table_with_and_without_a_frame(tmp_path):
     frame.to_csv(frame_path, index=False)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"seed": 1, "bias": {"permutations": 200}}))
-    args = ["bias", "--data", str(data), "--model", str(ROOT / "config/models/study.lav"), "--config", str(config),
-            "--codebook", str(ROOT / "config/codebook.yaml")]  # fmt: skip
+    args = ["bias", "--data", str(data), "--model", str(ROOT / "studies/lean/model.lav"), "--config", str(config),
+            "--codebook", str(ROOT / "studies/lean/codebook.yaml")]  # fmt: skip
     out = tmp_path / "bias"
     assert main([*args, "--frame", str(frame_path), "--out", str(out)]) == 0
     expected = {

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def mapping() -> dict:
-    return yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / "studies" / "lean" / "codebook.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ ERRORS = [
      "paradata.page_timers[1].items[6]: unknown item 'DIG9'"),
     ("personal_unknown_action", lambda m: m["personal_data"][0].update(action="encrypt"),
      "personal_data[0].action: unknown action 'encrypt'; use drop or hash"),
-    ("missing_identifier", lambda m: m["identifiers"].pop("firm_id"), "identifiers.firm_id: missing"),
+    ("missing_identifier", lambda m: m["identifiers"].pop("respondent_id"), "identifiers.respondent_id: missing"),
     ("unknown_role", lambda m: m["constructs"]["MARK"].update(role="control"), "constructs.MARK.role: unknown role 'control'"),
     ("unknown_paradata_key", lambda m: m["paradata"].update(speed="X"), "paradata.speed: unknown paradata key"),
     ("empty_construct", lambda m: m["constructs"]["DIG"].update(items=[]), "constructs.DIG.items: a construct needs at least one item"),

@@ -11,7 +11,7 @@ from leanlearn import bootstrap, estimate
 from leanlearn.effects import conditional as cond
 from leanlearn.datasets.simulate import PopulationModel, draw_items
 
-STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
+STUDY = open(__import__("conftest").ROOT / "studies" / "lean" / "model.lav").read()
 
 
 @pytest.fixture(scope="module")

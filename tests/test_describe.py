@@ -115,7 +115,7 @@ def test_describe_verb_writes_items_and_correlation_table(tmp_path, likert):
     model = tmp_path / "study.lav"
     model.write_text(STUDY)
     codebook = tmp_path / "codebook.yaml"
-    codebook.write_text((__import__("pathlib").Path(__file__).resolve().parents[1] / "config" / "codebook.yaml").read_text())
+    codebook.write_text((__import__("pathlib").Path(__file__).resolve().parents[1] / "studies" / "lean" / "codebook.yaml").read_text())
     out = tmp_path / "describe"
     assert main(["describe", "--data", str(data), "--model", str(model), "--codebook", str(codebook), "--out", str(out)]) == 0
     items = pd.read_csv(out / "items.csv")

@@ -20,7 +20,7 @@ from leanlearn.effects.hypotheses import (
 )
 from leanlearn.datasets.simulate import PopulationModel, draw_items
 
-STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
+STUDY = open(__import__("conftest").ROOT / "studies" / "lean" / "model.lav").read()
 
 
 @pytest.fixture(scope="module")

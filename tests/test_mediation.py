@@ -9,7 +9,7 @@ from leanlearn import bootstrap, estimate
 from leanlearn.effects.mediation import indirect_contrasts, mediation_table, zhao_type
 from leanlearn.datasets.simulate import PopulationModel, draw_items
 
-STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
+STUDY = open(__import__("conftest").ROOT / "studies" / "lean" / "model.lav").read()
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,7 @@ def test_merge_errors(survey, archival, tmp_path):
 # ---- CLI ------------------------------------------------------------------------------------
 def _args(tmp: Path, archival: Path) -> list[str]:
     return ["merge", "--survey", str(tmp / "clean.csv"), "--archival", str(archival), "--frame", str(tmp / "frame.csv"),
-            "--config", str(ROOT / "config" / "config.yaml"), "--out", str(tmp / "screening"),
+            "--config", str(ROOT / "studies" / "lean" / "config.yaml"), "--out", str(tmp / "screening"),
             "--merged", str(tmp / "processed" / "analysis.csv")]
 
 
@@ -147,7 +147,7 @@ def test_cli_merge_rejects_unknown_config_key(tmp_path, survey, archival, capsys
     survey.to_csv(tmp_path / "clean.csv", index=False)
     archival.to_csv(tmp_path / "orbis.csv", index=False)
     pd.DataFrame({"firm_id": ["F1"]}).to_csv(tmp_path / "frame.csv", index=False)
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg = yaml.safe_load((ROOT / "studies" / "lean" / "config.yaml").read_text())
     cfg["archival_merge"]["winsorise"] = [0.05, 0.95]
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     args = _args(tmp_path, tmp_path / "orbis.csv")

@@ -12,8 +12,8 @@ from leanlearn.robustness.multiverse import Variant, _keep_mask, analysis_varian
 from leanlearn.datasets.simulate import PopulationModel, draw_items
 from leanlearn.spec.model import parse_model
 
-CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-STUDY = (ROOT / "config" / "models" / "study.lav").read_text()
+CONFIG = yaml.safe_load((ROOT / "studies" / "lean" / "config.yaml").read_text())
+STUDY = (ROOT / "studies" / "lean" / "model.lav").read_text()
 
 
 def test_keep_rules_from_the_screening_flags():
@@ -36,7 +36,7 @@ def test_main_variant_reproduces_the_pipelines_analysis_file(front_half):
     from leanlearn.spec.codebook import load_codebook
 
     d = front_half
-    codebook = load_codebook(yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text()))
+    codebook = load_codebook(yaml.safe_load((ROOT / "studies" / "lean" / "codebook.yaml").read_text()))
     scales = codebook.item_scales()
     items = list(parse_model(STUDY).items)
     got = analysis_variant(
@@ -74,3 +74,50 @@ def test_verdicts_agree_with_main_are_counted():
     for h in ("H1", "H5"):
         others = out.verdicts[(out.verdicts.hypothesis == h) & (out.verdicts.variant != "main")]
         assert st.loc[h, "n_same"] == others.same_as_main.sum() and st.loc[h, "n_variants"] == 2
+
+
+def test_variants_come_from_the_study_not_from_hard_coded_columns():
+    bare = {k: v for k, v in CONFIG.items() if k != "robustness"}
+    names = [v.name for v in default_variants(bare)]
+    assert not any("industry" in n or "country" in n for n in names)
+    names = [v.name for v in default_variants(CONFIG)]
+    assert "controls=+industry_group,+country" in names
+    extra = next(v for v in default_variants(CONFIG) if v.name.startswith("controls=+"))
+    assert extra.controls["variables"] == ["log_employees", "firm_age", "industry_group", "country"]
+    assert extra.controls["categorical"] == ["industry_group", "country"]
+
+
+def test_a_variant_that_cannot_apply_is_skipped_with_a_reason():
+    spec = parse_model("X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X\n")
+    cfg = {**CONFIG, "controls": {}}
+    variants, skipped = default_variants(cfg, spec, columns=["x1", "industry_group"], return_skipped=True)
+    names = {v.name for v in variants}
+    reasons = {s.name: s.reason for s in skipped}
+    assert not any(n.startswith("interaction=") for n in names)
+    assert reasons["interaction=product_indicator"] == "the model has no interaction term"
+    assert reasons["controls=none"] == "the study has no controls"
+    assert "column(s) country not in the analysis data" in reasons["controls=+industry_group,+country"]
+    assert "estimator=PLSc" in names and "scheme=centroid" in names
+    composite = parse_model("X <~ x1 + x2\nY <~ y1 + y2\nY ~ X\n")
+    _, skipped = default_variants(cfg, composite, return_skipped=True)
+    assert any(s.name == "estimator=PLSc" and "reflective" in s.reason for s in skipped)
+
+
+def test_multiverse_variants_can_be_chosen_and_unknown_names_are_refused():
+    cfg = {**CONFIG, "robustness": {**CONFIG["robustness"], "multiverse": {"variants": ["scheme=centroid"]}}}
+    variants, skipped = default_variants(cfg, return_skipped=True)
+    assert [v.name for v in variants] == ["main", "scheme=centroid"]
+    assert any(s.name == "interval=BCa" and "not listed" in s.reason for s in skipped)
+    cfg["robustness"]["multiverse"] = {"variants": ["scheme=pth"]}
+    with pytest.raises(ValueError, match="unknown variant.*scheme=pth"):
+        default_variants(cfg)
+
+
+def test_a_study_without_archival_data_uses_the_treated_responses():
+    ingested = pd.DataFrame({"respondent_id": ["a", "b", "c"], "x1": [1.0, np.nan, 3.0], "x2": [2.0, 2.0, 4.0]})
+    flags = pd.DataFrame({"respondent_id": ["a", "b", "c"], "decision": ["kept", "kept", "excluded"],
+                          "n_soft_families": [0, 0, 2], "hard_reasons": [None, None, None]})
+    got = analysis_variant(ingested, flags, None, keep="main", method="mean", items=["x1", "x2"],
+                           bounds={"x1": (1, 7), "x2": (1, 7)}, config={"missing": {"mean_replacement_max_item_missing": 0.9}})
+    assert got["respondent_id"].tolist() == ["a", "b"]
+    assert got["x1"].tolist() == [1.0, 1.0]

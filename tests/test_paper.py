@@ -41,13 +41,15 @@ def pipeline_results() -> Path:
         return _CACHE["root"]
     base = Path(tempfile.mkdtemp(prefix="leanlearn-paper-test-"))
     atexit.register(shutil.rmtree, base, True)
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg = yaml.safe_load((ROOT / "studies" / "lean" / "config.yaml").read_text())
     cfg["bootstrap"]["resamples"] = RESAMPLES
     cfg["bootstrap"]["workers"] = 1
     cfg["salt_file"] = str(base / ".salt")
+    for key in ("survey", "archival", "sampling_frame", "codebook", "model", "manuscript"):  # relative to the study folder
+        cfg[key] = str((ROOT / "studies" / "lean" / cfg[key]).resolve())
     config = base / "config.yaml"
     config.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    raw, codebook, model = ROOT / "data" / "raw", ROOT / "config" / "codebook.yaml", ROOT / cfg["model"]
+    raw, codebook, model = ROOT / "data" / "raw", ROOT / "studies" / "lean" / "codebook.yaml", Path(cfg["model"])
     proc, res = base / "data" / "processed", base / "results"
     steps = [
         ["ingest", "--survey", str(raw / "survey_export.csv"), "--codebook", str(codebook), "--config", str(config), "--out", str(proc)],
@@ -61,7 +63,7 @@ def pipeline_results() -> Path:
         ["process", str(proc / "analysis.csv"), str(model), "--config", str(config), "--tables", str(res / "structural"),
          "--out", str(res / "hypotheses"), "--boot", str(RESAMPLES)],
         ["report", "--results", str(res), "--config", str(config), "--out", str(res / "tables"), "--figures", str(res / "figures")],
-        ["paper", "--results", str(res), "--config", str(config), "--source", str(ROOT / "paper" / "manuscript.md"),
+        ["paper", "--results", str(res), "--config", str(config), "--source", str(ROOT / "studies" / "lean" / "manuscript.md"),
          "--out", str(res / "paper"), "--pdf", "never"],
     ]
     old = os.environ.get("LEANLEARN_SALT")
@@ -235,7 +237,7 @@ def test_paper_is_byte_reproducible(run_dir):
     res = run_dir / "results"
     names = ("manuscript.html", "manuscript.md", "numbers.json", "numbers.tex")
     before = {name: (res / "paper" / name).read_bytes() for name in names}
-    argv = ["paper", "--results", str(res), "--config", str(run_dir / "config.yaml"), "--source", str(ROOT / "paper" / "manuscript.md"),
+    argv = ["paper", "--results", str(res), "--config", str(run_dir / "config.yaml"), "--source", str(ROOT / "studies" / "lean" / "manuscript.md"),
             "--out", str(res / "paper"), "--figures", str(res / "figures"), "--pdf", "never"]
     assert main(argv) == 0
     for name in names:

@@ -10,7 +10,7 @@ from leanlearn.effects import conditional as cond
 from leanlearn.robustness.process import agreement, model7_equations, process_model7
 from leanlearn.datasets.simulate import PopulationModel, draw_items
 
-STUDY = open(__import__("conftest").ROOT / "config" / "models" / "study.lav").read()
+STUDY = open(__import__("conftest").ROOT / "studies" / "lean" / "model.lav").read()
 
 
 @pytest.fixture(scope="module")

@@ -35,19 +35,21 @@ from leanlearn.report.provenance import (
 def repo(tmp_path):
     """A tiny repository: inputs named by a config, workflow files and a results tree."""
     root = tmp_path / "repo"
+    study = root / "studies" / "s"
     (root / "data" / "raw").mkdir(parents=True)
-    (root / "config" / "models").mkdir(parents=True)
-    (root / "paper").mkdir()
+    study.mkdir(parents=True)
+    (root / "workflow" / "envs").mkdir(parents=True)
     (root / "data" / "raw" / "survey.csv").write_text("id,q1\n1,5\n2,6\n")
     (root / "data" / "raw" / "archival.csv").write_text("firm,employees\nF1,10\n")
-    (root / "config" / "codebook.yaml").write_text("items: []\n")
-    (root / "config" / "models" / "m.lav").write_text("A =~ a1 + a2\n")
-    cfg = {"survey": "data/raw/survey.csv", "archival": "data/raw/archival.csv", "codebook": "config/codebook.yaml",
-           "model": "config/models/m.lav", "seed": 20240209, "bootstrap": {"resamples": 200}}
-    (root / "config" / "config.yaml").write_text(yaml.safe_dump(cfg))
-    (root / "Snakefile").write_text("rule all:\n    input: []\n")
-    (root / "environment.yml").write_text("name: x\n")
-    (root / "paper" / "manuscript.md").write_text("# T\n")
+    (study / "codebook.yaml").write_text("items: []\n")
+    (study / "model.lav").write_text("A =~ a1 + a2\n")
+    # paths in a config file are relative to its folder
+    cfg = {"survey": "../../data/raw/survey.csv", "archival": "../../data/raw/archival.csv", "codebook": "codebook.yaml",
+           "model": "model.lav", "manuscript": "manuscript.md", "seed": 20240209, "bootstrap": {"resamples": 200}}
+    (study / "config.yaml").write_text(yaml.safe_dump(cfg))
+    (root / "workflow" / "Snakefile").write_text("rule all:\n    input: []\n")
+    (root / "workflow" / "envs" / "leanlearn.yaml").write_text("name: x\n")
+    (study / "manuscript.md").write_text("# T\n")
     res = root / "results"
     (res / "structural").mkdir(parents=True)
     (res / "tables").mkdir()
@@ -63,7 +65,7 @@ def repo(tmp_path):
 
 
 def _manifest(repo) -> dict:
-    code = main(["manifest", "--results", str(repo / "results"), "--config", str(repo / "config" / "config.yaml"),
+    code = main(["manifest", "--results", str(repo / "results"), "--config", str(repo / "studies" / "s" / "config.yaml"),
                  "--out", str(repo / "results" / "manifest.json"), "--repo", str(repo)])
     assert code == 0
     return json.loads((repo / "results" / "manifest.json").read_text())
@@ -86,11 +88,12 @@ def test_manifest_records_inputs_results_versions_seed_and_commit(repo):
     assert m["results"]["tables/hypotheses.csv"] == sha256_file(repo / "results" / "tables" / "hypotheses.csv")
     assert set(m["excluded"]["files"]) == {"paper/manuscript.pdf", "README.md", "report.log"}
     assert m["inputs"]["survey"] == {"path": "data/raw/survey.csv", "sha256": sha256_file(repo / "data" / "raw" / "survey.csv")}
-    assert set(m["inputs"]) == {"survey", "archival", "codebook", "model", "config"}
-    assert m["inputs"]["config"]["path"] == "config/config.yaml"
-    assert set(m["workflow"]) >= {"Snakefile", "environment.yml", "paper/manuscript.md"}
-    assert m["seed"] == 20240209 and m["bootstrap"] == {"resamples": 200}
-    assert m["config"]["model"] == "config/models/m.lav"
+    assert set(m["inputs"]) == {"survey", "archival", "codebook", "model", "manuscript", "config"}
+    assert m["inputs"]["config"]["path"] == "studies/s/config.yaml"
+    assert m["inputs"]["manuscript"]["path"] == "studies/s/manuscript.md"
+    assert set(m["workflow"]) >= {"workflow/Snakefile", "workflow/envs/leanlearn.yaml"}
+    assert m["seed"] == 20240209 and m["bootstrap"] == {"resamples": 200, "ci_level": 0.95, "workers": 1}
+    assert m["config"]["model"] == "studies/s/model.lav"
     for pkg in ("leanlearn", "numpy", "pandas", "scipy", "statsmodels", "semopy", "snakemake", "python"):
         assert m["software"][pkg]
     assert m["git_commit"] == "unknown"  # tmp_path is not a git checkout
@@ -159,7 +162,8 @@ def test_rerun_folder_gets_the_inputs_and_nothing_else(repo, tmp_path):
     m = _manifest(repo)
     work = tmp_path / "rerun"
     prepare_workdir(m, repo, work)
-    for rel in ("Snakefile", "environment.yml", "config/config.yaml", "config/models/m.lav", "data/raw/survey.csv", "paper/manuscript.md"):
+    for rel in ("workflow/Snakefile", "workflow/envs/leanlearn.yaml", "studies/s/config.yaml", "studies/s/model.lav", "data/raw/survey.csv",
+                "studies/s/manuscript.md"):
         assert (work / rel).read_bytes() == (repo / rel).read_bytes(), rel
     assert not (work / "results").exists()
     with pytest.raises(Exception, match="empty"):

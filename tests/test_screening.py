@@ -37,8 +37,8 @@ from leanlearn.screening.careless import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-CODEBOOK_PATH = ROOT / "config" / "codebook.yaml"
-CONFIG_PATH = ROOT / "config" / "config.yaml"
+CODEBOOK_PATH = ROOT / "studies" / "lean" / "codebook.yaml"
+CONFIG_PATH = ROOT / "studies" / "lean" / "config.yaml"
 
 
 @pytest.fixture(scope="module")

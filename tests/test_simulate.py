@@ -82,7 +82,7 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
 
 # ---- reproducibility ------------------------------------------------------------------------------
 def test_default_seed_is_the_seed_in_config():
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((ROOT / "studies" / "lean" / "config.yaml").read_text(encoding="utf-8"))
     assert config["seed"] == DEFAULT_SEED
 
 
@@ -232,7 +232,7 @@ def test_export_file_has_qualtrics_structure():
 
 
 def test_export_agrees_with_codebook():
-    codebook = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text(encoding="utf-8"))
+    codebook = yaml.safe_load((ROOT / "studies" / "lean" / "codebook.yaml").read_text(encoding="utf-8"))
     texts = dict(zip(EXPORT_COLUMNS, simulate_study(DEFAULT_SEED, n_clean=24)["survey_export"].iloc[0]))
     reverse = []
     for name, block in codebook["constructs"].items():

@@ -1,4 +1,4 @@
-"""A small end-to-end Snakemake run on the bundled data, rerun rules, and `snakemake --lint`."""
+"""A small end-to-end Snakemake run on the bundled data, rerun rules, config overrides, and `snakemake --lint`."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _env():
 
 
 def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(workdir / "Snakefile"), "-d", str(workdir), *args]
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(workdir / "workflow" / "Snakefile"), "-d", str(workdir), *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=workdir)
 
 
@@ -52,7 +52,7 @@ SENTINELS = {
 
 
 def _personal_columns() -> list[str]:
-    cb = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text())
+    cb = yaml.safe_load((ROOT / "studies" / "lean" / "codebook.yaml").read_text())
     return [p["column"] for p in cb["personal_data"]]
 
 
@@ -71,20 +71,18 @@ def _plant_personal_values(path: Path) -> None:
 @pytest.fixture(scope="module")
 def workflow(tmp_path_factory):
     wd = tmp_path_factory.mktemp("wf")
-    for name in ("Snakefile", "environment.yml"):
-        shutil.copy(ROOT / name, wd / name)
-    for folder in ("config", "paper", "workflow"):
+    for folder in ("config", "studies", "workflow"):
         shutil.copytree(ROOT / folder, wd / folder)
     shutil.copytree(ROOT / "data" / "raw", wd / "data" / "raw")
     _plant_personal_values(wd / "data" / "raw" / "survey_export.csv")
-    cfg = yaml.safe_load((wd / "config" / "config.yaml").read_text())
+    cfg = yaml.safe_load((wd / "studies" / "lean" / "config.yaml").read_text())
     cfg["bootstrap"]["resamples"] = 200
     cfg["bootstrap"]["workers"] = 1
     cfg["robustness"].update(multiverse_resamples=100, copula_resamples=100, micom_permutations=99,
                              predict={"folds": 5, "repetitions": 1, "technique": "direct", "benchmark": "exogenous"})
     cfg["power"].update(n_grid=[100], blocks=2, replications_per_block=2, resamples=50)
     cfg["bias"]["permutations"] = 99
-    (wd / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    (wd / "studies" / "lean" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     out = _snakemake(wd, "--cores", "2")
     assert out.returncode == 0, out.stderr[-3000:]
     return wd
@@ -103,7 +101,7 @@ def test_pipeline_runs_from_raw_export_to_summary(workflow):
     assert not hyp[hyp.direction == "none"].verdict.isin(["supported"]).any()
     for row in hyp.itertuples():
         assert f"| {row.hypothesis} |" in summary
-    assert (workflow / "logs" / "structural.log").exists()
+    assert (workflow / "logs" / "hypotheses.log").exists()
 
 
 def test_nothing_left_to_do_after_a_run(workflow):
@@ -111,13 +109,13 @@ def test_nothing_left_to_do_after_a_run(workflow):
 
 
 def test_changing_a_screening_threshold_reruns_only_what_depends_on_it(workflow):
-    path = workflow / "config" / "config.yaml"
+    path = workflow / "studies" / "lean" / "config.yaml"
     original = path.read_text()
     try:
         cfg = yaml.safe_load(original)
         cfg["screening"]["mahalanobis_alpha"] = 0.01
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert _planned(workflow) == {"screen", "merge", "measurement", "structural", "process_check", "multiverse",
+        assert _planned(workflow) == {"screen", "merge", "measurement", "hypotheses", "process", "multiverse",
                                       "predict", "endogeneity", "groups", "describe", "bias", "cfa", "cbsem", "power_replicate", "power", "summary",
                                       "report", "paper", "manifest"}
         cfg = yaml.safe_load(original)
@@ -196,3 +194,104 @@ def test_snakemake_report_collects_the_figures_with_captions(workflow, tmp_path)
     for figure in ("path_diagram", "conditional_indirect", "bootstrap_distributions", "manuscript"):
         assert f"{figure}." in text, figure
     assert "Johnson" in text and "percentile interval" in text
+
+
+@pytest.fixture(scope="module")
+def rerun_copy(workflow, tmp_path_factory):
+    """A copy of the finished run (results and Snakemake's records) for tests that change settings."""
+    wd = tmp_path_factory.mktemp("wf_copy")
+    shutil.copytree(workflow, wd, dirs_exist_ok=True, symlinks=True)
+    assert _planned(wd) == set()
+    return wd
+
+
+def _effective(workdir: Path) -> dict:
+    return yaml.safe_load((workdir / "results" / "config.yaml").read_text(encoding="utf-8"))
+
+
+def _bootstrap_record(workdir: Path) -> tuple[int, str]:
+    settings = json.loads((workdir / "results" / "structural" / "settings.json").read_text())
+    log = (workdir / "logs" / "hypotheses.log").read_text(encoding="utf-8")
+    return settings["bootstrap_resamples"], log
+
+
+def test_a_config_override_on_the_command_line_reaches_the_rules(rerun_copy):
+    out = _snakemake(rerun_copy, "--cores", "2", "results/hypotheses/hypotheses.csv", "--config", "bootstrap={resamples: 120}")
+    assert out.returncode == 0, out.stderr[-3000:]
+    eff = _effective(rerun_copy)
+    assert eff["bootstrap"]["resamples"] == 120 and eff["bootstrap"]["workers"] == 1  # the rest of the section is kept
+    resamples, log = _bootstrap_record(rerun_copy)
+    assert resamples == 120 and "bootstrap: 120 resamples" in log
+    assert len(pd.read_csv(rerun_copy / "results" / "hypotheses" / "bootstrap_draws.csv")) <= 120
+
+
+def test_a_configfile_reaches_the_rules_and_the_manifest(rerun_copy):
+    study = rerun_copy / "studies" / "lean"
+    cfg = yaml.safe_load((study / "config.yaml").read_text())
+    cfg["bootstrap"]["resamples"] = 150
+    (study / "fewer_resamples.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))  # paths relative to its folder
+    out = _snakemake(rerun_copy, "--cores", "2", "--configfile", str(study / "fewer_resamples.yaml"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert _effective(rerun_copy)["bootstrap"]["resamples"] == 150
+    resamples, log = _bootstrap_record(rerun_copy)
+    assert resamples == 150 and "bootstrap: 150 resamples" in log
+    manifest = json.loads((rerun_copy / "results" / "manifest.json").read_text())
+    assert manifest["bootstrap"]["resamples"] == 150 and manifest["config"]["bootstrap"]["resamples"] == 150
+    assert manifest["inputs"]["config"]["path"] == "results/config.yaml" and "config.yaml" in manifest["results"]
+
+
+def test_a_killed_step_is_redone_with_everything_downstream(rerun_copy):
+    # what Snakemake leaves after a step died: its declared outputs are removed
+    for rel in ("results/hypotheses/hypotheses.csv", "results/hypotheses/bootstrap_draws.csv", "results/structural"):
+        path = rerun_copy / rel
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    planned = _planned(rerun_copy)
+    assert {"hypotheses", "process", "summary", "report", "paper", "manifest"} <= planned
+    assert "ingest" not in planned and "screen" not in planned
+
+
+def test_a_mistyped_input_path_fails_before_anything_runs(workflow):
+    before = (workflow / "results" / "summary.md").stat().st_mtime_ns
+    out = _snakemake(workflow, "--cores", "1", "--config", "survey=data/raw/survey_exprt.csv")
+    assert out.returncode != 0
+    assert "config key 'survey': file not found: data/raw/survey_exprt.csv" in out.stdout + out.stderr
+    assert (workflow / "results" / "summary.md").stat().st_mtime_ns == before
+
+
+def test_a_config_typo_fails_before_anything_runs_naming_the_key(workflow):
+    out = _snakemake(workflow, "-n", "--config", "bootstrp={resamples: 200}")
+    assert out.returncode != 0
+    assert "bootstrp: unknown key" in out.stdout + out.stderr
+    out = _snakemake(workflow, "-n", "--config", "estimation={consistent: 'no'}")
+    assert out.returncode != 0 and "estimation.consistent: 'no' is not allowed; expected true or false" in out.stdout + out.stderr
+
+
+def test_every_result_file_is_a_declared_output(workflow):
+    """So that Snakemake knows what a step makes: nothing a verb writes goes unnoticed when it is removed."""
+    out = _snakemake(workflow, "--list-untracked")
+    assert out.returncode == 0, out.stderr[-2000:]
+    directories = ("results/structural/", "results/robustness/groups/", "results/tables/")  # declared as directory()
+    # results/config.yaml is written when a run starts (see workflow/rules/common.smk)
+    untracked = [line.strip() for line in (out.stdout + out.stderr).splitlines()
+                 if line.strip().startswith(("results/", "data/processed/")) and not line.strip().startswith(directories)
+                 and line.strip() != "results/config.yaml"]
+    assert untracked == [], untracked[:20]
+
+
+def test_a_study_without_archival_data_or_frame_plans_no_merge(tmp_path):
+    for folder in ("config", "studies", "workflow"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    shutil.copytree(ROOT / "data" / "raw", tmp_path / "data" / "raw")
+    cfg = yaml.safe_load((ROOT / "studies" / "lean" / "config.yaml").read_text())
+    for key in ("archival", "sampling_frame"):
+        cfg.pop(key)
+    cfg["controls"] = {"variables": []}
+    cfg["robustness"].pop("multiverse")
+    (tmp_path / "studies" / "lean" / "person.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    out = _snakemake(tmp_path, "-n", "-p", "--configfile", str(tmp_path / "studies" / "lean" / "person.yaml"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout + out.stderr
+    assert "rule merge" not in text and "rule hypotheses" in text
+    assert "no archival data configured" in text and "no sampling frame configured" in text
+    assert "data/processed/survey_clean.csv" in text.split("rule hypotheses")[1].split("output")[0]
+    assert "--frame" not in text.split("rule bias")[1].split("rule ")[0]

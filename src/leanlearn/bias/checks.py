@@ -84,7 +84,7 @@ COMPARISON_COLUMNS = [
 # =================================================================================================
 @dataclass(frozen=True)
 class BiasConfig:
-    """Settings of the bias checks (the ``bias:`` section of config/config.yaml).
+    """Settings of the bias checks (the ``bias:`` section of studies/lean/config.yaml).
 
     Attributes
     ----------

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
       temporary outputs, copies of raw data and bootstrap workers are cleaned up on the way
       out as on any other error; the previous outputs stay as they were.
     """
-    from leanlearn.cli._io import UserError, set_verb
+    from leanlearn.cli._io import UserError, check_config_arguments, set_verb
     from leanlearn.errors import DataError, SpecError
 
     parser = build_parser()
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     set_verb(args.verb)
     previous = _install_sigterm()
     try:
+        check_config_arguments(args)  # --config / --codebook: schema errors before anything runs
         return int(args.func(args) or 0)
     except (UserError, SpecError, DataError) as exc:
         print(f"leanlearn {args.verb}: error: {exc}", file=sys.stderr)

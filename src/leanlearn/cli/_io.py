@@ -318,3 +318,46 @@ def check_bootstrap_options(
     if isinstance(ci_level, bool) or not isinstance(ci_level, (int, float)) or not 0 < ci_level < 1:
         hint = f"; write {ci_level / 100:g} for {ci_level:g} %" if isinstance(ci_level, (int, float)) and 1 < ci_level < 100 else ""
         raise UserError(f"{c_name} must be a proportion between 0 and 1, e.g. 0.95 (got {ci_level!r}){hint}")
+
+
+def read_config(path: str | os.PathLike, *, start: str | os.PathLike | None = None) -> dict:
+    """Read a study config, validate it against the schema and fill in its defaults.
+
+    Path keys (survey, archival, codebook, model, ...) are relative to the config file's
+    folder in the file; the returned mapping has them relative to the working directory
+    (:func:`leanlearn.spec.config.resolve_paths`; ``start`` names another folder they should
+    be relative to, e.g. the repository root of a manifest). Errors (exit 2) name the file, the key
+    path, the value and what is allowed.
+    """
+    from leanlearn.spec.config import resolve_paths, validate_config
+
+    raw = read_yaml(path)
+    try:
+        cfg = validate_config(raw, source=str(path))
+    except SpecError as exc:
+        raise UserError(str(exc)) from exc
+    return resolve_paths(cfg, Path(path).parent, start=start)
+
+
+def read_codebook(path: str | os.PathLike):
+    """Read and validate a codebook (:func:`leanlearn.spec.codebook.load_codebook`)."""
+    from leanlearn.spec.codebook import load_codebook
+
+    raw = read_yaml(path)
+    with user_errors(str(path)):
+        return load_codebook(raw)
+
+
+def check_config_arguments(args) -> None:
+    """Validate the files a verb was given with ``--config`` and ``--codebook`` before it runs.
+
+    Called by :func:`leanlearn.cli.main` for every verb, so that a typo, a wrong type or an
+    out-of-range value in either file stops the verb with exit 2 and a message naming the
+    key path, whatever the verb does with the file later.
+    """
+    config = getattr(args, "config", None)
+    if isinstance(config, (str, os.PathLike)) and config:
+        read_config(config)
+    codebook = getattr(args, "codebook", None)
+    if isinstance(codebook, (str, os.PathLike)) and codebook and Path(codebook).suffix.lower() in (".yaml", ".yml", ".json"):
+        read_codebook(codebook)

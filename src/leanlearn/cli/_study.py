@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from leanlearn.cli._io import UserError, read_text, read_yaml, user_errors
+from leanlearn.cli._io import UserError, read_config, read_text, user_errors
 
 
 def estimation_settings(cfg: dict) -> dict:
@@ -54,10 +54,13 @@ def study_model(data_path: str, model_path: str, cfg: dict, *, with_controls: bo
 
 
 def load_config(path: str | None) -> tuple[dict, str | None]:
-    """The config mapping and its path; ``None`` means built-in defaults (no file read)."""
+    """The validated config (defaults filled, paths relative to the working directory) and its path.
+
+    ``None`` means built-in defaults (no file read).
+    """
     if path is None:
         return {}, None
-    return read_yaml(path), str(path)
+    return read_config(path), str(path)
 
 
 def section(config: dict, key: str) -> dict:

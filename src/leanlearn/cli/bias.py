@@ -51,7 +51,7 @@ import logging
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_text, read_config, read_yaml, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.bias.checks")
 
@@ -65,9 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "caveat) and the procedural remedies the data allow.",
     )
     p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data")
-    p.add_argument("--model", default="config/models/study.lav", help="model file (lavaan-style syntax)")
-    p.add_argument("--config", default="config/config.yaml", help="pipeline config YAML (section bias:)")
-    p.add_argument("--codebook", default="config/codebook.yaml", help="codebook YAML")
+    p.add_argument("--model", default="studies/lean/model.lav", help="model file (lavaan-style syntax)")
+    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config YAML (section bias:)")
+    p.add_argument("--codebook", default="studies/lean/codebook.yaml", help="codebook YAML")
     p.add_argument("--frame", default=None, help="sampling frame: every invited firm (firm_id, employees, nace2, country)")
     p.add_argument("--out", default="results/bias", help="output directory")
     p.set_defaults(func=run)
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.pls.engine import estimate
     from leanlearn.spec.model import parse_model
 
-    config = read_yaml(args.config)
+    config = read_config(args.config)
     with user_errors(str(args.config)):
         cfg = b.bias_config(config.get("bias"))
     seed = config.get("seed")

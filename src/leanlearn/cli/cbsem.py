@@ -29,7 +29,7 @@ import logging
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_text, read_config, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.cbsem")
 
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "fit indices and a side-by-side table of PLS, PLSc and CB-SEM path coefficients.",
     )
     p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data")
-    p.add_argument("--model", default="config/models/study.lav", help="model file (lavaan-style syntax)")
+    p.add_argument("--model", default="studies/lean/model.lav", help="model file (lavaan-style syntax)")
     p.add_argument("--out", default="results/robustness", help="output directory")
     p.add_argument(
         "--controls",
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.cbsem.sem import fit_sem, fit_table, fit_thresholds
     from leanlearn.spec.model import parse_model
 
-    config = read_yaml(args.config) if args.config else {}
+    config = read_config(args.config) if args.config else {}
     with user_errors(str(args.config)):
         thresholds = fit_thresholds(config)
     variables, targets, categorical = _controls(args, config)

@@ -22,7 +22,7 @@ import argparse
 import json
 import logging
 
-from leanlearn.cli._io import atomic_dir, read_text, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import atomic_dir, read_text, read_config, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.cfa")
 
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "standardised loadings and fit indices flagged against Hu & Bentler (1999) thresholds.",
     )
     p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data")
-    p.add_argument("--model", default="config/models/study.lav", help="model file (lavaan-style syntax)")
+    p.add_argument("--model", default="studies/lean/model.lav", help="model file (lavaan-style syntax)")
     p.add_argument("--config", default=None, help="pipeline config YAML (robustness.cfa thresholds)")
     p.add_argument("--out", default="results/measurement", help="output directory")
     p.add_argument("--missing", choices=["listwise", "mean"], default="listwise", help="missing-data treatment")
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.cbsem.sem import fit_cfa, fit_table, fit_thresholds
     from leanlearn.spec.model import parse_model
 
-    config = read_yaml(args.config) if args.config else {}
+    config = read_config(args.config) if args.config else {}
     with user_errors(str(args.config)):
         thresholds = fit_thresholds(config)
     data = read_data(args.data)

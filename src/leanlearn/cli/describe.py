@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and write the construct correlation table (PLS construct scores) with means and SDs.",
     )
     p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data (CSV, XLSX, SAV, DTA)")
-    p.add_argument("--model", default="config/models/study.lav", help="model file (lavaan-style syntax)")
+    p.add_argument("--model", default="studies/lean/model.lav", help="model file (lavaan-style syntax)")
     p.add_argument("--codebook", default=None, help="codebook YAML: also describe its constructs that are not in the model (marker)")
     p.add_argument("--untreated", default=None, help="kept responses before missing-data treatment (item descriptives and missing shares)")
     p.add_argument("--flags", default=None, help="screening flags of every response (results/screening/flags.csv), for the response rate")

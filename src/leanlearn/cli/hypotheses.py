@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 
-from leanlearn.cli._io import atomic_dir, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import atomic_dir, read_config, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.effects.hypotheses")
 
@@ -53,7 +53,7 @@ def run(args) -> int:
     from leanlearn.effects.hypotheses import evaluate_hypotheses, hypothesis_draws, load_hypotheses, load_inference
     from leanlearn.effects.mediation import indirect_contrasts, mediation_table
 
-    cfg = read_yaml(args.config)
+    cfg = read_config(args.config)
     with user_errors(f"{args.config}"):
         hyps = load_hypotheses(cfg.get("hypotheses"))
         rules = load_inference(cfg.get("inference"))

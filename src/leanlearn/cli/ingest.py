@@ -39,7 +39,7 @@ import secrets
 from pathlib import Path
 
 from leanlearn import __version__
-from leanlearn.cli._io import UserError, atomic_dir, make_private, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, make_private, read_config, read_yaml, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.data.ingest")
 
@@ -55,8 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n\n")[0],
     )
     p.add_argument("--survey", required=True, help="raw export (.csv, .tsv, .xlsx, .sav, .dta)")
-    p.add_argument("--codebook", default="config/codebook.yaml", help="codebook YAML")
-    p.add_argument("--config", default="config/config.yaml", help="pipeline config YAML (salt_file)")
+    p.add_argument("--codebook", default="studies/lean/codebook.yaml", help="codebook YAML")
+    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config YAML (salt_file)")
     p.add_argument("--out", default="data/processed", help="output directory")
     p.add_argument("--sheet", default=None, help="worksheet of an .xlsx export (default: the codebook's 'sheet')")
     p.set_defaults(func=run)
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.data.privacy import pattern_leaks, personal_values, protect, scan_personal
 
     survey = Path(args.survey)
-    config = read_yaml(args.config)
+    config = read_config(args.config)
     with user_errors(str(args.codebook)):
         codebook = load_codebook(read_yaml(args.codebook))
     if not survey.is_file():

@@ -2,11 +2,12 @@
 
 ::
 
-    leanlearn manifest --results results --config config/config.yaml --out results/manifest.json
+    leanlearn manifest --results results --config studies/lean/config.yaml --out results/manifest.json
 
 The manifest (see :mod:`leanlearn.report.provenance`) lists every input named by the config (raw
-survey export, archival data, sampling frame, codebook, model, the config itself), the
-workflow files (Snakefile, environment.yml, the manuscript source), and every file under
+survey export, archival data, sampling frame, codebook, model, manuscript template, the config
+itself; in the workflow the config is ``results/config.yaml``, the effective config of the run),
+the workflow files (everything under ``workflow/``), and every file under
 ``--results`` except the patterns of :data:`leanlearn.report.provenance.EXCLUDE` (the manifest itself,
 logs, the optional PDF, hidden files), plus package versions, the seed and the git commit. It
 holds no timestamps.
@@ -19,7 +20,7 @@ import json
 import logging
 from pathlib import Path
 
-from leanlearn.cli._io import UserError, atomic_file, read_yaml
+from leanlearn.cli._io import UserError, atomic_file, read_config
 
 log = logging.getLogger("leanlearn.manifest")
 
@@ -27,7 +28,7 @@ log = logging.getLogger("leanlearn.manifest")
 def register(sub) -> None:
     p = sub.add_parser("manifest", help="write results/manifest.json: SHA-256 of every input and result, versions, seed, git commit")
     p.add_argument("--results", default="results", help="the results directory")
-    p.add_argument("--config", default="config/config.yaml", help="pipeline config (names the inputs)")
+    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config (names the inputs)")
     p.add_argument("--out", default="results/manifest.json")
     p.add_argument("--repo", default=".", help="repository root: input paths are relative to it (default: the working directory)")
     p.set_defaults(func=run)
@@ -65,7 +66,8 @@ def hash_tree(root: str | Path, *, exclude=None) -> tuple[dict[str, str], dict[s
     return hashes, excluded
 
 
-def workflow_hashes(repo: Path, source_files=("Snakefile", "environment.yml", "paper/manuscript.md")) -> dict[str, str]:
+def workflow_hashes(repo: Path, source_files=()) -> dict[str, str]:
+    """SHA-256 of the workflow files: every file under ``workflow/`` plus ``source_files``."""
     out = {}
     for rel in source_files:
         p = repo / rel
@@ -95,7 +97,7 @@ def run(args) -> int:
     from leanlearn.report.provenance import LOCK_FILES, build_manifest, git_commit, git_dirty, software_versions
 
     repo = Path(args.repo)
-    cfg = read_yaml(args.config)
+    cfg = read_config(args.config, start=repo)  # validated; input paths relative to the repository
     results = Path(args.results)
     if not results.is_dir():
         raise UserError(f"{results}: results directory not found")

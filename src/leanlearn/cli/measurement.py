@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from leanlearn.cli._io import atomic_dir, read_yaml, write_csv
+from leanlearn.cli._io import atomic_dir, read_config, write_csv
 
 log = logging.getLogger("leanlearn.pls.metrics")
 
@@ -39,7 +39,7 @@ def run(args) -> int:
     from leanlearn.cli._study import bootstrap_settings, study_model
     from leanlearn.cli.estimate import _square, run_bootstrap, tables
 
-    cfg = read_yaml(args.config)
+    cfg = read_config(args.config)
     res, _, _ = study_model(args.data, args.model, cfg)
     bs = bootstrap_settings(cfg, resamples=args.boot, seed=args.seed, workers=args.workers)
     boot = run_bootstrap(res, **bs)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from leanlearn.cli._io import atomic_dir, atomic_file, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import atomic_dir, atomic_file, read_config, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.data.merge")
 
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--survey", default="data/processed/survey_clean.csv", help="output of 'leanlearn screen'")
     p.add_argument("--archival", required=True, help="archival firm data (one row per firm)")
     p.add_argument("--frame", default=None, help="sampling frame (all invited firms), optional")
-    p.add_argument("--config", default="config/config.yaml")
+    p.add_argument("--config", default="studies/lean/config.yaml")
     p.add_argument("--out", default="results/screening", help="directory for the merge tables")
     p.add_argument("--merged", default="data/processed/analysis.csv", help="merged analysis data set")
     p.set_defaults(func=run)
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.data.ingest import read_export
     from leanlearn.data.merge import merge_archival
 
-    config = read_yaml(args.config)
+    config = read_config(args.config)
     mcfg = dict(config.get("archival_merge") or {})
     with user_errors(str(args.config)):
         unknown = set(mcfg) - {"winsorize", "financials", "survey_year"}

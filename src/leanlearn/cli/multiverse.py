@@ -1,13 +1,18 @@
 """``leanlearn multiverse``: sensitivity of the results to every analysis choice.
 
 Rebuilds the analysis data under other screening rules and missing-data treatments from
-the ingested responses, re-estimates and bootstraps each variant (see
+the ingested responses (merged with ``--archival`` when the study has archival data),
+builds the variants from what the study has (its controls, its model, its screening rules),
+re-estimates and bootstraps each variant (see
 :mod:`leanlearn.robustness.multiverse`), and writes:
 
     --out/multiverse.csv             variant, factor, level, n, hypothesis, quantity, estimate,
                                      ci_lower, ci_upper, ci_level, interval, verdict, same_as_main
     --out/multiverse_stability.csv   hypothesis, main_verdict, n_variants, n_same, share_same, differing
     --out/multiverse_paths.csv       variant, n, source, target, estimate, ci_lower, ci_upper
+    --out/multiverse_skipped.csv     variant, factor, level, reason: variants the study cannot apply
+                                     (no interaction term, no controls, an extra control column
+                                     not in the data, an estimation that failed), one row each
     --sensitivity                    the screening and missing-data variants' paths next to the main
                                      analysis (variant, n, source, target, estimate, ci_lower,
                                      ci_upper, main_estimate, difference)
@@ -17,7 +22,9 @@ from __future__ import annotations
 
 import logging
 
-from leanlearn.cli._io import atomic_dir, atomic_file, read_text, read_yaml, user_errors, write_csv
+import pandas as pd
+
+from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_codebook, read_config, read_text, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.robustness.multiverse")
 
@@ -26,7 +33,7 @@ def register(sub) -> None:
     p = sub.add_parser("multiverse", help="re-estimate the hypotheses under every alternative analysis choice")
     p.add_argument("--ingested", required=True, help="all responses after ingest (data/processed/survey_ingested.csv)")
     p.add_argument("--flags", required=True, help="screening flags (results/screening/flags.csv)")
-    p.add_argument("--archival", required=True)
+    p.add_argument("--archival", default=None, help="archival data (omit for a study without)")
     p.add_argument("--model", required=True)
     p.add_argument("--codebook", required=True)
     p.add_argument("--config", required=True)
@@ -41,21 +48,19 @@ def run(args) -> int:
     from leanlearn.cli._study import bootstrap_settings
     from leanlearn.cli.estimate import read_data
     from leanlearn.cli.screen import read_survey
-    from leanlearn.spec.codebook import load_codebook
     from leanlearn.effects.hypotheses import load_hypotheses
-    from leanlearn.robustness.multiverse import analysis_variant, default_variants, run_multiverse, sensitivity_paths, stability
+    from leanlearn.robustness.multiverse import analysis_variant, default_variants, run_multiverse, sensitivity_paths, skipped_table, stability
     from leanlearn.spec.model import parse_model
 
-    cfg = read_yaml(args.config)
-    with user_errors(args.codebook):
-        codebook = load_codebook(read_yaml(args.codebook))
+    cfg = read_config(args.config)
+    codebook = read_codebook(args.codebook)
     with user_errors(args.model):
         spec = parse_model(read_text(args.model))
     with user_errors(args.config):
         hyps = load_hypotheses(cfg.get("hypotheses"))
     ingested = read_survey(args.ingested)
     flags = read_survey(args.flags)
-    archival = read_data(args.archival)
+    archival = read_data(args.archival) if args.archival else None
     scales = codebook.item_scales()
     items = [i for i in spec.items if i in scales]
     bounds = {i: scales[i][:2] for i in items}
@@ -72,7 +77,12 @@ def run(args) -> int:
     rob = cfg.get("robustness", {}) or {}
     bs = bootstrap_settings(cfg, workers=args.workers)
     resamples = int(args.boot if args.boot is not None else rob.get("multiverse_resamples", 2000))
-    variants = default_variants(cfg)
+    try:
+        variants, skipped = default_variants(cfg, spec, columns=data_for("main", None).columns, return_skipped=True)
+    except ValueError as exc:
+        raise UserError(f"{args.config}: {exc}") from exc
+    for s in skipped:
+        log.info("variant %s skipped: %s", s.name, s.reason)
     with user_errors("multiverse"):
         out = run_multiverse(
             variants, data_for, spec, cfg, hyps, resamples=resamples, seed=bs["seed"], workers=bs["workers"],
@@ -83,6 +93,7 @@ def run(args) -> int:
         write_csv(out.verdicts, tmp / "multiverse.csv")
         write_csv(stab, tmp / "multiverse_stability.csv")
         write_csv(out.paths, tmp / "multiverse_paths.csv")
+        write_csv(pd.concat([skipped_table(skipped), out.skipped], ignore_index=True), tmp / "multiverse_skipped.csv")
         write_csv(sensitivity_paths(out.paths), sens)
     for r in stab.itertuples():
         log.info("%s (%s): same verdict in %d of %d variants", r.hypothesis, r.main_verdict, r.n_same, r.n_variants)

@@ -2,7 +2,7 @@
 
 ::
 
-    leanlearn paper --results results --config config/config.yaml --source paper/manuscript.md --out results/paper
+    leanlearn paper --results results --config studies/lean/config.yaml --source studies/lean/manuscript.md --out results/paper
 
 Writes (atomically) into ``--out``:
 
@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, read_yaml, user_errors
+from leanlearn.cli._io import UserError, atomic_dir, read_text, read_config, user_errors
 
 log = logging.getLogger("leanlearn.report.paper")
 
@@ -62,8 +62,8 @@ def register(sub) -> None:
         description="Fill the manuscript's placeholders from the result tables and render it.",
     )
     p.add_argument("--results", default="results", help="the results directory")
-    p.add_argument("--config", default="config/config.yaml", help="pipeline config")
-    p.add_argument("--source", default="paper/manuscript.md", help="manuscript source (Markdown with placeholders)")
+    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config")
+    p.add_argument("--source", default="studies/lean/manuscript.md", help="manuscript source (Markdown with placeholders)")
     p.add_argument("--out", default="results/paper", help="output directory")
     p.add_argument("--figures", default=None, help="figures directory (default: figures/ next to --out)")
     p.add_argument("--link-figures", action="store_true", help="link the SVG files instead of embedding them in the HTML")
@@ -134,7 +134,7 @@ def run(args) -> int:
     from leanlearn.report.paper import dumps_numbers, markdown_to_html, numbers_tex, page, paper_numbers, render, software_table, stages_run
     from leanlearn.report.tables import build_tables
 
-    cfg = read_yaml(args.config)
+    cfg = read_config(args.config)
     source = read_text(args.source)
     results, _ = load_results(args.results)
     out = Path(args.out)

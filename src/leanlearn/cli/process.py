@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from leanlearn.cli._io import UserError, atomic_dir, read_yaml, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_config, write_csv
 
 log = logging.getLogger("leanlearn.robustness.process")
 
@@ -63,7 +63,7 @@ def run(args) -> int:
     from leanlearn.effects.conditional import moderated_chains
     from leanlearn.robustness.process import agreement, model7_equations, process_model7
 
-    cfg = read_yaml(args.config)
+    cfg = read_config(args.config)
     res, _, _ = study_model(args.data, args.model, cfg)
     chains = [mc for mc in moderated_chains(res) if len(mc.chain.nodes) == 3 and mc.n_moderated == 1 and mc.links[0][2] is not None]
     if not chains:

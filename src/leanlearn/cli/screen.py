@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_config, read_yaml, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.screen")
 
@@ -40,8 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n\n")[0],
     )
     p.add_argument("--data", default="data/processed/survey_ingested.csv", help="output of 'leanlearn ingest'")
-    p.add_argument("--codebook", default="config/codebook.yaml")
-    p.add_argument("--config", default="config/config.yaml")
+    p.add_argument("--codebook", default="studies/lean/codebook.yaml")
+    p.add_argument("--config", default="studies/lean/config.yaml")
     p.add_argument("--out", default="results/screening", help="directory for the screening tables")
     p.add_argument("--clean", default="data/processed/survey_clean.csv", help="clean data (kept, treated)")
     p.add_argument(
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.data.missing import little_mcar, missing_config, missingness_cases, treat_missing
     from leanlearn.screening.careless import kept_data, screen, screening_config
 
-    config = read_yaml(args.config)
+    config = read_config(args.config)
     with user_errors(str(args.codebook)):
         codebook = load_codebook(read_yaml(args.codebook))
     with user_errors(str(args.config)):

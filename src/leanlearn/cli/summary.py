@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from leanlearn.cli._io import atomic_file, read_yaml
+from leanlearn.cli._io import atomic_file, read_config
 
 TABLES = [
     "screening/flow.csv",
@@ -53,7 +53,7 @@ TABLES = [
 def register(sub) -> None:
     p = sub.add_parser("summary", help="write results/summary.md, the headline of a run")
     p.add_argument("--results", default="results", help="the results directory")
-    p.add_argument("--config", default="config/config.yaml")
+    p.add_argument("--config", default="studies/lean/config.yaml")
     p.add_argument("--out", default="results/summary.md")
     p.set_defaults(func=run)
 
@@ -73,7 +73,7 @@ def load_tables(results: Path) -> dict:
 def run(args) -> int:
     from leanlearn.report.headline import summary_markdown
 
-    cfg = read_yaml(args.config)
+    cfg = read_config(args.config)
     results = Path(args.results)
     notes = [
         f"Survey: `{cfg.get('survey')}`; archival: `{cfg.get('archival')}`; model: `{cfg.get('model')}`; seed {cfg.get('seed')}.",

@@ -6,10 +6,12 @@
     leanlearn verify --manifest results/manifest.json --results DIR     # compare a tree, no rerun
 
 1. Checks that the repository's inputs still have the hashes the manifest recorded.
-2. Copies the inputs (Snakefile, environment.yml, config/, data/raw/, paper/, workflow/ and any
-   input the config names elsewhere in the repository) into a fresh folder (``--workdir``,
+2. Copies the inputs (workflow/, config/, studies/, data/raw/ and any input the config names
+   elsewhere in the repository, the run's effective config results/config.yaml included) into
+   a fresh folder (``--workdir``,
    which must be empty or absent; default a new temporary folder).
-3. Reruns the whole pipeline there: ``python -m snakemake --cores all -d DIR -s DIR/Snakefile``
+3. Reruns the whole pipeline there with the recorded config:
+   ``python -m snakemake --cores all -d DIR -s DIR/workflow/Snakefile --configfile DIR/CONFIG``
    with this Python first on PATH (log in ``DIR/verify_snakemake.log``).
 4. Compares the SHA-256 of every result file with the manifest and prints each difference
    (kind, file name, expected and found hash).
@@ -138,8 +140,8 @@ def remove_data_copies(manifest: dict, workdir: Path) -> None:
 def rerun(workdir: Path, *, cores: str, configfile: str | None) -> None:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "-d", str(workdir), "-s", str(workdir / "Snakefile")]
-    if configfile and configfile != "config/config.yaml":
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "-d", str(workdir), "-s", str(workdir / "workflow" / "Snakefile")]
+    if configfile:
         cmd += ["--configfile", str(workdir / configfile)]
     log.info("rerunning the pipeline in %s: %s", workdir, " ".join(cmd))
     logfile = workdir / "verify_snakemake.log"

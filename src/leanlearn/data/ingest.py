@@ -924,7 +924,10 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> Ing
             f"{', '.join(map(str, rows[empty][:10]))}; every response needs an id. Fill it in or remove the row."
         )
     out[RESPONDENT_ID] = rid.astype(object)
-    out[FIRM_ID] = raw[codebook.firm_id].map(lambda v: v if pd.isna(v) else id_text(v)).astype(object)
+    if codebook.firm_id is None:  # the case is the respondent
+        out[FIRM_ID] = out[RESPONDENT_ID].copy()
+    else:
+        out[FIRM_ID] = raw[codebook.firm_id].map(lambda v: v if pd.isna(v) else id_text(v)).astype(object)
 
     def numeric(col: str, what: str, fix: str, labels=()) -> pd.Series:
         return coerce_numeric(raw, col, what=what, source=source, fix=fix, labels=labels, notes=number_notes)
@@ -1007,6 +1010,22 @@ def apply_codebook(raw: pd.DataFrame, codebook: Codebook, *, source: str) -> Ing
     for a in codebook.attention_checks:
         s = codebook.scale(a.scale)
         out[a.id] = scaled(a.column, a.id, "attention", s.min, s.max, labels=s.labels)
+
+    # survey covariates (demographics, firm characteristics): numbers, or levels as text
+    for cov in codebook.covariates:
+        if cov.type == "numeric":
+            out[cov.name] = numeric(cov.column, f"covariate {cov.name}", "A numeric covariate must hold numbers; fix the cell or declare it 'type: categorical'.")
+        else:
+            labels = dict(cov.labels)
+            def level(v, labels=labels):
+                if pd.isna(v) or (isinstance(v, str) and not v.strip()):
+                    return np.nan
+                key = id_text(v)
+                try:
+                    return labels.get(int(float(key)), key) if labels else key
+                except ValueError:
+                    return key
+            out[cov.name] = raw[cov.column].map(level).astype(object)
 
     hashed = [c for c in raw.columns if str(c).endswith(HASH_SUFFIX)]
     for c in hashed:

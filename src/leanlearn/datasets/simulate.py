@@ -68,12 +68,12 @@ __all__ = [
 ]
 
 DEFAULT_SEED = 20240209
-"""Seed of the bundled data (the ``seed`` key of config/config.yaml)."""
+"""Seed of the bundled data (the ``seed`` key of studies/lean/config.yaml)."""
 
 DESIGN_N_CLEAN = 209
 """Clean, unique firm responses in the bundled export (the N of the original study)."""
 
-# ---- the instrument (mirrors config/codebook.yaml; a test checks that they agree) ---------
+# ---- the instrument (mirrors studies/lean/codebook.yaml; a test checks that they agree) ---------
 CONSTRUCT_ITEMS: dict[str, tuple[str, ...]] = {
     "LP": tuple(f"LP{i}" for i in range(1, 9)),
     "DIG": tuple(f"DIG{i}" for i in range(1, 7)),
@@ -1368,7 +1368,7 @@ def _archival(
     return orbis, log
 
 
-# what the default screening (config/config.yaml) should do with each designed response type
+# what the default screening (studies/lean/config.yaml) should do with each designed response type
 _EXPECTED = {
     "partial": "exclude_hard",
     "duplicate_second_respondent": "exclude_duplicate",

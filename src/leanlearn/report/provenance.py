@@ -3,11 +3,14 @@
 The manifest (``results/manifest.json``, written by ``leanlearn manifest``) records
 
 * the SHA-256 of every **input** (raw survey export, archival data, sampling frame, codebook,
-  model, config, and the workflow files: Snakefile, environment.yml, manuscript source),
+  model, manuscript template, the config), and of the workflow files (everything under
+  ``workflow/``: Snakefile, rule files, schemas, environment file, report captions),
 * the SHA-256 of every **result file** under ``results/`` except :data:`EXCLUDE` (files that are
   not byte-reproducible by design, listed with the reason),
-* the parsed config, the seed, the versions of Python and the scientific packages, and the
-  git commit (``"unknown"`` outside a git checkout) with a flag for uncommitted changes,
+* the effective config (``results/config.yaml``: the study config merged with command-line
+  overrides, validated, defaults filled in), the seed, the versions of Python and the scientific
+  packages, and the git commit (``"unknown"`` outside a git checkout) with a flag for uncommitted
+  changes,
 * the SHA-256 of the dependency locks (:data:`LOCK_FILES`; ``make run`` and ``make test``
   install exactly these hash-checked versions), so a rerun can tell whether it used the same
   environment as the recorded one.
@@ -70,7 +73,7 @@ EXCLUDE: dict[str, str] = {
 LOCK_FILES = ("requirements/pipeline.txt", "requirements/dev.txt")
 
 # Files copied, besides the data inputs, for a rerun from scratch.
-WORKFLOW_FILES = ("Snakefile", "environment.yml", "config", "data/raw", "paper", "workflow")
+WORKFLOW_FILES = ("workflow", "config", "studies", "data/raw")
 
 
 @dataclass(frozen=True)
@@ -134,11 +137,12 @@ def git_dirty(cwd: str | Path = ".") -> bool | None:
 def input_paths(config: Mapping, *, configfile: str) -> dict[str, str]:
     """The run's inputs: label -> path as given in the config (relative to the working directory).
 
-    Labels: ``survey``, ``archival``, ``sampling_frame``, ``codebook``, ``model`` (when the
-    config names them) and ``config``.
+    Labels: ``survey``, ``archival``, ``sampling_frame``, ``codebook``, ``model``,
+    ``manuscript`` (when the config names them) and ``config``. The salt file is never an
+    input (it is a secret).
     """
     out = {}
-    for key in ("survey", "archival", "sampling_frame", "codebook", "model"):
+    for key in ("survey", "archival", "sampling_frame", "codebook", "model", "manuscript"):
         if config.get(key):
             out[key] = str(config[key])
     out["config"] = str(configfile)

@@ -30,12 +30,13 @@ import pandas as pd
 from leanlearn.pls.bootstrap import bootstrap
 from leanlearn.spec.codebook import RESPONDENT_ID
 from leanlearn.data.controls import add_controls
+from leanlearn.errors import DataError, SpecError
 from leanlearn.effects.hypotheses import evaluate_hypotheses
 from leanlearn.data.merge import merge_archival
 from leanlearn.data.missing import treat_missing
 from leanlearn.pls.engine import estimate
 
-__all__ = ["KEEP_RULES", "Variant", "default_variants", "analysis_variant", "run_multiverse", "stability", "sensitivity_paths"]
+__all__ = ["KEEP_RULES", "Variant", "Skipped", "default_variants", "analysis_variant", "run_multiverse", "stability", "sensitivity_paths"]
 
 KEEP_RULES = ("main", "no_flagged", "hard_only")
 
@@ -60,23 +61,69 @@ class Variant:
         return (self.keep, self.missing)
 
 
-def default_variants(config: dict) -> list[Variant]:
-    """The main analysis and one variant per alternative choice."""
+@dataclass(frozen=True)
+class Skipped:
+    """A variant the study cannot apply, and why."""
+
+    name: str
+    factor: str
+    level: str
+    reason: str
+
+
+def default_variants(config: dict, spec=None, *, columns=None, return_skipped: bool = False):
+    """The main analysis and one variant per alternative choice the study can apply.
+
+    The variants follow from what the study has: the configured estimation settings (the
+    other inner weighting schemes; PLSc vs PLS when the model has reflective constructs; the
+    other interaction methods when it has an interaction term), the missing-data
+    treatments, the screening rules, the configured controls (``controls=none``) and the
+    extra controls listed under ``robustness.multiverse.extra_controls`` (``variables``,
+    with ``categorical`` ones entered as dummies). ``robustness.multiverse.variants``, when
+    given, keeps only the named variants (``main`` always runs).
+
+    Parameters
+    ----------
+    config : dict
+        The study config.
+    spec : ModelSpec, optional
+        The parsed model; without it every estimation variant is assumed to apply.
+    columns : iterable of str, optional
+        Columns of the analysis data; extra controls not among them are skipped.
+    return_skipped : bool
+        Also return the variants that cannot apply, as :class:`Skipped` with the reason.
+
+    Returns
+    -------
+    list of Variant, or (list of Variant, list of Skipped)
+    """
     est = config.get("estimation", {}) or {}
     miss = config.get("missing", {}) or {}
     main_missing = miss.get("treatment", "mean")
     ctl = config.get("controls") or {}
     if isinstance(ctl, list):
         ctl = {"variables": ctl}
+    mv = ((config.get("robustness") or {}).get("multiverse") or {})
     out = [Variant("main", "main", "as configured")]
+    skipped: list[Skipped] = []
+    has_interaction = spec is None or bool(getattr(spec, "interactions", ()))
+    has_reflective = spec is None or any(c.kind == "measured" and c.reflective for c in spec.constructs)
     for s in ("path", "factorial", "centroid"):
         if s != est.get("scheme", "path"):
             out.append(Variant(f"scheme={s}", "inner weighting scheme", s, scheme=s))
     for m in ("two_stage", "product_indicator", "orthogonal"):
         if m != est.get("interaction", "two_stage"):
-            out.append(Variant(f"interaction={m}", "interaction term", m, interaction=m))
+            v = Variant(f"interaction={m}", "interaction term", m, interaction=m)
+            if has_interaction:
+                out.append(v)
+            else:
+                skipped.append(Skipped(v.name, v.factor, v.level, "the model has no interaction term"))
     consistent = bool(est.get("consistent", False))
-    out.append(Variant(f"estimator={'PLS' if consistent else 'PLSc'}", "estimator", "PLS" if consistent else "PLSc", consistent=not consistent))
+    v = Variant(f"estimator={'PLS' if consistent else 'PLSc'}", "estimator", "PLS" if consistent else "PLSc", consistent=not consistent)
+    if has_reflective:
+        out.append(v)
+    else:
+        skipped.append(Skipped(v.name, v.factor, v.level, "the model has no reflective (mode A) construct, so PLSc equals PLS"))
     out.append(Variant("interval=BCa", "interval type", "BCa", interval="bca"))
     for m in ("mean", "iterative", "listwise"):
         if m != main_missing:
@@ -85,11 +132,34 @@ def default_variants(config: dict) -> list[Variant]:
     out.append(Variant("screening=hard_only", "screening rule", "hard rules only", keep="hard_only"))
     if ctl.get("variables"):
         out.append(Variant("controls=none", "controls", "none", controls={"variables": []}))
-    extra = [c for c in ("industry_group", "country") if c not in ctl.get("variables", [])]
+    else:
+        skipped.append(Skipped("controls=none", "controls", "none", "the study has no controls"))
+    extra_cfg = mv.get("extra_controls") or {}
+    extra = [c for c in extra_cfg.get("variables", []) if c not in ctl.get("variables", [])]
     if extra:
-        more = dict(ctl, variables=list(ctl.get("variables", [])) + extra, categorical=list(ctl.get("categorical", [])) + extra)
-        out.append(Variant("controls=+industry,+country", "controls", "+ industry group and country dummies", controls=more))
-    return out
+        name = "controls=" + ",".join(f"+{c}" for c in extra)
+        cat = [c for c in extra_cfg.get("categorical", []) if c in extra]
+        level = "+ " + ", ".join(f"{c} (dummies)" if c in cat else c for c in extra)
+        absent = [c for c in extra if columns is not None and c not in set(columns)]
+        if absent:
+            skipped.append(Skipped(name, "controls", level, f"column(s) {', '.join(absent)} not in the analysis data"))
+        else:
+            more = dict(ctl, variables=list(ctl.get("variables", [])) + extra,
+                        categorical=list(ctl.get("categorical", [])) + [c for c in cat if c not in ctl.get("categorical", [])])
+            out.append(Variant(name, "controls", level, controls=more))
+    wanted = mv.get("variants")
+    if wanted is not None:
+        known = {v.name for v in out} | {s.name for s in skipped}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise ValueError(
+                f"robustness.multiverse.variants: unknown variant(s) {', '.join(unknown)}; this study has: {', '.join(sorted(known))}"
+            )
+        for v in out[1:]:
+            if v.name not in wanted:
+                skipped.append(Skipped(v.name, v.factor, v.level, "not listed in robustness.multiverse.variants"))
+        out = [out[0]] + [v for v in out[1:] if v.name in wanted]
+    return (out, skipped) if return_skipped else out
 
 
 def _keep_mask(flags: pd.DataFrame, rule: str) -> pd.Series:
@@ -107,7 +177,7 @@ def _keep_mask(flags: pd.DataFrame, rule: str) -> pd.Series:
 def analysis_variant(
     ingested: pd.DataFrame,
     flags: pd.DataFrame,
-    archival: pd.DataFrame,
+    archival: pd.DataFrame | None,
     *,
     keep: str,
     method: str,
@@ -118,7 +188,8 @@ def analysis_variant(
     """The analysis data set under a screening rule and a missing-data treatment.
 
     ``ingested`` are all responses (the ingest step's output), ``flags`` the screening
-    flags (one row per response, same respondent ids), ``archival`` the firm data.
+    flags (one row per response, same respondent ids), ``archival`` the archival data
+    (None for a study without: the treated responses are the analysis data).
     """
     ids = set(flags.loc[_keep_mask(flags, keep), RESPONDENT_ID].astype(str))
     rows = ingested[ingested[RESPONDENT_ID].astype(str).isin(ids)].reset_index(drop=True)
@@ -134,6 +205,8 @@ def analysis_variant(
             seed=config.get("seed"),
             bounds=bounds,
         )
+    if archival is None:  # a study without archival data: the screened, treated responses
+        return treated
     am = config.get("archival_merge", {}) or {}
     limits = am.get("winsorize", [0.01, 0.99])
     merged = merge_archival(
@@ -153,6 +226,7 @@ class MultiverseResult:
     verdicts: pd.DataFrame
     paths: pd.DataFrame
     n: dict = field(default_factory=dict)
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["variant", "factor", "level", "reason"]))
 
 
 def run_multiverse(
@@ -173,6 +247,8 @@ def run_multiverse(
     caller). Returns per variant × hypothesis: variant, factor, level, n, hypothesis,
     quantity, estimate, ci_lower, ci_upper, ci_level, interval, verdict, and the structural
     paths of every variant (variant, n, source, target, estimate, ci_lower, ci_upper).
+    A variant other than ``main`` whose estimation fails (no convergence, a singular
+    system, a data error) is left out and listed in ``skipped`` with the reason.
     """
     est_cfg = config.get("estimation", {}) or {}
     ctl_cfg = config.get("controls") or {}
@@ -180,6 +256,7 @@ def run_multiverse(
         ctl_cfg = {"variables": ctl_cfg}
     boot_cache: dict = {}
     rows, path_rows, ns = [], [], {}
+    skipped: list[Skipped] = []
     for k, v in enumerate(variants):
         data = data_for(v.keep, v.missing)
         ctl = v.controls if v.controls is not None else ctl_cfg
@@ -196,9 +273,21 @@ def run_multiverse(
         )
         key = (v.data_key, repr(ctl), tuple(sorted(settings.items())))
         if key not in boot_cache:
-            res = estimate(d, sp, assess=False, **settings)
-            boot_cache[key] = bootstrap(res, resamples=resamples, seed=seed, workers=workers)
+            try:
+                res = estimate(d, sp, assess=False, **settings)
+                if not res.converged:
+                    raise ValueError(f"PLS did not converge within {settings['max_iterations']} iterations")
+                boot_cache[key] = bootstrap(res, resamples=resamples, seed=seed, workers=workers)
+            except (ValueError, ArithmeticError, np.linalg.LinAlgError, DataError, SpecError) as exc:
+                if v.name == "main":
+                    raise
+                boot_cache[key] = exc
         boot = boot_cache[key]
+        if isinstance(boot, Exception):
+            skipped.append(Skipped(v.name, v.factor, v.level, f"estimation failed: {boot}"))
+            if progress:
+                progress(k + 1, v.name)
+            continue
         ns[v.name] = boot.result.n
         hyp = evaluate_hypotheses(boot, hypotheses, interval=v.interval)
         for r in hyp.itertuples():
@@ -222,7 +311,13 @@ def run_multiverse(
     verdicts = pd.DataFrame(rows)
     main = verdicts[verdicts.variant == "main"].set_index("hypothesis").verdict
     verdicts["same_as_main"] = verdicts.verdict.eq(verdicts.hypothesis.map(main))
-    return MultiverseResult(verdicts=verdicts, paths=pd.DataFrame(path_rows), n=ns)
+    return MultiverseResult(verdicts=verdicts, paths=pd.DataFrame(path_rows), n=ns, skipped=skipped_table(skipped))
+
+
+def skipped_table(skipped) -> pd.DataFrame:
+    """Skipped variants as a table: variant, factor, level, reason (one row each)."""
+    rows = [{"variant": s.name, "factor": s.factor, "level": s.level, "reason": s.reason} for s in skipped]
+    return pd.DataFrame(rows, columns=["variant", "factor", "level", "reason"])
 
 
 def stability(verdicts: pd.DataFrame) -> pd.DataFrame:

@@ -131,8 +131,8 @@ OP  =~ OP1 + OP2 + OP3 + OP4 + OP5
 LS ~ LP + DIG + LP:DIG
 OP ~ LP + DIG + LS
 """
-"""The bundled study's model (first-stage moderated mediation, Hayes model 7), as in
-``config/models/study.lav``; the CLI passes the project's model file instead."""
+"""The study's assumed model (first-stage moderated mediation, Hayes model 7), as in
+``studies/lean/model.lav``; the CLI passes the project's model file instead."""
 
 PURPOSE_POWER = 5
 """Purpose code of the power analysis's random streams: replication r of sample size N

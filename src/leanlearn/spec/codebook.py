@@ -1,6 +1,6 @@
 """Survey codebook: which column holds which item, scales, reverse keying, paradata.
 
-:func:`load_codebook` validates a mapping (as read from ``config/codebook.yaml`` by the
+:func:`load_codebook` validates a mapping (as read from ``studies/lean/codebook.yaml`` by the
 CLI) and returns a frozen :class:`Codebook`. Every validation error is a
 :class:`~leanlearn.errors.SpecError` whose message starts with the key path of the
 offending entry (``constructs.LS.items[3]: ...``) and says what to do.
@@ -18,9 +18,20 @@ canonical name              source
 item ids (``LP1``, ...)     ``constructs.<C>.items[i].column``
 attention ids (``ATT1``)    ``attention_checks[i].column``
 ``ki_<key>``                ``key_informant.<key>.column`` (``ki_knowledge``, ...)
+covariate names (``age``)   ``covariates.<name>.column``
 ==========================  ==================================================
 
-This module reads no files and imports only :mod:`leanlearn.errors`.
+Without ``identifiers.firm_id`` the case id is the respondent id (``firm_id`` then holds a
+copy of ``respondent_id``). ``unit`` says what a case is (default a respondent) and is used
+in generated texts; ``covariates`` are questionnaire variables that are neither items nor
+paradata (demographics, firm characteristics): kept by ingest, usable as controls, grouping
+variables and moderators.
+
+The mapping is first checked against the codebook schema
+(``leanlearn/spec/schemas/codebook.schema.yaml``), which rejects unknown keys at every level
+(``attention_check:``, ``personal_date:``, ``acton:``).
+
+This module reads no files but the shipped schema (:mod:`leanlearn.spec.config`).
 """
 
 from __future__ import annotations
@@ -40,6 +51,8 @@ __all__ = [
     "PersonalColumn",
     "PageTimer",
     "KeyInformantField",
+    "Covariate",
+    "Unit",
     "Paradata",
     "Codebook",
     "load_codebook",
@@ -55,6 +68,7 @@ PARADATA_KEYS = ("start", "end", "recorded", "duration_seconds", "progress", "fi
 SOURCE_FORMATS = ("qualtrics", "plain")
 PERSONAL_ACTIONS = ("drop", "hash")
 ROLES = ("marker",)
+COVARIATE_TYPES = ("numeric", "categorical")
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _ITEM_KEYS = {"id", "column", "text", "bundle", "reverse", "scale"}
@@ -166,6 +180,29 @@ class KeyInformantField:
 
 
 @dataclass(frozen=True)
+class Covariate:
+    """A survey covariate (demographic or firm characteristic asked in the questionnaire).
+
+    ``type`` is ``"numeric"`` (a number per case) or ``"categorical"`` (a level per case; the
+    label text when ``labels`` are given). Its canonical column name after ingest is ``name``.
+    """
+
+    name: str
+    column: str
+    type: str
+    labels: tuple[tuple[int, str], ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a case is: ``name`` (singular) and ``plural``, used in generated texts."""
+
+    name: str = "respondent"
+    plural: str = "respondents"
+
+
+@dataclass(frozen=True)
 class Paradata:
     """Paradata columns: ``columns`` maps canonical keys (start, end, ...) to export columns."""
 
@@ -185,7 +222,7 @@ class Codebook:
 
     source_format: str
     respondent_id: str
-    firm_id: str
+    firm_id: str | None
     scales: tuple[Scale, ...]
     constructs: tuple[Construct, ...]
     items: tuple[Item, ...]
@@ -198,6 +235,8 @@ class Codebook:
     date_format: str | None = None
     #: worksheet of an .xlsx export to read; None: the only sheet, or all sheets if their headers agree
     sheet: str | None = None
+    unit: Unit = field(default_factory=Unit)
+    covariates: tuple[Covariate, ...] = ()
 
     # ---- lookups ------------------------------------------------------------------------
     def scale(self, name: str) -> Scale:
@@ -272,7 +311,9 @@ class Codebook:
 
     def canonical_names(self) -> dict[str, str]:
         """Export column -> canonical column name after ingest (see module docstring)."""
-        out = {self.respondent_id: RESPONDENT_ID, self.firm_id: FIRM_ID}
+        out = {self.respondent_id: RESPONDENT_ID}
+        if self.firm_id is not None:
+            out[self.firm_id] = FIRM_ID
         for key, col in self.paradata.columns:
             out[col] = key
         for t in self.paradata.page_timers:
@@ -283,18 +324,26 @@ class Codebook:
             out[a.column] = a.id
         for f in self.key_informant:
             out[f.column] = f.name
+        for c in self.covariates:
+            out[c.column] = c.name
         return out
+
+    @property
+    def covariate_names(self) -> tuple[str, ...]:
+        """Canonical names of the covariates, in codebook order."""
+        return tuple(c.name for c in self.covariates)
 
     def required_columns(self) -> dict[str, str]:
         """Export columns a data file must have -> what they are (identifiers, items, checks)."""
-        out = {
-            self.respondent_id: "identifiers.respondent_id",
-            self.firm_id: "identifiers.firm_id",
-        }
+        out = {self.respondent_id: "identifiers.respondent_id"}
+        if self.firm_id is not None:
+            out[self.firm_id] = "identifiers.firm_id"
         for it in self.items:
             out[it.column] = f"item {it.id}"
         for a in self.attention_checks:
             out[a.column] = f"attention check {a.id}"
+        for c in self.covariates:
+            out[c.column] = f"covariate {c.name}"
         return out
 
     def optional_columns(self) -> dict[str, str]:
@@ -371,7 +420,7 @@ def load_codebook(mapping: dict) -> Codebook:
     Parameters
     ----------
     mapping : dict
-        The codebook as read from YAML (see ``config/codebook.yaml`` for the layout).
+        The codebook as read from YAML (see ``studies/lean/codebook.yaml`` for the layout).
 
     Returns
     -------
@@ -396,13 +445,12 @@ def load_codebook(mapping: dict) -> Codebook:
 
     # -- identifiers
     if "identifiers" not in cb:
-        raise _fail("identifiers", "missing; give respondent_id and firm_id columns")
+        raise _fail("identifiers", "missing; give the respondent_id column (and firm_id when cases are firms joined to archival data)")
     ident = _as_mapping(cb["identifiers"], "identifiers")
-    for key in ("respondent_id", "firm_id"):
-        if key not in ident:
-            raise _fail(f"identifiers.{key}", "missing; name the column that holds it")
+    if "respondent_id" not in ident:
+        raise _fail("identifiers.respondent_id", "missing; name the column that holds it")
     respondent_id = _as_str(ident["respondent_id"], "identifiers.respondent_id")
-    firm_id = _as_str(ident["firm_id"], "identifiers.firm_id")
+    firm_id = _as_str(ident["firm_id"], "identifiers.firm_id") if ident.get("firm_id") is not None else None
 
     # column -> key path of its first use (duplicate-column check)
     used_columns: dict[str, str] = {}
@@ -417,7 +465,8 @@ def load_codebook(mapping: dict) -> Codebook:
         used_columns[col] = path
 
     use_column(respondent_id, "identifiers.respondent_id")
-    use_column(firm_id, "identifiers.firm_id")
+    if firm_id is not None:
+        use_column(firm_id, "identifiers.firm_id")
 
     # -- scales
     if "scales" not in cb:
@@ -605,11 +654,45 @@ def load_codebook(mapping: dict) -> Codebook:
             )
         )
 
-    # -- canonical names must not collide with item ids
+    # -- covariates
+    covariates: list[Covariate] = []
+    for name, centry in _as_mapping(cb.get("covariates", {}) or {}, "covariates").items():
+        cpath = f"covariates.{name}"
+        name = str(name)
+        if not _NAME_RE.match(name):
+            raise _fail(cpath, f"'{name}' is not a valid covariate name (letters, digits, '_' and '.')")
+        centry = _as_mapping(centry, cpath)
+        _no_reverse_flag(centry, cpath, "a covariate")
+        col = _as_str(centry.get("column"), f"{cpath}.column")
+        use_column(col, f"{cpath}.column")
+        ctype = centry.get("type")
+        if ctype not in COVARIATE_TYPES:
+            raise _fail(f"{cpath}.type", f"{ctype!r} is not allowed; expected one of {', '.join(COVARIATE_TYPES)}")
+        covariates.append(Covariate(name, col, str(ctype), _labels(centry.get("labels"), f"{cpath}.labels", None), str(centry.get("text", ""))))
+
+    # -- canonical names must not collide with item ids or with each other
     reserved = {RESPONDENT_ID, FIRM_ID, *PARADATA_KEYS, *(t.name for t in timers), *(f.name for f in ki)}
     for iid, (_, path) in item_home.items():
         if iid in reserved:
             raise _fail(path, f"item id '{iid}' is reserved for a canonical column; rename the item")
+    taken = reserved | set(item_home) | construct_names | {a.id for a in attention}
+    for c in covariates:
+        if c.name in taken:
+            raise _fail(f"covariates.{c.name}", f"'{c.name}' is already the name of an item, construct, check or canonical column; rename the covariate")
+
+    # -- unit of analysis
+    unit_entry = cb.get("unit")
+    if unit_entry is None:
+        unit = Unit()
+    else:
+        unit_entry = _as_mapping(unit_entry, "unit")
+        uname = _as_str(unit_entry.get("name"), "unit.name").strip()
+        unit = Unit(uname, str(unit_entry.get("plural") or f"{uname}s").strip())
+
+    # -- everything else the schema says (unknown keys at every level, types)
+    from leanlearn.spec.config import validate_mapping
+
+    validate_mapping(dict(cb), "codebook")
 
     date_format = cb.get("date_format")
     if date_format is not None:
@@ -632,6 +715,8 @@ def load_codebook(mapping: dict) -> Codebook:
         study=str(cb.get("study", "")),
         date_format=date_format,
         sheet=sheet,
+        unit=unit,
+        covariates=tuple(covariates),
     )
 
 

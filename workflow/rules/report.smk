@@ -1,0 +1,93 @@
+# Reporting: the summary, tables and figures, the manuscript, and the manifest.
+
+
+rule summary:
+    conda:
+        ENV
+    input:
+        flow=rules.screen.output.flow,
+        merge=rules.merge.output.report if HAS_ARCHIVAL else [],
+        measurement=rules.measurement.output.assessment,
+        structural=rules.hypotheses.output.structural,
+        hypotheses=rules.hypotheses.output.hypotheses,
+        process=rules.process.output.agreement,
+        multiverse=rules.multiverse.output.stability,
+        sensitivity=rules.multiverse.output.sensitivity,
+        predict=rules.predict.output.summary,
+        endogeneity=rules.endogeneity.output.copula,
+        groups=rules.groups.output,
+        power=rules.power.output.power,
+        describe=rules.describe.output.item_table,
+        bias=rules.bias.output.vif,
+        cfa=rules.cfa.output.fit,
+        cbsem=rules.cbsem.output.compare,
+    output:
+        report("results/summary.md", caption="../report/summary.rst", category="Summary"),
+    log:
+        "logs/summary.log",
+    shell:
+        "python -m leanlearn summary --results results --config results/config.yaml --out {output} > {log} 2>&1"
+
+
+rule report:
+    conda:
+        ENV
+    input:
+        rules.summary.input,
+        rules.hypotheses.output.draws,
+    output:
+        tables=directory("results/tables"),
+        figures=expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["svg", "pdf"]),
+        png=[
+            report(
+                f"results/figures/{figure}.png",
+                caption=f"../report/{figure}.rst",
+                category="Figures",
+            )
+            for figure in FIGURES
+        ],
+    params:
+        measurement=config.get("measurement"),
+    log:
+        "logs/report.log",
+    shell:
+        "python -m leanlearn report --results results --config results/config.yaml --out {output.tables} "
+        "--figures results/figures > {log} 2>&1"
+
+
+rule paper:
+    conda:
+        ENV
+    input:
+        rules.report.output,
+        source=MANUSCRIPT,
+    output:
+        html=report(
+            "results/paper/manuscript.html",
+            caption="../report/manuscript.rst",
+            category="Manuscript",
+        ),
+        markdown="results/paper/manuscript.md",
+        numbers="results/paper/numbers.json",
+        macros="results/paper/numbers.tex",
+    log:
+        "logs/paper.log",
+    shell:
+        "python -m leanlearn paper --results results --config results/config.yaml --source {input.source} "
+        "--out results/paper --figures results/figures > {log} 2>&1"
+
+
+rule manifest:
+    conda:
+        ENV
+    input:
+        rules.paper.output,
+        summary=rules.summary.output,
+    output:
+        "results/manifest.json",
+    params:
+        effective=EFFECTIVE_TEXT,  # the manifest records the whole effective config
+    log:
+        "logs/manifest.log",
+    shell:
+        "python -m leanlearn manifest --results results --config results/config.yaml --out {output} > {log} 2>&1"

@@ -1,0 +1,181 @@
+# Robustness: multiverse, PLSpredict, endogeneity, groups (MICOM/MGA), CB-SEM, Monte Carlo power.
+
+
+rule multiverse:
+    conda:
+        ENV
+    input:
+        ingested=rules.ingest.output.data,
+        flags=rules.screen.output.flags,
+        archival=config["archival"] if HAS_ARCHIVAL else [],
+        model=config["model"],
+        codebook=config["codebook"],
+    output:
+        verdicts="results/robustness/multiverse.csv",
+        stability="results/robustness/multiverse_stability.csv",
+        paths="results/robustness/multiverse_paths.csv",
+        skipped="results/robustness/multiverse_skipped.csv",
+        sensitivity="results/screening/sensitivity_paths.csv",
+    params:
+        hypotheses=config.get("hypotheses"),
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        missing=config.get("missing"),
+        merge=config.get("archival_merge"),
+        robustness=config.get("robustness"),
+        inference=config.get("inference"),
+        seed=config["seed"],
+        archival=f"--archival {config['archival']}" if HAS_ARCHIVAL else "",
+    threads: WORKERS
+    log:
+        "logs/multiverse.log",
+    shell:
+        "python -m leanlearn multiverse --ingested {input.ingested} --flags {input.flags} {params.archival} "
+        "--model {input.model} --codebook {input.codebook} --config results/config.yaml --out results/robustness "
+        "--sensitivity {output.sensitivity} --workers {threads} > {log} 2>&1"
+
+
+rule predict:
+    conda:
+        ENV
+    input:
+        data=ANALYSIS,
+        model=config["model"],
+    output:
+        indicators="results/robustness/predict/predict_items.csv",
+        summary="results/robustness/predict/predict_summary.csv",
+        cases="results/robustness/predict/predict_cases.csv",
+        constructs="results/robustness/predict/predict_constructs.csv",
+        pairs="results/robustness/predict/predict_pairs.csv",
+        verdicts="results/robustness/predict/predict_verdicts.csv",
+        notes="results/robustness/predict/notes.txt",
+        settings="results/robustness/predict/predict_settings.json",
+    params:
+        predict=ROBUST.get("predict"),
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        seed=config["seed"],
+    log:
+        "logs/predict.log",
+    shell:
+        "python -m leanlearn predict {input.data} {input.model} --config results/config.yaml "
+        "--out results/robustness/predict --seed {params.seed} > {log} 2>&1"
+
+
+rule endogeneity:
+    conda:
+        ENV
+    input:
+        data=ANALYSIS,
+        model=config["model"],
+    output:
+        copula="results/robustness/endogeneity/copula.csv",
+        coefficients="results/robustness/endogeneity/copula_coefficients.csv",
+        excluded="results/robustness/endogeneity/excluded_cases.csv",
+        normality="results/robustness/endogeneity/normality.csv",
+        preconditions="results/robustness/endogeneity/preconditions.csv",
+        summary="results/robustness/endogeneity/copula_summary.csv",
+        notes="results/robustness/endogeneity/notes.txt",
+        settings="results/robustness/endogeneity/settings.json",
+    params:
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        resamples=ROBUST.get("copula_resamples", 2000),
+        max_vif=ROBUST.get("copula_max_vif"),
+        seed=config["seed"],
+    log:
+        "logs/endogeneity.log",
+    shell:
+        "python -m leanlearn endogeneity {input.data} {input.model} --config results/config.yaml "
+        "--out results/robustness/endogeneity --resamples {params.resamples} --seed {params.seed} > {log} 2>&1"
+
+
+rule groups:
+    conda:
+        ENV
+    input:
+        data=ANALYSIS,
+        model=config["model"],
+    output:
+        # the file set depends on the grouping (e.g. <column>_sizes.csv): the whole folder
+        directory("results/robustness/groups"),
+    params:
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        groups=ROBUST.get("groups"),
+        mga_parameters=ROBUST.get("mga_parameters"),
+        mga_p_adjust=ROBUST.get("mga_p_adjust"),
+        permutations=ROBUST.get("micom_permutations", 5000),
+        seed=config["seed"],
+    log:
+        "logs/groups.log",
+    shell:
+        "python -m leanlearn groups {input.data} {input.model} --config results/config.yaml "
+        "--out {output} "
+        "--permutations {params.permutations} --seed {params.seed} > {log} 2>&1"
+
+
+rule cbsem:
+    conda:
+        ENV
+    input:
+        data=ANALYSIS,
+        model=config["model"],
+    output:
+        paths="results/robustness/cbsem/cbsem_paths.csv",
+        fit="results/robustness/cbsem/cbsem_fit.csv",
+        compare="results/robustness/cbsem/pls_plsc_cbsem_paths.csv",
+        settings="results/robustness/cbsem/settings.json",
+    params:
+        controls=config.get("controls"),
+        estimation=config.get("estimation"),
+        thresholds=ROBUST.get("cfa"),
+    log:
+        "logs/cbsem.log",
+    shell:
+        "python -m leanlearn cbsem --data {input.data} --model {input.model} --config results/config.yaml "
+        "--out results/robustness/cbsem > {log} 2>&1"
+
+
+rule power_replicate:
+    conda:
+        ENV
+    input:
+        data=ANALYSIS,
+        model=config["model"],
+    output:
+        "results/robustness/power/replications/n{n}_block{block}.csv",
+    params:
+        estimation=config.get("estimation"),
+        controls=config.get("controls"),
+        hypotheses=config.get("hypotheses"),
+        power=POWER,
+        seed=config["seed"],
+        replications=POWER.get("replications_per_block", 500),
+    log:
+        "logs/power/n{n}_block{block}.log",
+    shell:
+        "python -m leanlearn power replicate {input.data} --model {input.model} --n {wildcards.n} "
+        "--block {wildcards.block} --replications {params.replications} --seed {params.seed} "
+        "--config results/config.yaml --out {output} > {log} 2>&1"
+
+
+rule power:
+    conda:
+        ENV
+    input:
+        replications=expand("results/robustness/power/replications/n{n}_block{block}.csv", n=N_GRID, block=BLOCKS),
+    output:
+        power="results/robustness/power/power.csv",
+        minimum_n="results/robustness/power/minimum_n.csv",
+        coincident="results/robustness/power/coincident_tests.csv",
+        notes="results/robustness/power/notes.txt",
+        settings="results/robustness/power/settings.json",
+        replications="results/robustness/power/replications.csv",
+    params:
+        target=POWER.get("target_power", 0.8),
+    log:
+        "logs/power/summarize.log",
+    shell:
+        "python -m leanlearn power summarize --out results/robustness/power --config results/config.yaml "
+        "{input.replications} > {log} 2>&1"
