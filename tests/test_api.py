@@ -255,7 +255,7 @@ def test_modelspec_to_lavaan_uses_the_export():
 
 
 def test_no_file_claims_that_semopy_reads_the_model_file():
-    for path in [ROOT / "config" / "models" / "study.lav", ROOT / "src" / "leanlearn" / "spec" / "model.py"]:
+    for path in [ROOT / "studies" / "lean" / "model.lav", ROOT / "src" / "leanlearn" / "spec" / "model.py"]:
         text = path.read_text()
         assert "read by leanlearn and by semopy" not in text
         assert "feed leanlearn and semopy alike" not in text

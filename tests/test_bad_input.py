@@ -32,7 +32,7 @@ from leanlearn.spec.model import parse_model
 ROOT = Path(__file__).resolve().parents[1]
 EXPORT = ROOT / "data" / "raw" / "survey_export.csv"
 ORBIS = ROOT / "data" / "raw" / "orbis_firms.csv"
-CODEBOOK = ROOT / "config" / "codebook.yaml"
+CODEBOOK = ROOT / "studies" / "lean" / "codebook.yaml"
 REF = Path(__file__).parent / "reference" / "seminr"
 MODERATION = (Path(__file__).parent / "reference" / "models" / "mobi_moderation.lav").read_text()
 
@@ -356,7 +356,7 @@ def test_an_export_with_a_header_and_no_responses_is_an_error(tmp_path, capsys):
 
 def test_zero_responses_kept_after_screening_says_why_with_counts(tmp_path, capsys):
     assert ingest(tmp_path, EXPORT) == 0
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg = yaml.safe_load((ROOT / "studies" / "lean" / "config.yaml").read_text())
     cfg["screening"]["seconds_per_item_hard"] = 10000.0
     cfg["screening"]["seconds_per_item_flag"] = 10001.0
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))

@@ -9,8 +9,8 @@ is imported lazily, inside the function that needs it, through :func:`require`, 
 =============  ==================================================================
 extra          packages
 =============  ==================================================================
-``stages``     statsmodels, pingouin, semopy, scikit-learn, pyyaml, tqdm, jinja2,
-               markdown (the analysis stages, the command line, the manuscript)
+``stages``     statsmodels, pingouin, semopy, scikit-learn, pyyaml, jsonschema, tqdm,
+               jinja2, markdown (the analysis stages, the command line, the manuscript)
 ``io``         pyreadstat, openpyxl (SPSS/Stata and Excel survey exports)
 ``figures``    matplotlib
 ``pipeline``   the three above plus snakemake
@@ -34,6 +34,7 @@ EXTRA_OF: dict[str, str] = {
     "semopy": "stages",
     "sklearn": "stages",
     "yaml": "stages",
+    "jsonschema": "stages",
     "tqdm": "stages",
     "jinja2": "stages",
     "markdown": "stages",

@@ -171,8 +171,9 @@ def validate_mapping(mapping: Any, name: str, *, what: str | None = None) -> Non
     what : str, optional
         Name used when the problem is at the top level (default ``name``).
     """
-    import jsonschema
+    from leanlearn.extras import require
 
+    jsonschema = require("jsonschema", "validating a config or codebook")
     root = _schema(name)
     validator = jsonschema.Draft202012Validator(root)
     errors = list(validator.iter_errors(mapping))
