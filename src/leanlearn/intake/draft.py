@@ -583,7 +583,7 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
         L.append("covariates:")
         for r in covs.itertuples():
             typ = "categorical" if r.note.startswith("categorical") else "numeric"
-            lab = f", label: {_q(r.label)}" if r.label else ""
+            lab = f", text: {_q(r.label)}" if r.label else ""
             L.append(f"  {r.name}: {{column: {_q(r.column)}, type: {typ}{lab}}}   # {r.codes}")
     else:
         L.append("covariates: {}")
@@ -627,7 +627,7 @@ CONFIG_TEMPLATE = """\
 survey: {survey}                 # the raw export (CSV, XLSX, SAV, DTA)
 codebook: codebook.yaml          # what each column is
 model: model.lav                 # the model in lavaan-style syntax
-manuscript: generic              # generic (a results paper for any model) or a path to your own template
+# manuscript: manuscript.md      # your own manuscript template; leave out for the generic results paper
 # archival: data/firms.csv       # optional: archival data, one row per unit, joined on identifiers
 # sampling_frame: data/frame.csv # optional: everyone invited (respondents and non-respondents)
 seed: 1                          # one seed for everything random
@@ -700,6 +700,12 @@ measurement:
   htmt_upper_quantile: 0.95
   formative_vif_max: 5.0                # Hair et al. 2019
 
+# ---- structural model (docs/methods.md, "Structural model") ---------------------------------
+structural:
+  vif_max: 5.0                          # inner VIF (Hair et al. 2019; ideally below 3)
+  f2_cutoffs: [0.02, 0.15, 0.35]        # Cohen 1988: small, medium, large
+  srmr_max: 0.08                        # Henseler et al. 2016 (model fit, reported with caution)
+
 # ---- estimation ---------------------------------------------------------------------------
 estimation:
   scheme: path                          # path | centroid | factorial
@@ -715,7 +721,8 @@ bootstrap:
 # ---- hypotheses ---------------------------------------------------------------------------
 # test: path | indirect | indirect_difference | interaction | moderated_mediation | conditional_indirect
 # direction: positive | negative | nonzero | none (a hypothesis of no effect)
-hypotheses: []
+# Uncomment and write one entry per hypothesis (leanlearn check verifies them against the model):
+# hypotheses:
 #  - id: H1
 #    statement: X is positively related to Y.
 #    test: path
