@@ -219,20 +219,27 @@ def check_study(
 
     covariates = dict((codebook or {}).get("covariates") or {}) if isinstance(codebook, Mapping) else {}
 
+    # when the codebook did not validate, cross-check what can be read from it anyway
+    raw_items = _raw_items(codebook) if cb is None and isinstance(codebook, Mapping) else []
+
     # -- model against codebook
-    if spec is not None and cb is not None:
-        known_items = set(cb.item_ids) | set(covariates)
+    if spec is not None and (cb is not None or raw_items):
+        known_items = set(cb.item_ids if cb is not None else (i for i, _ in raw_items)) | set(covariates)
         for c in spec.constructs:
             bad = [i for i in c.indicators if i not in known_items]
             if bad:
                 _p(rows, "error", f["model"], f"construct {c.name}",
                    f"indicator(s) {', '.join(bad)} are not items (or covariates) of the codebook; use the item ids of codebook.yaml")
-        markers = set(cb.marker_constructs)
+        markers = set(cb.marker_constructs) if cb is not None else set()
         for c in spec.constructs:
             if c.name in markers:
                 _p(rows, "note", f["model"], f"construct {c.name}", "is a marker construct in the codebook; markers are usually left out of the model")
 
     # -- data against codebook
+    if data is not None and cb is None and raw_items:
+        absent = [f"'{c}' (item {i})" for i, c in raw_items if c not in data.columns]
+        if absent:
+            _p(rows, "error", f["survey"], "(columns)", f"{len(absent)} codebook column(s) missing from the data file: {', '.join(absent)}")
     if data is not None and cb is not None:
         try:
             absent = check_columns(cb, data.columns, source=f["survey"])
@@ -321,6 +328,17 @@ def check_study(
     if config is not None and not cfg.get("hypotheses"):
         _p(rows, "note", f["config"], "hypotheses", "no hypotheses configured; the results describe the paths but test no hypothesis")
     return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+
+
+def _raw_items(codebook: Mapping) -> list[tuple[str, str]]:
+    """(item id, column) pairs readable from a codebook mapping that did not validate."""
+    out = []
+    constructs = codebook.get("constructs")
+    for c in (constructs.values() if isinstance(constructs, Mapping) else []):
+        for it in (c.get("items") or []) if isinstance(c, Mapping) else []:
+            if isinstance(it, Mapping) and isinstance(it.get("id"), str) and isinstance(it.get("column"), str):
+                out.append((it["id"], it["column"]))
+    return out
 
 
 def _derived_archival(columns: set[str]) -> set[str]:
