@@ -194,7 +194,8 @@ def _personal_by_content(series: pd.Series) -> tuple[str | None, str]:
         return None, ""
     distinct = cells.nunique() / n
     share_name = cells.str.match(_PERSON_NAME_RE).mean()
-    if share_name >= 0.8 and distinct >= 0.5 and cells.str.len().mean() <= 30 and n >= 5:
+    two_words = (cells.str.split().str.len() >= 2).mean()
+    if share_name >= 0.8 and (distinct >= 0.5 or (two_words >= 0.8 and distinct >= 0.2)) and cells.str.len().mean() <= 30 and n >= 5:
         return "name", f"{share_name:.0%} of the {n} filled cells look like personal names"
     words = cells.str.split().str.len()
     if (words.mean() >= 3 or cells.str.len().mean() >= 25) and distinct >= 0.5:
@@ -663,7 +664,7 @@ screening:
 missing:
   treatment: mean                       # mean | listwise | iterative (model-based imputation)
   mean_replacement_max_item_missing: 0.05   # warn above this share (refuse when strict)
-  strict: false
+  strict: false                         # true: refuse mean replacement above that share
   alternative: iterative                # the treatment of the sensitivity table
 
 # ---- controls -----------------------------------------------------------------------------
@@ -680,24 +681,24 @@ bias:
   harman_factors: kaiser                # kaiser | an integer
   tost_margin_sd: 0.3                   # equivalence margin (SD units), early vs late respondents
   early_late: auto                      # auto | wave | quartile (of submission time)
-  early_late_quantile: 0.25
+  early_late_quantile: 0.25             # share of earliest / latest respondents compared
   marker_rule: smallest                 # Lindell & Whitney 2001: smallest | second_smallest
-  alpha: 0.05
-  ci_level: 0.95
+  alpha: 0.05                           # significance level of the bias tests
+  ci_level: 0.95                        # confidence level of their intervals
   permutations: 2000                    # permutation p of chi-square tests with sparse cells
 
 # ---- measurement model (docs/methods.md, "Measurement") -------------------------------------
 measurement:
   loading_min: 0.708                    # Hair et al. 2019
   loading_drop_below: 0.40              # Hair et al. 2019
-  alpha_min: 0.70
+  alpha_min: 0.70                       # Cronbach's alpha (Hair et al. 2019)
   rho_a_min: 0.70                       # Dijkstra & Henseler 2015
   rho_c_range: [0.70, 0.95]             # Hair et al. 2019
   ave_min: 0.50                         # Fornell & Larcker 1981
   htmt_max: 0.85                        # Henseler, Ringle & Sarstedt 2015
-  htmt_similar_max: 0.90
+  htmt_similar_max: 0.90                # HTMT for conceptually similar constructs
   htmt_similar_pairs: []                # pairs of constructs judged conceptually similar
-  htmt_upper_quantile: 0.95
+  htmt_upper_quantile: 0.95             # one-sided bootstrap upper bound of HTMT
   formative_vif_max: 5.0                # Hair et al. 2019
 
 # ---- structural model (docs/methods.md, "Structural model") ---------------------------------
@@ -711,12 +712,12 @@ estimation:
   scheme: path                          # path | centroid | factorial
   interaction: two_stage                # two_stage | product_indicator | orthogonal
   consistent: false                     # PLSc for reflective constructs
-  max_iterations: 300
-  tolerance: 1.0e-7
+  max_iterations: 300                   # iterations of the PLS algorithm at most
+  tolerance: 1.0e-7                     # stop criterion: sum of absolute weight changes
 bootstrap:
   resamples: 10000                      # Hair et al. 2019
-  ci_level: 0.95
-  workers: 2
+  ci_level: 0.95                        # percentile intervals
+  workers: 2                            # processes (results identical for any number)
 
 # ---- hypotheses ---------------------------------------------------------------------------
 # test: path | indirect | indirect_difference | interaction | moderated_mediation | conditional_indirect
@@ -742,9 +743,9 @@ robustness:
 # ---- power ----------------------------------------------------------------------------------
 power:
   n_grid: [100, 200, 400]               # sample sizes simulated
-  blocks: 2
-  replications_per_block: 50
-  resamples: 200
-  ci_level: 0.95
-  target_power: 0.80
+  blocks: 2                             # jobs per sample size
+  replications_per_block: 50            # replications per job
+  resamples: 200                        # bootstrap resamples per replication
+  ci_level: 0.95                        # interval of the simulated tests
+  target_power: 0.80                    # power sought (smallest N reaching it is reported)
 """
