@@ -64,6 +64,7 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 RESULT_FILES: dict[str, tuple[str, ...]] = {
     "flow": ("screening/flow.csv",),
+    "screening_notes": ("screening/screening_notes.csv",),
     "merge_report": ("screening/merge_report.csv",),
     "missing_treatment": ("screening/missing_treatment.csv",),
     "little_mcar": ("screening/little_mcar.csv",),
