@@ -18,7 +18,7 @@ Writes (atomically) into ``--out``:
 
 The template is ``--source``, else the config's ``manuscript:`` (relative to the config
 file's folder), else the generic results paper shipped with leanlearn
-(``leanlearn/report/templates/generic.md``). The codebook named by the config (or
+(``leanlearn/report/templates/manuscript.md``). The codebook named by the config (or
 ``--codebook``) gives the study's unit and construct labels.
 
 ``numbers.json`` and ``numbers.tex`` are written first, also when the build then fails. A
@@ -79,7 +79,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-GENERIC_TEMPLATE = "generic.md"
+GENERIC_TEMPLATE = "manuscript.md"
 
 
 def _config_path(cfg: dict, config_file: str, key: str) -> Path | None:
