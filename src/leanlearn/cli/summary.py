@@ -70,20 +70,34 @@ def load_tables(results: Path) -> dict:
     return tables
 
 
+def _words(cfg: dict, config_file: str) -> dict:
+    """The study's unit and construct labels from the codebook the config names (default words without one)."""
+    from leanlearn.report.paper import study_words
+
+    value = cfg.get("codebook")
+    if not value:
+        return study_words(None)
+    path = Path(value)
+    for candidate in (Path(config_file).parent / path, path):
+        if candidate.exists():
+            return study_words(read_yaml(candidate))
+    return study_words(None)
+
+
 def run(args) -> int:
     from leanlearn.report.headline import summary_markdown
 
     cfg = read_yaml(args.config)
     results = Path(args.results)
     notes = [
-        f"Survey: `{cfg.get('survey')}`; archival: `{cfg.get('archival')}`; model: `{cfg.get('model')}`; seed {cfg.get('seed')}.",
+        f"Survey: `{cfg.get('survey')}`; archival: `{cfg.get('archival') or 'none'}`; model: `{cfg.get('model')}`; seed {cfg.get('seed')}.",
     ]
     if str(cfg.get("survey", "")).startswith("data/raw/"):
         notes.append(
             "> **The bundled data are synthetic**, drawn from a documented population model of the study's design "
             "(`data/README.md`); the original survey is not public. The numbers below describe the synthetic sample."
         )
-    text = summary_markdown(load_tables(results), notes=notes)
+    text = summary_markdown(load_tables(results), notes=notes, words=_words(cfg, args.config))
     with atomic_file(args.out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return 0
