@@ -72,6 +72,7 @@ def load_tables(results: Path) -> dict:
 
 def _words(cfg: dict, config_file: str) -> dict:
     """The study's unit and construct labels from the codebook the config names (default words without one)."""
+    from leanlearn.cli._io import read_yaml
     from leanlearn.report.paper import study_words
 
     value = cfg.get("codebook")
