@@ -164,14 +164,15 @@ def build_pdf(markdown_text: str, dest: Path, *, title: str) -> str | None:
 
 def run(args) -> int:
     from leanlearn.cli.report import load_results
-    from leanlearn.report.paper import dumps_numbers, markdown_to_html, numbers_tex, page, paper_numbers, render, software_table, stages_run
+    from leanlearn.report.paper import dumps_numbers, markdown_to_html, numbers_tex, page, paper_numbers, render, software_table, stages_run, study_words
     from leanlearn.report.tables import build_tables
 
     cfg = read_yaml(args.config)
     source_path = Path(args.source) if args.source else template_path(cfg, args.config)
     source = read_text(source_path)
-    cb_path = Path(args.codebook) if args.codebook else _config_path(cfg, args.config, "codebook")
-    codebook = read_yaml(cb_path) if cb_path is not None and cb_path.exists() else None
+    from leanlearn.cli._words import codebook_of
+
+    codebook = read_yaml(args.codebook) if args.codebook else codebook_of(cfg, args.config)
     results, _ = load_results(args.results)
     out = Path(args.out)
     figures_dir = Path(args.figures) if args.figures else out.parent / "figures"
@@ -181,7 +182,7 @@ def run(args) -> int:
     for name, text in (("numbers.json", dumps_numbers(numbers)), ("numbers.tex", numbers_tex(numbers))):
         with atomic_file(out / name) as tmp_file:
             tmp_file.write_text(text, encoding="utf-8")
-    tables = build_tables(results, cfg)
+    tables = build_tables(results, cfg, words=study_words(codebook))
     tables["software"] = software_table(numbers)
     ran = stages_run(results, codebook)
     title = _title(source)

@@ -70,22 +70,8 @@ def load_tables(results: Path) -> dict:
     return tables
 
 
-def _words(cfg: dict, config_file: str) -> dict:
-    """The study's unit and construct labels from the codebook the config names (default words without one)."""
-    from leanlearn.cli._io import read_yaml
-    from leanlearn.report.paper import study_words
-
-    value = cfg.get("codebook")
-    if not value:
-        return study_words(None)
-    path = Path(value)
-    for candidate in (Path(config_file).parent / path, path):
-        if candidate.exists():
-            return study_words(read_yaml(candidate))
-    return study_words(None)
-
-
 def run(args) -> int:
+    from leanlearn.cli._words import words_of
     from leanlearn.report.headline import summary_markdown
 
     cfg = read_yaml(args.config)
@@ -98,7 +84,7 @@ def run(args) -> int:
             "> **The bundled data are synthetic**, drawn from a documented population model of the study's design "
             "(`data/README.md`); the original survey is not public. The numbers below describe the synthetic sample."
         )
-    text = summary_markdown(load_tables(results), notes=notes, words=_words(cfg, args.config))
+    text = summary_markdown(load_tables(results), notes=notes, words=words_of(cfg, args.config))
     with atomic_file(args.out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return 0

@@ -217,7 +217,9 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         produce keys, so a manuscript citing an absent result fails to build.
     """
     cfg = dict(config or {})
-    r = results
+    # a stage that did not apply leaves a one-row "status, reason" note instead of its table
+    r = {k: v for k, v in results.items()
+         if not (isinstance(v, pd.DataFrame) and {"status", "reason"} <= set(v.columns))}
     out: dict[str, str] = study_words(codebook)
     for name, v in (versions or software_versions()).items():
         out[f"version.{_key(name)}"] = str(v)
