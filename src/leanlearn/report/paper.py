@@ -726,7 +726,7 @@ def numbers_tex(numbers: Mapping[str, str]) -> str:
 
 
 def software_table(numbers: Mapping[str, str]):
-    """Software and settings (METHODS.md section 7, item 10) as a :class:`leanlearn.report.tables.Table`."""
+    """Software and settings (docs/methods.md section 7, item 10) as a :class:`leanlearn.report.tables.Table`."""
     from leanlearn.report.tables import Table
 
     rows = []

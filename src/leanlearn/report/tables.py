@@ -9,7 +9,7 @@ Each table carries a note that prints the thresholds it is judged against **with
 source**. Threshold values come from the config (``screening:``, ``measurement:``,
 ``structural:``, ``bias:``) or from the result file itself (``threshold`` columns written by
 the stage); defaults are those of ``leanlearn.measurement.assessment.DEFAULTS`` and
-:data:`STRUCTURAL_DEFAULTS` (METHODS.md section 8). Citations come from
+:data:`STRUCTURAL_DEFAULTS` (docs/methods.md section 8). Citations come from
 ``leanlearn.measurement.assessment.SOURCES`` and :data:`SOURCES`.
 
 Result files are looked up by the keys of :data:`RESULT_FILES` (each key lists the paths or
@@ -128,7 +128,7 @@ RESULT_FILES: dict[str, tuple[str, ...]] = {
     "multiverse_stability": ("robustness/multiverse_stability.csv", "robustness/**/multiverse_stability.csv"),
 }
 
-# Structural-model thresholds (METHODS.md section 8); a `structural:` section of config.yaml overrides them.
+# Structural-model thresholds (docs/methods.md section 8); a `structural:` section of config.yaml overrides them.
 STRUCTURAL_DEFAULTS: dict = {
     "vif_max": 5.0,
     "f2_cutoffs": [0.02, 0.15, 0.35],
