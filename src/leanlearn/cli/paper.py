@@ -112,7 +112,7 @@ def _title(source: str) -> str:
 
 
 def _figure_refs(figures_dir: Path, results: dict, out_dir: Path, *, mode: str, embed: bool):
-    from leanlearn.report.figures import FIGURES, figure_available
+    from leanlearn.report.figures import FIGURES, figure_available, figure_caption
     from leanlearn.report.paper import FigureRef
 
     refs = {}
@@ -128,7 +128,7 @@ def _figure_refs(figures_dir: Path, results: dict, out_dir: Path, *, mode: str, 
             src = path.resolve().as_posix()
         else:
             src = Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
-        refs[name] = FigureRef(name, spec.title, spec.caption, src, available)
+        refs[name] = FigureRef(name, spec.title, figure_caption(name, results), src, available)
     return refs
 
 
