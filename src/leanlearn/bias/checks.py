@@ -1405,10 +1405,10 @@ def procedural_remedies(
     if ids is not None:
         s = pd.Series(list(ids)).dropna().astype(str)
         multi = int(s.duplicated(keep=False).groupby(s).any().sum())
-        ev = f"{multi} firm(s) with more than one response" if multi else "one response per firm (single key informant)"
+        ev = f"{multi} case(s) with more than one response" if multi else "one response per case (single informant)"
         avail = multi > 0
     else:
-        ev, avail = f"no firm ids ('{id_column}') in the data", False
+        ev, avail = f"no case ids ('{id_column}') in the data", False
     rows.append({"remedy": "multiple_informants", "available": bool(avail), "evidence": ev, "reference": "Flynn, Pagell & Fugate 2018"})
 
     def scales(construct: str) -> set[str]:
