@@ -27,9 +27,19 @@ WORKFLOW = ROOT / "workflow" / "Snakefile"
 pytestmark = pytest.mark.skipif(not WORKFLOW.exists(), reason="needs the study-folder workflow (workflow/Snakefile)")
 
 
-@pytest.fixture(scope="module")
-def out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("corp_rep")
+_CACHE: dict[str, Path] = {}
+
+
+def corp_rep_results() -> Path:
+    """Run the workflow on studies/corp_rep once per session (shared with tests/test_notebooks.py)."""
+    if "out" in _CACHE:
+        return _CACHE["out"]
+    import atexit
+    import shutil
+    import tempfile
+
+    out = Path(tempfile.mkdtemp(prefix="leanlearn-corp-rep-"))
+    atexit.register(shutil.rmtree, out, True)
     env = dict(os.environ, LEANLEARN_SALT="corp-rep-test-salt", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     proc = subprocess.run(
@@ -39,7 +49,13 @@ def out(tmp_path_factory):
     )
     logs = "\n".join(f"== {p.name}\n{p.read_text()[-1500:]}" for p in sorted((out / "logs").glob("*.log"))) if (out / "logs").exists() else ""
     assert proc.returncode == 0, proc.stderr[-3000:] + logs
+    _CACHE["out"] = out
     return out
+
+
+@pytest.fixture(scope="module")
+def out():
+    return corp_rep_results()
 
 
 def test_the_export_drafts_and_checks_clean_through_init_and_check(tmp_path):
