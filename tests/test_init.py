@@ -101,6 +101,13 @@ def test_the_drafted_codebook_model_and_config_load_once_the_paths_are_written(d
     assert cfg["codebook"] == "codebook.yaml" and cfg["model"] == "model.lav"
 
 
+def test_the_drafted_config_passes_the_config_schema(drafted):
+    config = pytest.importorskip("leanlearn.spec.config")
+    out, _ = drafted
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    config.validate_config(cfg, source="config.yaml")  # raises SpecError naming the key otherwise
+
+
 def test_every_key_of_the_drafted_config_is_documented_by_a_comment(drafted):
     out, _ = drafted
     undocumented = []

@@ -302,10 +302,15 @@ def check_study(
                     _p(rows, "error", f["config"], f"controls.targets[{k}]",
                        f"'{v}' is not an endogenous construct of the model ({', '.join(spec.endogenous)})")
         rob = cfg.get("robustness") or {}
+        groups_entry = rob.get("groups") if isinstance(rob, Mapping) else None
+        group_key = "robustness.group_column"
+        if isinstance(groups_entry, Mapping) and groups_entry.get("column"):  # robustness.groups: {column, clusters}
+            rob = {"group_column": groups_entry["column"], "region_clusters": groups_entry.get("clusters")}
+            group_key = "robustness.groups.column"
         if isinstance(rob, Mapping) and rob.get("group_column"):
             g = rob["group_column"]
             if g not in variables and not (has_archival and (not archival or g in _derived_archival(archival))):
-                _p(rows, "error", f["config"], "robustness.group_column",
+                _p(rows, "error", f["config"], group_key,
                    f"'{g}' is neither a covariate of the codebook ({', '.join(sorted(covariates)) or 'none declared'})"
                    + (" nor an archival column" if has_archival else " (the study has no archival data)"))
             elif g in covariates and data is not None and isinstance(rob.get("region_clusters"), Mapping):
@@ -317,7 +322,7 @@ def check_study(
                             if str(m) not in levels:
                                 _p(rows, "error", f["config"], f"robustness.region_clusters.{cluster}", f"level '{m}' does not occur in column '{col}'")
             if g in covariates and isinstance(covariates[g], Mapping) and covariates[g].get("type") == "numeric":
-                _p(rows, "note", f["config"], "robustness.group_column", f"'{g}' is a numeric covariate; every distinct value becomes a group")
+                _p(rows, "note", f["config"], group_key, f"'{g}' is a numeric covariate; every distinct value becomes a group")
         rows += hypothesis_problems(cfg.get("hypotheses"), spec, file=f["config"])
         meas = cfg.get("measurement") or {}
         if isinstance(meas, Mapping):
@@ -328,6 +333,15 @@ def check_study(
     if config is not None and not cfg.get("hypotheses"):
         _p(rows, "note", f["config"], "hypotheses", "no hypotheses configured; the results describe the paths but test no hypothesis")
     return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+
+
+def _group_column(config: Mapping) -> str | None:
+    """The grouping column: ``robustness.groups.column`` or ``robustness.group_column``."""
+    rob = config.get("robustness") or {}
+    groups = rob.get("groups") if isinstance(rob, Mapping) else None
+    if isinstance(groups, Mapping) and groups.get("column"):
+        return str(groups["column"])
+    return rob.get("group_column") if isinstance(rob, Mapping) else None
 
 
 def _raw_items(codebook: Mapping) -> list[tuple[str, str]]:
@@ -368,7 +382,7 @@ def summary_lines(config: Mapping, codebook: Mapping, spec, data: pd.DataFrame |
         f"model: {len(spec.constructs)} construct(s), {len(spec.paths)} path(s), {len(spec.interactions)} interaction(s)",
         f"config: {len(config.get('hypotheses') or [])} hypothesis(es); controls: "
         f"{', '.join((config.get('controls') or {}).get('variables') or []) or 'none'}; groups: "
-        f"{(config.get('robustness') or {}).get('group_column') or 'none'}",
+        f"{_group_column(config) or 'none'}",
         "optional inputs: " + ", ".join(f"{k} {'given' if config.get(k) else 'absent (skipped)'}" for k in ("archival", "sampling_frame")),
     ]
     return lines

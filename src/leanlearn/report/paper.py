@@ -577,7 +577,8 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         sig = single.significant.map(lambda v: str(v).lower() == "true" if isinstance(v, str) else bool(v))
         out["copula.n_terms"] = str(len(single))
         out["copula.n_significant"] = str(int(sig.sum()))
-    gcol = (cfg.get("robustness") or {}).get("group_column")
+    rob = cfg.get("robustness") or {}
+    gcol = ((rob.get("groups") or {}).get("column") if isinstance(rob.get("groups"), Mapping) else None) or rob.get("group_column")
     if gcol:
         out["groups.column"] = str(gcol)
     mic = r.get("micom_summary")
