@@ -417,3 +417,24 @@ def test_paper_numbers_carry_the_unit_and_construct_labels():
     assert (words["unit.name"], words["unit.plural"], words["unit.Plural"]) == ("firm", "firms", "Firms")
     assert (words["label.LP"], words["label.X"]) == ("Lean practices", "X")
     assert paper_numbers({}, {}, versions={})["unit.plural"] == "respondents"
+
+
+def test_the_sample_table_leaves_out_rules_that_were_not_applied_and_names_the_unit():
+    from leanlearn.report.tables import sample_table
+
+    flow = pd.DataFrame({
+        "step": ["responses_in", "incomplete", "duplicates", "attention", "speed", "missingness"],
+        "description": ["responses in the export", "not finished", "duplicate respondent id, identical answers or second response of a firm",
+                        "failed attention check(s)", "below the hard seconds-per-item floor on a page", "case missing share above the maximum"],
+        "n_before": [100, 100, 98, 97, 97, 97], "n_excluded": [0, 2, 1, 0, 0, 3], "n_after": [100, 98, 97, 97, 97, 94], "n_flagged": [0] * 6,
+    })
+    notes = pd.DataFrame({"index": ["attention", "page_time"],
+                          "note": ["no attention-check columns; the rule was not applied", "the data have no page timers; the page-time speed index was not computed"]})
+    t = sample_table(flow, settings={"n_used": 93, "controls": ["age"]}, excluded_cases=pd.DataFrame({"row": [4]}),
+                     screening={"attention_fail_hard": True, "seconds_per_item_hard": 1.0}, screening_notes=notes,
+                     unit="respondent", plural="respondents", covariates=("age",))
+    steps = [r[0] for r in t.rows]
+    assert not any("attention" in s.lower() or "seconds-per-item" in s for s in steps)
+    assert "Duplicate respondent id, identical answers or second response of the same respondent" in steps
+    assert t.rows[-1] == ("Control variables missing (never imputed)", "1", "93")
+    assert "attention" not in t.note and "speeders" not in t.note and "firm" not in t.note

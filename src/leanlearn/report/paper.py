@@ -187,6 +187,8 @@ def study_words(codebook: Mapping | None) -> dict[str, str]:
         items = [it for c in cb["constructs"].values() if isinstance(c, Mapping) for it in (c.get("items") or []) if isinstance(it, Mapping)]
         out["codebook.n_reverse"] = str(sum(1 for it in items if it.get("reverse") is True))
         out["codebook.n_attention"] = str(len(cb.get("attention_checks") or []))
+    if cb.get("covariates"):
+        out["codebook.covariates"] = ", ".join(str(k) for k in cb["covariates"])
     return out
 
 

@@ -399,12 +399,13 @@ _NOT_APPLIED_STEP = {"attention": "attention", "key_informant": "key_informant",
 
 
 def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, excluded_cases=None, screening=None,
-                 screening_notes=None, unit: str = "respondent", plural: str = "respondents", response=None) -> Table:
+                 screening_notes=None, unit: str = "respondent", plural: str = "respondents", covariates=(), response=None) -> Table:
     """Sample and screening flow (CONSORT style) with the screening rules and their sources.
 
     Rules that were not applied (``screening_notes.csv``: no attention checks, no page
     timers, no key-informant question) are left out of the rows and of the rules note;
-    ``unit``/``plural`` name what a case is.
+    ``unit``/``plural`` name what a case is; controls that are all survey ``covariates`` are
+    called control variables, others archival controls.
     """
     _need(flow, ["step", "description", "n_excluded", "n_after"], "screening/flow.csv")
     not_applied = set()
@@ -427,7 +428,8 @@ def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, exclud
         merged = "n_matched_firms" in set(merge_report.quantity)
     if settings is not None and "n_used" in settings and n_kept is not None and (settings.get("controls") or merged):
         n_out = int(excluded_cases["row"].nunique()) if excluded_cases is not None and len(excluded_cases) else 0
-        what = "Archival controls missing (never imputed)" if merged else "Control variables missing (never imputed)"
+        survey_only = bool(settings.get("controls")) and set(settings.get("controls")) <= set(covariates) and not merged
+        what = "Control variables missing (never imputed)" if survey_only else "Archival controls missing (never imputed)"
         rows.append((what, _int(n_out), _int(settings["n_used"])))
     notes = []
     if "flagged_but_kept" in f.index:
@@ -1158,7 +1160,8 @@ _SPECS: dict[str, _Spec] = {
     "sample": _Spec("Sample and screening flow", ("flow",), lambda r, c: sample_table(
         r["flow"], merge_report=r.get("merge_report"), settings=r.get("settings"), excluded_cases=r.get("excluded_cases"), screening=c.get("screening"),
         response=r.get("response"), screening_notes=r.get("screening_notes"), unit=(c.get("__words__") or {}).get("unit.name", "respondent"),
-        plural=(c.get("__words__") or {}).get("unit.plural", "respondents"))),
+        plural=(c.get("__words__") or {}).get("unit.plural", "respondents"),
+        covariates=tuple(filter(None, str((c.get("__words__") or {}).get("codebook.covariates", "")).split(", "))))),
     "descriptives": _Spec("Item descriptives", ("items",), lambda r, c: descriptives_table(r["items"])),
     "correlations": _Spec("Construct means, standard deviations and correlations", ("descriptive_correlations|construct_correlations",),
                           lambda r, c: correlation_table(r["descriptive_correlations"]) if r.get("descriptive_correlations") is not None
