@@ -14,6 +14,7 @@ a cell value of the data.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -73,7 +74,7 @@ def run(args) -> int:
                 problem(str(cfg_path), key, f"missing; name the {key} file (relative to {base})")
             return None
         p = Path(value)
-        return p if p.is_absolute() else base / p
+        return p if p.is_absolute() else Path(os.path.normpath(base / p))
 
     codebook = model_text = data = None
     cb_path = path_of("codebook")
