@@ -213,7 +213,7 @@ def _bias(t: dict) -> list[str]:
     tri = t.get("bias/archival_triangulation.csv")
     if tri is not None and "r" in tri:
         for r in tri.itertuples():
-            lines.append(f"- Archival triangulation (Wall et al. 2004): corr({r.construct}, {r.measure}) = {num(r.r)} [{num(r.ci_lower)}, {num(r.ci_upper)}], {pval(r.p_value)}, n = {int(r.n)} firms with archival data.")
+            lines.append(f"- Archival triangulation (Wall et al. 2004): corr({r.construct}, {r.measure}) = {num(r.r)} [{num(r.ci_lower)}, {num(r.ci_upper)}], {pval(r.p_value)}, n = {int(r.n)} {_w(t, 'unit.plural', 'respondents')} with archival data.")
     hm = t.get("bias/harman.csv")
     if hm is not None and "first_factor_share" in hm:
         pc = hm.iloc[0]
