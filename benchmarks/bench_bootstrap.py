@@ -5,7 +5,7 @@ Run from the repository root (after ``pip install -e .[bench]``, or ``make bench
     python benchmarks/bench_bootstrap.py [--repeats 3] [--peer-repeats 1] [--resamples 5000] [--quick]
 
 Every configuration runs in a fresh Python process with one BLAS thread per process
-(``OPENBLAS_NUM_THREADS=1`` etc.; see ../shared PERFORMANCE.md: BLAS threads fight the
+(``OPENBLAS_NUM_THREADS=1`` etc.; BLAS threads fight the
 process pool on 2 cores), and the wall-clock time of "estimate + bootstrap" is taken
 inside that process, after imports. The table reports the median over repeats.
 

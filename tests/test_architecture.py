@@ -19,6 +19,7 @@ RANK = {
     "data": 4,  # datasets (population models, simulated export) share this rank
     "screening": 5, "measurement": 5, "descriptives": 5, "bias": 5, "cbsem": 5,
     "robustness": 5,
+    "intake": 5,  # drafting and checking a study folder (reads data, spec)
     "datasets": 4,
     "report": 6,
     "cli": 7,

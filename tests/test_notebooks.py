@@ -64,3 +64,27 @@ def test_notebook_runs_clean(path, results_env, monkeypatch):
     assert shown, "the notebook showed nothing"
     if path.stem.startswith("03") or path.stem.startswith("02"):
         assert any("image/png" in o.get("data", {}) for o in shown), "figures should display inline"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_on_a_study_of_another_shape(path, monkeypatch):
+    """The notebooks serve any study: here the person-level corp_rep example (no archival data, no interaction)."""
+    from nbclient import NotebookClient
+
+    from test_corp_rep import WORKFLOW, corp_rep_results
+
+    if not WORKFLOW.exists():
+        pytest.skip("needs the study-folder workflow (workflow/Snakefile)")
+    out = corp_rep_results()
+    monkeypatch.setenv("LEANLEARN_RESULTS", str(out / "results"))
+    monkeypatch.setenv("LEANLEARN_NOTEBOOK_RESAMPLES", "100")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    for var in ("LEANLEARN_CONFIG", "LEANLEARN_DATA"):
+        monkeypatch.delenv(var, raising=False)
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream")
+    assert "firms" not in text
+    if path.stem.startswith("04"):
+        assert "respondents" in text and "extension: CUSL ~" in text

@@ -253,7 +253,9 @@ def test_a_missing_number_fails_the_build_naming_the_placeholder(run_dir, tmp_pa
     assert code == 2
     err = capsys.readouterr().err
     assert "H1.estimat" in err and "line 5" in err
-    assert not (tmp_path / "out").exists()
+    # numbers.json is written also when the build fails (so that the user sees every key); the manuscript is not
+    assert json.loads((tmp_path / "out" / "numbers.json").read_text())["H1.estimate"]
+    assert not (tmp_path / "out" / "manuscript.html").exists()
 
 
 # ---- render() on hand-made inputs ---------------------------------------------------------------
@@ -361,3 +363,80 @@ def test_pdf_builds_when_pandoc_and_latex_are_there(tmp_path):
     note = build_pdf("# Title\n\nβ = 0.275, 95% CI [0.155, 0.399], p < .001; −1 SD.\n\n" + table_latex(t), tmp_path / "m.pdf", title="Title")
     assert note is None, note
     assert (tmp_path / "m.pdf").read_bytes().startswith(b"%PDF")
+
+
+# ---- every missing placeholder at once; the generic template; the study's words -------------------
+def test_a_build_lists_every_missing_placeholder_with_its_line_at_once():
+    src = "# T\n{{ n_kept }} {{ H9.estimate }}\n\n{{ beta.X_Y.ci }}\n{% if ran.nope %}x{% endif %} {{ table:nope }}\n"
+    with pytest.raises(PlaceholderError) as exc:
+        render(src, NUMBERS, tables={}, figures={}, ran={}, mode="markdown")
+    msg = str(exc.value)
+    assert "4 placeholder(s) without a value" in msg
+    for needle in ("line 2: {{ H9.estimate }}", "line 4: {{ beta.X_Y.ci }}", "line 5: {{ ran.nope }}", "line 5: {{ table:nope }}"):
+        assert needle in msg, msg
+
+
+def _generic(run_dir, tmp_path, codebook):
+    res = run_dir / "results"
+    cb = tmp_path / "codebook.yaml"
+    cb.write_text(yaml.safe_dump(codebook, sort_keys=False))
+    out = tmp_path / "paper"
+    code = main(["paper", "--results", str(res), "--config", str(run_dir / "config.yaml"), "--codebook", str(cb),
+                 "--out", str(out), "--figures", str(res / "figures"), "--pdf", "never"])
+    assert code == 0
+    return (out / "manuscript.md").read_text(), json.loads((out / "numbers.json").read_text())
+
+
+def test_the_generic_template_writes_a_complete_paper_in_the_study_s_words(run_dir, tmp_path):
+    codebook = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text())
+    codebook["unit"] = {"name": "plant", "plural": "plants"}
+    text, numbers = _generic(run_dir, tmp_path, codebook)
+    assert "{{" not in text and "{%" not in text
+    assert f"**N = {numbers['n_analysed']}** plants" in text
+    assert "Lean practices → Learning system: β = " + numbers["beta.LP_LS.estimate"] in text
+    for h in ("H1", "H2", "H3", "H5", "H6"):
+        assert f"**{h}** (" in text and numbers[f"{h}.estimate"] in text
+    hyp = pd.read_csv(run_dir / "results" / "hypotheses" / "hypotheses.csv")
+    assert f"Of the {len(hyp)} hypotheses, {int((hyp.verdict == 'supported').sum())} are supported" in text
+    summary = text.split("## Summary")[1].split("## 1 ")[0]
+    assert f"data from {numbers['n_analysed']} plants" in summary and "firm" not in summary
+
+
+def test_checks_that_did_not_run_are_not_mentioned(run_dir, tmp_path):
+    codebook = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text())
+    codebook["attention_checks"] = []
+    codebook["paradata"].pop("page_timers")
+    codebook.pop("key_informant")
+    text, _ = _generic(run_dir, tmp_path, codebook)
+    screening = next(p for p in text.split("\n\n") if p.startswith("Of the "))
+    assert "attention check" not in screening and "per item on a page" not in screening and "page times" not in screening
+    ran = stages_run({}, codebook)
+    assert (ran["attention"], ran["page_times"], ran["key_informant"], ran["merge"], ran["frame"]) == (False,) * 5
+
+
+def test_paper_numbers_carry_the_unit_and_construct_labels():
+    words = paper_numbers({}, {}, versions={}, codebook={"unit": {"name": "firm"}, "constructs": {"LP": {"label": "Lean practices"}, "X": {}}})
+    assert (words["unit.name"], words["unit.plural"], words["unit.Plural"]) == ("firm", "firms", "Firms")
+    assert (words["label.LP"], words["label.X"]) == ("Lean practices", "X")
+    assert paper_numbers({}, {}, versions={})["unit.plural"] == "respondents"
+
+
+def test_the_sample_table_leaves_out_rules_that_were_not_applied_and_names_the_unit():
+    from leanlearn.report.tables import sample_table
+
+    flow = pd.DataFrame({
+        "step": ["responses_in", "incomplete", "duplicates", "attention", "speed", "missingness"],
+        "description": ["responses in the export", "not finished", "duplicate respondent id, identical answers or second response of a firm",
+                        "failed attention check(s)", "below the hard seconds-per-item floor on a page", "case missing share above the maximum"],
+        "n_before": [100, 100, 98, 97, 97, 97], "n_excluded": [0, 2, 1, 0, 0, 3], "n_after": [100, 98, 97, 97, 97, 94], "n_flagged": [0] * 6,
+    })
+    notes = pd.DataFrame({"index": ["attention", "page_time"],
+                          "note": ["no attention-check columns; the rule was not applied", "the data have no page timers; the page-time speed index was not computed"]})
+    t = sample_table(flow, settings={"n_used": 93, "controls": ["age"]}, excluded_cases=pd.DataFrame({"row": [4]}),
+                     screening={"attention_fail_hard": True, "seconds_per_item_hard": 1.0}, screening_notes=notes,
+                     unit="respondent", plural="respondents", covariates=("age",))
+    steps = [r[0] for r in t.rows]
+    assert not any("attention" in s.lower() or "seconds-per-item" in s for s in steps)
+    assert "Duplicate respondent id, identical answers or second response of the same respondent" in steps
+    assert t.rows[-1] == ("Control variables missing (never imputed)", "1", "93")
+    assert "attention" not in t.note and "speeders" not in t.note and "firm" not in t.note

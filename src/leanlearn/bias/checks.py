@@ -2,16 +2,16 @@
 
 Pure functions: DataFrames (data, construct scores, a sampling frame) in, tidy DataFrames
 out. The CLI verb ``leanlearn bias`` (:mod:`leanlearn.cli.bias`) estimates the PLS model
-for the construct scores and writes the tables. METHODS.md section 2 gives the rationale.
+for the construct scores and writes the tables. docs/methods.md section 2 gives the rationale.
 
-Non-response (METHODS.md 2.1)
+Non-response (docs/methods.md 2.1)
     :func:`early_late_split` and :func:`compare_groups` (Armstrong & Overton 1977: late
     respondents stand in for non-respondents), :func:`frame_groups` and
     :func:`nonresponse_bias` (respondents vs non-respondents on sampling-frame variables,
     and the size of the bias :math:`(N_{nr}/N)(\\bar y_r - \\bar y_{nr})`).
-Key informants (METHODS.md 1.10)
+Key informants (docs/methods.md 1.10)
     :func:`key_informant_summary`.
-Common-method bias (METHODS.md 2.2)
+Common-method bias (docs/methods.md 2.2)
     :func:`full_collinearity_vif` (Kock 2015), :func:`marker_correction` (Lindell &
     Whitney 2001), :func:`harman_single_factor` (weak evidence; reported only for
     comparability, with :data:`HARMAN_CAVEAT`), :func:`procedural_remedies` (which
@@ -1405,10 +1405,10 @@ def procedural_remedies(
     if ids is not None:
         s = pd.Series(list(ids)).dropna().astype(str)
         multi = int(s.duplicated(keep=False).groupby(s).any().sum())
-        ev = f"{multi} firm(s) with more than one response" if multi else "one response per firm (single key informant)"
+        ev = f"{multi} case(s) with more than one response" if multi else "one response per case (single informant)"
         avail = multi > 0
     else:
-        ev, avail = f"no firm ids ('{id_column}') in the data", False
+        ev, avail = f"no case ids ('{id_column}') in the data", False
     rows.append({"remedy": "multiple_informants", "available": bool(avail), "evidence": ev, "reference": "Flynn, Pagell & Fugate 2018"})
 
     def scales(construct: str) -> set[str]:

@@ -877,7 +877,9 @@ def _result(
         out = []
         for c, i in load_keys:
             a, b = o_idx[rename[i]], n_idx[rename[c]]
-            out.append(m["L"][a, b] * math.sqrt(max(v[b, b], 0)) / math.sqrt(sig[a, a]))
+            # a perturbed parameter vector (numerical Jacobian) can make an implied variance
+            # non-positive, e.g. for a single-indicator construct; that derivative is then undefined
+            out.append(m["L"][a, b] * math.sqrt(max(v[b, b], 0)) / math.sqrt(sig[a, a]) if sig[a, a] > 0 else math.nan)
         return np.array(out)
 
     def load_raw(x):
@@ -910,7 +912,7 @@ def _result(
         out = []
         for s, t in path_keys:
             a, b = n_idx[rename[t]], n_idx[rename[s]]
-            out.append(m["B"][a, b] * math.sqrt(max(v[b, b], 0)) / math.sqrt(v[a, a]))
+            out.append(m["B"][a, b] * math.sqrt(max(v[b, b], 0)) / math.sqrt(v[a, a]) if v[a, a] > 0 else math.nan)
         return np.array(out)
 
     def path_raw(x):
@@ -947,7 +949,7 @@ def _result(
         out = []
         for a, b in pairs:
             i, j = n_idx[rename[a]], n_idx[rename[b]]
-            out.append(v[i, j] / math.sqrt(v[i, i] * v[j, j]))
+            out.append(v[i, j] / math.sqrt(v[i, i] * v[j, j]) if v[i, i] * v[j, j] > 0 else math.nan)
         return np.array(out)
 
     if pairs:

@@ -19,6 +19,8 @@ from leanlearn import __version__
 
 # verb modules, in the order they appear in --help
 VERBS = (
+    "init",
+    "check",
     "simulate",
     "ingest",
     "screen",

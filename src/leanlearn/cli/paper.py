@@ -16,8 +16,14 @@ Writes (atomically) into ``--out``:
                       default); skipped with a logged note otherwise. The PDF carries
                       timestamps of the TeX installation and is not part of the manifest.
 
-A placeholder without a value (a missing number) fails the build with exit code 2 and a
-message naming the placeholder and its line.
+The template is ``--source``, else the config's ``manuscript:`` (relative to the config
+file's folder), else the generic results paper shipped with leanlearn
+(``leanlearn/report/templates/manuscript.md``). The codebook named by the config (or
+``--codebook``) gives the study's unit and construct labels.
+
+``numbers.json`` and ``numbers.tex`` are written first, also when the build then fails. A
+placeholder without a value fails the build with exit code 2 and a message listing *every*
+such placeholder with its line.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, read_config, user_errors
+from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_config, read_text, read_yaml, user_errors
 
 log = logging.getLogger("leanlearn.report.paper")
 
@@ -63,12 +69,39 @@ def register(sub) -> None:
     )
     p.add_argument("--results", default="results", help="the results directory")
     p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config")
-    p.add_argument("--source", default="studies/lean/manuscript.md", help="manuscript source (Markdown with placeholders)")
+    p.add_argument("--source", default=None,
+                   help="manuscript source (Markdown with placeholders); default: the config's manuscript:, else the generic template")
+    p.add_argument("--codebook", default=None, help="codebook YAML (default: the config's codebook:)")
     p.add_argument("--out", default="results/paper", help="output directory")
     p.add_argument("--figures", default=None, help="figures directory (default: figures/ next to --out)")
     p.add_argument("--link-figures", action="store_true", help="link the SVG files instead of embedding them in the HTML")
     p.add_argument("--pdf", choices=["auto", "never"], default="auto", help="build a PDF when pandoc and a LaTeX engine are available")
     p.set_defaults(func=run)
+
+
+GENERIC_TEMPLATE = "manuscript.md"
+
+
+def _config_path(cfg: dict, config_file: str, key: str) -> Path | None:
+    """A path named by the config: relative to the config file's folder, else as given."""
+    value = cfg.get(key)
+    if not value:
+        return None
+    p = Path(value)
+    if p.is_absolute():
+        return p
+    beside = Path(config_file).parent / p
+    return beside if beside.exists() or not p.exists() else p
+
+
+def template_path(cfg: dict, config_file: str) -> Path:
+    """The manuscript template: the config's ``manuscript:``, else the generic template."""
+    from importlib import resources
+
+    own = _config_path(cfg, config_file, "manuscript")
+    if own is not None:
+        return own
+    return Path(str(resources.files("leanlearn.report") / "templates" / GENERIC_TEMPLATE))
 
 
 def _title(source: str) -> str:
@@ -79,7 +112,7 @@ def _title(source: str) -> str:
 
 
 def _figure_refs(figures_dir: Path, results: dict, out_dir: Path, *, mode: str, embed: bool):
-    from leanlearn.report.figures import FIGURES, figure_available
+    from leanlearn.report.figures import FIGURES, figure_available, figure_caption
     from leanlearn.report.paper import FigureRef
 
     refs = {}
@@ -95,7 +128,7 @@ def _figure_refs(figures_dir: Path, results: dict, out_dir: Path, *, mode: str, 
             src = path.resolve().as_posix()
         else:
             src = Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
-        refs[name] = FigureRef(name, spec.title, spec.caption, src, available)
+        refs[name] = FigureRef(name, spec.title, figure_caption(name, results), src, available)
     return refs
 
 
@@ -131,32 +164,39 @@ def build_pdf(markdown_text: str, dest: Path, *, title: str) -> str | None:
 
 def run(args) -> int:
     from leanlearn.cli.report import load_results
-    from leanlearn.report.paper import dumps_numbers, markdown_to_html, numbers_tex, page, paper_numbers, render, software_table, stages_run
+    from leanlearn.report.paper import dumps_numbers, markdown_to_html, numbers_tex, page, paper_numbers, render, software_table, stages_run, study_words
     from leanlearn.report.tables import build_tables
 
     cfg = read_config(args.config)
-    source = read_text(args.source)
+    source_path = Path(args.source) if args.source else template_path(cfg, args.config)
+    source = read_text(source_path)
+    from leanlearn.cli._words import codebook_of
+
+    codebook = read_yaml(args.codebook) if args.codebook else codebook_of(cfg, args.config)
     results, _ = load_results(args.results)
     out = Path(args.out)
     figures_dir = Path(args.figures) if args.figures else out.parent / "figures"
-    numbers = paper_numbers(results, cfg)
-    tables = build_tables(results, cfg)
+    numbers = paper_numbers(results, cfg, codebook=codebook)
+    # numbers.json first, so that a failing build still shows every key that exists
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in (("numbers.json", dumps_numbers(numbers)), ("numbers.tex", numbers_tex(numbers))):
+        with atomic_file(out / name) as tmp_file:
+            tmp_file.write_text(text, encoding="utf-8")
+    tables = build_tables(results, cfg, words=study_words(codebook))
     tables["software"] = software_table(numbers)
-    ran = stages_run(results)
+    ran = stages_run(results, codebook)
     title = _title(source)
 
     def filled(mode: str) -> str:
         refs = _figure_refs(figures_dir, results, out, mode=mode, embed=not args.link_figures)
         with user_errors():
-            return render(source, numbers, tables=tables, figures=refs, ran=ran, mode=mode, source_name=str(args.source))
+            return render(source, numbers, tables=tables, figures=refs, ran=ran, mode=mode, source_name=str(source_path))
 
     html_md = filled("html")
     plain_md = filled("markdown")
     body = markdown_to_html(html_md)
     pdf_note = None
     with atomic_dir(out) as tmp:
-        (tmp / "numbers.json").write_text(dumps_numbers(numbers), encoding="utf-8")
-        (tmp / "numbers.tex").write_text(numbers_tex(numbers), encoding="utf-8")
         (tmp / "manuscript.md").write_text(plain_md, encoding="utf-8")
         (tmp / "manuscript.html").write_text(page(title=title, body=body), encoding="utf-8")
         if args.pdf == "auto":

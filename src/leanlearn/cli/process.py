@@ -7,6 +7,9 @@ results in ``--hypotheses``/``--tables``. Writes into ``--out``:
 
     process_model7.csv     quantity, estimate, std_error, ci_lower, ci_upper, ci_level, p_value
     process_agreement.csv  quantity, pls_*, process_*, same_sign, same_significance
+
+For a model without a first-stage moderated chain both files hold one row ``status,
+reason`` (skipped, and why) and the verb succeeds.
 """
 
 from __future__ import annotations
@@ -67,7 +70,14 @@ def run(args) -> int:
     res, _, _ = study_model(args.data, args.model, cfg)
     chains = [mc for mc in moderated_chains(res) if len(mc.chain.nodes) == 3 and mc.n_moderated == 1 and mc.links[0][2] is not None]
     if not chains:
-        raise UserError(f"{args.model}: no first-stage moderated chain X -> M -> Y; the PROCESS model 7 check does not apply")
+        # the check does not apply to this model: say so in both outputs (status, reason) and succeed
+        reason = "the model has no first-stage moderated chain X -> M -> Y; the PROCESS model 7 check does not apply"
+        skipped = pd.DataFrame({"status": ["skipped"], "reason": [reason]})
+        with atomic_dir(args.out) as tmp:
+            write_csv(skipped, tmp / "process_model7.csv")
+            write_csv(skipped, tmp / "process_agreement.csv")
+        log.info("PROCESS model 7 check skipped: %s", reason)
+        return 0
     bs = bootstrap_settings(cfg, resamples=args.boot)
     fits, agree = [], []
     for mc in chains:

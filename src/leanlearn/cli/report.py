@@ -104,7 +104,9 @@ def run(args) -> int:
     if bad:
         raise UserError(f"--figure-formats: unknown format(s) {', '.join(bad)} (use {', '.join(FIGURE_FORMATS)})")
 
-    tables = build_tables(results, cfg)
+    from leanlearn.cli._words import words_of
+
+    tables = build_tables(results, cfg, words=words_of(cfg, args.config))
     figures = build_figures(results, cfg)
 
     index_md = ["# Tables and figures", ""]

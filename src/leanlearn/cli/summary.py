@@ -71,19 +71,20 @@ def load_tables(results: Path) -> dict:
 
 
 def run(args) -> int:
+    from leanlearn.cli._words import words_of
     from leanlearn.report.headline import summary_markdown
 
     cfg = read_config(args.config)
     results = Path(args.results)
     notes = [
-        f"Survey: `{cfg.get('survey')}`; archival: `{cfg.get('archival')}`; model: `{cfg.get('model')}`; seed {cfg.get('seed')}.",
+        f"Survey: `{cfg.get('survey')}`; archival: `{cfg.get('archival') or 'none'}`; model: `{cfg.get('model')}`; seed {cfg.get('seed')}.",
     ]
     if str(cfg.get("survey", "")).startswith("data/raw/"):
         notes.append(
             "> **The bundled data are synthetic**, drawn from a documented population model of the study's design "
             "(`data/README.md`); the original survey is not public. The numbers below describe the synthetic sample."
         )
-    text = summary_markdown(load_tables(results), notes=notes)
+    text = summary_markdown(load_tables(results), notes=notes, words=words_of(cfg, args.config))
     with atomic_file(args.out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return 0

@@ -1,7 +1,7 @@
 """Control variables: entering archival controls into a model as observed single-item constructs.
 
 Controls are never imputed: a case without a control value is left out of the model that
-uses the control, and listed (METHODS.md §1.9: financials are never mean-imputed).
+uses the control, and listed (docs/methods.md §1.9: financials are never mean-imputed).
 """
 
 from __future__ import annotations

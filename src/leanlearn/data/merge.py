@@ -18,7 +18,7 @@ column              definition
 
 Financial variables are winsorised at the configured quantiles of the analysis sample
 (matched firms) and **never imputed**: a missing value stays missing and is counted in
-the report (METHODS.md 1.9).
+the report (docs/methods.md 1.9).
 """
 
 from __future__ import annotations

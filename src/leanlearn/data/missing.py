@@ -246,7 +246,7 @@ def little_mcar(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> pd
 # ---- configuration ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MissingConfig:
-    """The ``missing:`` section of the config (defaults: METHODS.md 1.9 and 8)."""
+    """The ``missing:`` section of the config (defaults: docs/methods.md 1.9 and 8)."""
 
     treatment: str = "mean"
     mean_replacement_max_item_missing: float = 0.05

@@ -2,7 +2,7 @@
 
 Pure functions: data (or a fitted :class:`~leanlearn.pls.engine.PLSResult`) in, tidy DataFrames
 out. Reviewers ask for item and construct descriptives and the correlation matrix so that
-the model can be re-estimated from the paper (METHODS.md section 7, item 6).
+the model can be re-estimated from the paper (docs/methods.md section 7, item 6).
 
 Estimators
 ----------

@@ -1,7 +1,7 @@
 """Measurement-model assessment: every criterion checked against its configured threshold.
 
 Pure functions over the tables of a fitted (and bootstrapped) model; the thresholds and
-their sources come from ``config.yaml`` (``measurement:``), defaults from METHODS.md §8.
+their sources come from ``config.yaml`` (``measurement:``), defaults from docs/methods.md §8.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ __all__ = [
     "STYLE",
     "COLUMN_WIDTH",
     "FIGURES",
+    "figure_caption",
     "stars",
     "default_positions",
     "path_diagram",
@@ -558,6 +559,22 @@ def _htmt_max(c) -> float:
     from leanlearn.measurement.assessment import DEFAULTS
 
     return float({**DEFAULTS, **dict((c or {}).get("measurement") or {})}["htmt_max"])
+
+
+_INTERACTION_SENTENCE = "The interaction is drawn as an arrow onto the path it moderates; "
+_CONTROLS_SENTENCE = " Control variables are estimated but not drawn."
+
+
+def figure_caption(name: str, results) -> str:
+    """The caption of a figure for these results: sentences about interactions or controls the model lacks are left out."""
+    caption = FIGURES[name].caption
+    if name == "path_diagram":
+        paths = results.get("paths")
+        if not (isinstance(paths, pd.DataFrame) and "source" in paths and paths.source.astype(str).str.contains(":").any()):
+            caption = caption.replace(_INTERACTION_SENTENCE, "")
+        if not _controls(results):
+            caption = caption.replace(_CONTROLS_SENTENCE, "")
+    return caption
 
 
 FIGURES: dict[str, FigureSpec] = {

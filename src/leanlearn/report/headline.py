@@ -16,6 +16,17 @@ from leanlearn.format import ci, num, pval
 __all__ = ["summary_markdown"]
 
 
+def _usable(df):
+    """None for an absent table or a stage's "skipped" note (columns status, reason)."""
+    if df is None or (isinstance(df, pd.DataFrame) and {"status", "reason"} <= set(df.columns)):
+        return None
+    return df
+
+
+def _w(t: dict, key: str, default: str) -> str:
+    return str((t.get("__words__") or {}).get(key, default))
+
+
 def _flow(t: dict) -> list[str]:
     flow = t.get("screening/flow.csv")
     if flow is None:
@@ -33,7 +44,7 @@ def _flow(t: dict) -> list[str]:
         m = {r.quantity: r.value for r in merge[merge.section == "match"].itertuples()}
         if "n_matched_firms" in m:
             lines.append(
-                f"- Archival merge: {int(float(m['n_matched_firms']))} of {int(float(m.get('n_survey_firms', 0)))} responding firms found in the archival data "
+                f"- Archival merge: {int(float(m['n_matched_firms']))} of {int(float(m.get('n_survey_firms', 0)))} {_w(t, 'unit.plural', 'respondents')} of the survey found in the archival data "
                 f"({int(float(m.get('n_survey_firms_unmatched', 0)))} not found; listed in `screening/unmatched_firms.csv`)."
             )
     resp = t.get("descriptives/response.csv")
@@ -41,15 +52,15 @@ def _flow(t: dict) -> list[str]:
         q = dict(zip(resp.quantity, resp.value))
         if {"n_frame", "n_responding_units", "response_rate"} <= set(q):
             lines.append(
-                f"- Response rate: {int(q['n_responding_units'])} responding firms of {int(q['n_frame'])} invited = {num(100 * q['response_rate'], 1)}% "
-                f"(distinct firms after removing {int(q.get('n_duplicate_responses', 0))} duplicate responses)"
+                f"- Response rate: {int(q['n_responding_units'])} responding {_w(t, 'unit.plural', 'respondents')} of {int(q['n_frame'])} invited = {num(100 * q['response_rate'], 1)}% "
+                f"(distinct {_w(t, 'unit.plural', 'respondents')} after removing {int(q.get('n_duplicate_responses', 0))} duplicate responses)"
                 + (f"; usable: {int(q['n_kept'])} = {num(100 * q['usable_response_rate'], 1)}%." if "n_kept" in q else ".")
             )
     excl = t.get("hypotheses/excluded_cases.csv")
     settings = t.get("structural/settings")
     if settings is not None:
         n_out = excl["row"].nunique() if excl is not None and len(excl) else 0
-        lines.append(f"- **Analysed:** N = {settings['n_used']} firms" + (f" ({n_out} without archival controls left out; controls are never imputed)" if n_out else "") + ".")
+        lines.append(f"- **Analysed:** N = {settings['n_used']} {_w(t, 'unit.plural', 'respondents')}" + (f" ({n_out} without a value on a control variable left out; controls are never imputed)" if n_out else "") + ".")
     return lines
 
 
@@ -127,12 +138,12 @@ def _moderated_mediation(t: dict) -> list[str]:
                     f"- Johnson–Neyman: the 95% interval of the effect of {r.focal} on {r.target} crosses zero at {r.moderator} = {r.boundary:+.2f} SD"
                     + (f" (percentile {num(pct, 0)} of the observed {r.moderator})" if pd.notna(pct) else "")
                     + (f"; significant for {region}" if isinstance(region, str) else "")
-                    + (f", {num(100 * share, 0)}% of the analysed firms" if pd.notna(share) else "")
+                    + (f", {num(100 * share, 0)}% of the analysed {_w(t, 'unit.plural', 'respondents')}" if pd.notna(share) else "")
                     + "."
                 )
             elif pd.notna(r.significant_from):
                 lines.append(f"- Johnson–Neyman: the effect of {r.focal} on {r.target} is significant on the whole probed range of {r.moderator} ({r.grid_min:+g} to {r.grid_max:+g} SD).")
-    agree = t.get("hypotheses/process_agreement.csv")
+    agree = _usable(t.get("hypotheses/process_agreement.csv"))
     if agree is not None:
         lines.append(
             f"- Regression cross-check (PROCESS model 7 on the construct scores): same sign for {int(agree.same_sign.sum())}/{len(agree)} quantities, "
@@ -170,7 +181,7 @@ def _bias(t: dict) -> list[str]:
         lines.append(_comparison_line(el, f"Early vs late respondents ({el.split.iloc[0]})" if "split" in el else "Early vs late respondents"))
     fr = t.get("bias/nonresponse_frame.csv")
     if fr is not None and "kind" in fr:
-        lines.append(_comparison_line(fr, "Respondents vs non-responding firms of the sampling frame"))
+        lines.append(_comparison_line(fr, f"Respondents vs non-responding {_w(t, 'unit.plural', 'respondents')} of the sampling frame"))
     vif = t.get("bias/full_collinearity_vif.csv")
     if vif is not None and "vif" in vif:
         lines.append(f"- Full-collinearity VIFs (Kock 2015): {num(vif.vif.min(), 2)}–{num(vif.vif.max(), 2)}; {int(vif.exceeds.astype(bool).sum())} above {num(vif.threshold.iloc[0], 1)}.")
@@ -202,7 +213,7 @@ def _bias(t: dict) -> list[str]:
     tri = t.get("bias/archival_triangulation.csv")
     if tri is not None and "r" in tri:
         for r in tri.itertuples():
-            lines.append(f"- Archival triangulation (Wall et al. 2004): corr({r.construct}, {r.measure}) = {num(r.r)} [{num(r.ci_lower)}, {num(r.ci_upper)}], {pval(r.p_value)}, n = {int(r.n)} firms with archival data.")
+            lines.append(f"- Archival triangulation (Wall et al. 2004): corr({r.construct}, {r.measure}) = {num(r.r)} [{num(r.ci_lower)}, {num(r.ci_upper)}], {pval(r.p_value)}, n = {int(r.n)} {_w(t, 'unit.plural', 'respondents')} with archival data.")
     hm = t.get("bias/harman.csv")
     if hm is not None and "first_factor_share" in hm:
         pc = hm.iloc[0]
@@ -217,9 +228,10 @@ def _bias(t: dict) -> list[str]:
 
 def _robustness(t: dict) -> list[str]:
     lines = []
-    cb = t.get("robustness/cbsem/pls_plsc_cbsem_paths.csv")
+    cb = _usable(t.get("robustness/cbsem/pls_plsc_cbsem_paths.csv"))
     if cb is not None and len(cb):
-        main = cb[~cb.source.isin(["log_employees", "firm_age"])]
+        controls = list((t.get("structural/settings") or {}).get("controls") or [])
+        main = cb[~cb.source.isin(controls)]
         same = (np.sign(main.pls) == np.sign(main.cbsem)).sum()
         lines.append(
             f"- PLS, PLSc and CB-SEM (semopy; interaction by a product of factor scores): same sign on {int(same)} of {len(main)} structural paths; "
@@ -235,7 +247,7 @@ def _robustness(t: dict) -> list[str]:
                 f"- Sensitivity to screening and missing data ({', '.join(sorted(other.variant.unique()))}): the largest change in a "
                 f"path is {num(worst.difference)} ({worst.source} -> {worst.target}, {worst.variant}, N = {int(worst.n)})."
             )
-    stab = t.get("robustness/multiverse_stability.csv")
+    stab = _usable(t.get("robustness/multiverse_stability.csv"))
     if stab is not None:
         for r in stab.itertuples():
             differing = f" (differs: {r.differing})" if isinstance(r.differing, str) and r.differing else ""
@@ -289,7 +301,7 @@ def _robustness(t: dict) -> list[str]:
         sig = mga[mga.significant.astype(bool)]
         fam = f" (one family of {int(mga.family_size.iloc[0])} tests: parameters x pairs of groups)" if "family_size" in mga.columns else ""
         lines.append(f"- Permutation MGA: {len(sig)} of {len(mga)} group differences significant after adjustment across the family{fam}.")
-    power = t.get("robustness/power/power.csv")
+    power = _usable(t.get("robustness/power/power.csv"))
     if power is not None and len(power):
         ns = sorted(int(n) for n in pd.unique(power.n))
         src = str(power.population_source.iloc[0]) if "population_source" in power else ""
@@ -310,7 +322,8 @@ def _robustness(t: dict) -> list[str]:
     return lines or ["- Robustness checks: not run."]
 
 
-def summary_markdown(tables: dict, *, title: str = "leanlearn: results at a glance", notes: list[str] | None = None, extra_sections: list[tuple[str, list[str]]] | None = None) -> str:
+def summary_markdown(tables: dict, *, title: str = "leanlearn: results at a glance", notes: list[str] | None = None,
+                     extra_sections: list[tuple[str, list[str]]] | None = None, words: dict | None = None) -> str:
     """Render the headline page.
 
     Parameters
@@ -322,7 +335,12 @@ def summary_markdown(tables: dict, *, title: str = "leanlearn: results at a glan
         Lines for the top of the page (data provenance, synthetic-data warning).
     extra_sections : list of (title, lines), optional
         Further sections (bias checks, robustness) rendered by their own modules.
+    words : dict, optional
+        The study's words (:func:`leanlearn.report.paper.study_words`: ``unit.plural`` ...);
+        default "respondents".
     """
+    tables = dict(tables)
+    tables["__words__"] = dict(words or {})
     out = [f"# {title}", ""]
     out += list(notes or [])
     if notes:

@@ -157,7 +157,47 @@ def _fit_numbers(out: dict, prefix: str, fit, *, chi2: bool = False) -> None:
         out[f"{prefix}.df"] = _i(v["df"])
 
 
-def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, *, versions: Mapping[str, str] | None = None) -> dict[str, str]:
+def study_words(codebook: Mapping | None) -> dict[str, str]:
+    """The study's own words for generated texts: its unit and its construct labels.
+
+    Parameters
+    ----------
+    codebook : mapping or None
+        The codebook as read from YAML (``unit``, ``constructs.<C>.label``, ``study``).
+
+    Returns
+    -------
+    dict
+        ``unit.name`` ("respondent", "firm" ...), ``unit.plural``, ``unit.Name`` and
+        ``unit.Plural`` (capitalised), ``label.<C>`` per construct (its name when it has no
+        label), ``study.text`` when the codebook has a ``study`` sentence.
+    """
+    cb = dict(codebook or {})
+    unit = cb.get("unit") or {}
+    name = str(unit.get("name") or "respondent")
+    plural = str(unit.get("plural") or (name + "s"))
+    out = {"unit.name": name, "unit.plural": plural, "unit.Name": name[:1].upper() + name[1:],
+           "unit.Plural": plural[:1].upper() + plural[1:]}
+    for cname, entry in (cb.get("constructs") or {}).items():
+        lab = entry.get("label") if isinstance(entry, Mapping) else None
+        out[f"label.{_key(cname)}"] = str(lab or cname)
+    if cb.get("study"):
+        out["study.text"] = " ".join(str(cb["study"]).split())
+    if cb.get("constructs"):
+        items = [it for c in cb["constructs"].values() if isinstance(c, Mapping) for it in (c.get("items") or []) if isinstance(it, Mapping)]
+        out["codebook.n_reverse"] = str(sum(1 for it in items if it.get("reverse") is True))
+        out["codebook.n_attention"] = str(len(cb.get("attention_checks") or []))
+    if cb.get("covariates"):
+        out["codebook.covariates"] = ", ".join(str(k) for k in cb["covariates"])
+    return out
+
+
+def _label_of(words: Mapping[str, str], construct) -> str:
+    return words.get(f"label.{_key(construct)}", str(construct))
+
+
+def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, *, versions: Mapping[str, str] | None = None,
+                  codebook: Mapping | None = None) -> dict[str, str]:
     """Every number (and short result label) the manuscript may cite, formatted.
 
     Parameters
@@ -168,6 +208,8 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         The pipeline config (thresholds, screening rules).
     versions : mapping, optional
         Software versions (default :func:`software_versions`).
+    codebook : mapping, optional
+        The codebook (its unit and construct labels, :func:`study_words`).
 
     Returns
     -------
@@ -177,8 +219,10 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         produce keys, so a manuscript citing an absent result fails to build.
     """
     cfg = dict(config or {})
-    r = results
-    out: dict[str, str] = {}
+    # a stage that did not apply leaves a one-row "status, reason" note instead of its table
+    r = {k: v for k, v in results.items()
+         if not (isinstance(v, pd.DataFrame) and {"status", "reason"} <= set(v.columns))}
+    out: dict[str, str] = study_words(codebook)
     for name, v in (versions or software_versions()).items():
         out[f"version.{_key(name)}"] = str(v)
     if "seed" in cfg:
@@ -198,6 +242,12 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
             out[f"excluded.{_key(row.step)}"] = _i(row.n_excluded)
         if "flagged_but_kept" in f.index:
             out["n_flagged_kept"] = _i(f.loc["flagged_but_kept", "n_flagged"])
+    skipped = _skipped_checks(r)
+    soft = [("mahalanobis", "Mahalanobis distance"), ("evenodd", "even-odd consistency"), ("psychsyn", "psychometric synonyms"),
+            ("longstring", "long strings"), ("page_time", "page times")]
+    para = (codebook or {}).get("paradata") or {}
+    no_timers = codebook is not None and not (isinstance(para, Mapping) and para.get("page_timers"))
+    out["screen.soft_indices"] = ", ".join(name for key, name in soft if key not in skipped and not (key == "page_time" and no_timers))
     merge = r.get("merge_report")
     if merge is not None and {"section", "quantity", "value"} <= set(merge.columns):
         m = {row.quantity: row.value for row in merge[merge.section == "match"].itertuples()}
@@ -235,6 +285,14 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         ctl = list(s.get("controls") or [])
         out["controls"] = _and(ctl) if ctl else "none"
         out["n_controls"] = str(len(ctl))
+        r2t = r.get("r_squared")
+        endo = [str(c) for c in r2t.construct] if r2t is not None and "construct" in r2t else []
+        targets = [t for t in ((cfg.get("controls") or {}).get("targets") or endo) if t in endo] if ctl else []
+        if targets:
+            if set(targets) == set(endo):
+                out["controls_targets"] = {1: "the endogenous construct", 2: "both endogenous constructs"}.get(len(endo), "every endogenous construct")
+            else:
+                out["controls_targets"] = _and(_label_of(out, t) for t in targets)
     mt = r.get("missing_treatment")
     if mt is not None and len(mt):
         out["missing.method"] = str(mt["method"].iloc[0])
@@ -284,6 +342,14 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["meas.loading_max"] = _f(ml.estimate.max())
         out["meas.n_items"] = str(len(ml))
         out["meas.n_constructs"] = str(len(multi))
+        ctl_names = set(s.get("controls") or []) if isinstance(s, Mapping) else set()
+        model_constructs = [c for c in pd.unique(lo.construct) if ":" not in str(c) and str(c) not in ctl_names]
+        out["model.n_constructs"] = str(len(model_constructs))
+        out["model.constructs"] = _and(_label_of(out, c) for c in model_constructs)
+        single = [c for c in model_constructs if c not in set(multi)]
+        if single:
+            out["model.single_item"] = _and(_label_of(out, c) for c in single)
+
         if rel is not None:
             rr = rel[rel.construct.isin(multi)]
             for col in ("alpha", "rho_a", "rho_c", "ave"):
@@ -377,12 +443,17 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
             out["ki.knowledge_mean"] = _f(d[("knowledge", "mean")], 2)
 
     # structural
+    control_names = set(s.get("controls") or []) if isinstance(s, Mapping) else set()
     paths = r.get("paths")
     if paths is not None:
         level = float(paths["ci_level"].iloc[0]) if "ci_level" in paths and len(paths) else 0.95
         for row in paths.itertuples():
             _estimate(f"beta.{_path_key(row.source, row.target)}", out, row.estimate, getattr(row, "ci_lower", None), getattr(row, "ci_upper", None),
                       getattr(row, "p_value", None), level)
+            src = " × ".join(_label_of(out, part) for part in str(row.source).split(":"))
+            out[f"beta.{_path_key(row.source, row.target)}.label"] = f"{src} → {_label_of(out, row.target)}"
+            out[f"beta.{_path_key(row.source, row.target)}.kind"] = (
+                "control" if str(row.source) in control_names else "interaction" if ":" in str(row.source) else "structural")
     f2 = r.get("f_squared")
     if f2 is not None:
         for row in f2.itertuples():
@@ -435,6 +506,7 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
     if med is not None:
         for row in med.itertuples():
             k = "med." + _key(str(row.path).replace(" -> ", "_"))
+            out[f"{k}.label"] = " → ".join(_label_of(out, part.strip()) for part in str(row.path).split("->"))
             out[f"{k}.indirect"] = _f(row.indirect)
             out[f"{k}.indirect_ci"] = ci(row.indirect_ci_lower, row.indirect_ci_upper, float(row.ci_level))
             out[f"{k}.direct"] = _f(row.direct)
@@ -507,6 +579,10 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         sig = single.significant.map(lambda v: str(v).lower() == "true" if isinstance(v, str) else bool(v))
         out["copula.n_terms"] = str(len(single))
         out["copula.n_significant"] = str(int(sig.sum()))
+    rob = cfg.get("robustness") or {}
+    gcol = ((rob.get("groups") or {}).get("column") if isinstance(rob.get("groups"), Mapping) else None) or rob.get("group_column")
+    if gcol:
+        out["groups.column"] = str(gcol)
     mic = r.get("micom_summary")
     if mic is not None and len(mic) and "invariance" in mic:
         out["micom.n"] = str(len(mic))
@@ -554,8 +630,16 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
     return dict(sorted(out.items()))
 
 
-def stages_run(results: Mapping[str, object]) -> dict[str, bool]:
-    """Which optional stages left results (for ``{% if ran.<stage> %}`` in the manuscript)."""
+def stages_run(results: Mapping[str, object], codebook: Mapping | None = None) -> dict[str, bool]:
+    """Which optional stages and checks ran (for ``{% if ran.<stage> %}`` in the manuscript).
+
+    Stage keys come from the results that exist. Screening checks that depend on the
+    instrument come from the codebook: ``attention`` (attention checks declared),
+    ``page_times`` (page timers declared), ``key_informant`` (key-informant questions);
+    ``merge`` (archival data were merged), ``frame`` (respondents compared with a sampling
+    frame), ``early_late``, ``mediation``, ``moderation`` (an interaction in the model),
+    ``controls`` (control variables entered the model).
+    """
     def has(*keys):
         for k in keys:
             v = results.get(k)
@@ -590,6 +674,44 @@ def stages_run(results: Mapping[str, object]) -> dict[str, bool]:
         "power": has("power"),
         "multiverse": has("multiverse_stability"),
         "robustness": has("predict_items", "pls_plsc_cbsem_paths", "copula", "micom_summary", "power", "multiverse_stability"),
+        **_instrument_checks(results, codebook),
+    }
+
+
+def _skipped_checks(results: Mapping[str, object]) -> set[str]:
+    """Screening indices and rules that screening_notes.csv says were not computed or applied."""
+    notes = results.get("screening_notes")
+    if not isinstance(notes, pd.DataFrame) or not {"index", "note"} <= set(notes.columns):
+        return set()
+    gone = notes.note.astype(str).str.contains("not computed|not applied|skipped", regex=True)
+    return set(notes["index"][gone].astype(str))
+
+
+def _instrument_checks(results: Mapping[str, object], codebook: Mapping | None) -> dict[str, bool]:
+    cb = dict(codebook or {})
+    skipped = _skipped_checks(results)
+    para = cb.get("paradata") or {}
+    merge = results.get("merge_report")
+    merged = isinstance(merge, pd.DataFrame) and "quantity" in merge.columns and "n_matched_firms" in set(merge.quantity)
+    s = results.get("settings")
+    controls = bool(isinstance(s, Mapping) and s.get("controls"))
+    med = results.get("mediation")
+    ss = results.get("simple_slopes")
+    paths = results.get("paths")
+    moderation = isinstance(ss, pd.DataFrame) and len(ss) > 0 or (
+        isinstance(paths, pd.DataFrame) and "source" in paths and paths.source.astype(str).str.contains(":").any())
+    frame = results.get("nonresponse_frame")
+    el = results.get("nonresponse_early_late")
+    return {
+        "attention": (bool(cb.get("attention_checks")) if codebook is not None else True) and "attention" not in skipped,
+        "page_times": (bool(isinstance(para, Mapping) and para.get("page_timers")) if codebook is not None else True) and "page_time" not in skipped,
+        "key_informant": (bool(cb.get("key_informant")) if codebook is not None else True) and "key_informant" not in skipped,
+        "merge": merged,
+        "frame": isinstance(frame, pd.DataFrame) and len(frame) > 0 and "status" not in frame.columns,
+        "early_late": isinstance(el, pd.DataFrame) and len(el) > 0 and "status" not in el.columns,
+        "mediation": isinstance(med, pd.DataFrame) and len(med) > 0,
+        "moderation": bool(moderation),
+        "controls": controls,
     }
 
 
@@ -607,7 +729,7 @@ def numbers_tex(numbers: Mapping[str, str]) -> str:
 
 
 def software_table(numbers: Mapping[str, str]):
-    """Software and settings (METHODS.md section 7, item 10) as a :class:`leanlearn.report.tables.Table`."""
+    """Software and settings (docs/methods.md section 7, item 10) as a :class:`leanlearn.report.tables.Table`."""
     from leanlearn.report.tables import Table
 
     rows = []
@@ -641,23 +763,31 @@ BLOCKS: dict[str, str] = {
         "statsmodels {{ version.statsmodels }}, semopy {{ version.semopy }}, matplotlib {{ version.matplotlib }}; "
         "the workflow ran under Snakemake {{ version.snakemake }}). Reflective constructs were estimated as Mode A composites "
         "({{ settings.consistent }}) with the {{ settings.scheme }} weighting scheme, a stop criterion of {{ settings.tolerance }} and at most "
-        "{{ settings.max_iterations }} iterations (the algorithm converged after {{ settings.iterations }}); the interaction term was built "
-        "with the {{ settings.interaction }} approach (Becker, Ringle & Sarstedt 2018). Significance was assessed with "
+        "{{ settings.max_iterations }} iterations (the algorithm converged after {{ settings.iterations }})"
+        "{% if ran.moderation %}; the interaction term was built "
+        "with the {{ settings.interaction }} approach (Becker, Ringle & Sarstedt 2018){% endif %}. Significance was assessed with "
         "{{ boot.resamples }} bootstrap resamples (seed {{ seed }}; {{ boot.failed }} resample(s) failed and were dropped) and "
         "{{ ci_level }} percentile and BCa intervals, without sign-change correction; p-values are the bootstrap p-values that match "
-        "the intervals (p < α exactly when the interval excludes zero; resolution {{ inference.p_resolution }}); every derived effect (indirect, conditional "
-        "indirect, index of moderated mediation) was computed from the same resampled path matrices. "
-        "The control variables ({{ controls }}) entered both endogenous constructs and were never imputed."
+        "the intervals (p < α exactly when the interval excludes zero; resolution {{ inference.p_resolution }})"
+        "{% if ran.moderation %}; every derived effect (indirect, conditional "
+        "indirect, index of moderated mediation) was computed from the same resampled path matrices"
+        "{% elif ran.mediation %}; indirect effects were computed from the same resampled path matrices{% endif %}."
+        "{% if ran.controls %} The control variables ({{ controls }}) entered {{ controls_targets }} and were never imputed.{% endif %}"
     ),
     "screening": (
         "Of the {{ n_responses }} responses in the export, {{ n_excluded }} were excluded: {{ excluded.incomplete }} incomplete, "
-        "{{ excluded.duplicates }} duplicates, {{ excluded.attention }} failing an attention check, {{ excluded.speed }} faster than "
-        "{{ screen.seconds_per_item_hard }} s per item on a page (Wood et al. 2017), {{ excluded.straight_lining }} straight-lining "
+        "{{ excluded.duplicates }} duplicates, {% if ran.attention %}{{ excluded.attention }} failing an attention check, {% endif %}"
+        "{% if ran.page_times %}{{ excluded.speed }} faster than "
+        "{{ screen.seconds_per_item_hard }} s per item on a page (Wood et al. 2017), {% endif %}{{ excluded.straight_lining }} straight-lining "
         "across every item, {{ excluded.missingness }} with more than {{ screen.max_case_missing_share }} of the items missing, and "
         "{{ excluded.multiple_soft_flags }} with soft flags from at least {{ screen.exclude_if_n_flags_at_least }} careless-responding "
-        "indices (Mahalanobis distance, even-odd consistency, psychometric synonyms, long strings, page times). "
+        "indices ({{ screen.soft_indices }}). "
         "{{ n_kept }} responses were kept; {{ n_flagged_kept }} of them carry a single soft flag and are dropped in a sensitivity analysis. "
-        "Item missingness was at most {{ missing.max_share }} per item; the {{ missing.n_imputed }} missing cells were replaced by item means."
+        "Item missingness was at most {{ missing.max_share }} per item; "
+        "{% if missing.method == \"listwise\" %}responses with a missing item were left out (listwise deletion)."
+        "{% elif missing.n_imputed == \"0\" %}no cell had to be imputed."
+        "{% elif missing.method == \"mean\" %}the {{ missing.n_imputed }} missing cells were replaced by item means."
+        "{% else %}the {{ missing.n_imputed }} missing cells were treated by {{ missing.method }} imputation.{% endif %}"
     ),
 }
 
@@ -689,7 +819,55 @@ class _Leaf:
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        raise PlaceholderError(f"{{{{ {self.key}.{name} }}}}: '{self.key}' is a number, not a group of numbers")
+        _RECORD[-1](f"{self.key}.{name}", f"'{self.key}' is a number, not a group of numbers")
+        return _Missing(f"{self.key}.{name}", recorded=True)
+
+
+# the recorder of the render() call in progress: (placeholder, problem) -> None
+_RECORD: list = [lambda name, what: (_ for _ in ()).throw(PlaceholderError(f"{{{{ {name} }}}}: {what}"))]
+
+
+class _Missing:
+    """A placeholder without a value: recorded (with its line) when used, rendered as itself."""
+
+    def __init__(self, name, *, recorded=False, what="no such number in the results (numbers.json)"):
+        self._name, self._recorded, self._what = name, recorded, what
+
+    def _use(self):
+        if not self._recorded:
+            _RECORD[-1](self._name, self._what)
+            self._recorded = True
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name.startswith("_"):
+            raise AttributeError(name)
+        return _Missing(f"{self._name}.{name}")
+
+    def __getitem__(self, name):
+        return _Missing(f"{self._name}.{name}")
+
+    def __str__(self):
+        self._use()
+        return "{{ " + self._name + " }}"
+
+    def __bool__(self):
+        self._use()
+        return False
+
+    def __eq__(self, other):
+        self._use()
+        return False
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def __iter__(self):
+        self._use()
+        return iter(())
+
+    def __call__(self, *args, **kwargs):
+        self._use()
+        return self
 
 
 class _Node:
@@ -704,11 +882,15 @@ class _Node:
     def __getitem__(self, name):
         if name not in self._children:
             full = f"{self._path}.{name}" if self._path else name
-            raise PlaceholderError(f"{{{{ {full} }}}}: no such number in the results (numbers.json)")
+            return _Missing(full)
         return self._children[name]
 
+    def __iter__(self):
+        return iter(self._children)
+
     def __str__(self):
-        raise PlaceholderError(f"{{{{ {self._path} }}}}: a group of numbers, not a number (use e.g. {{{{ {self._path}.estimate }}}})")
+        _RECORD[-1](self._path, f"a group of numbers, not a number (use e.g. {{{{ {self._path}.estimate }}}})")
+        return "{{ " + self._path + " }}"
 
 
 def _tree(numbers: Mapping[str, str], mode: str) -> dict:
@@ -783,67 +965,111 @@ def render(
     tables = dict(tables or {})
     figures = dict(figures or {})
 
-    def fail(msg, needle):
-        line = _line_of(source, needle)
-        raise PlaceholderError(f"{source_name}" + (f", line {line}" if line else "") + f": {msg}")
+    problems: list[tuple[int, str]] = []
+    seen: set[str] = set()
+
+    def record(needle, msg):
+        if msg in seen:
+            return
+        seen.add(msg)
+        problems.append((_line_of(source, needle) or 0, msg))
 
     # 1. expand blocks and table/figure placeholders into tokens
     def expand(m):
         kind, name = m.group(1), m.group(2)
         if kind == "block":
             if name not in BLOCKS:
-                fail(f"{{{{ block:{name} }}}}: no such block (known: {', '.join(BLOCKS)})", m.group(0))
+                record(m.group(0), f"{{{{ block:{name} }}}}: no such block (known: {', '.join(BLOCKS)})")
+                return ""
             return BLOCKS[name]
         if kind.endswith("table") and name not in tables:
-            fail(f"{{{{ {kind}:{name} }}}}: no such table (known: {', '.join(tables)})", m.group(0))
+            record(m.group(0), f"{{{{ {kind}:{name} }}}}: no such table (known: {', '.join(tables)})")
+            return ""
         if kind.endswith("figure") and name not in figures:
-            fail(f"{{{{ {kind}:{name} }}}}: no such figure (known: {', '.join(figures)})", m.group(0))
+            record(m.group(0), f"{{{{ {kind}:{name} }}}}: no such figure (known: {', '.join(figures)})")
+            return ""
         return "@@LL" + kind.replace("ref:", "REF").upper() + f":{name}@@"
 
     text = _SPECIAL.sub(expand, re.sub(r"\{#.*?#\}", "", source, flags=re.S))
 
-    # 2. numbers and conditionals through Jinja (strict: an unknown name raises)
-    class Strict(jinja2.StrictUndefined):
-        def _fail_with_undefined_error(self, *args, **kwargs):
-            name = self._undefined_name
+    # 2. numbers and conditionals through Jinja; every unknown name is recorded, not raised,
+    #    so that one build lists all of them
+    class Recording(jinja2.Undefined):
+        def _full(self):
             obj = self._undefined_obj
+            if isinstance(obj, dict):
+                return f"ran.{self._undefined_name}"
             if isinstance(obj, _Node):
-                name = f"{obj._path}.{name}"
-            elif isinstance(obj, dict):
-                name = f"ran.{name}"
-            raise PlaceholderError(f"{{{{ {name} }}}}: no such number in the results (numbers.json)")
+                return f"{obj._path}.{self._undefined_name}"
+            return str(self._undefined_name)
+
+        def _use(self):
+            name = self._full()
+            where = "no such stage (see leanlearn.report.paper.stages_run)" if name.startswith("ran.") else "no such number in the results (numbers.json)"
+            record(name, f"{{{{ {name} }}}}: {where}")
+
+        def __str__(self):
+            self._use()
+            return "{{ " + self._full() + " }}"
+
+        def __bool__(self):
+            self._use()
+            return False
+
+        def __iter__(self):
+            self._use()
+            return iter(())
+
+        def __eq__(self, other):
+            self._use()
+            return False
+
+        __hash__ = jinja2.Undefined.__hash__
 
         def __getattr__(self, name):
             if name.startswith("__"):
                 raise AttributeError(name)
-            obj = self._undefined_obj
-            base = f"ran.{self._undefined_name}" if isinstance(obj, dict) else self._undefined_name
-            return Strict(name=f"{base}.{name}")
+            return _Missing(f"{self._full()}.{name}")
 
-        __str__ = _fail_with_undefined_error
-        __iter__ = _fail_with_undefined_error
-        __bool__ = _fail_with_undefined_error
+        def __getitem__(self, name):
+            return _Missing(f"{self._full()}.{name}")
 
-    env = jinja2.Environment(undefined=Strict, autoescape=False, keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=True)
+    env = jinja2.Environment(undefined=Recording, autoescape=False, keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=True)
     context = _tree(numbers, mode)
     ids = [k.split(".")[0] for k in numbers if k.count(".") == 1 and k.endswith(".verdict")]
     tree = dict(context)
 
     def hyp(h):
         if h not in tree:
-            raise PlaceholderError(f"{{{{ {h} }}}}: no such hypothesis in the results (numbers.json)")
+            return _Missing(str(h), what="no such hypothesis in the results (numbers.json)")
         return tree[h]
 
+    def children(prefix):
+        """Keys below a group of numbers, e.g. children("r2") -> ["CUSA", "CUSL"] (sorted as in numbers.json)."""
+        node = tree.get(prefix)
+        return list(node) if isinstance(node, _Node) else []
+
     context["hyp"] = hyp
+    context["children"] = children
+    context["has"] = lambda key: key in numbers
+    context["has_table"] = lambda name: name in tables and not isinstance(tables[name], NotRun)
+    context["has_figure"] = lambda name: name in figures and figures[name].available
     context["hypothesis_ids"] = sorted(ids, key=lambda h: int(numbers.get(f"{h}.order", 0)))
     context["ran"] = dict(ran or {})
+    _RECORD.append(lambda name, what: record(name, f"{{{{ {name} }}}}: {what}"))
     try:
         text = env.from_string(text).render(**context)
-    except PlaceholderError as exc:
-        msg = str(exc)
-        fail(msg, msg.split(":")[0])
     except jinja2.TemplateSyntaxError as exc:
         raise PlaceholderError(f"{source_name}, line {exc.lineno}: template syntax error: {exc.message}") from exc
+    finally:
+        _RECORD.pop()
+    if problems:
+        problems.sort(key=lambda p: p[0])
+        lines = [(f"line {ln}: " if ln else "") + msg for ln, msg in problems]
+        raise PlaceholderError(
+            f"{source_name}: {len(problems)} placeholder(s) without a value:\n  " + "\n  ".join(lines)
+            + "\nSee numbers.json (written next to the manuscript) for every key that exists."
+        )
 
     # 3. number tables and figures in order of appearance, then fill them in
     order = {"TABLE": [], "FIGURE": []}

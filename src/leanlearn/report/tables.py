@@ -9,7 +9,7 @@ Each table carries a note that prints the thresholds it is judged against **with
 source**. Threshold values come from the config (``screening:``, ``measurement:``,
 ``structural:``, ``bias:``) or from the result file itself (``threshold`` columns written by
 the stage); defaults are those of ``leanlearn.measurement.assessment.DEFAULTS`` and
-:data:`STRUCTURAL_DEFAULTS` (METHODS.md section 8). Citations come from
+:data:`STRUCTURAL_DEFAULTS` (docs/methods.md section 8). Citations come from
 ``leanlearn.measurement.assessment.SOURCES`` and :data:`SOURCES`.
 
 Result files are looked up by the keys of :data:`RESULT_FILES` (each key lists the paths or
@@ -64,6 +64,7 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 RESULT_FILES: dict[str, tuple[str, ...]] = {
     "flow": ("screening/flow.csv",),
+    "screening_notes": ("screening/screening_notes.csv",),
     "merge_report": ("screening/merge_report.csv",),
     "missing_treatment": ("screening/missing_treatment.csv",),
     "little_mcar": ("screening/little_mcar.csv",),
@@ -127,7 +128,7 @@ RESULT_FILES: dict[str, tuple[str, ...]] = {
     "multiverse_stability": ("robustness/multiverse_stability.csv", "robustness/**/multiverse_stability.csv"),
 }
 
-# Structural-model thresholds (METHODS.md section 8); a `structural:` section of config.yaml overrides them.
+# Structural-model thresholds (docs/methods.md section 8); a `structural:` section of config.yaml overrides them.
 STRUCTURAL_DEFAULTS: dict = {
     "vif_max": 5.0,
     "f2_cutoffs": [0.02, 0.15, 0.35],
@@ -393,20 +394,43 @@ def _response_rates(response, flow: pd.DataFrame, n_frame: float) -> tuple[float
     return units / n_frame, units
 
 
-def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, excluded_cases=None, screening=None, response=None) -> Table:
-    """Sample and screening flow (CONSORT style) with the screening rules and their sources."""
+# screening_notes.csv index -> flow step of a rule that was not applied (no such column in the data)
+_NOT_APPLIED_STEP = {"attention": "attention", "key_informant": "key_informant", "page_time": "speed", "completion": "incomplete"}
+
+
+def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, excluded_cases=None, screening=None,
+                 screening_notes=None, unit: str = "respondent", plural: str = "respondents", covariates=(), response=None) -> Table:
+    """Sample and screening flow (CONSORT style) with the screening rules and their sources.
+
+    Rules that were not applied (``screening_notes.csv``: no attention checks, no page
+    timers, no key-informant question) are left out of the rows and of the rules note;
+    ``unit``/``plural`` name what a case is; controls that are all survey ``covariates`` are
+    called control variables, others archival controls.
+    """
     _need(flow, ["step", "description", "n_excluded", "n_after"], "screening/flow.csv")
+    not_applied = set()
+    if isinstance(screening_notes, pd.DataFrame) and {"index", "note"} <= set(screening_notes.columns):
+        gone = screening_notes[screening_notes.note.astype(str).str.contains("not applied|not computed", regex=True)]
+        not_applied = {_NOT_APPLIED_STEP[i] for i in gone["index"].astype(str) if i in _NOT_APPLIED_STEP}
     rows = []
     f = flow.set_index("step")
     steps = flow[~flow.step.isin(["responses_in", "flagged_but_kept"])]
     if "responses_in" in f.index:
         rows.append(("Responses in the export", "", _int(f.loc["responses_in", "n_after"])))
     for r in steps.itertuples():
-        rows.append((str(r.description)[:1].upper() + str(r.description)[1:], _int(r.n_excluded), _int(r.n_after)))
+        if r.step in not_applied and not r.n_excluded:
+            continue
+        text = str(r.description).replace("of a firm", f"of the same {unit}") if unit != "firm" else str(r.description)
+        rows.append((text[:1].upper() + text[1:], _int(r.n_excluded), _int(r.n_after)))
     n_kept = int(steps.n_after.iloc[-1]) if len(steps) else None
-    if settings is not None and "n_used" in settings and n_kept is not None:
+    merged = False
+    if merge_report is not None and {"section", "quantity", "value"} <= set(merge_report.columns):
+        merged = "n_matched_firms" in set(merge_report.quantity)
+    if settings is not None and "n_used" in settings and n_kept is not None and (settings.get("controls") or merged):
         n_out = int(excluded_cases["row"].nunique()) if excluded_cases is not None and len(excluded_cases) else 0
-        rows.append(("Archival controls missing (never imputed)", _int(n_out), _int(settings["n_used"])))
+        survey_only = bool(settings.get("controls")) and set(settings.get("controls")) <= set(covariates) and not merged
+        what = "Control variables missing (never imputed)" if survey_only else "Archival controls missing (never imputed)"
+        rows.append((what, _int(n_out), _int(settings["n_used"])))
     notes = []
     if "flagged_but_kept" in f.index:
         notes.append(f"{_int(f.loc['flagged_but_kept', 'n_flagged'])} kept responses carry a single soft flag (kept; see the sensitivity analyses).")
@@ -414,20 +438,20 @@ def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, exclud
         m = {r.quantity: r.value for r in merge_report[merge_report.section == "match"].itertuples()}
         if "n_matched_firms" in m:
             notes.append(
-                f"Archival merge: {_int(m['n_matched_firms'])} of {_int(m.get('n_survey_firms'))} responding firms found in the archival data."
+                f"Archival merge: {_int(m['n_matched_firms'])} of {_int(m.get('n_survey_firms'))} responding {plural} found in the archival data."
             )
         if "n_frame_firms" in m and "responses_in" in f.index:
             frame = float(m["n_frame_firms"])
             rate, units = _response_rates(response, flow, frame)
             notes.append(
-                f"Sampling frame: {_int(frame)} firms invited; {_int(units)} responding firms after duplicate removal, response rate {_pct(rate)}"
+                f"Sampling frame: {_int(frame)} {plural} invited; {_int(units)} responding {plural} after duplicate removal, response rate {_pct(rate)}"
                 + (f", usable response rate {_pct(n_kept / frame)}." if n_kept is not None else ".")
             )
     s = dict(screening or {})
     rules = []
-    if "seconds_per_item_hard" in s:
+    if "seconds_per_item_hard" in s and "speed" not in not_applied:
         rules.append(f"speeders: fewer than {_thr(s['seconds_per_item_hard'])} s per item on a page ({SOURCES['seconds_per_item_hard']})")
-    if s.get("attention_fail_hard"):
+    if s.get("attention_fail_hard") and "attention" not in not_applied:
         rules.append(f"failing at least {_thr(s.get('attention_fail_min', 1))} attention check ({SOURCES['attention']})")
     if "max_case_missing_share" in s:
         rules.append(f"more than {_pct(s['max_case_missing_share'], 0)} of items missing ({SOURCES['max_case_missing_share']})")
@@ -1134,7 +1158,10 @@ def _constructs(r):
 
 _SPECS: dict[str, _Spec] = {
     "sample": _Spec("Sample and screening flow", ("flow",), lambda r, c: sample_table(
-        r["flow"], merge_report=r.get("merge_report"), settings=r.get("settings"), excluded_cases=r.get("excluded_cases"), screening=c.get("screening"), response=r.get("response"))),
+        r["flow"], merge_report=r.get("merge_report"), settings=r.get("settings"), excluded_cases=r.get("excluded_cases"), screening=c.get("screening"),
+        response=r.get("response"), screening_notes=r.get("screening_notes"), unit=(c.get("__words__") or {}).get("unit.name", "respondent"),
+        plural=(c.get("__words__") or {}).get("unit.plural", "respondents"),
+        covariates=tuple(filter(None, str((c.get("__words__") or {}).get("codebook.covariates", "")).split(", "))))),
     "descriptives": _Spec("Item descriptives", ("items",), lambda r, c: descriptives_table(r["items"])),
     "correlations": _Spec("Construct means, standard deviations and correlations", ("descriptive_correlations|construct_correlations",),
                           lambda r, c: correlation_table(r["descriptive_correlations"]) if r.get("descriptive_correlations") is not None
@@ -1258,7 +1285,7 @@ def _present(results: Mapping, key: str) -> bool:
     return True
 
 
-def build_tables(results: Mapping[str, object], config: Mapping | None = None, *, names=None) -> dict[str, "Table | NotRun"]:
+def build_tables(results: Mapping[str, object], config: Mapping | None = None, *, names=None, words: Mapping | None = None) -> dict[str, "Table | NotRun"]:
     """Every publication table that the available results allow.
 
     Parameters
@@ -1270,6 +1297,8 @@ def build_tables(results: Mapping[str, object], config: Mapping | None = None, *
         The pipeline config (thresholds).
     names : iterable of str, optional
         Tables to build (default: all, in :data:`TABLE_ORDER`).
+    words : mapping, optional
+        The study's words (:func:`leanlearn.report.paper.study_words`): what a case is.
 
     Returns
     -------
@@ -1278,6 +1307,7 @@ def build_tables(results: Mapping[str, object], config: Mapping | None = None, *
         reason a stage's output cannot be used, e.g. a marker correction without a marker).
     """
     config = dict(config or {})
+    config["__words__"] = dict(words or {})
     out: dict = {}
     for name in names or TABLE_ORDER:
         spec = _SPECS[name]

@@ -16,7 +16,7 @@ and the coefficient of X in the augmented regression is the corrected estimate.
 Conventions (documented choices)
 --------------------------------
 * **Empirical CDF:** ranks/(n + 1) (average ranks for ties), so the argument of
-  :math:`\Phi^{-1}` stays strictly inside (0, 1); METHODS.md §6.1 allows this or
+  :math:`\Phi^{-1}` stays strictly inside (0, 1); docs/methods.md §6.1 allows this or
   (rank − 0.5)/n. The transform is recomputed inside every bootstrap resample.
 * **Combinations:** every non-empty combination of copula terms of an equation's
   candidate regressors is estimated (Hult et al. 2018); candidates are the predictors
@@ -138,7 +138,7 @@ def normality_tests(
         Variables to test (default: every column).
     alpha : float
         Level of the tests; ``non_normal`` is True when either p-value is below it
-        (METHODS.md §8: "Shapiro-Wilk or Cramer-von Mises p < .05").
+        (docs/methods.md §8: "Shapiro-Wilk or Cramer-von Mises p < .05").
     mc_samples : int
         Monte Carlo samples of the Cramér–von Mises null distribution with estimated mean
         and SD (:func:`scipy.stats.goodness_of_fit`).

@@ -170,7 +170,7 @@ def inverse_sqrt_constant(*, alpha: float = 0.05, power: float = 0.80, tails: in
     Notes
     -----
     Computed from :func:`scipy.stats.norm.ppf`, not hard-coded; tests/test_power.py checks
-    that it rounds to 2.486 and 2.802 (METHODS.md §6.5 and §8).
+    that it rounds to 2.486 and 2.802 (docs/methods.md §6.5 and §8).
     """
     _check_prob("alpha", alpha)
     _check_prob("power", power)

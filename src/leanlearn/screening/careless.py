@@ -28,7 +28,7 @@ gave (reverse-scoring twice is the identity): a straight-liner who ticked 7 ever
 has LS4 = 1 after keying, which would hide the straight line. "Keyed" indices need
 every item of a scale to point the same way.
 
-Decision rule (METHODS.md 1.8)
+Decision rule (docs/methods.md 1.8)
 ------------------------------
 A response is **excluded** when any *hard* rule applies - incomplete, duplicate,
 failed attention check, below ``seconds_per_item_hard`` on any page, the identical
@@ -134,7 +134,7 @@ FLOW_STEPS = (
 # ---- configuration ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ScreeningConfig:
-    """Screening thresholds; defaults are those of METHODS.md section 8.
+    """Screening thresholds; defaults are those of docs/methods.md section 8.
 
     ``attention_missing_is_fail``: an unanswered attention check counts as failed (the
     instructed option was not selected). ``evenodd_min_items``: scales with fewer items
