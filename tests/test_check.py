@@ -51,7 +51,7 @@ def test_every_problem_of_config_codebook_model_and_data_is_listed_at_once(study
         c["estimation"]["consistent"] = "no"               # a string, not a boolean
         c["controls"]["variables"] = ["age", "income"]     # income is no covariate
         c["controls"]["targets"] = ["CUSA", "COMP"]        # COMP is exogenous
-        c["robustness"]["group_column"] = "region"         # no such covariate
+        c["robustness"]["groups"] = {"column": "region"}   # no such covariate
         c["hypotheses"][0]["source"] = "LIKEX"             # no such construct
         c["hypotheses"][2]["target"] = "COMP"              # no path CUSA -> COMP
         c["hypotheses"][3]["path"] = ["LIKE", "CUSL", "CUSA"]  # no path CUSL -> CUSA
@@ -67,7 +67,7 @@ def test_every_problem_of_config_codebook_model_and_data_is_listed_at_once(study
     out = proc.stdout
     expected = [
         "bootstrp", "estimation.consistent", "controls.variables[1]: 'income'", "controls.targets[1]: 'COMP'",
-        "robustness.group_column: 'region'", "hypotheses[0] (H1).source: 'LIKEX'", "no path CUSA -> COMP",
+        "robustness.groups.column: 'region'", "hypotheses[0] (H1).source: 'LIKEX'", "no path CUSA -> COMP",
         "needs the path CUSL -> CUSA", "'Q1_9' (item comp_3)", "indicator(s) foo_1",
     ]
     missing = [e for e in expected if e not in out]

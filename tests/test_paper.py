@@ -388,7 +388,7 @@ def _generic(run_dir, tmp_path, codebook):
 
 
 def test_the_generic_template_writes_a_complete_paper_in_the_study_s_words(run_dir, tmp_path):
-    codebook = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text())
+    codebook = yaml.safe_load((ROOT / "studies" / "lean" / "codebook.yaml").read_text())
     codebook["unit"] = {"name": "plant", "plural": "plants"}
     text, numbers = _generic(run_dir, tmp_path, codebook)
     assert "{{" not in text and "{%" not in text
@@ -403,7 +403,7 @@ def test_the_generic_template_writes_a_complete_paper_in_the_study_s_words(run_d
 
 
 def test_checks_that_did_not_run_are_not_mentioned(run_dir, tmp_path):
-    codebook = yaml.safe_load((ROOT / "config" / "codebook.yaml").read_text())
+    codebook = yaml.safe_load((ROOT / "studies" / "lean" / "codebook.yaml").read_text())
     codebook["attention_checks"] = []
     codebook["paradata"].pop("page_timers")
     codebook.pop("key_informant")

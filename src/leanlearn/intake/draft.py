@@ -578,7 +578,7 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
         L.append("  {}   # CHECK: no item groups found; list your constructs and items here")
         todo.append("codebook.yaml constructs: no item groups were recognised; list the constructs and their item columns")
     L += ["", "# Survey covariates kept by ingest (demographics, characteristics asked in the questionnaire).",
-          "# They can be controls (config.yaml controls.variables), grouping variables (robustness.group_column)",
+          "# They can be controls (config.yaml controls.variables), grouping variables (robustness.groups.column)",
           "# and moderators. Remove the ones you do not need."]
     if len(covs):
         L.append("covariates:")
@@ -735,10 +735,13 @@ bootstrap:
 robustness:
   cfa: {{cfi_min: 0.95, tli_min: 0.95, rmsea_max: 0.06, rmsea_acceptable_max: 0.08, srmr_max: 0.08}}   # Hu & Bentler 1999
   multiverse_resamples: 10000           # per variant
-  predict: {{folds: 10, repetitions: 10, technique: direct, benchmark: exogenous}}   # Shmueli et al. 2019
+  predict: {{folds: 10, repetitions: 10, technique: direct, benchmark: paired}}   # Shmueli et al. 2019; docs/robustness.md
   copula_resamples: 2000                # Gaussian copulas (Park & Gupta 2012)
-  micom_permutations: 5000              # Henseler, Ringle & Sarstedt 2016
-  # group_column: gender                # a categorical covariate: MICOM and multigroup analysis
+  micom_permutations: 5000              # Henseler, Ringle & Sarstedt 2016 (not adjusted; docs/groups.md)
+  mga_p_adjust: holm                    # across the whole family of group comparisons
+  # groups:                             # MICOM and multigroup analysis (none without this key)
+  #   column: gender                    # a categorical covariate; each level is a group
+  #   clusters: {{Women: [female], Men: [male]}}   # optional: merge levels into groups
 
 # ---- power ----------------------------------------------------------------------------------
 power:

@@ -134,6 +134,13 @@ def _allowed(sub: Mapping, root: Mapping) -> str:
     return words + (f" ({', '.join(bounds)})" if bounds else "")
 
 
+#: keys of earlier versions -> their new place (named in the error instead of "unknown key")
+RENAMED = {
+    "robustness.group_column": "robustness.groups.column",
+    "robustness.region_clusters": "robustness.groups.clusters",
+}
+
+
 def _message(error, root: Mapping, what: str) -> str:
     path = _key_path(error.absolute_path)
     where = path or what
@@ -144,6 +151,9 @@ def _message(error, root: Mapping, what: str) -> str:
         key = extra[0] if extra else "?"
         full = f"{path}.{key}" if path else key
         known = ", ".join(props) if props else "(none)"
+        renamed = [f"{path}.{k} is now {RENAMED[f'{path}.{k}']}" for k in extra if f"{path}.{k}" in RENAMED]
+        if renamed:
+            return "; ".join(renamed) + " (renamed keys; see docs/groups.md)"
         return f"{full}: unknown key; allowed keys{' in ' + path if path else ''}: {known}"
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
