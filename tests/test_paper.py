@@ -381,8 +381,9 @@ def _generic(run_dir, tmp_path, codebook):
     cb = tmp_path / "codebook.yaml"
     cb.write_text(yaml.safe_dump(codebook, sort_keys=False))
     out = tmp_path / "paper"
+    generic = ROOT / "src" / "leanlearn" / "report" / "templates" / "manuscript.md"  # the lean study names its own template
     code = main(["paper", "--results", str(res), "--config", str(run_dir / "config.yaml"), "--codebook", str(cb),
-                 "--out", str(out), "--figures", str(res / "figures"), "--pdf", "never"])
+                 "--source", str(generic), "--out", str(out), "--figures", str(res / "figures"), "--pdf", "never"])
     assert code == 0
     return (out / "manuscript.md").read_text(), json.loads((out / "numbers.json").read_text())
 

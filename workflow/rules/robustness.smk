@@ -49,6 +49,7 @@ rule predict:
         pairs="results/robustness/predict/predict_pairs.csv",
         verdicts="results/robustness/predict/predict_verdicts.csv",
         notes="results/robustness/predict/notes.txt",
+        excluded="results/robustness/predict/excluded_cases.csv",
         settings="results/robustness/predict/predict_settings.json",
     params:
         predict=ROBUST.get("predict"),

@@ -206,8 +206,8 @@ def run(args: argparse.Namespace) -> int:
             write_csv(df, tmp / name)
         write_csv(pairs["items"], tmp / "predict_pairs.csv")
         write_csv(pairs["summary"], tmp / "predict_verdicts.csv")
-        if excluded is not None:
-            write_csv(excluded, tmp / "excluded_cases.csv")
+        if config_path is not None:  # the analysed model's cases: always listed (empty without exclusions)
+            write_csv(excluded if excluded is not None else pd.DataFrame(columns=["row", "variable", "reason"]), tmp / "excluded_cases.csv")
         (tmp / "notes.txt").write_text("\n\n".join(lines) + "\n", encoding="utf-8")
         extra = {"config": config_path, "controls": ctl, "scheme": scheme, "interaction": interaction, "pairs": {t: PAIRED_BENCHMARK[t] for t in PAIRED_BENCHMARK}}
         (tmp / "predict_settings.json").write_text(json.dumps(settings_record(result, args, extra), indent=2) + "\n", encoding="utf-8")

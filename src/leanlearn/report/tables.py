@@ -747,7 +747,7 @@ def triangulation_table(tri: pd.DataFrame) -> Table:
     level = tri["ci_level"].iloc[0] if "ci_level" in tri and len(tri) else 0.95
     note = (
         f"Pearson r of the PLS construct score with the archival measure ({_pct(level, 0)} Fisher-z interval) and Spearman's ρ ({SOURCES['triangulation']}). "
-        "N: firms with both the score and the archival value (archival data missing for the others). The archival measure comes from another source, "
+        "N: cases with both the score and the archival value (archival data missing for the others). The archival measure comes from another source, "
         "so the correlation carries no common-method variance."
     )
     return Table("triangulation", "Archival triangulation of perceived performance", ("Construct", "Archival measure", "n", "r", f"{_pct(level, 0)} CI", "p", "Spearman ρ"),
@@ -977,7 +977,7 @@ def moderated_mediation_table(*, simple_slopes=None, conditional=None, index=Non
                 f"{label(r.moderator)} = {_f(r.boundary, 2)} SD"
                 + (f" (percentile {_f(pct, 0)} of the observed {label(r.moderator)} scores)" if not _missing(pct) else "")
                 + (f"; region of significance {region} (probed from {_f(r.grid_min, 1)} to {_f(r.grid_max, 1)} SD)" if isinstance(region, str) else "")
-                + (f", which holds {_pct(share, 0)} of the observed firms" if not _missing(share) else "")
+                + (f", which holds {_pct(share, 0)} of the observed cases" if not _missing(share) else "")
                 + "."
             )
     return Table("moderated_mediation", "Moderation and moderated mediation", ("Quantity", "Estimate", "95% CI", "p"), tuple(rows), note=note, panels=tuple(panels))
@@ -1261,18 +1261,22 @@ def sample_sizes(results: Mapping) -> dict:
     return out
 
 
-def n_sentence(n: int, sizes: Mapping) -> str:
-    """Which cases a table uses and why, relative to the sample flow (kept -> analysed)."""
+def n_sentence(n: int, sizes: Mapping, plural: str = "respondents") -> str:
+    """Which cases a table uses and why, relative to the sample flow (kept -> analysed).
+
+    ``plural`` names the cases (the codebook's ``unit``); cases between "kept" and
+    "analysed" are those the main analysis leaves out for a missing control value.
+    """
     kept, analysed = sizes.get("n_kept"), sizes.get("n_analysed")
     if analysed is not None and n == analysed:
         if kept is not None and kept > analysed:
-            return f"N = {n} analysed firms ({kept} kept after screening, {kept - n} without archival controls left out)."
-        return f"N = {n} analysed firms."
+            return f"N = {n} analysed {plural} ({kept} kept after screening, {kept - n} without a control value left out)."
+        return f"N = {n} analysed {plural}."
     if kept is not None and n == kept:
         if analysed is not None and analysed < kept:
-            return (f"N = {n}: every response kept after screening, including the {kept - analysed} firms without archival controls "
+            return (f"N = {n}: every response kept after screening, including the {kept - analysed} {plural} without a control value "
                     f"that the structural model leaves out (this analysis uses no controls).")
-        return f"N = {n} firms kept after screening."
+        return f"N = {n} {plural} kept after screening."
     return f"N = {n}."
 
 
@@ -1329,7 +1333,7 @@ def build_tables(results: Mapping[str, object], config: Mapping | None = None, *
         n = _TABLE_N[name](results) if name in _TABLE_N else None
         if n is not None:
             sizes = sample_sizes(results)
-            table = replace(table, note=(table.note + " " + n_sentence(n, sizes)).strip())
+            table = replace(table, note=(table.note + " " + n_sentence(n, sizes, (config.get("__words__") or {}).get("unit.plural", "respondents"))).strip())
         out[name] = table
     return out
 

@@ -403,7 +403,7 @@ class GroupComparison:
     Attributes
     ----------
     group_sizes : DataFrame
-        group, n (firms used), n_excluded_no_group is in ``status``.
+        group, n (cases used), n_excluded_no_group is in ``status``.
     configural : DataFrame
         MICOM step 1: group ("all" or a group), check, met (bool), detail.
     compositional : DataFrame
@@ -709,7 +709,7 @@ def compare_groups(
         raise DataError(
             "groups too small to estimate the model: "
             + ", ".join(f"{g} (n = {k})" for g, k in zip(small["group"], small["n"]))
-            + f"; at least {min_group_size} firms per group. Merge them into larger clusters."
+            + f"; at least {min_group_size} cases per group. Merge them into larger clusters."
         )
 
     lay = plan.final
