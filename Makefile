@@ -64,7 +64,7 @@ docs: install-test
 # fits); `make lock-upgrade` moves every package to its newest release. Needs uv (in the
 # dev lock). The pipeline lock is constrained by the dev lock, so both pin the same versions.
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
-	--python-version 3.11.5 --generate-hashes --custom-compile-command "make lock"
+	--python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 lock: install-test
 	$(UV_COMPILE) $(UV_FLAGS) --extra test --extra docs --extra dev -o $(LOCK_DEV)
 	$(UV_COMPILE) --extra pipeline -c $(LOCK_DEV) -o $(LOCK_RUN)
