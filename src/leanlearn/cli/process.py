@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from leanlearn.cli._io import UserError, atomic_dir, read_config, write_csv
+from leanlearn.cli._io import atomic_dir, read_config, write_csv
 
 log = logging.getLogger("leanlearn.robustness.process")
 
