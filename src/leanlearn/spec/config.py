@@ -56,7 +56,7 @@ def schema_path(name: str) -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _schema(name: str) -> dict:
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     with open(schema_path(name), encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -112,7 +112,7 @@ def _allowed(sub: Mapping, root: Mapping) -> str:
     if "const" in sub:
         return repr(sub["const"])
     if "oneOf" in sub or "anyOf" in sub:
-        return " or ".join(_allowed(s, root) for s in sub.get("oneOf") or sub.get("anyOf"))
+        return " or ".join(_allowed(s, root) for s in (sub.get("oneOf") or sub.get("anyOf") or ()))
     types = sub.get("type")
     types = [types] if isinstance(types, str) else list(types or [])
     words = " or ".join(_TYPE_WORDS.get(t, t) for t in types) or "a value"
