@@ -24,7 +24,6 @@ from conftest import ROOT
 STUDY = ROOT / "studies" / "corp_rep"
 WORKFLOW = ROOT / "workflow" / "Snakefile"
 
-pytestmark = pytest.mark.skipif(not WORKFLOW.exists(), reason="needs the study-folder workflow (workflow/Snakefile)")
 
 
 _CACHE: dict[str, Path] = {}

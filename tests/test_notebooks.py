@@ -72,10 +72,8 @@ def test_notebook_runs_on_a_study_of_another_shape(path, monkeypatch):
     """The notebooks serve any study: here the person-level corp_rep example (no archival data, no interaction)."""
     from nbclient import NotebookClient
 
-    from test_corp_rep import WORKFLOW, corp_rep_results
+    from test_corp_rep import corp_rep_results
 
-    if not WORKFLOW.exists():
-        pytest.skip("needs the study-folder workflow (workflow/Snakefile)")
     out = corp_rep_results()
     monkeypatch.setenv("LEANLEARN_RESULTS", str(out / "results"))
     monkeypatch.setenv("LEANLEARN_NOTEBOOK_RESAMPLES", "100")

@@ -59,7 +59,6 @@ from leanlearn.cli._study import (
 log = logging.getLogger("leanlearn.robustness.groups")
 
 P_ADJUST = ["holm", "fdr_bh", "bonferroni", "holm-sidak", "sidak", "hommel", "none"]
-RENAMED = {"group_column": "robustness.groups.column", "region_clusters": "robustness.groups.clusters"}
 
 
 def register(sub) -> None:
@@ -139,9 +138,6 @@ def run(args) -> int:
     config, config_path = load_config(args.config)
     where = config_path or "config"
     robust = section(config, "robustness")
-    old = [k for k in RENAMED if k in robust]
-    if old:
-        raise UserError(f"{where}: " + "; ".join(f"robustness.{k} is now {RENAMED[k]}" for k in old) + " (see docs/groups.md)")
     settings = estimation_settings_from_args(config, args)
     with user_errors(where):
         gset = group_settings(robust.get("groups"))

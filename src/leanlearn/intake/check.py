@@ -303,24 +303,23 @@ def check_study(
                        f"'{v}' is not an endogenous construct of the model ({', '.join(spec.endogenous)})")
         rob = cfg.get("robustness") or {}
         groups_entry = rob.get("groups") if isinstance(rob, Mapping) else None
-        group_key = "robustness.group_column"
-        if isinstance(groups_entry, Mapping) and groups_entry.get("column"):  # robustness.groups: {column, clusters}
-            rob = {"group_column": groups_entry["column"], "region_clusters": groups_entry.get("clusters")}
-            group_key = "robustness.groups.column"
-        if isinstance(rob, Mapping) and rob.get("group_column"):
-            g = rob["group_column"]
+        if isinstance(groups_entry, str) and groups_entry != "none":  # robustness.groups: <column>
+            groups_entry = {"column": groups_entry}
+        group_key = "robustness.groups.column"
+        if isinstance(groups_entry, Mapping) and groups_entry.get("column"):
+            g, clusters = groups_entry["column"], groups_entry.get("clusters")
             if g not in variables and not (has_archival and (not archival or g in _derived_archival(archival))):
                 _p(rows, "error", f["config"], group_key,
                    f"'{g}' is neither a covariate of the codebook ({', '.join(sorted(covariates)) or 'none declared'})"
                    + (" nor an archival column" if has_archival else " (the study has no archival data)"))
-            elif g in covariates and data is not None and isinstance(rob.get("region_clusters"), Mapping):
+            elif g in covariates and data is not None and isinstance(clusters, Mapping):
                 col = covariates[g].get("column")
                 if col in data.columns:
                     levels = set(data[col].dropna().astype(str).str.strip())
-                    for cluster, members in rob["region_clusters"].items():
+                    for cluster, members in clusters.items():
                         for m in members or []:
                             if str(m) not in levels:
-                                _p(rows, "error", f["config"], f"robustness.region_clusters.{cluster}", f"level '{m}' does not occur in column '{col}'")
+                                _p(rows, "error", f["config"], f"robustness.groups.clusters.{cluster}", f"level '{m}' does not occur in column '{col}'")
             if g in covariates and isinstance(covariates[g], Mapping) and covariates[g].get("type") == "numeric":
                 _p(rows, "note", f["config"], group_key, f"'{g}' is a numeric covariate; every distinct value becomes a group")
         rows += hypothesis_problems(cfg.get("hypotheses"), spec, file=f["config"])

@@ -579,8 +579,15 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         sig = single.significant.map(lambda v: str(v).lower() == "true" if isinstance(v, str) else bool(v))
         out["copula.n_terms"] = str(len(single))
         out["copula.n_significant"] = str(int(sig.sum()))
+        if "counted" in cop:  # terms of every specification that meet the preconditions (identification, non-normality)
+            counted = cop.counted.map(lambda v: str(v).lower() == "true" if isinstance(v, str) else bool(v))
+            sig_all = cop.significant.map(lambda v: str(v).lower() == "true" if isinstance(v, str) else bool(v))
+            out["copula.n_all_terms"] = str(len(cop))
+            out["copula.n_counted"] = str(int(counted.sum()))
+            out["copula.n_counted_significant"] = str(int((counted & sig_all).sum()))
     rob = cfg.get("robustness") or {}
-    gcol = ((rob.get("groups") or {}).get("column") if isinstance(rob.get("groups"), Mapping) else None) or rob.get("group_column")
+    groups = rob.get("groups")
+    gcol = groups.get("column") if isinstance(groups, Mapping) else (groups if isinstance(groups, str) and groups != "none" else None)
     if gcol:
         out["groups.column"] = str(gcol)
     mic = r.get("micom_summary")
