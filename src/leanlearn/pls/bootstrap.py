@@ -120,8 +120,24 @@ _STATE: dict = {}
 
 def _init_worker(plan: Plan, X: np.ndarray, seed, resamples: int, parent: int | None = None) -> None:
     if parent is not None:
+        _default_signals()
         _die_with_parent(parent)
     _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples)
+
+
+def _default_signals() -> None:
+    """Let a pool worker die on SIGTERM and leave Ctrl-C to its parent.
+
+    A forked worker inherits the CLI's SIGTERM handler, which raises an exception; the
+    pool's worker loop catches every exception of a task and carries on with the next
+    queued chunk, so the parent's ``terminate()`` would not stop it. The default action
+    (end the process) restores what ``terminate()`` means; SIGINT from the terminal
+    reaches the whole process group, and only the parent should act on it.
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -672,6 +688,9 @@ def _terminate_pool(pool: ProcessPoolExecutor) -> None:
             proc.terminate()
     for proc in processes:
         proc.join(timeout=5)
+        if proc.is_alive():  # did not end on SIGTERM: end it for certain
+            proc.kill()
+            proc.join(timeout=5)
 
 
 def _mp_context():
