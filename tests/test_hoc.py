@@ -1,0 +1,222 @@
+"""Higher-order constructs: syntax, the three estimation approaches, bootstrap and assessment.
+
+Oracle: the seminr Python port (test-only). Its ``higher_composite`` is the disjoint two-stage
+approach; the repeated-indicators model and both stages of the embedded two-stage approach
+are written directly in seminr (an item may measure two composites there), so all three
+approaches are checked at 1e-6 (they agree to ~1e-15).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import seminr as s
+
+from leanlearn import SpecError, bootstrap, estimate, parse_model
+from leanlearn.pls.hoc import estimate_hoc, first_stage_spec, repeated_indicators_spec
+
+TOL = 1e-6
+
+MOBI_HOC = """
+  Image  =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+  Expect =~ CUEX1 + CUEX2 + CUEX3
+  Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+  Value =~ PERV1 + PERV2
+  Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+  Antecedents {op} Image + Expect
+  Quality ~ Antecedents
+  Value ~ Antecedents + Quality
+  Satisfaction ~ Quality + Value
+"""
+IMAG = s.multi_items("IMAG", [1, 2, 3, 4, 5])
+CUEX = s.multi_items("CUEX", [1, 2, 3])
+
+
+def _nm(named, row, col):
+    return float(named.values[named.rows.index(row), named.cols.index(col)])
+
+
+def _others():
+    return (
+        s.composite("Quality", s.multi_items("PERQ", [1, 2, 3, 4, 5, 6, 7])),
+        s.composite("Value", s.multi_items("PERV", [1, 2])),
+        s.composite("Satisfaction", s.multi_items("CUSA", [1, 2, 3])),
+    )
+
+
+def _outer_paths():
+    return (
+        s.paths(from_="Antecedents", to=["Quality", "Value"]),
+        s.paths(from_="Quality", to=["Value", "Satisfaction"]),
+        s.paths(from_="Value", to="Satisfaction"),
+    )
+
+
+def _seminr(data, mm, sm):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return s.estimate_pls(data, mm, sm)
+
+
+def _seminr_ri(data, mode_b):
+    weights = s.regression_weights if mode_b else s.correlation_weights
+    mm = s.constructs(
+        s.composite("Image", IMAG),
+        s.composite("Expect", CUEX),
+        s.composite("Antecedents", IMAG + CUEX, weights=weights),
+        *_others(),
+    )
+    hoc_paths = s.paths(from_=["Image", "Expect"], to="Antecedents") if mode_b else s.paths(from_="Antecedents", to=["Image", "Expect"])
+    return _seminr(data, mm, s.relationships(*_outer_paths(), hoc_paths))
+
+
+def _assert_matches(res, ref, *, skip_constructs=()):
+    for r in res.path_coefficients.itertuples():
+        assert r.estimate == pytest.approx(_nm(ref.path_coef, r.source, r.target), abs=TOL)
+    for table, named in ((res.outer_loadings, ref.outer_loadings), (res.outer_weights, ref.outer_weights)):
+        for r in table.itertuples():
+            if r.construct not in skip_constructs:
+                assert r.estimate == pytest.approx(_nm(named, r.indicator, r.construct), abs=TOL)
+    for r in res.r_squared.itertuples():
+        assert r.r_squared == pytest.approx(_nm(ref.r_squared, "Rsq", r.construct), abs=TOL)
+        assert r.r_squared_adj == pytest.approx(_nm(ref.r_squared, "AdjRsq", r.construct), abs=TOL)
+
+
+# ---- syntax ----------------------------------------------------------------------------------
+def test_a_construct_of_constructs_parses_as_a_higher_order_construct():
+    spec = parse_model(MOBI_HOC.format(op="=~"))
+    (hoc,) = spec.higher_order
+    assert (hoc.name, hoc.indicators, hoc.mode) == ("Antecedents", ("Image", "Expect"), "A")
+    assert spec.lower_order == ("Image", "Expect")
+    assert "Image" not in spec.items and "IMAG1" in spec.items
+    assert parse_model(MOBI_HOC.format(op="<~")).higher_order[0].mode == "B"
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("A =~ a1 + a2\nB =~ b1 + b2\nH =~ A + b3\nY =~ y1\nY ~ H", "constructs only"),
+        ("A =~ a1 + a2\nB =~ b1\nH =~ A + B\nY =~ y1\nY ~ H + A", "lower-order construct of H"),
+        ("A =~ a1 + a2\nH =~ A\nY =~ y1\nY ~ H", "at least two"),
+        ("A =~ a1\nB =~ b1\nC =~ c1\nH =~ A + B\nG =~ H + C\nY =~ y1\nY ~ G", "third or higher order"),
+        ("A =~ a1\nB =~ b1\nW =~ w1\nH =~ A + B\nY =~ y1\nY ~ H + W + A:W", "lower-order construct of H"),
+    ],
+)
+def test_malformed_higher_order_models_are_rejected_with_the_rule(text, words):
+    with pytest.raises(SpecError, match=words):
+        parse_model(text)
+
+
+def test_the_engine_refuses_a_higher_order_model_and_names_the_way(mobi):
+    with pytest.raises(SpecError, match="--hoc"):
+        estimate(mobi, MOBI_HOC.format(op="=~"))
+
+
+def test_first_stage_links_every_loc_to_the_hocs_neighbours():
+    spec = first_stage_spec(parse_model(MOBI_HOC.format(op="=~")))
+    pairs = {(p.source, p.target) for p in spec.paths}
+    assert {("Image", "Quality"), ("Expect", "Quality"), ("Image", "Value"), ("Expect", "Value")} <= pairs
+    assert "Antecedents" not in spec.construct_names
+
+
+# ---- the oracle ------------------------------------------------------------------------------
+@pytest.mark.parametrize("op, weights", [("=~", s.correlation_weights), ("<~", s.regression_weights)])
+def test_two_stage_matches_seminr_higher_composite(mobi, op, weights):
+    mm = s.constructs(
+        s.composite("Image", IMAG),
+        s.composite("Expect", CUEX),
+        s.higher_composite("Antecedents", ["Image", "Expect"], weights=weights),
+        *_others(),
+    )
+    ref = _seminr(mobi, mm, s.relationships(*_outer_paths()))
+    res = estimate_hoc(mobi, MOBI_HOC.format(op=op))
+    _assert_matches(res, ref)
+    first = res.plan.staged.first_stage
+    for table, named in (("outer_loadings", ref.outer_loadings), ("outer_weights", ref.outer_weights)):
+        for r in first[table].itertuples():
+            if r.construct in ("Image", "Expect"):
+                assert r.estimate == pytest.approx(_nm(named, r.indicator, r.construct), abs=TOL)
+    for c in res.scores.columns:
+        assert np.abs(res.scores[c].to_numpy() - np.asarray(ref.construct_scores.column(c))).max() < TOL
+
+
+@pytest.mark.parametrize("op", ["=~", "<~"])
+def test_repeated_indicators_match_seminr_with_repeated_items(mobi, op):
+    ref = _seminr_ri(mobi, mode_b=op == "<~")
+    res = estimate_hoc(mobi, MOBI_HOC.format(op=op), method="repeated_indicators")
+    _assert_matches(res, ref)
+    assert len(res.outer_loadings.query("construct == 'Antecedents'")) == 8
+
+
+def test_embedded_two_stage_is_seminr_on_the_repeated_indicators_scores(mobi):
+    first = _seminr_ri(mobi, mode_b=False)
+    data = mobi.copy()
+    for loc in ("Image", "Expect"):
+        data[loc] = np.asarray(first.construct_scores.column(loc))
+    mm = s.constructs(s.composite("Antecedents", ["Image", "Expect"]), *_others())
+    ref = _seminr(data, mm, s.relationships(*_outer_paths()))
+    res = estimate_hoc(mobi, MOBI_HOC.format(op="=~"), method="embedded_two_stage")
+    _assert_matches(res, ref)
+
+
+# ---- invariances ----------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["two_stage", "embedded_two_stage"])
+def test_single_item_locs_give_the_model_with_those_items_on_the_hoc(mobi, method):
+    hoc = """A =~ IMAG1\nB =~ IMAG2\nC =~ IMAG3\nImage =~ A + B + C
+             Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image"""
+    plain = estimate(mobi, "Image =~ IMAG1 + IMAG2 + IMAG3\nSatisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image")
+    res = estimate_hoc(mobi, hoc, method=method)
+    assert res.path("Image", "Satisfaction") == pytest.approx(plain.path("Image", "Satisfaction"), abs=1e-10)
+    np.testing.assert_allclose(res.outer_weights.estimate, plain.outer_weights.estimate, atol=1e-10)
+    np.testing.assert_allclose(res.reliability.drop(columns="construct"), plain.reliability.drop(columns="construct"), atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["two_stage", "embedded_two_stage", "repeated_indicators"])
+def test_the_staged_refit_reproduces_the_point_estimate(mobi, method):
+    res = estimate_hoc(mobi, MOBI_HOC.format(op="=~"), method=method)
+    fit = res.plan.staged.fit(res.prepared.raw, np.ones((1, res.n)))
+    np.testing.assert_allclose(fit.paths[0], res.batch.paths[0], atol=1e-12)
+    np.testing.assert_allclose(fit.weights[0], res.batch.weights[0], atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["two_stage", "embedded_two_stage"])
+def test_each_bootstrap_draw_redoes_both_stages(mobi, method):
+    model = MOBI_HOC.format(op="=~")
+    res = estimate_hoc(mobi, model, method=method)
+    idx = np.random.default_rng(3).integers(0, len(mobi), size=(3, len(mobi)))
+    boot = bootstrap(res, indices=idx)
+    for b in range(3):
+        again = estimate_hoc(mobi.iloc[idx[b]].reset_index(drop=True), model, method=method, assess=False)
+        np.testing.assert_allclose(boot.path_draws[b], again.batch.paths[0], atol=1e-10)
+    table = boot.table("paths")
+    assert (table.std_error > 0).all() and (table.n_resamples == 3).all()
+
+
+def test_bootstrap_is_the_same_for_any_worker_count(mobi):
+    res = estimate_hoc(mobi, MOBI_HOC.format(op="=~"))
+    one = bootstrap(res, resamples=40, seed=5).table("paths")
+    two = bootstrap(res, resamples=40, seed=5, workers=2).table("paths")
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_missing_cells_are_replaced_once_and_inside_every_resample(corp_rep):
+    model = """COMP =~ comp_1 + comp_2 + comp_3\nLIKE =~ like_1 + like_2 + like_3\nREP =~ COMP + LIKE
+               CUSL =~ cusl_1 + cusl_2 + cusl_3\nCUSL ~ REP"""
+    res = estimate_hoc(corp_rep, model, missing_value=-99)
+    assert res.n == len(corp_rep) and res.data_report.n_missing.sum() > 0
+    fit = res.plan.staged.fit(res.prepared.raw, np.ones((1, res.n)))
+    assert fit.paths[0].max() == pytest.approx(res.path("REP", "CUSL"), abs=1e-12)
+
+
+def test_unknown_method_is_refused(mobi):
+    with pytest.raises(ValueError, match="method must be one of"):
+        estimate_hoc(mobi, MOBI_HOC.format(op="=~"), method="three_stage")
+
+
+def test_repeated_indicators_model_repeats_every_loc_item():
+    spec = repeated_indicators_spec(parse_model(MOBI_HOC.format(op="<~")))
+    assert spec.construct("Antecedents").indicators == tuple(IMAG + CUEX)
+    assert ("Image", "Antecedents") in {(p.source, p.target) for p in spec.paths}
