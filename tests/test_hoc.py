@@ -220,3 +220,64 @@ def test_repeated_indicators_model_repeats_every_loc_item():
     spec = repeated_indicators_spec(parse_model(MOBI_HOC.format(op="<~")))
     assert spec.construct("Antecedents").indicators == tuple(IMAG + CUEX)
     assert ("Image", "Antecedents") in {(p.source, p.target) for p in spec.paths}
+
+
+# ---- assessment of the higher-order level -----------------------------------------------------
+from leanlearn.measurement.assessment import hoc_assessment, hoc_indicators, hoc_reliability  # noqa: E402
+
+
+def _seminr_two_stage(mobi):
+    mm = s.constructs(s.composite("Image", IMAG), s.composite("Expect", CUEX), s.higher_composite("Antecedents", ["Image", "Expect"]), *_others())
+    ref = _seminr(mobi, mm, s.relationships(*_outer_paths()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ref, s.summarize(ref)
+
+
+def test_hoc_reliability_and_loc_reliability_match_seminr_summary(mobi):
+    _, summ = _seminr_two_stage(mobi)
+    res = estimate_hoc(mobi, MOBI_HOC.format(op="=~"))
+    rel = hoc_reliability(res).iloc[0]
+    for ours, theirs in (("alpha", "alpha"), ("rho_a", "rhoA"), ("rho_c", "rhoC"), ("ave", "AVE")):
+        assert rel[ours] == pytest.approx(_nm(summ.reliability, "Antecedents", theirs), abs=TOL)
+    first = res.plan.staged.first_stage["reliability"].set_index("construct")
+    for loc in ("Image", "Expect"):
+        for ours, theirs in (("alpha", "alpha"), ("rho_a", "rhoA"), ("rho_c", "rhoC"), ("ave", "AVE")):
+            assert first.loc[loc, ours] == pytest.approx(_nm(summ.reliability, loc, theirs), abs=TOL)
+
+
+def test_hoc_level_is_the_final_stage_block_of_lower_order_scores(mobi):
+    res = estimate_hoc(mobi, MOBI_HOC.format(op="=~"))
+    ind = hoc_indicators(res).set_index("loc")
+    load = res.outer_loadings.query("construct == 'Antecedents'").set_index("indicator").estimate
+    vif = res.vif_items.query("construct == 'Antecedents'").set_index("indicator").vif
+    for loc in ("Image", "Expect"):
+        assert ind.loc[loc, "loading"] == pytest.approx(load[loc], abs=1e-12)
+        assert ind.loc[loc, "vif"] == pytest.approx(vif[loc], abs=1e-12)
+    rel = res.reliability.set_index("construct").loc["Antecedents"]
+    assert hoc_reliability(res).iloc[0].ave == pytest.approx(rel.ave, abs=1e-12)
+
+
+def test_repeated_indicators_loadings_and_weights_are_the_hoc_loc_paths(mobi):
+    refl = estimate_hoc(mobi, MOBI_HOC.format(op="=~"), method="repeated_indicators")
+    ind = hoc_indicators(refl).set_index("loc")
+    for loc in ("Image", "Expect"):
+        assert ind.loc[loc, "loading"] == pytest.approx(refl.path("Antecedents", loc), abs=1e-10)
+    form = estimate_hoc(mobi, MOBI_HOC.format(op="<~"), method="repeated_indicators")
+    ind = hoc_indicators(form).set_index("loc")
+    for loc in ("Image", "Expect"):
+        assert ind.loc[loc, "weight"] == pytest.approx(form.path(loc, "Antecedents"), abs=1e-10)
+
+
+def test_hoc_assessment_checks_reflective_and_formative_hocs_by_their_rules(mobi):
+    refl = hoc_assessment(estimate_hoc(mobi, MOBI_HOC.format(op="=~")))
+    assert set(refl.criterion) == {"hoc: loc loading", "hoc: cronbach_alpha", "hoc: rho_a", "hoc: rho_c", "hoc: ave"}
+    alpha = refl.query("criterion == 'hoc: cronbach_alpha'").iloc[0]
+    assert alpha.value < 0.70 and not alpha.meets  # alpha 0.665 on mobi
+    form = hoc_assessment(estimate_hoc(mobi, MOBI_HOC.format(op="<~")))
+    assert set(form.criterion) == {"hoc: loc vif (formative)"} and form.meets.all()
+
+
+def test_hoc_assessment_refuses_a_model_without_hocs(mobi):
+    with pytest.raises(ValueError, match="higher-order"):
+        hoc_indicators(estimate(mobi, "Image =~ IMAG1 + IMAG2\nSatisfaction =~ CUSA1 + CUSA2\nSatisfaction ~ Image"))

@@ -55,7 +55,7 @@ from leanlearn.pls.engine import (
     fit_batch,
 )
 from leanlearn.pls.prepare import prepare_data
-from leanlearn.spec.model import Construct, ModelSpec, Path, parse_model
+from leanlearn.spec.model import ModelSpec, Path, parse_model
 
 __all__ = [
     "HOC_METHODS",
