@@ -281,3 +281,32 @@ def test_hoc_assessment_checks_reflective_and_formative_hocs_by_their_rules(mobi
 def test_hoc_assessment_refuses_a_model_without_hocs(mobi):
     with pytest.raises(ValueError, match="higher-order"):
         hoc_indicators(estimate(mobi, "Image =~ IMAG1 + IMAG2\nSatisfaction =~ CUSA1 + CUSA2\nSatisfaction ~ Image"))
+
+
+# ---- the CLI ---------------------------------------------------------------------------------
+from conftest import REF  # noqa: E402
+from leanlearn.cli import main  # noqa: E402
+
+
+@pytest.mark.parametrize("method", ["two_stage", "embedded_two_stage", "repeated_indicators"])
+def test_estimate_hoc_option_writes_the_hoc_tables_of_that_approach(tmp_path, mobi, method):
+    model = tmp_path / "hoc.lav"
+    model.write_text(MOBI_HOC.format(op="=~"))
+    out = tmp_path / "out"
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(out), "--hoc", method, "--boot", "20", "--seed", "1"]) == 0
+    paths = pd.read_csv(out / "paths.csv")
+    res = estimate_hoc(mobi, MOBI_HOC.format(op="=~"), method=method)
+    np.testing.assert_allclose(paths.estimate, res.path_coefficients.estimate, atol=1e-10)
+    assert list(pd.read_csv(out / "hoc_reliability.csv").columns) == ["hoc", "method", "alpha", "rho_a", "rho_c", "ave"]
+    assert pd.read_csv(out / "hoc_reliability.csv").method.tolist() == [method]
+    assert list(pd.read_csv(out / "hoc_indicators.csv").columns) == ["hoc", "loc", "loading", "weight", "vif"]
+    assert (out / "first_stage_loadings.csv").exists() == (method != "repeated_indicators")
+    assert (paths.std_error > 0).all()
+
+
+def test_estimate_hoc_option_on_a_model_without_hocs_exits_2(tmp_path, capsys):
+    model = tmp_path / "plain.lav"
+    model.write_text("Image =~ IMAG1 + IMAG2\nSatisfaction =~ CUSA1 + CUSA2\nSatisfaction ~ Image")
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--hoc", "two_stage"]) == 2
+    assert "no higher-order construct" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
