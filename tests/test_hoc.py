@@ -310,3 +310,99 @@ def test_estimate_hoc_option_on_a_model_without_hocs_exits_2(tmp_path, capsys):
     assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--hoc", "two_stage"]) == 2
     assert "no higher-order construct" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+# ---- the lean study's higher-order variant ------------------------------------------------------
+from conftest import ROOT  # noqa: E402
+from leanlearn.datasets.simulate import (  # noqa: E402
+    DEFAULT_LP_BUNDLE_LOADINGS,
+    ITEMS,
+    LP_BUNDLES,
+    PopulationModel,
+    draw_items,
+)
+
+BUNDLED = PopulationModel(lp_bundles=DEFAULT_LP_BUNDLE_LOADINGS)
+
+
+def test_default_population_draws_are_unchanged_by_the_bundle_option():
+    a = draw_items(300, PopulationModel(), 11)
+    b = draw_items(300, PopulationModel(lp_bundles=()), 11)
+    pd.testing.assert_frame_equal(a, b)
+    assert not draw_items(300, BUNDLED, 11)[list(ITEMS)].equals(a[list(ITEMS)])
+
+
+def test_bundled_population_item_covariance_holds_by_monte_carlo():
+    y = draw_items(150_000, BUNDLED, 3, likert=False)[list(ITEMS)].to_numpy()
+    sample = np.corrcoef(y.T)
+    population = BUNDLED.item_covariance().to_numpy()
+    assert np.abs(sample - population).max() < 0.015  # ~6 SE of a correlation at this N
+    # within a bundle the LP items covary more than across bundles
+    lp = BUNDLED.item_covariance().loc[["LP1", "LP2", "LP3"], ["LP1", "LP2", "LP3"]]
+    assert lp.loc["LP1", "LP2"] > lp.loc["LP1", "LP3"]
+
+
+def test_true_bundle_scores_have_the_designed_second_order_loadings():
+    d = draw_items(100_000, BUNDLED, 5, likert=False, include_latent=True)
+    for bundle, gamma in DEFAULT_LP_BUNDLE_LOADINGS:
+        assert np.corrcoef(d[f"true_{bundle}"], d.true_LP)[0, 1] == pytest.approx(gamma, abs=0.01)
+    assert set(LP_BUNDLES) == {"JIT", "TQM", "TPM", "HRM"}
+
+
+def test_bundles_must_be_all_four_with_loadings_in_range():
+    with pytest.raises(ValueError, match="exactly the bundles"):
+        PopulationModel(lp_bundles=(("JIT", 0.8),))
+    with pytest.raises(ValueError, match=r"in \(0, 1\]"):
+        PopulationModel(lp_bundles=tuple((b, 1.2) for b in LP_BUNDLES))
+
+
+def test_simulate_items_with_bundles_writes_the_variant_data(tmp_path):
+    out = tmp_path / "items.csv"
+    assert main(["simulate", "--items", str(out), "--lp-bundles", "--n-clean", "120", "--seed", "9"]) == 0
+    data = pd.read_csv(out)
+    pd.testing.assert_frame_equal(data[list(ITEMS)], draw_items(120, BUNDLED, 9)[list(ITEMS)])
+    assert list(data.columns) == list(ITEMS) + ["log_employees", "firm_age"]
+
+
+@pytest.mark.parametrize("argv, words", [(["--lp-bundles", "--out", "x"], "--items FILE only"), ([], "one of them")])
+def test_simulate_refuses_inconsistent_item_options(tmp_path, capsys, argv, words):
+    assert main(["simulate", *argv]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_lean_hoc_model_recovers_the_bundle_structure_it_was_drawn_from():
+    data = draw_items(2000, BUNDLED, 1)
+    res = estimate_hoc(data, (ROOT / "studies" / "lean" / "model_hoc.lav").read_text())
+    ind = hoc_indicators(res).set_index("loc")
+    assert set(ind.index) == set(LP_BUNDLES) and (ind.loading > 0.7).all()
+    assert hoc_reliability(res).iloc[0].rho_c > 0.8
+    assert res.path("LP", "LS") > 0 and res.path("LP:DIG", "LS") > 0
+
+
+def test_the_lean_config_runs_the_variant_on_simulated_bundles():
+    from leanlearn.spec.config import validate_config
+    import yaml
+
+    cfg = validate_config(yaml.safe_load((ROOT / "studies" / "lean" / "config.yaml").read_text()))
+    assert cfg["hoc_model"] == "model_hoc.lav"
+    hoc = cfg["robustness"]["higher_order"]
+    assert hoc["run"] is True and hoc["data"] == "simulated_bundles" and hoc["method"] == "two_stage"
+    filled = validate_config({"robustness": {"higher_order": {}}})["robustness"]["higher_order"]
+    assert filled == {"run": False, "method": "two_stage", "data": "analysis", "n": 209, "resamples": 2000}
+
+
+def test_summary_line_names_the_hoc_its_locs_and_its_paths():
+    from leanlearn.report.headline import _higher_order
+
+    tables = {
+        "robustness/higher_order/paths.csv": pd.DataFrame(
+            {"source": ["LP", "LS"], "target": ["LS", "OP"], "estimate": [0.24, 0.5], "ci_lower": [0.13, 0.4], "ci_upper": [0.36, 0.6], "ci_level": [0.95, 0.95]}
+        ),
+        "robustness/higher_order/hoc_reliability.csv": pd.DataFrame({"hoc": ["LP"], "method": ["two_stage"], "alpha": [0.78], "rho_a": [0.8], "rho_c": [0.85], "ave": [0.59]}),
+        "robustness/higher_order/hoc_indicators.csv": pd.DataFrame({"hoc": ["LP"] * 4, "loc": list(LP_BUNDLES), "loading": [0.8] * 4, "weight": [0.3] * 4, "vif": [1.5] * 4}),
+        "robustness/higher_order/settings": {"n_used": 209, "bootstrap_valid": 2000, "data": "data/processed/hoc_simulated_items.csv"},
+    }
+    (line,) = _higher_order(tables)
+    assert "two stage approach on items simulated with LP bundles, N = 209" in line
+    assert "LP of JIT, TQM, TPM, HRM" in line and "LP -> LS" in line and "LS -> OP" not in line
+    assert _higher_order({}) == []

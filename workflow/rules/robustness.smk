@@ -207,12 +207,9 @@ rule higher_order:
         data=rules.hoc_data.output[0] if HOC["data"] == "simulated_bundles" else ANALYSIS,
         model=config.get("hoc_model") or [],
     output:
-        paths="results/robustness/higher_order/paths.csv",
-        assessment="results/robustness/higher_order/hoc_assessment.csv",
-        reliability="results/robustness/higher_order/hoc_reliability.csv",
-        indicators="results/robustness/higher_order/hoc_indicators.csv",
-        r_squared="results/robustness/higher_order/r_squared.csv",
-        settings="results/robustness/higher_order/settings.json",
+        # the tables of `leanlearn estimate --hoc` (their set depends on the model: interaction
+        # and mediation tables), among them paths.csv and hoc_*.csv: the whole folder
+        directory("results/robustness/higher_order"),
     params:
         method=HOC["method"],
         resamples=HOC["resamples"],
@@ -227,6 +224,6 @@ rule higher_order:
     log:
         "logs/higher_order.log",
     shell:
-        "python -m leanlearn estimate {input.data} {input.model} --out results/robustness/higher_order "
+        "python -m leanlearn estimate {input.data} {input.model} --out {output} "
         "--hoc {params.method} --boot {params.resamples} --seed {params.seed} --workers {threads} "
         "{params.options} > {log} 2>&1"

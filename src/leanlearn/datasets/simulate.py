@@ -381,9 +381,9 @@ class PopulationModel:
     lp_bundles : tuple of (bundle, gamma)
         Empty (the default, the bundled study): the LP items load on LP directly. Given (all
         four bundles of :data:`LP_BUNDLES`, e.g. :data:`DEFAULT_LP_BUNDLE_LOADINGS`): LP is a
-        second-order construct, each bundle :math:`B_k = \gamma_k LP + \sqrt{1-\gamma_k^2}\,u_k`
+        second-order construct, each bundle :math:`B_k = \\gamma_k LP + \\sqrt{1-\\gamma_k^2}\\,u_k`
         (u_k standard normal, independent) and each LP item loads on its bundle,
-        :math:`y_j = \lambda_j B_{k(j)} + m M + e_j`. Only :func:`draw_items` uses it.
+        :math:`y_j = \\lambda_j B_{k(j)} + m M + e_j`. Only :func:`draw_items` uses it.
     """
 
     rho_lp_dig: float = 0.30

@@ -334,7 +334,7 @@ def _higher_order(t: dict) -> list[str]:
     data = str(settings.get("data", ""))
     hocs = []
     for r in rel.itertuples():
-        locs = ", ".join(ind[ind.hoc == r.hoc].loc.astype(str))
+        locs = ", ".join(ind.loc[ind.hoc == r.hoc, "loc"].astype(str))
         hocs.append(f"{r.hoc} of {locs} (rho_C {num(r.rho_c)}, AVE {num(r.ave)})")
     names = set(rel.hoc)
     own = paths[paths.source.isin(names) | paths.target.isin(names)]
