@@ -196,13 +196,13 @@ def hoc_assessment(res, thresholds: dict | None = None) -> pd.DataFrame:
     ind = hoc_indicators(res)
     rel = hoc_reliability(res).set_index("hoc")
     src = SOURCES["hoc"]
-    rows = []
+    rows: list[tuple] = []
     for name, locs, mode, _R, _r, _w in _hoc_blocks(res):
         sub = ind[ind.hoc == name]
         if mode == "A":
             for r in sub.itertuples():
                 rows.append(("hoc: loc loading", name, r.loc, r.loading, f">= {t['loading_min']}", r.loading >= t["loading_min"], src))
-            a, ra, rc, av = rel.loc[name, ["alpha", "rho_a", "rho_c", "ave"]]
+            a, ra, rc, av = (float(x) for x in rel.loc[name, ["alpha", "rho_a", "rho_c", "ave"]].to_numpy(dtype=float))
             lo, hi = t["rho_c_range"]
             rows += [
                 ("hoc: cronbach_alpha", name, "", a, f">= {t['alpha_min']}", a >= t["alpha_min"], src),
