@@ -406,3 +406,11 @@ def test_summary_line_names_the_hoc_its_locs_and_its_paths():
     assert "two stage approach on items simulated with LP bundles, N = 209" in line
     assert "LP of JIT, TQM, TPM, HRM" in line and "LP -> LS" in line and "LS -> OP" not in line
     assert _higher_order({}) == []
+
+
+def test_exports_write_higher_order_constructs_for_lavaan_and_seminr():
+    from leanlearn import to_lavaan, to_seminr
+
+    spec = parse_model(MOBI_HOC.format(op="<~"))
+    assert "Antecedents <~ Image + Expect" in to_lavaan(spec)
+    assert 'higher_composite("Antecedents", c("Image", "Expect"), method = two_stage, weights = mode_B)' in to_seminr(spec)
