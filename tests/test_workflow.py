@@ -78,6 +78,7 @@ def workflow(tmp_path_factory):
     cfg = yaml.safe_load((wd / "studies" / "lean" / "config.yaml").read_text())
     cfg["bootstrap"]["resamples"] = 200
     cfg["bootstrap"]["workers"] = 1
+    cfg["robustness"]["higher_order"]["resamples"] = 100
     cfg["robustness"].update(multiverse_resamples=100, copula_resamples=100, micom_permutations=99,
                              predict={"folds": 5, "repetitions": 1, "technique": "direct", "benchmark": "exogenous"})
     cfg["power"].update(n_grid=[100], blocks=2, replications_per_block=2, resamples=50)
@@ -264,6 +265,22 @@ def test_a_config_typo_fails_before_anything_runs_naming_the_key(workflow):
     assert "bootstrp: unknown key" in out.stdout + out.stderr
     out = _snakemake(workflow, "-n", "--config", "estimation={consistent: 'no'}")
     assert out.returncode != 0 and "estimation.consistent: 'no' is not allowed; expected true or false" in out.stdout + out.stderr
+
+
+def test_higher_order_variant_runs_on_the_simulated_bundles_and_reaches_the_summary(workflow):
+    folder = workflow / "results" / "robustness" / "higher_order"
+    rel = pd.read_csv(folder / "hoc_reliability.csv")
+    assert rel.hoc.tolist() == ["LP"] and rel.method.tolist() == ["two_stage"]
+    locs = pd.read_csv(folder / "hoc_indicators.csv").loc.tolist()
+    assert locs == ["JIT", "TQM", "TPM", "HRM"]
+    paths = pd.read_csv(folder / "paths.csv")
+    assert paths.std_error.gt(0).all()
+    settings = json.loads((folder / "settings.json").read_text())
+    assert settings["hoc"] == "two_stage" and settings["bootstrap_resamples"] == 100
+    data = pd.read_csv(workflow / "data" / "processed" / "hoc_simulated_items.csv")
+    assert len(data) == 209
+    summary = (workflow / "results" / "summary.md").read_text()
+    assert "Higher-order variant (two stage approach on items simulated with LP bundles, N = 209)" in summary
 
 
 def test_every_result_file_is_a_declared_output(workflow):
