@@ -78,6 +78,7 @@ def workflow(tmp_path_factory):
     cfg = yaml.safe_load((wd / "studies" / "lean" / "config.yaml").read_text())
     cfg["bootstrap"]["resamples"] = 200
     cfg["bootstrap"]["workers"] = 1
+    cfg["robustness"]["higher_order"]["resamples"] = 100
     cfg["robustness"].update(multiverse_resamples=100, copula_resamples=100, micom_permutations=99,
                              predict={"folds": 5, "repetitions": 1, "technique": "direct", "benchmark": "exogenous"})
     cfg["power"].update(n_grid=[100], blocks=2, replications_per_block=2, resamples=50)
@@ -266,11 +267,27 @@ def test_a_config_typo_fails_before_anything_runs_naming_the_key(workflow):
     assert out.returncode != 0 and "estimation.consistent: 'no' is not allowed; expected true or false" in out.stdout + out.stderr
 
 
+def test_higher_order_variant_runs_on_the_simulated_bundles_and_reaches_the_summary(workflow):
+    folder = workflow / "results" / "robustness" / "higher_order"
+    rel = pd.read_csv(folder / "hoc_reliability.csv")
+    assert rel.hoc.tolist() == ["LP"] and rel.method.tolist() == ["two_stage"]
+    locs = pd.read_csv(folder / "hoc_indicators.csv").loc.tolist()
+    assert locs == ["JIT", "TQM", "TPM", "HRM"]
+    paths = pd.read_csv(folder / "paths.csv")
+    assert paths.std_error.gt(0).all()
+    settings = json.loads((folder / "settings.json").read_text())
+    assert settings["hoc"] == "two_stage" and settings["bootstrap_resamples"] == 100
+    data = pd.read_csv(workflow / "data" / "processed" / "hoc_simulated_items.csv")
+    assert len(data) == 209
+    summary = (workflow / "results" / "summary.md").read_text()
+    assert "Higher-order variant (two stage approach on items simulated with LP bundles, N = 209)" in summary
+
+
 def test_every_result_file_is_a_declared_output(workflow):
     """So that Snakemake knows what a step makes: nothing a verb writes goes unnoticed when it is removed."""
     out = _snakemake(workflow, "--list-untracked")
     assert out.returncode == 0, out.stderr[-2000:]
-    directories = ("results/structural/", "results/robustness/groups/", "results/tables/")  # declared as directory()
+    directories = ("results/structural/", "results/robustness/groups/", "results/robustness/higher_order/", "results/tables/")  # declared as directory()
     # results/config.yaml is written when a run starts (see workflow/rules/common.smk)
     untracked = [line.strip() for line in (out.stdout + out.stderr).splitlines()
                  if line.strip().startswith(("results/", "data/processed/")) and not line.strip().startswith(directories)

@@ -19,6 +19,7 @@ from leanlearn import datasets
 from leanlearn.errors import ConvergenceError, ConvergenceWarning, DataError, SpecError
 from leanlearn.pls.bootstrap import BootstrapResult, bootstrap
 from leanlearn.pls.engine import PLSResult, Settings, estimate
+from leanlearn.pls.hoc import estimate_hoc
 from leanlearn.spec.export import to_lavaan, to_seminr
 from leanlearn.spec.model import ModelSpec, parse_model
 
@@ -33,6 +34,7 @@ __all__ = [
     "to_lavaan",
     "to_seminr",
     "estimate",
+    "estimate_hoc",
     "bootstrap",
     "PLSResult",
     "BootstrapResult",

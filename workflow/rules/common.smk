@@ -104,6 +104,10 @@ def generic_manuscript():
 MANUSCRIPT = config.get("manuscript") or generic_manuscript()
 WORKERS = int(config["bootstrap"]["workers"])
 ROBUST = config.get("robustness", {})
+HOC = {"run": False, "method": "two_stage", "data": "analysis", "n": 209, "resamples": 2000, **(ROBUST.get("higher_order") or {})}
+HOC_RUN = bool(HOC["run"])
+if HOC_RUN and not config.get("hoc_model"):
+    raise WorkflowError("robustness.higher_order.run is true but the config names no hoc_model: name the model file with higher-order constructs")
 POWER = config.get("power", {})
 N_GRID = [int(n) for n in POWER.get("n_grid", [209])]
 BLOCKS = range(int(POWER.get("blocks", 1)))

@@ -1,4 +1,5 @@
-# Robustness: multiverse, PLSpredict, endogeneity, groups (MICOM/MGA), CB-SEM, Monte Carlo power.
+# Robustness: multiverse, PLSpredict, endogeneity, groups (MICOM/MGA), CB-SEM, Monte Carlo power,
+# and the higher-order variant of the model (robustness.higher_order).
 
 
 rule multiverse:
@@ -180,3 +181,49 @@ rule power:
     shell:
         "python -m leanlearn power summarize --out results/robustness/power --config results/config.yaml "
         "{input.replications} > {log} 2>&1"
+
+
+# The higher-order variant (robustness.higher_order; docs/higher_order.md): hoc_model estimated with
+# its higher-order constructs and bootstrapped (both stages redone in every resample), on the
+# analysis data or on items simulated from the lean study's population with LP bundles.
+rule hoc_data:
+    conda:
+        ENV
+    output:
+        "data/processed/hoc_simulated_items.csv",
+    params:
+        n=HOC["n"],
+        seed=config["seed"],
+    log:
+        "logs/hoc_data.log",
+    shell:
+        "python -m leanlearn simulate --items {output} --lp-bundles --n-clean {params.n} --seed {params.seed} > {log} 2>&1"
+
+
+rule higher_order:
+    conda:
+        ENV
+    input:
+        data=rules.hoc_data.output[0] if HOC["data"] == "simulated_bundles" else ANALYSIS,
+        model=config.get("hoc_model") or [],
+    output:
+        # the tables of `leanlearn estimate --hoc` (their set depends on the model: interaction
+        # and mediation tables), among them paths.csv and hoc_*.csv: the whole folder
+        directory("results/robustness/higher_order"),
+    params:
+        method=HOC["method"],
+        resamples=HOC["resamples"],
+        estimation=config.get("estimation"),
+        options=" ".join(
+            [f"--scheme {config['estimation']['scheme']}", f"--interaction {config['estimation']['interaction']}",
+             f"--max-iterations {config['estimation']['max_iterations']}"]
+            + (["--consistent"] if config["estimation"].get("consistent") else [])
+        ),
+        seed=config["seed"],
+    threads: WORKERS
+    log:
+        "logs/higher_order.log",
+    shell:
+        "python -m leanlearn estimate {input.data} {input.model} --out {output} "
+        "--hoc {params.method} --boot {params.resamples} --seed {params.seed} --workers {threads} "
+        "{params.options} > {log} 2>&1"

@@ -25,6 +25,15 @@ total_effects_bootstrap.csv; with --boot and interaction terms: simple_slopes.cs
 floodlight.csv, johnson_neyman.csv and, when an interaction sits on a mediated path,
 conditional_indirect_effects.csv, conditional_indirect_grid.csv,
 conditional_indirect_differences.csv and moderated_mediation.csv.
+
+A model with higher-order constructs (``H =~ X + W`` over constructs X, W) is estimated by
+``--hoc two_stage`` (default), ``embedded_two_stage`` or ``repeated_indicators``
+(:mod:`leanlearn.pls.hoc`); the tables above are then of the final stage, and also written
+are hoc_indicators.csv (hoc, loc, loading, weight, vif), hoc_reliability.csv (hoc, method,
+alpha, rho_a, rho_c, ave), hoc_assessment.csv (criterion, construct, indicator, value,
+threshold, meets, source) and, for the two-stage approaches, the lower-order constructs'
+stage-1 measurement model: first_stage_loadings.csv, first_stage_weights.csv,
+first_stage_reliability.csv.
 """
 
 from __future__ import annotations
@@ -58,6 +67,8 @@ def register(sub) -> None:
     p.add_argument("--scheme", choices=["path", "centroid", "factorial"], default="path", help="inner weighting scheme")
     p.add_argument("--consistent", action="store_true", help="PLSc: correct reflective (=~) constructs for measurement error")
     p.add_argument("--interaction", choices=["two_stage", "product_indicator", "orthogonal"], default="two_stage")
+    p.add_argument("--hoc", choices=["two_stage", "embedded_two_stage", "repeated_indicators"], default=None,
+                   help="approach for higher-order constructs (default two_stage when the model has any)")
     p.add_argument("--boot", type=int, default=0, metavar="N", help="bootstrap resamples (0 = no bootstrap)")
     p.add_argument("--seed", type=int, default=None, help="bootstrap seed")
     p.add_argument("--workers", type=int, default=1, help="worker processes for the bootstrap")
@@ -142,6 +153,17 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     cl = res.cross_loadings.reset_index()
     out["cross_loadings.csv"] = cl
     out["missing_data.csv"] = res.data_report
+    staged = getattr(res.plan, "staged", None)
+    if staged is not None and staged.spec.higher_order:
+        from leanlearn.measurement import assessment as ma
+
+        out["hoc_indicators.csv"] = ma.hoc_indicators(res)
+        out["hoc_reliability.csv"] = ma.hoc_reliability(res)
+        out["hoc_assessment.csv"] = ma.hoc_assessment(res)
+        if staged.first_stage:
+            out["first_stage_loadings.csv"] = staged.first_stage["outer_loadings"]
+            out["first_stage_weights.csv"] = staged.first_stage["outer_weights"]
+            out["first_stage_reliability.csv"] = staged.first_stage["reliability"][["construct", "alpha", "rho_a", "rho_c", "ave"]]
     if boot is None:
         return out
     out["bootstrap_status.csv"] = boot.status
@@ -208,6 +230,10 @@ def settings_record(res, boot, data_path: str, model_path: str) -> dict:
         "iterations": res.iterations,
         "converged": res.converged,
     }
+    staged = getattr(res.plan, "staged", None)
+    if staged is not None:
+        rec["hoc"] = staged.method
+        rec["higher_order_constructs"] = {h.name: list(h.indicators) for h in staged.spec.higher_order}
     if boot is not None:
         rec.update(
             bootstrap_resamples=boot.resamples,
@@ -258,9 +284,21 @@ def run(args) -> int:
     check_options(args)
     with user_errors(args.model):
         spec = parse_model(read_text(args.model))
+    if args.hoc is not None and not spec.higher_order:
+        raise UserError(
+            f"{args.model}: --hoc {args.hoc} was given but the model has no higher-order construct "
+            "(a construct whose indicators are constructs, e.g. 'LP =~ JIT + TQM'); drop --hoc"
+        )
     data = read_numbers(args.data)
+    fit = estimate
+    if spec.higher_order:
+        from functools import partial
+
+        from leanlearn.pls.hoc import estimate_hoc
+
+        fit = partial(estimate_hoc, method=args.hoc or "two_stage")
     with user_errors(args.data):
-        res = estimate(
+        res = fit(
             data,
             spec,
             scheme=args.scheme,

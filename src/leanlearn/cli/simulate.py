@@ -3,6 +3,11 @@
 Writes ``survey_export.csv``, ``orbis_firms.csv`` and ``sampling_frame.csv`` into
 ``--out`` (all three or none), and the ground-truth defect log to ``--truth`` when asked.
 With the default seed the files are byte-identical to the bundled ``data/raw/`` files.
+
+``--items FILE`` writes analysis-ready items instead (:func:`leanlearn.datasets.simulate.draw_items`:
+the 28 keyed 7-point items, ``log_employees`` and ``firm_age`` of ``--n-clean`` firms);
+``--lp-bundles`` draws them from the population in which LP is a second-order construct of
+the bundles JIT, TQM, TPM and HRM (the lean study's higher-order variant, data/README.md).
 """
 
 from __future__ import annotations
@@ -12,7 +17,14 @@ import logging
 from pathlib import Path
 
 from leanlearn.cli._io import UserError, atomic_dir, atomic_file, write_csv
-from leanlearn.datasets.simulate import DEFAULT_SEED, DESIGN_N_CLEAN, simulate_study
+from leanlearn.datasets.simulate import (
+    DEFAULT_LP_BUNDLE_LOADINGS,
+    DEFAULT_SEED,
+    DESIGN_N_CLEAN,
+    PopulationModel,
+    draw_items,
+    simulate_study,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             f"The default seed ({DEFAULT_SEED}) reproduces the bundled data/raw files byte for byte."
         ),
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="directory for the three CSV files")
+    parser.add_argument("--out", metavar="DIR", default=None, help="directory for the three CSV files")
+    parser.add_argument(
+        "--items", metavar="FILE", default=None,
+        help="write analysis-ready items of --n-clean firms to this CSV instead of the raw files",
+    )
+    parser.add_argument(
+        "--lp-bundles", action="store_true",
+        help="with --items: LP is a second-order construct of the bundles JIT, TQM, TPM, HRM (LP1-2, LP3-4, LP5-6, LP7-8)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument(
         "--n-clean",
@@ -54,6 +74,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {args.seed}")
+    if (args.out is None) == (args.items is None):
+        raise UserError("give --out DIR (the raw study files) or --items FILE (analysis-ready items), one of them")
+    if args.lp_bundles and args.items is None:
+        raise UserError("--lp-bundles applies to --items FILE only (the raw study files have no bundles)")
+    if args.items is not None:
+        if args.n_clean < 1:
+            raise UserError(f"--n-clean must be a positive integer, got {args.n_clean}")
+        pop = PopulationModel(lp_bundles=DEFAULT_LP_BUNDLE_LOADINGS) if args.lp_bundles else PopulationModel()
+        items = draw_items(args.n_clean, pop, args.seed)
+        with atomic_file(args.items) as tmp_items:
+            write_csv(items, tmp_items)
+        log.info("wrote %s: %d firms%s (seed %d)", args.items, len(items), " with LP bundles" if args.lp_bundles else "", args.seed)
+        return 0
     try:
         frames = simulate_study(args.seed, n_clean=args.n_clean)
     except ValueError as exc:

@@ -47,6 +47,9 @@ TABLES = [
     "robustness/groups/micom_summary.csv",
     "robustness/groups/mga.csv",
     "robustness/power/power.csv",
+    "robustness/higher_order/paths.csv",
+    "robustness/higher_order/hoc_reliability.csv",
+    "robustness/higher_order/hoc_indicators.csv",
 ]
 
 
@@ -67,6 +70,9 @@ def load_tables(results: Path) -> dict:
     settings = results / "structural" / "settings.json"
     if settings.exists():
         tables["structural/settings"] = json.loads(settings.read_text())
+    hoc_settings = results / "robustness" / "higher_order" / "settings.json"
+    if hoc_settings.exists():
+        tables["robustness/higher_order/settings"] = json.loads(hoc_settings.read_text())
     return tables
 
 

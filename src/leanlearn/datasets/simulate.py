@@ -62,6 +62,8 @@ __all__ = [
     "FIRM_DEFECTS",
     "EXPORT_COLUMNS",
     "ITEM_COLUMN",
+    "LP_BUNDLES",
+    "DEFAULT_LP_BUNDLE_LOADINGS",
     "PopulationModel",
     "draw_items",
     "simulate_study",
@@ -85,6 +87,19 @@ ITEMS: tuple[str, ...] = tuple(i for items in CONSTRUCT_ITEMS.values() for i in 
 """The 28 Likert items in questionnaire order (25 substantive items, then the marker)."""
 
 SUBSTANTIVE_CONSTRUCTS = ("LP", "DIG", "LS", "OP")
+
+LP_BUNDLES: dict[str, tuple[str, ...]] = {
+    "JIT": ("LP1", "LP2"),
+    "TQM": ("LP3", "LP4"),
+    "TPM": ("LP5", "LP6"),
+    "HRM": ("LP7", "LP8"),
+}
+"""The lean-practice bundles (just-in-time, total quality management, total productive
+maintenance, human resource management; Shah & Ward 2003) and the LP items that measure each
+in the population model with bundles (``PopulationModel(lp_bundles=...)``)."""
+
+DEFAULT_LP_BUNDLE_LOADINGS: tuple[tuple[str, float], ...] = (("JIT", 0.85), ("TQM", 0.80), ("TPM", 0.75), ("HRM", 0.80))
+"""Second-order loadings gamma of the bundles on LP used for the higher-order variant's data."""
 REVERSE_ITEMS: tuple[str, ...] = ("LS4", "OP5")
 """Reverse-keyed items: the export holds the answer as given, 8 - x of the keyed value."""
 
@@ -363,6 +378,12 @@ class PopulationModel:
         Revenue per employee (USD thousand) is lognormal with these parameters; median 55.
     revenue_op_correlation : float
         corr(standardised log revenue per employee, OP): the archival triangulation signal.
+    lp_bundles : tuple of (bundle, gamma)
+        Empty (the default, the bundled study): the LP items load on LP directly. Given (all
+        four bundles of :data:`LP_BUNDLES`, e.g. :data:`DEFAULT_LP_BUNDLE_LOADINGS`): LP is a
+        second-order construct, each bundle :math:`B_k = \\gamma_k LP + \\sqrt{1-\\gamma_k^2}\\,u_k`
+        (u_k standard normal, independent) and each LP item loads on its bundle,
+        :math:`y_j = \\lambda_j B_{k(j)} + m M + e_j`. Only :func:`draw_items` uses it.
     """
 
     rho_lp_dig: float = 0.30
@@ -385,8 +406,16 @@ class PopulationModel:
     log_revenue_per_employee_mean: float = 4.0
     log_revenue_per_employee_sd: float = 0.6
     revenue_op_correlation: float = 0.30
+    lp_bundles: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
+        if self.lp_bundles:
+            names = [b for b, _ in self.lp_bundles]
+            if sorted(names) != sorted(LP_BUNDLES):
+                raise ValueError(f"lp_bundles must name exactly the bundles {', '.join(LP_BUNDLES)}")
+            for b, g in self.lp_bundles:
+                if not 0.0 < g <= 1.0:
+                    raise ValueError(f"the loading of bundle {b} on LP must lie in (0, 1], got {g}")
         if not -1.0 < self.rho_lp_dig < 1.0:
             raise ValueError(f"rho_lp_dig must lie in (-1, 1), got {self.rho_lp_dig}")
         if np.linalg.eigvalsh(self._exogenous_matrix()).min() <= 0:
@@ -572,7 +601,21 @@ class PopulationModel:
         for j, item in enumerate(ITEMS):
             lam[j, list(CONSTRUCT_ITEMS).index(_ITEM_OF_CONSTRUCT[item])] = loadings[item]
         m = self.method_loading if method_factor else 0.0
-        cov = lam @ phi @ lam.T + m**2
+        common = lam @ phi @ lam.T
+        if self.lp_bundles:
+            # an LP item loads lambda on its bundle B = gamma LP + sqrt(1 - gamma^2) u: it covaries
+            # lambda gamma with everything through LP, plus lambda lambda' (1 - gamma^2) within its bundle
+            gamma = dict(self.lp_bundles)
+            pos = {item: j for j, item in enumerate(ITEMS)}
+            g = np.ones(len(ITEMS))
+            for bundle, items in LP_BUNDLES.items():
+                g[[pos[i] for i in items]] = gamma[bundle]
+            common = common * np.outer(g, g)
+            for bundle, items in LP_BUNDLES.items():
+                idx = [pos[i] for i in items]
+                lam_b = np.array([loadings[i] for i in items])
+                common[np.ix_(idx, idx)] += (1 - gamma[bundle] ** 2) * np.outer(lam_b, lam_b)
+        cov = common + m**2
         np.fill_diagonal(cov, 1.0)
         return pd.DataFrame(cov, index=list(ITEMS), columns=list(ITEMS))
 
@@ -665,15 +708,20 @@ def _continuous_items(
     loadings: dict[str, float],
     method_loading: float,
     rng: np.random.Generator,
+    latent_of: dict[str, str] | None = None,
 ) -> np.ndarray:
-    """y_j = lambda_j eta_c(j) + m M + sqrt(1 - lambda_j^2 - m^2) e_j, one column per item of ITEMS."""
+    """y_j = lambda_j eta_c(j) + m M + sqrt(1 - lambda_j^2 - m^2) e_j, one column per item of ITEMS.
+
+    ``latent_of`` maps items to another latent of ``eta`` than their construct (the LP bundles).
+    """
     n = len(method)
     errors = rng.standard_normal((n, len(ITEMS)))
     y = np.empty((n, len(ITEMS)))
+    home = {**_ITEM_OF_CONSTRUCT, **(latent_of or {})}
     for j, item in enumerate(ITEMS):
         lam = loadings[item]
         theta = max(0.0, 1.0 - lam**2 - method_loading**2)
-        y[:, j] = lam * eta[_ITEM_OF_CONSTRUCT[item]] + method_loading * method + math.sqrt(theta) * errors[:, j]
+        y[:, j] = lam * eta[home[item]] + method_loading * method + math.sqrt(theta) * errors[:, j]
     return y
 
 
@@ -713,7 +761,8 @@ def draw_items(
         False drops the common-method factor (m = 0; error variances grow accordingly).
     include_latent : bool
         Also return the true scores as ``true_LP``, ``true_DIG``, ``true_LS``,
-        ``true_OP``, ``true_MARK``, ``true_METHOD``, ``true_SIZE``, ``true_AGE``.
+        ``true_OP``, ``true_MARK``, ``true_METHOD``, ``true_SIZE``, ``true_AGE`` (and
+        ``true_JIT`` ... ``true_HRM`` when the population has LP bundles).
 
     Returns
     -------
@@ -742,7 +791,15 @@ def draw_items(
     mark = rng.standard_normal(n)
     method = rng.standard_normal(n)
     eta = {c: firms[c] for c in SUBSTANTIVE_CONSTRUCTS} | {"MARK": mark}
-    y = _continuous_items(eta, method, pop.loading_map, pop.method_loading, rng)
+    latent_of = None
+    if pop.lp_bundles:  # drawn only with bundles, so the default draws are unchanged
+        u = rng.standard_normal((n, len(LP_BUNDLES)))
+        gamma = dict(pop.lp_bundles)
+        for k, bundle in enumerate(LP_BUNDLES):
+            g = gamma[bundle]
+            eta[bundle] = g * firms["LP"] + math.sqrt(1.0 - g * g) * u[:, k]
+        latent_of = {item: bundle for bundle, items in LP_BUNDLES.items() for item in items}
+    y = _continuous_items(eta, method, pop.loading_map, pop.method_loading, rng, latent_of)
     values = _discretise(y, pop.thresholds) if likert else y
     out = pd.DataFrame(values, columns=list(ITEMS))
     out["log_employees"] = np.log(firms["employees"].astype(float))
@@ -754,6 +811,9 @@ def draw_items(
         out["true_METHOD"] = method
         out["true_SIZE"] = firms["SIZE"]
         out["true_AGE"] = firms["AGE"]
+        if pop.lp_bundles:
+            for bundle in LP_BUNDLES:
+                out[f"true_{bundle}"] = eta[bundle]
     return out
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -170,6 +170,11 @@ class Plan:
     final: Layout
     stage1: Layout | None
     generated: tuple[Generated, ...]
+    # A model fitted in stages by a layer above the engine (leanlearn.pls.hoc): an object whose
+    # ``fit(X, counts, keep_rows)`` returns the final stage's BatchFit for raw items X in
+    # ``items`` order. fit_batch and fit_counts hand the batch to it, so the bootstrap and the
+    # jackknife redo every stage per resample.
+    staged: Any = None
 
 
 def _layout(spec: ModelSpec, items: Sequence[str], interaction_columns: dict[str, list[str]]) -> Layout:
@@ -214,6 +219,13 @@ def _layout(spec: ModelSpec, items: Sequence[str], interaction_columns: dict[str
 def make_plan(spec: ModelSpec, settings: Settings | None = None) -> Plan:
     """Build the estimation plan (layouts and interaction columns) for a model."""
     settings = settings or Settings()
+    if spec.higher_order:
+        from leanlearn.errors import SpecError
+
+        raise SpecError(
+            f"the model has higher-order constructs ({', '.join(c.name for c in spec.higher_order)}); "
+            "estimate it with leanlearn.pls.hoc.estimate_hoc (CLI: leanlearn estimate ... --hoc METHOD)"
+        )
     items = spec.items
     item_pos = {it: i for i, it in enumerate(items)}
     if not spec.interactions:
@@ -620,6 +632,8 @@ def fit_counts(plan: Plan, X: np.ndarray, counts: np.ndarray) -> BatchFit:
     :func:`batch_correlations` otherwise; both give the same numbers up to rounding.
     Construct scores are not kept (use :func:`fit_batch` with ``keep_rows``).
     """
+    if plan.staged is not None:
+        return plan.staged.fit(X, counts, keep_rows=False)
     fast = moment_correlations(plan, X, counts)
     if fast is not None:
         R, col_sd, bad, stage1 = fast
@@ -648,6 +662,8 @@ def fit_batch(plan: Plan, X: np.ndarray, counts: np.ndarray | None = None, *, ke
     """
     if counts is None:
         counts = np.ones((1, X.shape[0]))
+    if plan.staged is not None:
+        return plan.staged.fit(X, counts, keep_rows=keep_rows)
     R, col_sd, Z, bad, stage1 = batch_correlations(plan, X, counts)
     fit = fit_correlations(plan, R, col_sd, bad, stage1)
     fit.stage1_iterations = None if stage1 is None else stage1.iterations

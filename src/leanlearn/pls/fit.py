@@ -40,7 +40,13 @@ def d_uls(S: np.ndarray, Sigma: np.ndarray) -> float:
 
 
 def d_g(S: np.ndarray, Sigma: np.ndarray) -> float:
-    r"""Geodesic discrepancy :math:`\frac12 \sum_k (\ln \varphi_k)^2`, :math:`\varphi_k` the eigenvalues of :math:`S^{-1}\hat\Sigma`."""
+    r"""Geodesic discrepancy :math:`\frac12 \sum_k (\ln \varphi_k)^2`, :math:`\varphi_k` the eigenvalues of :math:`S^{-1}\hat\Sigma`.
+
+    NaN when S is singular (d_G is undefined then; repeated indicators make S singular).
+    """
+    if not np.linalg.cond(S) < 1e12:
+        # S is singular, e.g. an item repeated on a higher-order construct (repeated indicators)
+        return float("nan")
     phi = np.linalg.eigvals(np.linalg.solve(S, Sigma)).real
     if np.any(phi <= 0):
         return float("nan")

@@ -319,7 +319,37 @@ def _robustness(t: dict) -> list[str]:
             pairs = sorted({tuple(sorted((r.parameter, o))) for r in power.itertuples() if isinstance(r.coincides_with, str) for o in r.coincides_with.split()})
             if pairs:
                 lines.append("- Power: " + ", ".join(f"{a} and {b}" for a, b in pairs) + " are in effect one test (the same decision in nearly every replication), not separate evidence.")
+    lines += _higher_order(t)
     return lines or ["- Robustness checks: not run."]
+
+
+def _higher_order(t: dict) -> list[str]:
+    """One line on the higher-order variant (robustness/higher_order), if it ran."""
+    paths = t.get("robustness/higher_order/paths.csv")
+    rel = t.get("robustness/higher_order/hoc_reliability.csv")
+    ind = t.get("robustness/higher_order/hoc_indicators.csv")
+    if paths is None or rel is None or ind is None or not len(rel):
+        return []
+    settings = t.get("robustness/higher_order/settings") or {}
+    data = str(settings.get("data", ""))
+    hocs = []
+    for r in rel.itertuples():
+        locs = ", ".join(ind.loc[ind.hoc == r.hoc, "loc"].astype(str))
+        hocs.append(f"{r.hoc} of {locs} (rho_C {num(r.rho_c)}, AVE {num(r.ave)})")
+    names = set(rel.hoc)
+    own = paths[paths.source.isin(names) | paths.target.isin(names)]
+    level = float(own.ci_level.iloc[0]) if "ci_level" in own and len(own) else None
+    parts = []
+    for r in own.itertuples():
+        ci = f" [{num(r.ci_lower)}, {num(r.ci_upper)}]" if level is not None else ""
+        parts.append(f"{r.source} -> {r.target} {num(r.estimate)}{ci}")
+    method = str(rel.method.iloc[0]).replace("_", " ")
+    where = " on items simulated with LP bundles" if "hoc_simulated" in data else ""
+    ci_note = f"; {level:.0%} percentile intervals, {int(settings.get('bootstrap_valid', 0))} resamples" if level is not None else ""
+    return [
+        f"- Higher-order variant ({method} approach{where}, N = {int(settings.get('n_used', 0))}): "
+        + "; ".join(hocs) + ". Paths: " + ", ".join(parts) + f"{ci_note}."
+    ]
 
 
 def summary_markdown(tables: dict, *, title: str = "leanlearn: results at a glance", notes: list[str] | None = None,

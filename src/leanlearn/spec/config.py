@@ -42,10 +42,10 @@ __all__ = [
     "command_line_scalars",
 ]
 
-PATH_KEYS = ("survey", "archival", "sampling_frame", "codebook", "model", "manuscript", "salt_file")
+PATH_KEYS = ("survey", "archival", "sampling_frame", "codebook", "model", "hoc_model", "manuscript", "salt_file")
 """Config keys holding a file path (relative to the config file's folder)."""
 
-OPTIONAL_INPUTS = ("archival", "sampling_frame", "manuscript")
+OPTIONAL_INPUTS = ("archival", "sampling_frame", "manuscript", "hoc_model")
 """Inputs a study may leave out (the stages that need them are skipped with a note)."""
 
 

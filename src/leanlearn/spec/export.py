@@ -83,9 +83,9 @@ def to_lavaan(model: ModelSpec | str, *, interactions: str = "keep", single_item
             + ", ".join(f"{p.source} -> {p.target}" for p in dropped)
         )
     for c in spec.constructs:
-        if c.kind != "measured":
+        if c.kind not in ("measured", "higher_order"):
             continue
-        op = "=~" if c.reflective else "<~"
+        op = "=~" if c.reflective else "<~"  # a higher-order construct: lavaan's second-order syntax
         out.append(f"{c.name} {op} {' + '.join(c.indicators)}")
         if single_items and c.reflective and c.is_single_item:
             item = c.indicators[0]
@@ -186,7 +186,10 @@ def to_seminr(
     blocks = []
     for c in spec.constructs:
         items = f"single_item({_r_str(c.indicators[0])})" if c.is_single_item else _r_vec(c.indicators)
-        if c.is_single_item:
+        if c.is_higher_order:  # seminr's two-stage higher-order composite
+            weights = "mode_B" if c.mode == "B" else "mode_A"
+            blocks.append(f"higher_composite({_r_str(c.name)}, {_r_vec(c.indicators)}, method = two_stage, weights = {weights})")
+        elif c.is_single_item:
             blocks.append(f"composite({_r_str(c.name)}, {items})")
         elif c.mode == "B":
             blocks.append(f"composite({_r_str(c.name)}, {items}, weights = mode_B)")

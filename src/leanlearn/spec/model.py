@@ -7,6 +7,15 @@ The grammar is the subset of lavaan that a PLS-SEM model needs::
     F <~ d + e + f        formative composite (Mode B)
     Y ~ X + F + X:F       structural equation; ``X:F`` is the interaction of constructs X and F
     Z =~ z1               single-item construct
+    H =~ X + W            higher-order construct: its indicators are constructs (``<~`` for a
+                          Mode B higher-order composite)
+
+A construct whose indicators are all constructs of the model is a *higher-order construct*
+(HOC) and those constructs are its *lower-order constructs* (LOCs). A LOC belongs to one HOC,
+is measured by items and takes no part in structural paths itself (the HOC does); HOCs of
+HOCs are not supported. The engine does not estimate such a model directly:
+:mod:`leanlearn.pls.hoc` does, by the two-stage, embedded two-stage or repeated-indicators
+approach (docs/higher_order.md).
 
 A name on the right-hand side of ``~`` that is not a construct is an observed variable
 (for example a control such as ``log_employees``); it enters the model as a single-item
@@ -57,10 +66,11 @@ class Construct:
         Outer weighting mode: "A" (correlation weights) or "B" (regression weights).
     reflective : bool
         True for ``=~`` constructs (common-factor view; PLSc corrects them when asked).
-    kind : {"measured", "observed", "interaction"}
+    kind : {"measured", "observed", "interaction", "higher_order"}
         "measured" constructs come from ``=~``/``<~`` lines; "observed" ones are single
         observed variables named directly in a structural equation; "interaction"
-        constructs are built from two constructs by the interaction method.
+        constructs are built from two constructs by the interaction method;
+        "higher_order" constructs have constructs (their LOCs) as ``indicators``.
     terms : tuple of str
         For interaction constructs, the two constructs multiplied; empty otherwise.
     """
@@ -79,6 +89,10 @@ class Construct:
     @property
     def is_single_item(self) -> bool:
         return len(self.indicators) == 1
+
+    @property
+    def is_higher_order(self) -> bool:
+        return self.kind == "higher_order"
 
 
 @dataclass(frozen=True)
@@ -127,12 +141,27 @@ class ModelSpec:
 
     @property
     def items(self) -> tuple[str, ...]:
-        """Distinct observed indicators used by measured and observed constructs, in order."""
+        """Distinct observed indicators used by measured and observed constructs, in order.
+
+        The indicators of a higher-order construct are constructs, not items, and are left out.
+        """
         seen: dict[str, None] = {}
         for c in self.constructs:
+            if c.is_higher_order:
+                continue
             for item in c.indicators:
                 seen.setdefault(item, None)
         return tuple(seen)
+
+    @property
+    def higher_order(self) -> tuple[Construct, ...]:
+        """The higher-order constructs, in order of definition (empty for most models)."""
+        return tuple(c for c in self.constructs if c.is_higher_order)
+
+    @property
+    def lower_order(self) -> tuple[str, ...]:
+        """Names of the constructs that are indicators of a higher-order construct."""
+        return tuple(loc for h in self.higher_order for loc in h.indicators)
 
     def construct(self, name: str) -> Construct:
         for c in self.constructs:
@@ -362,12 +391,7 @@ def parse_model(text: str) -> ModelSpec:
     if not structural:
         raise SpecError("the model has no structural equations ('Y ~ X'); PLS-SEM needs at least one path")
 
-    for name, entry in blocks.items():
-        if name in {i for e in blocks.values() for i in e["items"]}:
-            raise SpecError(
-                f"line {entry['line']}: {name} is used both as a construct and as an indicator; "
-                "higher-order constructs are not supported in this syntax"
-            )
+    higher = _higher_order_blocks(blocks, structural)
 
     constructs: list[Construct] = [
         Construct(
@@ -375,6 +399,7 @@ def parse_model(text: str) -> ModelSpec:
             indicators=tuple(entry["items"]),
             mode="A" if entry["op"] == "=~" else "B",
             reflective=entry["op"] == "=~",
+            kind="higher_order" if name in higher else "measured",
         )
         for name, entry in blocks.items()
     ]
@@ -420,7 +445,9 @@ def parse_model(text: str) -> ModelSpec:
             seen_paths[key] = lineno
             paths.append(Path(source=source, target=lhs))
 
-    indicator_home = {i: (b, e["item_lines"][i]) for b, e in blocks.items() for i in e["items"]}
+    indicator_home = {
+        i: (b, e["item_lines"][i]) for b, e in blocks.items() if b not in higher for i in e["items"]
+    }
     for name, lineno in observed.items():
         if name in indicator_home:
             home, hline = indicator_home[name]
@@ -457,7 +484,10 @@ def parse_model(text: str) -> ModelSpec:
                 )
 
     in_paths = {p.source for p in paths} | {p.target for p in paths}
+    locs = {loc for h in higher for loc in blocks[h]["items"]}
     for c in constructs:
+        if c.name in locs:
+            continue
         if c.name not in in_paths:
             raise SpecError(
                 f"line {blocks[c.name]['line']}: construct {c.name} is in no structural path; PLS needs every "
@@ -471,6 +501,48 @@ def parse_model(text: str) -> ModelSpec:
         paths=tuple(paths),
         text=text,
     )
+
+
+def _higher_order_blocks(blocks: dict[str, dict], structural: list[tuple[int, str, list[str]]]) -> set[str]:
+    """Names of the blocks whose indicators are constructs, after checking the HOC rules."""
+    higher: set[str] = set()
+    for name, entry in blocks.items():
+        locs = [i for i in entry["items"] if i in blocks]
+        if not locs:
+            continue
+        items = [i for i in entry["items"] if i not in blocks]
+        if items:
+            raise SpecError(
+                f"line {entry['line']}: {name} has constructs ({', '.join(locs)}) and items ({', '.join(items)}) "
+                "as indicators; a higher-order construct is measured by constructs only. Put the items in "
+                "a lower-order construct of their own."
+            )
+        if len(locs) < 2:
+            raise SpecError(
+                f"line {entry['line']}: higher-order construct {name} has one lower-order construct ({locs[0]}); "
+                "it needs at least two (with one, use the construct itself)"
+            )
+        higher.add(name)
+    home: dict[str, str] = {}
+    for name in higher:
+        for loc in blocks[name]["items"]:
+            if loc in higher:
+                raise SpecError(
+                    f"line {blocks[name]['line']}: {loc} is a higher-order construct and an indicator of {name}; "
+                    "constructs of third or higher order are not supported"
+                )
+            home[loc] = name
+    for lineno, lhs, terms in structural:
+        for t in [lhs, *terms]:
+            for part in t.split(":"):
+                part = part.strip()
+                if part in home:
+                    raise SpecError(
+                        f"line {lineno}: {part} is a lower-order construct of {home[part]} (line "
+                        f"{blocks[home[part]]['line']}) and cannot be in a structural equation; use {home[part]}, "
+                        f"or take {part} out of {home[part]}"
+                    )
+    return higher
 
 
 def _check_acyclic(paths: list[Path]) -> None:
