@@ -62,6 +62,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="bootstrap seed")
     p.add_argument("--workers", type=int, default=1, help="worker processes for the bootstrap")
     p.add_argument("--ci-level", type=float, default=0.95, help="confidence level of the intervals")
+    p.add_argument("--weights", default=None, metavar="COLUMN",
+                   help="column of case weights (weighted PLS; frequency weights: integer weights = duplicated rows)")
     p.add_argument("--max-iterations", type=int, default=300)
     p.add_argument("--tolerance", type=float, default=1e-7)
     p.set_defaults(func=run)
@@ -207,7 +209,10 @@ def settings_record(res, boot, data_path: str, model_path: str) -> dict:
         "max_iterations": s.max_iterations,
         "iterations": res.iterations,
         "converged": res.converged,
+        "weights": res.prepared.weights_name,
     }
+    if res.prepared.weights is not None:
+        rec["sum_of_weights"] = float(res.prepared.weights.sum())
     if boot is not None:
         rec.update(
             bootstrap_resamples=boot.resamples,
@@ -271,6 +276,7 @@ def run(args) -> int:
             tolerance=args.tolerance,
             max_iterations=args.max_iterations,
             source=args.data,
+            weights=args.weights,
         )
     log.info("estimated %s on %d cases (iteration %d)", args.model, res.n, res.iterations)
     boot = None
