@@ -112,3 +112,19 @@ def test_cli_refuses_a_missing_group_column_and_bad_options(tmp_path, capsys):
     assert main(["mga", d, m, "--group", "x1", "--out", str(tmp_path / "o")]) == 2
     assert "is an item of the model" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_pipeline_groups_step_writes_the_configured_extra_mga_methods(tmp_path):
+    data = two_groups(draw(120, 41), draw(120, 42))
+    d, m = _write(tmp_path, data)
+    cfg = {"seed": 3, "robustness": {"micom_permutations": 30, "groups": "g", "mga_parameters": "paths", "mga_methods": ["bootstrap", "welch"], "mga_resamples": 40}}
+    (tmp_path / "cfg.yaml").write_text(json.dumps(cfg))
+    out = tmp_path / "groups"
+    assert main(["groups", d, m, "--config", str(tmp_path / "cfg.yaml"), "--out", str(out)]) == 0
+    for method in ("bootstrap", "welch"):
+        t = pd.read_csv(out / f"mga_{method}.csv")
+        assert list(t.columns) == MGA_COLUMNS and (t["method"] == method).all() and (t["draws_a"] == 40).all()
+    # the same bootstrap streams: both methods see the same standard errors
+    np.testing.assert_array_equal(pd.read_csv(out / "mga_bootstrap.csv")["std_error_a"], pd.read_csv(out / "mga_welch.csv")["std_error_a"])
+    assert json.loads((out / "settings.json").read_text())["mga_methods"] == ["permutation", "bootstrap", "welch"]
+    assert "Welch" in (out / "notes.txt").read_text()
