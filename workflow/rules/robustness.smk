@@ -107,6 +107,8 @@ rule groups:
         groups=ROBUST.get("groups"),
         mga_parameters=ROBUST.get("mga_parameters"),
         mga_p_adjust=ROBUST.get("mga_p_adjust"),
+        mga_methods=ROBUST.get("mga_methods"),
+        mga_resamples=ROBUST.get("mga_resamples"),
         permutations=ROBUST.get("micom_permutations", 5000),
         seed=config["seed"],
     log:

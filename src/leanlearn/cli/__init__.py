@@ -36,6 +36,8 @@ VERBS = (
     "cbsem",
     "endogeneity",
     "groups",
+    "micom",
+    "mga",
     "power",
     "multiverse",
     "summary",

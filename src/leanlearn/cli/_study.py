@@ -39,15 +39,19 @@ def control_settings(cfg: dict, spec) -> dict:
     }
 
 
-def study_model(data_path: str, model_path: str, cfg: dict, *, with_controls: bool = True, overrides: dict | None = None):
-    """Read data and model, add the configured controls, estimate. Returns (result, data, excluded)."""
+def study_model(data_path: str, model_path: str, cfg: dict, *, with_controls: bool = True, overrides: dict | None = None, weighted: bool = False):
+    """Read data and model, add the configured controls, estimate. Returns (result, data, excluded).
+
+    ``weighted``: apply the case weights of ``estimation.weights`` (a column of the data),
+    for the verbs that support weighted PLS (measurement, hypotheses)."""
     from leanlearn.pls.engine import estimate
 
     data, spec, excluded, _ = study_data(data_path, model_path, cfg, controls=with_controls)
     settings = estimation_settings(cfg)
     settings.update(overrides or {})
+    weights = (cfg.get("estimation") or {}).get("weights") if weighted else None
     with user_errors(data_path):
-        res = estimate(data, spec, source=data_path, **settings)
+        res = estimate(data, spec, source=data_path, weights=weights, **settings)
     if not res.converged:
         raise UserError(f"{data_path}: PLS did not converge; see the warning above")
     return res, data, excluded

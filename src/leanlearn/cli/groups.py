@@ -13,6 +13,8 @@ merged into clusters of its levels (config ``robustness.groups``)::
       micom_permutations: 5000
       mga_parameters: all         # all | paths | list of families (the MGA multiplicity family)
       mga_p_adjust: holm          # holm | fdr_bh | bonferroni | ... | none (across the whole family)
+      mga_methods: [bootstrap]    # optional: also Henseler's bootstrap, parametric or Welch MGA
+      mga_resamples: 5000         # bootstrap resamples per group for mga_methods
 
 Without a grouping every output table is written empty (with its header) and
 ``notes.txt`` says that the step was skipped and why. ``level_sizes.csv`` and
@@ -35,6 +37,8 @@ Output contract::
                                difference, perm_lower, perm_upper, p_value, p_adjusted, significant,
                                family_size, n_permutations
     permutation_status.csv     group_a, group_b, permutations, valid, failed
+    mga_<method>.csv           for every method of robustness.mga_methods: the columns of
+                               leanlearn.robustness.groups.MGA_COLUMNS (as ``leanlearn mga``)
     excluded_cases.csv         cases left out for a missing control value (controls are never imputed)
     notes.txt                  the grouping, conventions, multiplicity family, power caveats
     settings.json              provenance
@@ -133,7 +137,15 @@ def _skipped(out, reason: str, record: dict) -> None:
 
 
 def run(args) -> int:
-    from leanlearn.robustness.groups import GroupSettings, assign_groups, compare_groups, feasibility_note, group_settings, level_feasibility
+    from leanlearn.robustness.groups import (
+        GroupSettings,
+        assign_groups,
+        compare_groups,
+        feasibility_note,
+        group_settings,
+        level_feasibility,
+        multigroup_analysis,
+    )
 
     config, config_path = load_config(args.config)
     where = config_path or "config"
@@ -173,8 +185,17 @@ def run(args) -> int:
             data, spec, groups=groups, settings=settings, permutations=permutations, seed=seed, alpha=args.alpha,
             p_adjust=p_adjust, group_order=list(clusters) if clusters else None, source=args.data, parameters=parameters, unit=unit,
         )  # fmt: skip
+        extra: dict = {}
+        resamples = int(robust.get("mga_resamples", 5000))
+        for method in robust.get("mga_methods") or []:
+            extra[method] = multigroup_analysis(
+                data, spec, groups=groups, method=method, settings=settings, resamples=resamples, seed=seed, alpha=args.alpha,
+                p_adjust=p_adjust, parameters=parameters, group_order=list(clusters) if clusters else None, source=args.data, unit=unit,
+            )  # fmt: skip
     notes = f"Groups: {column}" + (f" merged into {len(clusters)} clusters ({', '.join(clusters)})." if clusters else " (its levels as groups).")
     notes += "\n\n" + result.notes
+    for method, mres in extra.items():
+        notes += f"\n\nmga_{method}.csv: " + mres.notes
     if clusters is not None:
         notes = feasibility_note(levels, result.group_sizes, column=column, unit=unit) + "\n\n" + notes
     log.info(
@@ -191,6 +212,8 @@ def run(args) -> int:
         write_csv(result.invariance, tmp / "micom_summary.csv")
         write_csv(result.mga, tmp / "mga.csv")
         write_csv(result.status, tmp / "permutation_status.csv")
+        for method, mres in extra.items():
+            write_csv(mres.table, tmp / f"mga_{method}.csv")
         if excluded is not None:
             write_csv(excluded, tmp / "excluded_cases.csv")
         (tmp / "notes.txt").write_text(notes + "\n", encoding="utf-8")
@@ -199,7 +222,8 @@ def run(args) -> int:
             unassigned=unassigned, controls=ctl, permutations=permutations, alpha=args.alpha, p_adjust=p_adjust,
             mga_parameters=parameters, mga_family_size=result.family_size, micom_adjustment="none (Henseler et al. 2016)",
             random_stream="leanlearn.random.stream(seed, 'permutation', pair)",
-            micom_step3_scores="pooled data, pooled-model weights (cSEM convention)", **settings_json(settings),
+            micom_step3_scores="pooled data, pooled-model weights (cSEM convention)",
+            mga_methods=["permutation", *extra], mga_resamples=resamples if extra else None, **settings_json(settings),
         )  # fmt: skip
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     log.info("wrote %s", args.out)

@@ -57,7 +57,7 @@ def run(args) -> int:
     with user_errors(f"{args.config}"):
         hyps = load_hypotheses(cfg.get("hypotheses"))
         rules = load_inference(cfg.get("inference"))
-    res, data, excluded = study_model(args.data, args.model, cfg)
+    res, data, excluded = study_model(args.data, args.model, cfg, weighted=True)
     bs = bootstrap_settings(cfg, resamples=args.boot, seed=args.seed, workers=args.workers)
     log.info("bootstrap: %d resamples, seed %d, %d worker(s)", bs["resamples"], bs["seed"], bs["workers"])
     boot = run_bootstrap(res, **bs)

@@ -40,7 +40,7 @@ def run(args) -> int:
     from leanlearn.cli.estimate import _square, run_bootstrap, tables
 
     cfg = read_config(args.config)
-    res, _, _ = study_model(args.data, args.model, cfg)
+    res, _, _ = study_model(args.data, args.model, cfg, weighted=True)
     bs = bootstrap_settings(cfg, resamples=args.boot, seed=args.seed, workers=args.workers)
     boot = run_bootstrap(res, **bs)
     thresholds = cfg.get("measurement", {}) or {}

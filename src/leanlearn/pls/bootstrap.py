@@ -118,11 +118,18 @@ def _summaries(plan: Plan, fit: BatchFit) -> dict[str, np.ndarray]:
 _STATE: dict = {}
 
 
-def _init_worker(plan: Plan, X: np.ndarray, seed, resamples: int, parent: int | None = None) -> None:
+def _init_worker(plan: Plan, X: np.ndarray, seed, resamples: int, parent: int | None = None, weights: np.ndarray | None = None) -> None:
     if parent is not None:
         _default_signals()
         _die_with_parent(parent)
-    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples)
+    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples, weights=weights)
+
+
+# --- weighted PLS (case weights): a resample draws cases and carries their weights -----------------
+def _weighted(counts: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Case counts of the resamples times the cases' weights (unchanged when unweighted)."""
+    return counts if weights is None else counts * weights[None, :]
+# --- end weighted PLS ----------------------------------------------------------------------------
 
 
 def _default_signals() -> None:
@@ -180,7 +187,7 @@ def _run_chunk(chunk: int) -> dict[str, np.ndarray]:
     plan, X = _STATE["plan"], _STATE["X"]
     idx = resample_indices(_STATE["seed"], _STATE["resamples"], X.shape[0], chunk)
     with threadpool_limits(limits=1):
-        fit = fit_counts(plan, X, resample_counts(idx, X.shape[0]))
+        fit = fit_counts(plan, X, _weighted(resample_counts(idx, X.shape[0]), _STATE.get("weights")))
     return _summaries(plan, fit)
 
 
@@ -576,6 +583,11 @@ def bootstrap(
         Explicit 0-based row indices of the resamples (overrides seed and resamples; used
         to reproduce another program's draws exactly).
 
+    With case weights (``estimate(..., weights=...)``) a resample draws n cases with equal
+    probability, as without weights, and each drawn case carries its weight: the resample's
+    case counts are multiplied by the weights (the jackknife leaves out one case with its
+    weight). Weights of 1 give the unweighted bootstrap draw for draw.
+
     Returns
     -------
     BootstrapResult
@@ -610,11 +622,12 @@ def bootstrap(
     plan = result.plan
     X = result.prepared.raw
     n = X.shape[0]
+    wts = result.prepared.weights  # weighted PLS: None when unweighted
     if indices is not None:
         idx = np.asarray(indices, dtype=int)
         resamples = idx.shape[0]
         with threadpool_limits(limits=1):
-            parts = [_summaries(plan, fit_counts(plan, X, resample_counts(idx, n)))]
+            parts = [_summaries(plan, fit_counts(plan, X, _weighted(resample_counts(idx, n), wts)))]
     else:
         if resamples < 2:
             raise ValueError("resamples must be at least 2")
@@ -627,7 +640,7 @@ def bootstrap(
             ctx = _mp_context()
             pool = ProcessPoolExecutor(
                 max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                initargs=(plan, X, seed, resamples, os.getpid()),
+                initargs=(plan, X, seed, resamples, os.getpid(), wts),
             )
             try:
                 for part in pool.map(_run_chunk, chunks):
@@ -640,7 +653,7 @@ def bootstrap(
                 raise
             pool.shutdown(wait=True)
         else:
-            _init_worker(plan, X, seed, resamples)
+            _init_worker(plan, X, seed, resamples, weights=wts)
             for c in chunks:
                 part = _run_chunk(c)
                 parts.append(part)
@@ -656,7 +669,7 @@ def bootstrap(
         }
     )
     # jackknife (leave one case out) for the BCa acceleration
-    jcounts = np.ones((n, n)) - np.eye(n)
+    jcounts = _weighted(np.ones((n, n)) - np.eye(n), wts)
     with threadpool_limits(limits=1):
         jparts = [_summaries(plan, fit_counts(plan, X, jcounts[a:b])) for a, b in _chunk_bounds(n)]
     jsum = {k: np.concatenate([p[k] for p in jparts]) for k in jparts[0]}

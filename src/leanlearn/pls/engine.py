@@ -897,7 +897,7 @@ def _f_squared(spec: ModelSpec, result_r2: dict, prepared: PreparedData, setting
             continue
         reduced = spec.without_path(path.source, path.target)
         plan = make_plan(reduced, settings)
-        fit = fit_batch(plan, prepared.X[:, [pos[i] for i in plan.items]])
+        fit = fit_batch(plan, prepared.X[:, [pos[i] for i in plan.items]], _counts(prepared))
         names = plan.final.constructs
         r2_excl = float(fit.r_squared[0, names.index(path.target)]) if path.target in names else 0.0
         if not np.isfinite(r2_excl):
@@ -905,6 +905,11 @@ def _f_squared(spec: ModelSpec, result_r2: dict, prepared: PreparedData, setting
         r2_incl = result_r2[path.target]
         rows.append((path.source, path.target, (r2_incl - r2_excl) / (1 - r2_incl)))
     return pd.DataFrame(rows, columns=["source", "target", "f_squared"])
+
+
+def _counts(prepared: PreparedData) -> np.ndarray | None:
+    """The case-count row of the sample: the case weights (1, n), or None (all ones)."""
+    return None if prepared.weights is None else prepared.weights[None, :]
 
 
 def estimate(
@@ -922,6 +927,7 @@ def estimate(
     settings: Settings | None = None,
     source: str | None = None,
     assess: bool = True,
+    weights: str | Sequence[float] | np.ndarray | None = None,
 ) -> PLSResult:
     """Estimate a PLS path model.
 
@@ -953,6 +959,15 @@ def estimate(
         Compute the assessment tables (reliability, HTMT, f², VIFs, effects, fit). Set to
         False in loops that need only weights, paths and scores (prediction, permutation
         tests, simulations); the tables are then empty.
+    weights : str or array-like, optional
+        Case weights (weighted PLS): a column of ``data`` or one number per row
+        (:func:`leanlearn.pls.prepare.case_weights`). They are *frequency weights*: every
+        mean, SD and correlation of the algorithm and the assessment is weighted, with
+        N = the sum of the weights in the N − 1 denominators and in the adjusted R², so
+        integer weights give exactly the result of duplicating rows (tests/test_weights.py).
+        Multiplying all weights by a constant leaves the correlations, and so weights,
+        loadings, paths, R², reliability, HTMT and fit, unchanged. The bootstrap resamples
+        cases and carries their weights (:func:`leanlearn.pls.bootstrap.bootstrap`).
 
     Returns
     -------
@@ -997,10 +1012,10 @@ def estimate(
     if on_nonconvergence not in ("warn", "error"):
         raise ValueError("on_nonconvergence must be 'warn' or 'error'")
     prepared = prepare_data(
-        data, spec.items, missing_value=settings.missing_value, missing=settings.missing, source=source
+        data, spec.items, missing_value=settings.missing_value, missing=settings.missing, source=source, weights=weights
     )
     plan = make_plan(spec, settings)
-    fit = fit_batch(plan, prepared.X, keep_rows=True)
+    fit = fit_batch(plan, prepared.X, _counts(prepared), keep_rows=True)
     lay = plan.final
     where = f"{source}: " if source else ""
     if fit.failed[0]:
@@ -1026,11 +1041,12 @@ def estimate(
         path_rows.append((path.source, path.target, P[s, t]))
     path_df = pd.DataFrame(path_rows, columns=["source", "target", "estimate"])
     n = prepared.X.shape[0]
+    n_eff = n if prepared.weights is None else float(prepared.weights.sum())  # frequency weights: N = their sum
     r2_rows = []
     for j in lay.endogenous:
         k = int(lay.adjacency[:, j].sum())
         r2 = fit.r_squared[0, j]
-        r2_rows.append((names[j], r2, 1 - (1 - r2) * (n - 1) / (n - k - 1)))
+        r2_rows.append((names[j], r2, 1 - (1 - r2) * (n_eff - 1) / (n_eff - k - 1)))
     r2_df = pd.DataFrame(r2_rows, columns=["construct", "r_squared", "r_squared_adj"])
 
     scores = np.matmul(fit.Z[0], fit.weights[0][:, None] * lay.onehot) * fit.scale[0][None, :]

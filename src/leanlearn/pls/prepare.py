@@ -15,7 +15,7 @@ import pandas as pd
 
 from leanlearn.errors import DataError, safe_cell
 
-__all__ = ["PreparedData", "prepare_data", "MISSING_TREATMENTS"]
+__all__ = ["PreparedData", "prepare_data", "case_weights", "MISSING_TREATMENTS"]
 
 MISSING_TREATMENTS = ("mean", "listwise")
 
@@ -43,6 +43,11 @@ class PreparedData:
         when nothing was replaced).
     dropped_rows : tuple
         Row labels removed by listwise deletion.
+    weights : ndarray of shape (n_used,), or None
+        Case weights of the rows used (``prepare_data(weights=...)``), None when unweighted.
+        They are frequency weights: a case with weight 2 counts as two identical cases.
+    weights_name : str, optional
+        The weights column (for reports).
     """
 
     X: np.ndarray
@@ -53,6 +58,8 @@ class PreparedData:
     missing: str
     report: pd.DataFrame = field(repr=False)
     dropped_rows: tuple = ()
+    weights: np.ndarray | None = field(default=None, repr=False)
+    weights_name: str | None = None
 
     @property
     def has_missing(self) -> bool:
@@ -71,6 +78,7 @@ def prepare_data(
     missing_value: float | int | str | None = None,
     missing: str = "mean",
     source: str | None = None,
+    weights: str | Sequence[float] | np.ndarray | None = None,
 ) -> PreparedData:
     """Select, check and clean the items used by a model.
 
@@ -88,6 +96,11 @@ def prepare_data(
         its item over all rows, as seminr's ``mean_replacement``) or listwise deletion.
     source : str, optional
         File name used in error messages.
+    weights : str or array-like, optional
+        Case weights: the name of a column of ``data`` or one number per row (see
+        :func:`case_weights`). With weights, mean replacement uses the *weighted* mean of
+        the observed values, so integer weights give exactly the data with duplicated rows;
+        listwise deletion drops a row's weight with it.
 
     Returns
     -------
@@ -136,6 +149,7 @@ def prepare_data(
     if empty:
         raise DataError(f"{where}item(s) with no observed value: {', '.join(empty)}")
 
+    w = None if weights is None else case_weights(data, weights, source=source, items=items)
     index = frame.index
     dropped: tuple = ()
     replaced = np.full(len(items), np.nan)
@@ -146,14 +160,26 @@ def prepare_data(
         raw = values.copy()
         index = index[keep]
         X = values
+        if w is not None:
+            w = w[keep]
     else:
         raw = values
-        means = np.nanmean(values, axis=0)
+        if w is None:
+            means = np.nanmean(values, axis=0)
+        else:  # weighted mean of the observed values = the mean of the duplicated rows
+            obs = ~miss
+            means = (w @ np.where(obs, values, 0.0)) / (w @ obs.astype(float))
         X = np.where(miss, means, values)
         replaced = np.where(n_missing > 0, means, np.nan)
 
     if X.shape[0] < 3:
         raise DataError(f"{where}only {X.shape[0]} usable row(s) after {missing} treatment; at least 3 are needed")
+    if w is not None and not w.sum() > 1:
+        name = weights if isinstance(weights, str) else "the case weights"
+        raise DataError(
+            f"{where}weights column '{name}': the weights of the rows used sum to 1 or less (all zero, or probabilities). "
+            "They are frequency weights (N is their sum); rescale them, e.g. to a mean of 1."
+        )
     sd = X.std(axis=0, ddof=1)
     constant = [items[j] for j in range(len(items)) if not sd[j] > 0]
     if constant:
@@ -178,4 +204,64 @@ def prepare_data(
         missing=missing,
         report=report,
         dropped_rows=dropped,
+        weights=None if w is None else np.ascontiguousarray(w, dtype=float),
+        weights_name=None if weights is None else (weights if isinstance(weights, str) else "weights"),
     )
+
+
+def case_weights(data: pd.DataFrame, weights, *, source: str | None = None, items: Sequence[str] = ()) -> np.ndarray:
+    """Validated case weights, one non-negative finite number per row of ``data``.
+
+    Parameters
+    ----------
+    data : DataFrame
+    weights : str or array-like
+        A column of ``data`` (not one of the model's ``items``), or one weight per row.
+    source : str, optional
+        File name for messages.
+
+    Returns
+    -------
+    ndarray of float, shape (len(data),)
+
+    Raises
+    ------
+    DataError
+        Naming the file and the column, the number of offending rows and the first one, but
+        never a cell's value: the column is absent or an item of the model; a cell is not a
+        number; a weight is missing, negative or infinite.
+    """
+    where = f"{source}: " if source else ""
+    if isinstance(weights, str):
+        name = weights
+        if name not in data.columns:
+            raise DataError(f"{where}no weights column '{name}'; name a column of case weights in this file")
+        if name in set(items):
+            raise DataError(f"{where}the weights column '{name}' is an item of the model; name a separate column of case weights")
+        col = data[name]
+    else:
+        name = "weights"
+        values = np.asarray(weights)
+        if values.ndim != 1 or len(values) != len(data):
+            raise DataError(f"{where}case weights: {values.size} weight(s) for {len(data)} rows; give one weight per row")
+        col = pd.Series(values, index=data.index)
+    text = col.astype(str).str.strip()
+    blank = col.isna() | (text == "")
+    num = pd.to_numeric(col.where(~blank), errors="coerce")
+    problems = [
+        ("cell(s) that are not numbers", (num.isna() & ~blank).to_numpy()),
+        ("row(s) without a weight", blank.to_numpy()),
+        ("negative weight(s)", (num < 0).to_numpy()),
+        ("infinite weight(s)", np.isinf(num.to_numpy(dtype=float))),
+    ]
+    for what, mask in problems:
+        if mask.any():
+            pos = int(np.flatnonzero(mask)[0])
+            raise DataError(
+                f"{where}weights column '{name}': {int(mask.sum())} {what} (first at {_row_label(data.index, pos)}). "
+                "Every case needs a finite, non-negative weight; fix the column or leave those cases out of the file."
+            )
+    w = num.to_numpy(dtype=float)
+    if not (w > 0).any():
+        raise DataError(f"{where}weights column '{name}': every weight is zero; at least some cases need a positive weight")
+    return w
