@@ -414,3 +414,12 @@ def test_exports_write_higher_order_constructs_for_lavaan_and_seminr():
     spec = parse_model(MOBI_HOC.format(op="<~"))
     assert "Antecedents <~ Image + Expect" in to_lavaan(spec)
     assert 'higher_composite("Antecedents", c("Image", "Expect"), method = two_stage, weights = mode_B)' in to_seminr(spec)
+
+
+def test_estimate_refuses_weights_for_a_higher_order_model_with_the_model_file_named(tmp_path, capsys):
+    model = tmp_path / "hoc.lav"
+    model.write_text(MOBI_HOC.format(op="=~"))
+    code = main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--weights", "CUEX1"])
+    err = capsys.readouterr().err
+    assert code == 2 and str(model) in err and "--weights" in err
+    assert not (tmp_path / "o").exists()

@@ -233,6 +233,7 @@ def estimate_hoc(
     source: str | None = None,
     assess: bool = True,
     on_nonconvergence: str = "warn",
+    weights=None,
     **kwargs,
 ) -> PLSResult:
     """Estimate a model with higher-order constructs.
@@ -254,6 +255,9 @@ def estimate_hoc(
     assess : bool
         Compute the assessment tables (of the final stage, and of stage 1 for the LOCs).
     on_nonconvergence : {"warn", "error"}
+    weights : None
+        Case weights are not supported with higher-order constructs yet; anything but None
+        raises ``ValueError`` (the CLI refuses ``--weights`` for such models).
 
     Returns
     -------
@@ -290,6 +294,9 @@ def estimate_hoc(
     """
     if method not in HOC_METHODS:
         raise ValueError(f"method must be one of {HOC_METHODS}, not {method!r}")
+    if weights is not None:
+        raise ValueError("case weights are not available for models with higher-order constructs yet: "
+                         "estimate without weights, or model the construct's items directly")
     spec = parse_model(model) if isinstance(model, str) else model
     _check(spec)
     if settings is None:
