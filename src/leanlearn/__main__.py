@@ -1,5 +1,3 @@
-import sys
+from leanlearn.cli import run_command
 
-from leanlearn.cli import main
-
-sys.exit(main())
+run_command()

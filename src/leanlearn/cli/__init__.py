@@ -67,6 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_command() -> None:
+    """The entry point of the ``leanlearn`` command and of ``python -m leanlearn``.
+
+    Runs :func:`main` and exits with its code. A run stopped by SIGTERM or Ctrl-C has
+    already cleaned up (its ``finally`` blocks removed partial outputs and the bootstrap
+    workers were ended); it then leaves with ``os._exit`` rather than through the
+    interpreter's exit handlers, because the process pool's exit handler joins a helper
+    thread that can block for ever on a result a killed worker left half-written.
+    """
+    import os
+
+    code = main()
+    if code in (130, 143):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one verb; the exit code says how it ended.
 
