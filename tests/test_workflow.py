@@ -280,7 +280,7 @@ def test_higher_order_variant_runs_on_the_simulated_bundles_and_reaches_the_summ
     data = pd.read_csv(workflow / "data" / "processed" / "hoc_simulated_items.csv")
     assert len(data) == 209
     summary = (workflow / "results" / "summary.md").read_text()
-    assert "Higher-order variant (two stage approach on items simulated with LP bundles, N = 209)" in summary
+    assert "Higher-order variant (two-stage approach on items simulated with LP bundles, N = 209)" in summary
 
 
 def test_every_result_file_is_a_declared_output(workflow):
