@@ -396,15 +396,16 @@ def test_summary_line_names_the_hoc_its_locs_and_its_paths():
 
     tables = {
         "robustness/higher_order/paths.csv": pd.DataFrame(
-            {"source": ["LP", "LS"], "target": ["LS", "OP"], "estimate": [0.24, 0.5], "ci_lower": [0.13, 0.4], "ci_upper": [0.36, 0.6], "ci_level": [0.95, 0.95]}
+            {"source": ["LP", "LP:DIG", "LS"], "target": ["LS", "LS", "OP"], "estimate": [0.24, 0.2, 0.5], "ci_lower": [0.13, 0.1, 0.4],
+             "ci_upper": [0.36, 0.3, 0.6], "ci_level": [0.95] * 3}
         ),
         "robustness/higher_order/hoc_reliability.csv": pd.DataFrame({"hoc": ["LP"], "method": ["two_stage"], "alpha": [0.78], "rho_a": [0.8], "rho_c": [0.85], "ave": [0.59]}),
         "robustness/higher_order/hoc_indicators.csv": pd.DataFrame({"hoc": ["LP"] * 4, "loc": list(LP_BUNDLES), "loading": [0.8] * 4, "weight": [0.3] * 4, "vif": [1.5] * 4}),
         "robustness/higher_order/settings": {"n_used": 209, "bootstrap_valid": 2000, "data": "data/processed/hoc_simulated_items.csv"},
     }
     (line,) = _higher_order(tables)
-    assert "two stage approach on items simulated with LP bundles, N = 209" in line
-    assert "LP of JIT, TQM, TPM, HRM" in line and "LP -> LS" in line and "LS -> OP" not in line
+    assert "two-stage approach on items simulated with LP bundles, N = 209" in line
+    assert "LP of JIT, TQM, TPM, HRM" in line and "LP -> LS" in line and "LP:DIG -> LS" in line and "LS -> OP" not in line
     assert _higher_order({}) == []
 
 

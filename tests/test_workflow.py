@@ -271,7 +271,7 @@ def test_higher_order_variant_runs_on_the_simulated_bundles_and_reaches_the_summ
     folder = workflow / "results" / "robustness" / "higher_order"
     rel = pd.read_csv(folder / "hoc_reliability.csv")
     assert rel.hoc.tolist() == ["LP"] and rel.method.tolist() == ["two_stage"]
-    locs = pd.read_csv(folder / "hoc_indicators.csv").loc.tolist()
+    locs = pd.read_csv(folder / "hoc_indicators.csv")["loc"].tolist()
     assert locs == ["JIT", "TQM", "TPM", "HRM"]
     paths = pd.read_csv(folder / "paths.csv")
     assert paths.std_error.gt(0).all()
@@ -280,7 +280,7 @@ def test_higher_order_variant_runs_on_the_simulated_bundles_and_reaches_the_summ
     data = pd.read_csv(workflow / "data" / "processed" / "hoc_simulated_items.csv")
     assert len(data) == 209
     summary = (workflow / "results" / "summary.md").read_text()
-    assert "Higher-order variant (two stage approach on items simulated with LP bundles, N = 209)" in summary
+    assert "Higher-order variant (two-stage approach on items simulated with LP bundles, N = 209)" in summary
 
 
 def test_every_result_file_is_a_declared_output(workflow):

@@ -337,13 +337,15 @@ def _higher_order(t: dict) -> list[str]:
         locs = ", ".join(ind.loc[ind.hoc == r.hoc, "loc"].astype(str))
         hocs.append(f"{r.hoc} of {locs} (rho_C {num(r.rho_c)}, AVE {num(r.ave)})")
     names = set(rel.hoc)
-    own = paths[paths.source.isin(names) | paths.target.isin(names)]
+    touches = lambda name: any(part in names for part in str(name).split(":"))  # noqa: E731  (X:HOC terms too)
+    own = paths[paths.source.map(touches) | paths.target.map(touches)]
     level = float(own.ci_level.iloc[0]) if "ci_level" in own and len(own) else None
     parts = []
     for r in own.itertuples():
         ci = f" [{num(r.ci_lower)}, {num(r.ci_upper)}]" if level is not None else ""
         parts.append(f"{r.source} -> {r.target} {num(r.estimate)}{ci}")
-    method = str(rel.method.iloc[0]).replace("_", " ")
+    method = {"two_stage": "two-stage", "embedded_two_stage": "embedded two-stage", "repeated_indicators": "repeated-indicators"}.get(
+        str(rel.method.iloc[0]), str(rel.method.iloc[0]))
     where = " on items simulated with LP bundles" if "hoc_simulated" in data else ""
     ci_note = f"; {level:.0%} percentile intervals, {int(settings.get('bootstrap_valid', 0))} resamples" if level is not None else ""
     return [
