@@ -73,7 +73,7 @@ def marker_correction(
     -------
     DataFrame
         ``construct_a, construct_b, n, marker, marker_rule, r_m, r_m_source, r_u,
-        p_value_u, r_a, t_value, dof, p_value, significant_u, significant_a, note``:
+        p_value_u, r_a, t_value, df, p_value, significant_u, significant_a, note``:
         ``r_m_source`` is the construct whose marker correlation became r_M;
         ``p_value_u`` tests r_U on n - 2 df; ``t_value``/``p_value`` test r_A on n - 3 df.
     """
@@ -108,7 +108,7 @@ def marker_correction(
                     "p_value_u": p_u,
                     "r_a": float(r_a),
                     "t_value": float(t_a),
-                    "dof": n - 3,
+                    "df": n - 3,
                     "p_value": float(p_a),
                     "significant_u": bool(p_u < alpha),
                     "significant_a": bool(p_a < alpha),
@@ -117,7 +117,7 @@ def marker_correction(
             )
     cols = [
         "construct_a", "construct_b", "n", "marker", "marker_rule", "r_m", "r_m_source", "r_u",
-        "p_value_u", "r_a", "t_value", "dof", "p_value", "significant_u", "significant_a", "note",
+        "p_value_u", "r_a", "t_value", "df", "p_value", "significant_u", "significant_a", "note",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
