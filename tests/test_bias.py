@@ -91,7 +91,7 @@ def test_marker_correction_uses_the_smallest_positive_marker_correlation():
     ab = out.set_index(["construct_a", "construct_b"]).loc[("A", "B")]
     assert ab["r_u"] == pytest.approx(0.5, abs=1e-12)
     assert ab["r_a"] == pytest.approx((0.5 - 0.08) / (1 - 0.08), abs=1e-12)
-    assert ab["dof"] == 117
+    assert ab["df"] == 117
     assert ab["t_value"] == pytest.approx(ab["r_a"] / math.sqrt((1 - ab["r_a"] ** 2) / 117), rel=1e-12)
     second = bias.marker_correction(scores, marker="MARK", rule="second_smallest")
     assert second["r_m"].iloc[0] == pytest.approx(0.12, abs=1e-12)
@@ -236,7 +236,7 @@ def test_categorical_comparison_gives_chi_square_cramers_v_and_a_permutation_p_v
     out = bias.compare_groups(data, groups, categorical=["country"], permutations=999, seed=1).iloc[0]
     table = np.array([[30, 10], [10, 30]])
     ref = stats.chi2_contingency(table)
-    assert out["chi2"] == pytest.approx(ref.statistic) and out["chi2_dof"] == 1
+    assert out["chi2"] == pytest.approx(ref.statistic) and out["chi2_df"] == 1
     assert out["chi2_p_value"] == pytest.approx(ref.pvalue)
     raw = stats.chi2_contingency(table, correction=False).statistic
     assert out["cramers_v"] == pytest.approx(math.sqrt(raw / 80))

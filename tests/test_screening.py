@@ -134,8 +134,8 @@ def test_mahalanobis_against_known_covariance():
     # (1,2) S^-1 (1,2)' = (2*1 - 2*1*2 + 2*4) / 3 = 2 ; one observed item: 1^2 / 2
     np.testing.assert_allclose(out["mahalanobis_d2"], [2.0, 0.5, 0.0])
     assert out["mahalanobis_df"].tolist() == [2, 1, 2]
-    assert out["mahalanobis_p"].iat[0] == pytest.approx(np.exp(-1.0))
-    assert out["mahalanobis_p"].iat[1] == pytest.approx(stats.chi2.sf(0.5, 1))
+    assert out["mahalanobis_p_value"].iat[0] == pytest.approx(np.exp(-1.0))
+    assert out["mahalanobis_p_value"].iat[1] == pytest.approx(stats.chi2.sf(0.5, 1))
     z = np.random.default_rng(0).standard_normal((5, 4))
     ident = mahalanobis(z, mean=np.zeros(4), cov=np.eye(4))
     np.testing.assert_allclose(ident["mahalanobis_d2"], (z**2).sum(axis=1))

@@ -73,19 +73,12 @@ def marker_correction(
     -------
     DataFrame
         ``construct_a, construct_b, n, marker, marker_rule, r_m, r_m_source, r_u,
-        p_value_u, r_a, t_value, dof, p_value, significant_u, significant_a, note``:
+        p_value_u, r_a, t_value, df, p_value, significant_u, significant_a, note``:
         ``r_m_source`` is the construct whose marker correlation became r_M;
         ``p_value_u`` tests r_U on n - 2 df; ``t_value``/``p_value`` test r_A on n - 3 df.
     """
-    if rule not in ("smallest", "second_smallest"):
-        raise ValueError(f"rule must be 'smallest' or 'second_smallest', got {rule!r}")
-    if marker not in scores.columns:
-        raise DataError(f"marker correction: no marker column '{marker}'")
-    subs = [c for c in (substantive or scores.columns) if c != marker]
-    s = scores[[*subs, marker]].apply(pd.to_numeric, errors="coerce").dropna()
+    subs, s = _marker_scores(scores, marker, substantive, rule, "marker correction")
     n = len(s)
-    if n < 5:
-        raise DataError("marker correction: fewer than 5 complete cases")
     r = s.corr()
     r_m, source, note = _marker_r(r.loc[subs, marker], rule)
     rows = []
@@ -108,7 +101,7 @@ def marker_correction(
                     "p_value_u": p_u,
                     "r_a": float(r_a),
                     "t_value": float(t_a),
-                    "dof": n - 3,
+                    "df": n - 3,
                     "p_value": float(p_a),
                     "significant_u": bool(p_u < alpha),
                     "significant_a": bool(p_a < alpha),
@@ -117,7 +110,7 @@ def marker_correction(
             )
     cols = [
         "construct_a", "construct_b", "n", "marker", "marker_rule", "r_m", "r_m_source", "r_u",
-        "p_value_u", "r_a", "t_value", "dof", "p_value", "significant_u", "significant_a", "note",
+        "p_value_u", "r_a", "t_value", "df", "p_value", "significant_u", "significant_a", "note",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
 
@@ -133,6 +126,20 @@ def _marker_r(marker_r: pd.Series, rule: str) -> tuple[float, str, str]:
         note = "no positive marker correlation" if rule == "smallest" else "fewer than two positive marker correlations"
         note += "; r_M set to 0 (no correction)"
     return r_m, source, note
+
+
+def _marker_scores(scores: pd.DataFrame, marker: str, substantive: Sequence[str] | None, rule: str,
+                   what: str) -> tuple[list[str], pd.DataFrame]:
+    """The substantive constructs and the complete cases of their scores and the marker's (at least 5)."""
+    if rule not in ("smallest", "second_smallest"):
+        raise ValueError(f"rule must be 'smallest' or 'second_smallest', got {rule!r}")
+    if marker not in scores.columns:
+        raise DataError(f"{what}: no marker column '{marker}'")
+    subs = [c for c in (substantive or scores.columns) if c != marker]
+    s = scores[[*subs, marker]].apply(pd.to_numeric, errors="coerce").dropna()
+    if len(s) < 5:
+        raise DataError(f"{what}: fewer than 5 complete cases")
+    return subs, s
 
 
 MARKER_CORRELATION_COLUMNS = ["construct", "marker", "n", "r", "p_value", "positive", "rank_positive", "chosen", "marker_rule"]
@@ -168,15 +175,8 @@ def marker_correlations(
         ``chosen`` (True for the correlation that became r_M; none when no positive one
         qualifies, and r_M = 0 then).
     """
-    if rule not in ("smallest", "second_smallest"):
-        raise ValueError(f"rule must be 'smallest' or 'second_smallest', got {rule!r}")
-    if marker not in scores.columns:
-        raise DataError(f"marker correlations: no marker column '{marker}'")
-    subs = [c for c in (substantive or scores.columns) if c != marker]
-    s = scores[[*subs, marker]].apply(pd.to_numeric, errors="coerce").dropna()
+    subs, s = _marker_scores(scores, marker, substantive, rule, "marker correlations")
     n = len(s)
-    if n < 5:
-        raise DataError("marker correlations: fewer than 5 complete cases")
     r = s.corr()[marker].loc[subs]
     positive = r[r > 0].sort_values()
     rank = {c: k + 1 for k, c in enumerate(positive.index)}

@@ -15,9 +15,9 @@ from leanlearn.random import generator
 
 COMPARISON_COLUMNS = [
     "variable", "kind", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "sd_a", "sd_b",
-    "difference", "t_value", "t_dof", "t_p_value", "u_value", "u_p_value", "hedges_g",
+    "difference", "t_value", "t_df", "t_p_value", "u_value", "u_p_value", "hedges_g",
     "g_ci_lower", "g_ci_upper", "ci_level", "tost_margin_sd", "tost_margin", "tost_p_value",
-    "equivalent", "chi2", "chi2_dof", "chi2_p_value", "chi2_p_value_permutation", "cramers_v",
+    "equivalent", "chi2", "chi2_df", "chi2_p_value", "chi2_p_value_permutation", "cramers_v",
     "min_expected", "n_levels",
 ]  # fmt: skip
 
@@ -176,7 +176,7 @@ def compare_groups(
         ``n_a``, ``n_b``                 non-missing values per group
         ``mean_a`` ... ``sd_b``          means and SDs (n - 1); NaN for categorical variables
         ``difference``                   mean_b - mean_a
-        ``t_value, t_dof, t_p_value``    Welch's t-test (b vs a)
+        ``t_value, t_df, t_p_value``     Welch's t-test (b vs a)
         ``u_value, u_p_value``           Mann-Whitney U of group b, two-sided p
         ``hedges_g``                     :math:`J (\\bar x_b - \\bar x_a)/s_p`, :math:`J = 1 - 3/(4(n_a+n_b)-9)`
         ``g_ci_lower, g_ci_upper``       :math:`g \\pm t_{n_a+n_b-2} SE`, :math:`SE = \\sqrt{(n_a+n_b)/(n_a n_b) + g^2/(2(n_a+n_b))}`
@@ -185,7 +185,7 @@ def compare_groups(
         ``tost_margin_sd, tost_margin``  margin in SD units and in the variable's units
         ``tost_p_value``                 max of the two one-sided Welch p-values
         ``equivalent``                   tost_p_value < alpha
-        ``chi2, chi2_dof, chi2_p_value`` chi-square test of group x category
+        ``chi2, chi2_df, chi2_p_value``  chi-square test of group x category
         ``chi2_p_value_permutation``     permutation p-value of chi2 (NaN when skipped)
         ``cramers_v``                    :math:`\\sqrt{\\chi^2 / (n (\\min(r, c) - 1))}` (uncorrected chi2)
         ``min_expected``                 smallest expected cell count (< 5: the asymptotic p is suspect)
@@ -247,7 +247,7 @@ def _compare_continuous(data: pd.DataFrame, var: str, in_a: np.ndarray, in_b: np
         sp = math.sqrt(((xa.size - 1) * xa.var(ddof=1) + (xb.size - 1) * xb.var(ddof=1)) / (xa.size + xb.size - 2))
         if sp > 0:
             t = stats.ttest_ind(xb, xa, equal_var=False)
-            row.update(t_value=float(t.statistic), t_dof=float(t.df), t_p_value=float(t.pvalue))
+            row.update(t_value=float(t.statistic), t_df=float(t.df), t_p_value=float(t.pvalue))
             gval = float(pg.compute_effsize(xb, xa, paired=False, eftype="hedges"))
             ci = pg.compute_esci(
                 stat=gval, nx=xb.size, ny=xa.size, eftype="hedges", confidence=ci_level, decimals=15
@@ -286,7 +286,7 @@ def _compare_categorical(data: pd.DataFrame, var: str, in_a: np.ndarray, in_b: n
         n = table.sum()
         row.update(
             chi2=float(res.statistic),
-            chi2_dof=int(res.dof),
+            chi2_df=int(res.dof),
             chi2_p_value=float(res.pvalue),
             cramers_v=float(math.sqrt(raw.statistic / (n * (min(table.shape) - 1)))),
             min_expected=float(res.expected_freq.min()),

@@ -224,6 +224,7 @@ class _Apply:
             "Answers must be numeric codes; fix the cell in the export (or set it empty if unanswered).",
             labels=labels,
         )
+        reasons: pd.Series
         if codes is not None:
             bad = values.notna() & ~values.isin(list(codes))
             reason = f"not a label code ({', '.join(map(str, codes))})"
@@ -238,7 +239,7 @@ class _Apply:
         else:
             bad = pd.Series(False, index=values.index)
             reasons = pd.Series("", index=values.index)
-        for i in np.flatnonzero(bad.to_numpy()):
+        for i in map(int, np.flatnonzero(bad.to_numpy())):
             self.oor_rows.append(
                 {
                     RESPONDENT_ID: out[RESPONDENT_ID].iat[i],
@@ -340,8 +341,9 @@ def _check_dates(
     iso = np.array([bool(_ISO_DATE.match(v) or _YMD_SLASH.match(v)) if f else True for v, f in zip(cells, filled)])
     dmy = [i for i, (v, f) in enumerate(zip(cells, filled)) if f and not iso[i] and _DMY.match(v)]
     if dmy:
-        firsts = [int(_DMY.match(cells[i]).group(1)) for i in dmy]
-        seconds = [int(_DMY.match(cells[i]).group(2)) for i in dmy]
+        parts = [m.groups() for m in (_DMY.match(cells[i]) for i in dmy) if m]
+        firsts = [int(g[0]) for g in parts]
+        seconds = [int(g[1]) for g in parts]
         if any(a > 12 for a in firsts) and not any(b > 12 for b in seconds):
             verdict = "some first numbers exceed 12, so the column looks day-first"
         elif any(b > 12 for b in seconds) and not any(a > 12 for a in firsts):

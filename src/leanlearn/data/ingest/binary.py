@@ -16,7 +16,7 @@ from leanlearn.extras import require
 
 
 def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, dict]:
-    import openpyxl
+    import openpyxl  # type: ignore[import-untyped]
 
     source = str(path)
     require("openpyxl", "reading an Excel export")

@@ -270,7 +270,7 @@ def _resolve_separators(raw: pd.DataFrame, out: np.ndarray, kinds: np.ndarray, t
                 )
             as_decimal = decimal_seen or (not group_seen and fmt.get("decimal") == sep)
             for i in idx:
-                t = texts[i]
+                t = texts[int(i)]
                 out[i] = float(t.replace(",", ".")) if as_decimal else float(t.replace(sep, ""))
             final = ("comma" if sep == "," else "point") if as_decimal else ("group_comma" if sep == "," else "group_dot")
             kinds[idx] = final

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ _V_RE = re.compile(r"^V(\d+)$")
 def _legacy_names(df: pd.DataFrame) -> dict[str, str]:
     """``{V1: ResponseID, ...}`` for a legacy Qualtrics export, else empty."""
     cols = [str(c) for c in df.columns]
-    vcols = []
+    vcols: list[str] = []
     for c in cols:
         m = _V_RE.match(c)
         if not m or int(m.group(1)) != len(vcols) + 1:
@@ -64,7 +65,7 @@ def _legacy_names(df: pd.DataFrame) -> dict[str, str]:
         vcols.append(c)
     if len(vcols) < 3 or len(df) < 1:
         return {}
-    second = [df[c].iat[0] for c in vcols]
+    second: list[Any] = [df[c].iat[0] for c in vcols]
     if any(pd.isna(v) for v in second):
         return {}
     known = sum(str(v).strip().lower() in _LEGACY_NAMES for v in second)

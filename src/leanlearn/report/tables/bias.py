@@ -138,7 +138,7 @@ def nonresponse_table(early_late=None, frame=None) -> Table:
             if getattr(r, "kind", "continuous") == "categorical":
                 out.append((
                     label(r.variable), f"{_int(r.n_a)} / {_int(r.n_b)}", "—", "—",
-                    f"χ²({_int(r.chi2_dof)}) = {_f(r.chi2, 2)}, V = {_f(r.cramers_v, 2)}", p_cell(r.chi2_p_value), "—",
+                    f"χ²({_int(r.chi2_df)}) = {_f(r.chi2, 2)}, V = {_f(r.cramers_v, 2)}", p_cell(r.chi2_p_value), "—",
                 ))
             else:
                 out.append((

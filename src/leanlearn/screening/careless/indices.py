@@ -92,7 +92,7 @@ def mahalanobis(
     Returns
     -------
     DataFrame
-        ``mahalanobis_d2``, ``mahalanobis_df``, ``mahalanobis_p``; NaN for a row with no
+        ``mahalanobis_d2``, ``mahalanobis_df``, ``mahalanobis_p_value``; NaN for a row with no
         answer.
     """
     x = _array(responses)
@@ -118,7 +118,7 @@ def mahalanobis(
     with np.errstate(invalid="ignore"):
         p = np.where(dof > 0, stats.chi2.sf(d2, np.maximum(dof, 1)), np.nan)
     return pd.DataFrame(
-        {"mahalanobis_d2": d2, "mahalanobis_df": dof, "mahalanobis_p": p}, index=_index(responses, n)
+        {"mahalanobis_d2": d2, "mahalanobis_df": dof, "mahalanobis_p_value": p}, index=_index(responses, n)
     )
 
 

@@ -48,7 +48,7 @@ class ScreeningResult:
         ``speed_below_hard``, ``speed_flag``. Invariance: ``longstring``,
         ``longstring_<construct>`` per block, ``avgstring``, ``identical_answers``,
         ``longstring_p95``, ``irv``, ``irv_low``, ``irv_high``. Random responding:
-        ``mahalanobis_d2``, ``mahalanobis_df``, ``mahalanobis_p``, ``mahalanobis``.
+        ``mahalanobis_d2``, ``mahalanobis_df``, ``mahalanobis_p_value``, ``mahalanobis``.
         Consistency: ``evenodd_r``, ``evenodd``, ``evenodd_n_scales``, ``evenodd_low``,
         ``psychsyn``, ``psychsyn_low``. Informant: ``ki_knowledge``,
         ``knowledge_below_midpoint``. Missingness: ``case_missing_share``,
@@ -290,12 +290,12 @@ def _random_responding(s: _Screen, keyed: pd.DataFrame, reference: pd.Series) ->
     ref_x = keyed.loc[reference]
     flags["mahalanobis_d2"] = np.nan
     flags["mahalanobis_df"] = 0
-    flags["mahalanobis_p"] = np.nan
+    flags["mahalanobis_p_value"] = np.nan
     if len(ref_x.dropna(how="all")) > len(items) + 1:
         em = em_mean_cov(ref_x.to_numpy())
         try:
             md = mahalanobis(keyed, mean=em.mean, cov=em.cov)
-            flags[["mahalanobis_d2", "mahalanobis_df", "mahalanobis_p"]] = md.to_numpy()
+            flags[["mahalanobis_d2", "mahalanobis_df", "mahalanobis_p_value"]] = md.to_numpy()
         except np.linalg.LinAlgError:
             notes.append(("mahalanobis", "the item covariance matrix is singular; D² not computed"))
         if not em.converged:
@@ -303,7 +303,7 @@ def _random_responding(s: _Screen, keyed: pd.DataFrame, reference: pd.Series) ->
     else:
         notes.append(("mahalanobis", f"too few reference responses ({len(ref_x)}) for {len(items)} items; D² not computed"))
     flags["mahalanobis_df"] = flags["mahalanobis_df"].astype(int)
-    flags["mahalanobis"] = flags["mahalanobis_p"] < cfg.mahalanobis_alpha
+    flags["mahalanobis"] = flags["mahalanobis_p_value"] < cfg.mahalanobis_alpha
 
 
 def _consistency(s: _Screen, keyed: pd.DataFrame, reference: pd.Series) -> None:
