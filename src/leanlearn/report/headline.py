@@ -306,10 +306,17 @@ def _robustness(t: dict) -> list[str]:
         ns = sorted(int(n) for n in pd.unique(power.n))
         src = str(power.population_source.iloc[0]) if "population_source" in power else ""
         what = {"estimates": "population = the fitted model's estimates, i.e. post-hoc power", "effects": "population = effect sizes from config",
-                "study": "population = the bundled simulator's model"}.get(src, "")  # fmt: skip
-        per = "; ".join(
-            f"{par} " + " / ".join(f"{p:.2f}" for p in g.sort_values("n").power) for par, g in power.groupby("parameter", sort=False)
-        )
+                "study": "population = the bundled simulator's model",
+                "grid": "population = an a priori grid of effect sizes (Cohen's f² for every path; docs/power.md), not this study's estimates"}.get(src, "")  # fmt: skip
+        if "scenario" in power.columns:
+            per = "; ".join(
+                f"{par} ({scen}) " + " / ".join(f"{p:.2f}" for p in g.sort_values("n").power)
+                for (scen, par), g in power.groupby(["scenario", "parameter"], sort=False)
+            )
+        else:
+            per = "; ".join(
+                f"{par} " + " / ".join(f"{p:.2f}" for p in g.sort_values("n").power) for par, g in power.groupby("parameter", sort=False)
+            )
         se = f", Monte Carlo SE <= {power.mc_std_error.max():.3f}" if "mc_std_error" in power else ""
         lines.append(
             f"- Monte Carlo power at N = {' / '.join(map(str, ns))}: {per} ({int(power.replications.min())} replications per N{se}"

@@ -601,22 +601,35 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["mga.n"] = str(len(mga))
         out["mga.n_significant"] = str(int(sig.sum()))
     pw = r.get("power")
-    if pw is not None and len(pw):
+    if pw is not None and len(pw) and "scenario" in pw.columns:
+        # an effect-size grid: one value per scenario, "0.12 / 0.55 / 0.87 (small / medium / large)"
+        scens = list(pd.unique(pw.scenario))
+        tail = f" ({' / '.join(map(str, scens))})"
+        for (par, n), g in pw.groupby(["parameter", "n"], sort=False):
+            d = dict(zip(g.scenario, g.power))
+            out[f"power.{_key(par)}.n{int(n)}"] = " / ".join(_f(d[s], 2) if s in d else "—" for s in scens) + tail
+            for sc in scens:
+                if sc in d:
+                    out[f"power.{_key(par)}.{_key(str(sc))}.n{int(n)}"] = _f(d[sc], 2)
+    elif pw is not None and len(pw):
         for row in pw.itertuples():
             out[f"power.{_key(row.parameter)}.n{int(row.n)}"] = _f(row.power, 2)
+    if pw is not None and len(pw):
         # the grid N closest to the analysed sample: the manuscript cites it whatever the grid
         target = int(out["n_analysed"]) if str(out.get("n_analysed", "")).isdigit() else int(pw.n.max())
         ns = sorted(int(n) for n in pd.unique(pw.n))
         near = min(ns, key=lambda n: (abs(n - target), n))
         out["power.study_n"] = str(near)
-        for row in pw[pw.n == near].itertuples():
-            out[f"power.{_key(row.parameter)}.study_n"] = _f(row.power, 2)
+        for par in pd.unique(pw[pw.n == near].parameter):
+            out[f"power.{_key(par)}.study_n"] = out[f"power.{_key(par)}.n{near}"]
         out["power.replications"] = _i(pw.replications.min()) if "replications" in pw else "—"
         src = str(pw.population_source.iloc[0]) if "population_source" in pw else ""
         sentence = {
             "estimates": "The population is the fitted model's own estimates, so this is post-hoc power, which is not evidence about this study's result (Hoenig & Heisey 2001).",
             "effects": "The population is the effect sizes declared in the configuration.",
             "study": "The population is the simulator's documented population model.",
+            "grid": "The population is an a priori grid of effect sizes in which every path has Cohen's (1988) small, medium or large f² "
+                    "(interaction paths the smaller levels suggested for moderation), not this study's estimates.",
         }.get(src, "")  # fmt: skip
         if "coincides_with" in pw:
             pairs = sorted({tuple(sorted((str(x.parameter), o))) for x in pw.itertuples() if isinstance(x.coincides_with, str) for o in x.coincides_with.split()})
