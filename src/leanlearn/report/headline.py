@@ -95,6 +95,11 @@ def _hypotheses(t: dict) -> list[str]:
     h = t.get("hypotheses/hypotheses.csv")
     if h is None:
         return ["Hypotheses: not run."]
+    stab = _usable(t.get("robustness/multiverse_stability.csv"))
+    if stab is not None and {"hypothesis", "n_same", "n_variants"} <= set(stab.columns):
+        from leanlearn.robustness.multiverse import flag_fragile
+
+        h = flag_fragile(h, stab)
     level = float(h.ci_level.iloc[0]) if "ci_level" in h and len(h) else 0.95
     interval = str(h.interval.iloc[0]) if "interval" in h and len(h) else "percentile"
     lines = [f"| Hypothesis | Quantity | Estimate | {round(100 * level)}% CI | p | Verdict |", "|---|---|---|---|---|---|"]
@@ -113,6 +118,16 @@ def _hypotheses(t: dict) -> list[str]:
     lines.append(f"- **Rule:** {rule}")
     for r in h.itertuples():
         lines.append(f"- **{r.hypothesis}** ({r.statement}) {r.explanation}")
+    if "fragile_reason" in h:
+        frag = [f"{r.hypothesis} ({r.fragile_reason})" for r in h.itertuples() if r.fragile]
+        level = h["multiverse_min_agreement"].dropna()
+        share = float(level.iloc[0]) if len(level) else 1.0
+        rule = ("any alternative analysis of the multiverse reaches another verdict" if share >= 1
+                else f"fewer than {100 * share:.0f} % of the alternative analyses reach the same verdict")
+        lines.append(
+            "- **Fragile verdicts:** " + ("; ".join(frag) if frag else "none")
+            + f". Rule: a bound of the test interval within the fragile margin of zero, or {rule} (inference.fragile_agreement)."
+        )
     return lines
 
 

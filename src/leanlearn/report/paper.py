@@ -500,6 +500,11 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["inference.tost_level"] = f"{round(100 * (1 - 2 * (1 - level)))}%"
         if "n_resamples" in hyp and len(hyp):
             out["inference.p_resolution"] = f"1/{int(hyp.n_resamples.iloc[0]):,}"
+        stab = r.get("multiverse_stability")
+        if isinstance(stab, pd.DataFrame) and len(stab) and {"hypothesis", "n_same", "n_variants"} <= set(stab.columns):
+            from leanlearn.robustness.multiverse import flag_fragile
+
+            hyp = flag_fragile(hyp, stab)
         fragile = hyp[hyp.fragile.map(lambda v: str(v).strip().lower() in ("true", "1"))].hypothesis.tolist() if "fragile" in hyp else []
         out["verdicts.fragile"] = _and(fragile) if fragile else "none"
     med = r.get("mediation")
