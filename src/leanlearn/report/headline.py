@@ -244,7 +244,15 @@ def _bias(t: dict) -> list[str]:
 def _robustness(t: dict) -> list[str]:
     lines = []
     cb = _usable(t.get("robustness/cbsem/pls_plsc_cbsem_paths.csv"))
-    if cb is not None and len(cb):
+    st = _usable(t.get("robustness/cbsem/cbsem_status.csv"))
+    status = str(st["status"].iloc[0]) if st is not None and len(st) and "status" in st else "ok"
+    if status != "ok":
+        why = st["problems"].iloc[0] if "problems" in st and isinstance(st["problems"].iloc[0], str) else ""
+        lines.append(
+            f"- CB-SEM (semopy): the solution is {status.replace('_', ' ')}" + (f" ({why})" if why else "")
+            + ", so it is no admissible maximum-likelihood solution; its estimates and fit are not interpreted and not compared with PLS."
+        )
+    elif cb is not None and len(cb):
         controls = list((t.get("structural/settings") or {}).get("controls") or [])
         main = cb[~cb.source.isin(controls)]
         same = (np.sign(main.pls) == np.sign(main.cbsem)).sum()

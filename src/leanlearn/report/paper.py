@@ -572,12 +572,21 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["predict.q2_min"] = _f(pi.q2_predict.min())
         out["predict.q2_max"] = _f(pi.q2_predict.max())
     est = r.get("pls_plsc_cbsem_paths")
+    st = r.get("cbsem_status")
+    cb_state = str(st["status"].iloc[0]) if isinstance(st, pd.DataFrame) and len(st) and "status" in st else "ok"
+    cb_ok = cb_state == "ok"
     if est is not None and len(est):
         for row in est.itertuples():
             k = _path_key(row.source, row.target)
             out[f"plsc.{k}"] = _f(row.plsc)
-            out[f"cbsem.{k}"] = _f(row.cbsem)
-    _fit_numbers(out, "cbsem", r.get("cbsem_fit"))
+            out[f"cbsem.{k}"] = _f(row.cbsem) if cb_ok else "—"
+    if cb_ok:
+        _fit_numbers(out, "cbsem", r.get("cbsem_fit"))
+    else:
+        out["cbsem.problem"] = (
+            f"the covariance-based solution is {cb_state.replace('_', ' ')} (no admissible maximum-likelihood solution), so its estimates "
+            "and fit are not interpreted"
+        )
     cop = r.get("copula")
     if cop is not None and len(cop) and "significant" in cop:
         single = cop[cop.combination == cop.predictor] if {"combination", "predictor"} <= set(cop.columns) else cop

@@ -19,13 +19,33 @@ def predict_table(items: pd.DataFrame, *, summary=None) -> Table:
     return Table("predict", "Out-of-sample predictive power (PLSpredict)", ("Indicator", "Q²predict", "RMSE PLS", "RMSE LM", "MAE PLS", "MAE LM"), rows, note=note)
 
 
-def estimators_table(cmp: pd.DataFrame) -> Table:
+def cbsem_status(status: pd.DataFrame | None) -> tuple[str, str]:
+    """(status, problems) from ``cbsem_status.csv``: ("ok", "") when it is absent."""
+    if not isinstance(status, pd.DataFrame) or "status" not in status or not len(status):
+        return "ok", ""
+    why = status["problems"].iloc[0] if "problems" in status else ""
+    return str(status["status"].iloc[0]), (why if isinstance(why, str) else "")
+
+
+def estimators_table(cmp: pd.DataFrame, status: pd.DataFrame | None = None) -> Table:
+    """PLS, PLSc and CB-SEM paths side by side; an inadmissible CB-SEM solution (``cbsem_status.csv``)
+    is shown as such, without its numbers, and the note gives the reasons."""
     _need(cmp, ["source", "target", "pls", "plsc", "cbsem"], "pls_plsc_cbsem_paths.csv")
+    status, why = cbsem_status(status)
+    ok = status == "ok"
+    mark = {"improper": "improper", "not_converged": "not converged"}.get(status, status)
     rows = tuple(
-        (f"{label(r.source)} → {label(r.target)}", _f(r.pls), _f(r.plsc), _f(r.cbsem), p_cell(getattr(r, "cbsem_p_value", None))) for r in cmp.itertuples()
-    )
-    return Table("estimators", "Robustness: PLS, PLSc and CB-SEM path coefficients", ("Path", "PLS", "PLSc", "CB-SEM", "p (CB-SEM)"), rows,
-                 note="Same cases for all three estimators. CB-SEM: maximum likelihood; the interaction term is approximated by the product of factor scores (not LMS).")
+        (f"{label(r.source)} → {label(r.target)}", _f(r.pls), _f(r.plsc), _f(r.cbsem) if ok else mark,
+         p_cell(getattr(r, "cbsem_p_value", None)) if ok else "—")
+        for r in cmp.itertuples()
+    )  # fmt: skip
+    note = "Same cases for all three estimators. CB-SEM: maximum likelihood; the interaction term is approximated by the product of factor scores (not LMS)."
+    if not ok:
+        note += (
+            f" The CB-SEM solution is {mark}" + (f" ({why})" if why else "") + ", so it is no admissible maximum-likelihood solution: its "
+            "estimates are not shown and not interpreted, and its fit indices describe no admissible solution either."
+        )
+    return Table("estimators", "Robustness: PLS, PLSc and CB-SEM path coefficients", ("Path", "PLS", "PLSc", "CB-SEM", "p (CB-SEM)"), rows, note=note)
 
 
 def _copula_counts(cop: pd.DataFrame) -> str:
