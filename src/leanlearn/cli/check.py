@@ -96,7 +96,8 @@ def run(args) -> int:
     survey_path = path_of("survey")
     if survey_path is not None:
         try:
-            data = read_export(survey_path)
+            declared = (codebook or {}).get("decimal_separator")
+            data = read_export(survey_path, decimal=declared if declared in (".", ",") else None)
         except DataError as exc:
             problem(str(survey_path), "(file)", str(exc).partition(": ")[2] or str(exc))
     archival_cols = None
