@@ -7,6 +7,8 @@ numbers go through :mod:`leanlearn.format`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -92,7 +94,7 @@ def _measurement(t: dict) -> list[str]:
 
 
 def _hypotheses(t: dict) -> list[str]:
-    h = t.get("hypotheses/hypotheses.csv")
+    h: Any = t.get("hypotheses/hypotheses.csv")
     if h is None:
         return ["Hypotheses: not run."]
     stab = _usable(t.get("robustness/multiverse_stability.csv"))
@@ -120,8 +122,8 @@ def _hypotheses(t: dict) -> list[str]:
         lines.append(f"- **{r.hypothesis}** ({r.statement}) {r.explanation}")
     if "fragile_reason" in h:
         frag = [f"{r.hypothesis} ({r.fragile_reason})" for r in h.itertuples() if r.fragile]
-        level = h["multiverse_min_agreement"].dropna()
-        share = float(level.iloc[0]) if len(level) else 1.0
+        agree = h["multiverse_min_agreement"].dropna()
+        share = float(agree.iloc[0]) if len(agree) else 1.0
         rule = ("any alternative analysis of the multiverse reaches another verdict" if share >= 1
                 else f"fewer than {100 * share:.0f} % of the alternative analyses reach the same verdict")
         lines.append(
