@@ -719,3 +719,60 @@ def test_estimate_reads_a_semicolon_files_thousands_dot_as_thousands(tmp_path):
     a = pd.read_csv(tmp_path / "a" / "paths.csv")
     b = pd.read_csv(tmp_path / "b" / "paths.csv")
     assert np.allclose(a["estimate"], b["estimate"], atol=1e-10)  # standardised: a rescaled item changes nothing
+
+
+# ---- an explicit decimal separator (codebook decimal_separator) -------------------------------------
+def test_an_ambiguous_separator_refused_without_the_key_is_read_as_the_codebook_declares(tmp_path, capsys):
+    # a semicolon file (decimal-comma locale) whose timers and latitudes write decimal points and
+    # whose Duration holds 1.391: refused without the key; read as 1.391 s with decimal_separator '.'
+    rows = export_rows()
+    rows[3][col(rows, "Duration (in seconds)")] = "1.391"
+    survey = write_rows(tmp_path / "s.csv", rows, delimiter=";")
+    assert ingest(tmp_path, survey) == 2
+    assert "does not guess" in last_error(capsys)
+    assert ingest(tmp_path, survey, codebook=codebook_with(tmp_path, decimal_separator=".")) == 0
+    data = pd.read_csv(tmp_path / "processed" / "survey_ingested.csv")
+    assert data["duration_seconds"].iat[0] == pytest.approx(1.391)
+    report = json.loads((tmp_path / "processed" / "ingest_report.json").read_text())
+    assert report["number_format"]["decimal"] == "." and report["number_format"]["basis"] == "codebook decimal_separator '.'"
+
+
+def test_a_declared_separator_that_the_cells_contradict_is_refused_naming_the_key(tmp_path, capsys):
+    rows = export_rows()
+    rows[3][col(rows, "Duration (in seconds)")] = "1391.5"
+    rows[4][col(rows, "Duration (in seconds)")] = "12.5"  # a decimal point, only a decimal point
+    survey = write_rows(tmp_path / "s.csv", rows, delimiter=";")
+    assert ingest(tmp_path, survey, codebook=codebook_with(tmp_path, decimal_separator=",")) == 2
+    err = last_error(capsys)
+    assert "'Duration (in seconds)'" in err and "2 cell(s) such as row 4" in err
+    assert "the codebook declares decimal_separator ','" in err and "write '.' as the decimal separator" in err
+    assert "12.5" not in err and "1391.5" not in err
+
+
+def test_read_export_reads_ambiguous_cells_by_the_declared_separator(tmp_path):
+    from leanlearn.data.ingest import coerce_numeric
+
+    path = tmp_path / "x.csv"
+    path.write_text("a;b\n1.391;5.47\n2;3.5\n1,391;4.25\n")
+    raw = read_export(path)
+    with pytest.raises(DataError, match="does not guess"):  # 1.391 in a semicolon file with decimal points elsewhere
+        coerce_numeric(raw, "a", what="n", source="x.csv", fix="")
+    notes: list[str] = []
+    dot = read_export(path, decimal=".")
+    assert coerce_numeric(dot, "a", what="n", source="x.csv", fix="", notes=notes).tolist() == [1.391, 2.0, 1391.0]
+    assert coerce_numeric(dot, "b", what="n", source="x.csv", fix="").tolist() == [5.47, 3.5, 4.25]
+    assert notes == ["column 'a': 1 cell(s) read with ',' as thousands separator (e.g. 1,391.5 = 1391.5) (codebook decimal_separator '.')"]
+    comma = read_export(path, decimal=",")
+    assert coerce_numeric(comma, "a", what="n", source="x.csv", fix="").tolist() == [1391.0, 2.0, 1.391]
+    with pytest.raises(DataError, match=r"'b'.*3 cell\(s\) such as row 2 write '\.' as the decimal separator"):
+        coerce_numeric(comma, "b", what="n", source="x.csv", fix="")
+    with pytest.raises(DataError, match="must be '.' or ','"):
+        read_export(path, decimal=";")
+
+
+def test_the_codebook_key_accepts_only_a_point_or_a_comma():
+    cb = yaml.safe_load(CODEBOOK.read_text())
+    assert load_codebook({**cb, "decimal_separator": ","}).decimal_separator == ","
+    assert load_codebook(cb).decimal_separator is None
+    with pytest.raises(SpecError, match="decimal_separator"):
+        load_codebook({**cb, "decimal_separator": "dot"})

@@ -125,3 +125,42 @@ def test_check_study_returns_an_empty_table_for_a_consistent_study():
     table = check_study(cfg, cb, (STUDY / "model.lav").read_text(), read_export(STUDY / "data" / "export.csv"))
     assert list(table.columns) == list(PROBLEM_COLUMNS)
     assert (table.severity == "error").sum() == 0
+
+
+# ---- TODO placeholders of a `leanlearn init` draft -------------------------------------------------
+def test_todo_placeholders_of_an_init_draft_are_listed_with_file_line_and_what_to_do(tmp_path):
+    out = tmp_path / "draft"
+    proc = _run("init", str(STUDY / "data" / "export.csv"), "--out", str(out), "--name", "corp")
+    assert proc.returncode == 0, proc.stderr
+    proc = _run("check", str(out))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = proc.stdout.splitlines()
+    codebook_lines = (out / "codebook.yaml").read_text().splitlines()
+    todo_lines = [k for k, line in enumerate(codebook_lines, start=1) if "TODO" in line.split("#")[0]]
+    assert todo_lines  # the draft has placeholders to fill in
+    for k in todo_lines:  # every placeholder value is an error naming its file and line
+        assert any(line.startswith("error") and f"codebook.yaml  line {k}:" in line and "placeholder of the `leanlearn init` draft" in line
+                   for line in lines), (k, proc.stdout)  # fmt: skip
+    study_line = next(k for k, line in enumerate(codebook_lines, start=1) if line.startswith("study:"))
+    assert any(f"line {study_line}: 'study' is still the placeholder" in line and "write one sentence on what the study is about" in line for line in lines)
+    label = next(line for line in lines if "'label' is still the placeholder" in line)
+    assert "write the construct's name" in label
+    model_line = next(k for k, line in enumerate((out / "model.lav").read_text().splitlines(), start=1) if "TODO" in line)
+    assert any(line.startswith("note") and f"model.lav  line {model_line}:" in line and "delete the comment" in line for line in lines)
+
+
+def test_placeholders_in_values_are_errors_and_in_comments_notes():
+    from leanlearn.intake.check import placeholder_problems
+
+    texts = {
+        "codebook.yaml": 'study: "A survey of bakers."\nrespondent_id: "TODO"   # CHECK: no id column\nconstructs: {}  # TODO: add them\n'
+                         'note: "a TODO-list app was studied"\n',
+        "manuscript.md": "# Results\n\nTODO: discuss the limitations.\n",
+        "model.lav": "X =~ x1 + x2\nY =~ y1 + y2\nY ~ X\n",
+    }  # fmt: skip
+    rows = pd.DataFrame(placeholder_problems(texts, comments=["codebook.yaml", "model.lav"]))
+    assert list(zip(rows.severity, rows.file, rows["where"])) == [
+        ("error", "codebook.yaml", "line 2"), ("note", "codebook.yaml", "line 3"), ("error", "manuscript.md", "line 3")]  # fmt: skip
+    assert "'respondent_id'" in rows.problem[0] and "name the column that identifies each case" in rows.problem[0]
+    assert "(add them)" in rows.problem[1] and "discuss the limitations" in rows.problem[2]  # "TODO-list" (line 4) is a word
+    assert placeholder_problems({"model.lav": texts["model.lav"]}, comments=["model.lav"]) == []

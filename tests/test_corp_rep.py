@@ -111,3 +111,12 @@ def test_the_generic_manuscript_is_about_this_study_and_only_the_checks_that_ran
     assert "Across the groups of contract" in text
     summary = (out / "results" / "summary.md").read_text().lower()
     assert not re.search(r"\bfirms?\b|\bregions?\b", summary) and "respondents" in summary
+
+
+def test_the_cbsem_cross_check_is_an_admissible_solution_not_absurd_numbers(out):
+    # SLSQP once stopped here at an inadmissible point (paths of about +-2,800 printed as estimates)
+    cb = out / "results" / "robustness" / "cbsem"
+    status = pd.read_csv(cb / "cbsem_status.csv")
+    assert status.status.iloc[0] == "ok", status.problems.iloc[0]
+    paths = pd.read_csv(cb / "pls_plsc_cbsem_paths.csv")
+    assert paths.cbsem.abs().le(1).all() and (paths.cbsem_std_error > 0).all()

@@ -139,6 +139,8 @@ def test_saved_draws_reproduce_each_hypothesis_interval_and_standard_error(boot)
         ({"interval": "t"}, "inference.interval: must be one of percentile, bca"),
         ({"sesoi": 0}, "inference.sesoi: expected a positive number or null"),
         ({"fragile_margin": -1}, "inference.fragile_margin"),
+        ({"fragile_agreement": 0}, "inference.fragile_agreement"),
+        ({"fragile_agreement": 1.5}, "inference.fragile_agreement"),
         ({"alpha": 0.05}, "unknown key"),
     ],
 )
@@ -150,6 +152,7 @@ def test_inference_config_errors_name_the_key(section, message):
 def test_inference_defaults_are_percentile_without_sesoi():
     r = load_inference(None)
     assert (r.interval, r.sesoi, r.fragile_margin, r.moderator_value) == ("percentile", None, 0.01, 0.0)
+    assert r.fragile_agreement == 1.0 and load_inference({"fragile_agreement": 0.8}).fragile_agreement == 0.8
 
 
 def test_interval_and_p_agree_for_every_hypothesis_quantity_and_interval_type(boot):

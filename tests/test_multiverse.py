@@ -122,3 +122,79 @@ def test_a_study_without_archival_data_uses_the_treated_responses():
                            bounds={"x1": (1, 7), "x2": (1, 7)}, config={"missing": {"mean_replacement_max_item_missing": 0.9}})
     assert got["respondent_id"].tolist() == ["a", "b"]
     assert got["x1"].tolist() == [1.0, 1.0]
+
+
+# ---- fragile verdicts across the multiverse (constructed inputs) ---------------------------------
+def _verdicts(rows):
+    """rows: (hypothesis, variant, verdict); same_as_main from the main row of each hypothesis."""
+    v = pd.DataFrame(rows, columns=["hypothesis", "variant", "verdict"])
+    main = v[v.variant == "main"].set_index("hypothesis").verdict
+    v["same_as_main"] = [m == main[h] for h, m in zip(v.hypothesis, v.verdict)]
+    return v
+
+
+VERDICTS = _verdicts(
+    [("H1", "main", "supported"), *[("H1", f"v{i}", "supported") for i in range(10)],  # all agree
+     ("H2", "main", "supported"), *[("H2", f"v{i}", "supported") for i in range(9)], ("H2", "v9", "inconclusive"),  # 9 of 10
+     ("H3", "main", "inconclusive"), *[("H3", f"v{i}", "supported") for i in range(6)], *[("H3", f"v{i}", "inconclusive") for i in range(6, 10)],
+     ("H4", "main", "equivalent")]  # no alternative analysis
+)  # fmt: skip
+
+
+def test_a_verdict_that_changes_in_any_variant_is_fragile_by_default():
+    st = stability(VERDICTS).set_index("hypothesis")
+    assert st.fragile.to_dict() == {"H1": False, "H2": True, "H3": True, "H4": False}
+    assert (st.min_agreement == 1.0).all()
+
+
+def test_a_lower_agreement_threshold_keeps_a_mostly_stable_verdict_unflagged():
+    st = stability(VERDICTS, min_agreement=0.8).set_index("hypothesis")
+    # H2: 9 of 10 = 0.9 >= 0.8 (not fragile); H3: 4 of 10 = 0.4 < 0.8 (fragile); exactly at the threshold is not fragile
+    assert st.fragile.to_dict() == {"H1": False, "H2": False, "H3": True, "H4": False}
+    assert not stability(VERDICTS, min_agreement=0.9).set_index("hypothesis").fragile["H2"]
+    with pytest.raises(ValueError, match="min_agreement"):
+        stability(VERDICTS, min_agreement=0)
+
+
+def test_flag_fragile_combines_the_interval_and_the_multiverse_rule():
+    from leanlearn.robustness.multiverse import flag_fragile
+
+    hyp = pd.DataFrame({"hypothesis": ["H1", "H2", "H3", "H4", "H5"], "verdict": ["supported", "supported", "inconclusive", "equivalent", "supported"],
+                        "fragile": [True, False, False, False, False]})  # fmt: skip
+    out = flag_fragile(hyp, stability(VERDICTS)).set_index("hypothesis")
+    assert out.fragile.to_dict() == {"H1": True, "H2": True, "H3": True, "H4": False, "H5": False}
+    assert out.fragile_interval.to_dict() == {"H1": True, "H2": False, "H3": False, "H4": False, "H5": False}
+    assert out.fragile_multiverse["H2"] is True and out.fragile_multiverse["H1"] is False and pd.isna(out.fragile_multiverse["H5"])
+    assert out.fragile_reason["H2"] == "only 9 of 10 alternative analyses reach the same verdict"
+    assert out.fragile_reason["H1"].startswith("a bound of the interval") and out.fragile_reason["H4"] == ""
+    # without a multiverse only the interval rule applies
+    alone = flag_fragile(hyp, None)
+    assert alone.fragile.tolist() == [True, False, False, False, False] and alone.fragile_multiverse.isna().all()
+
+
+def test_hypotheses_table_marks_multiverse_fragility_and_states_the_rule():
+    from leanlearn.report.tables import hypotheses_table
+
+    hyp = pd.DataFrame({"hypothesis": ["H1", "H2"], "quantity": ["LP -> LS", "LS -> OP"], "direction": "positive", "estimate": [0.3, 0.2],
+                        "ci_lower": [0.1, 0.05], "ci_upper": [0.5, 0.4], "p_value": [0.001, 0.01], "verdict": "supported",
+                        "fragile": [False, False]})  # fmt: skip
+    t = hypotheses_table(hyp, stability(VERDICTS))
+    assert t.columns[-1] == "Fragile"
+    assert [r[-1] for r in t.rows] == ["", "yes (multiverse: 9 of 10 agree)"]
+    assert "at least one alternative analysis reaches another verdict" in t.note
+    t80 = hypotheses_table(hyp, stability(VERDICTS, min_agreement=0.8))
+    assert [r[-1] for r in t80.rows] == ["", ""] and "fewer than 80" in t80.note
+
+
+def test_summary_lists_fragile_verdicts_with_their_reason_and_rule():
+    from leanlearn.report.headline import _hypotheses
+
+    hyp = pd.DataFrame({"hypothesis": ["H1", "H2"], "quantity": ["LP -> LS", "LS -> OP"], "statement": ["a", "b"], "direction": "positive",
+                        "estimate": [0.3, 0.2], "ci_lower": [0.1, 0.05], "ci_upper": [0.5, 0.4], "p_value": [0.001, 0.01],
+                        "verdict": "supported", "fragile": [False, False], "explanation": ["x", "y"]})  # fmt: skip
+    lines = _hypotheses({"hypotheses/hypotheses.csv": hyp, "robustness/multiverse_stability.csv": stability(VERDICTS)})
+    frag = [line for line in lines if line.startswith("- **Fragile verdicts:**")]
+    assert frag == ["- **Fragile verdicts:** H2 (only 9 of 10 alternative analyses reach the same verdict). Rule: a bound of the test "
+                    "interval within the fragile margin of zero, or any alternative analysis of the multiverse reaches another verdict "
+                    "(inference.fragile_agreement)."]  # fmt: skip
+    assert any("| H2 |" in line and "(fragile)" in line for line in lines)

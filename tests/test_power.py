@@ -402,7 +402,7 @@ def test_cli_minimum_n_replicate_and_summarize(tmp_path, capsys):
 def test_cli_power_runs_on_a_mode_b_model_from_its_own_estimates(tmp_path):
     # corp_rep: 8 constructs, 4 Mode B, no interaction, no configured hypotheses -> every path
     cfg = tmp_path / "cfg.yaml"
-    cfg.write_text("seed: 5\npower: {replications_per_block: 40, mc_draws: 1000}\n")
+    cfg.write_text("seed: 5\npower: {replications_per_block: 40, mc_draws: 1000, population: {source: estimates}}\n")
     f = tmp_path / "n300.csv"
     assert main(["power", "replicate", str(CORP_REP_DATA), "--model", str(CORP_REP), "--n", "300", "--block", "0", "--out", str(f), "--config", str(cfg)]) == 0
     out = tmp_path / "summary"
@@ -446,7 +446,10 @@ def test_cli_power_from_effects_with_the_configured_hypotheses(tmp_path):
         ("{mc_draws: 100}", "power.mc_draws must be at least 1000"),
         ("{ci_level: 95}", "power.ci_level must be a number strictly between 0 and 1"),
         ("{population: {source: effects}}", "needs the standardised paths"),
-        ("{}", "needs the analysis data"),
+        ("{population: {source: estimates}}", "needs the analysis data"),
+        ("{population: {grid: [{label: small, f2: -0.1}]}}", "power.population.grid[0].f2"),
+        ("{population: {grid: [{f2: 0.1}, {f2: 0.1}]}}", "power.population.grid[1]: label"),
+        ("{population: {grid: [{label: small, f_2: 0.1}]}}", "power.population.grid[0]: expected a mapping with f2"),
     ],
 )
 def test_cli_power_config_errors_name_the_key(tmp_path, capsys, power_cfg, message):
@@ -505,3 +508,96 @@ def test_cheap_test_agrees_with_the_percentile_bootstrap_replication_by_replicat
         assert (x == y).mean() >= 0.9, (q, (x == y).mean())
     notes = pw.power_notes(boot, pw.summarize(boot), pw.coincident_tests(boot), resamples=100)
     assert "Fewer than 25 resamples lie beyond each interval end" in notes
+
+
+# ---- the default population: an a priori grid of effect sizes ---------------------------------------
+CHAIN = """
+X =~ x1 + x2 + x3
+W =~ w1 + w2 + w3
+M =~ m1 + m2 + m3
+Y =~ y1 + y2 + y3
+M ~ X + W + X:W
+Y ~ X + W + M
+"""
+
+
+def _r2(y, cols):
+    X = np.column_stack([*cols, np.ones(len(y))])
+    b = np.linalg.lstsq(X, y, rcond=None)[0]
+    return 1 - np.var(y - X @ b) / np.var(y)
+
+
+def test_default_effect_grid_is_cohens_f2_with_smaller_interaction_levels():
+    assert [(g["label"], g["f2"], g["f2_interaction"]) for g in pw.DEFAULT_EFFECT_GRID] == [
+        ("small", 0.02, 0.005), ("medium", 0.15, 0.01), ("large", 0.35, 0.025)]  # fmt: skip
+
+
+@pytest.mark.parametrize("f2, f2_int", [(0.02, 0.005), (0.15, 0.01), (0.35, 0.025)])
+def test_effect_grid_gives_every_path_its_f2_with_correlated_predictors(f2, f2_int):
+    # X and W correlate 0.4 and M is a predictor of Y beside X and W, so the predictors of Y are
+    # correlated: every path must still add exactly its f2 (recomputed on an independent draw)
+    pop = pw.population_from_f2(CHAIN, f2=f2, f2_interaction=f2_int, correlations=0.4)
+    rng = np.random.default_rng(20261201)
+    eta, _ = pop._latents(rng.standard_normal((300_000, 2)), rng.standard_normal((300_000, 2)), pop.residual_variances)
+    terms = {"X": eta["X"], "W": eta["W"], "M": eta["M"], "X:W": eta["X"] * eta["W"]}
+    for target, preds in (("M", ["X", "W", "X:W"]), ("Y", ["X", "W", "M"])):
+        assert np.var(eta[target]) == pytest.approx(1.0, abs=0.01)
+        full = _r2(eta[target], [terms[q] for q in preds])
+        for q in preds:
+            reduced = _r2(eta[target], [terms[o] for o in preds if o != q])
+            want = f2_int if q == "X:W" else f2
+            assert (full - reduced) / (1 - full) == pytest.approx(want, rel=0.06, abs=0.0015), (target, q)
+
+
+def test_effect_grid_never_explains_all_variance_even_with_many_predictors():
+    model = "\n".join(f"X{i} =~ a{i} + b{i}" for i in range(8)) + "\nY =~ y1 + y2\nY ~ " + " + ".join(f"X{i}" for i in range(8))
+    pop = pw.population_from_f2(model, f2=0.35, correlations=0.5)
+    assert 0 < pop.r_squared()["Y"] < 1
+    assert all(v > 0 for v in pop.paths.values())
+
+
+def test_effect_grid_sets_no_effect_paths_to_zero_and_negative_paths_negative():
+    pop = pw.population_from_f2(MEDIATION, f2=0.15, zero=[("X", "Y")], signs={("M", "Y"): -1})
+    assert pop.paths[("X", "Y")] == 0.0 and pop.paths[("M", "Y")] < 0 < pop.paths[("X", "M")]
+
+
+def test_cli_power_default_population_is_the_effect_grid_for_any_model(tmp_path):
+    # no population configured and no data: the grid; power rises with the effect size level
+    model = tmp_path / "m.lav"
+    model.write_text(CHAIN)
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        "hypotheses:\n"
+        "  - {id: H1, test: path, source: X, target: M, direction: positive}\n"
+        "  - {id: H2, test: path, source: W, target: Y, direction: negative}\n"
+        "  - {id: H3, test: path, source: X, target: Y, direction: none, sesoi: 0.1}\n"
+        "power: {replications_per_block: 60, mc_draws: 1000}\n"
+    )
+    f = tmp_path / "r.csv"
+    assert main(["power", "replicate", "--model", str(model), "--n", "150", "--block", "0", "--out", str(f), "--config", str(cfg)]) == 0
+    out = tmp_path / "s"
+    assert main(["power", "summarize", "--out", str(out), str(f), "--config", str(cfg)]) == 0
+    power = pd.read_csv(out / "power.csv")
+    assert list(power.columns[:3]) == ["scenario", "scenario_f2", "scenario_f2_interaction"]
+    assert list(pd.unique(power.scenario)) == ["small", "medium", "large"]
+    assert (power.population_source == "grid").all() and power.replications.eq(60).all()
+    h1 = power[power.parameter == "H1"].set_index("scenario")
+    assert h1.power["small"] < h1.power["medium"] <= h1.power["large"]
+    assert (power[power.parameter == "H2"].population_value < 0).all()  # predicted negative
+    assert (power[power.parameter == "H3"].population_value == 0).all()  # no effect: simulated where H3 is true
+    mins = pd.read_csv(out / "minimum_n.csv")
+    assert list(mins.columns[:2]) == ["scenario", "parameter"] and len(mins) == 9
+    notes = (out / "notes.txt").read_text()
+    assert "a priori grid of effect sizes" in notes and "Cohen 1988" in notes and "post-hoc" not in notes
+
+
+def test_power_table_shows_one_row_per_scenario_and_quantity():
+    from leanlearn.report.tables import power_table
+
+    power = pd.DataFrame({"scenario": ["small", "small", "large", "large"], "scenario_f2": [0.02, 0.02, 0.35, 0.35],
+                          "scenario_f2_interaction": [0.005] * 2 + [0.025] * 2, "n": [100, 200] * 2, "parameter": "H1",
+                          "population_value": [0.14, 0.14, 0.51, 0.51], "power": [0.2, 0.4, 1.0, 1.0], "replications": 1000,
+                          "mc_std_error": 0.015, "population_source": "grid"})  # fmt: skip
+    t = power_table(power)
+    assert [r[0] for r in t.rows] == ["H1 (small)", "H1 (large)"] and t.rows[0][2:] == ("0.20", "0.40")
+    assert "a priori grid of effect sizes" in t.note and "small f² = 0.02" in t.note

@@ -359,3 +359,99 @@ def test_cfa_and_cbsem_verbs_write_their_tables(tmp_path):
     ls_op = comp.set_index(["source", "target"]).loc[("LS", "OP")]
     assert abs(ls_op["pls"] - ls_op["cbsem"]) < 0.15 and abs(ls_op["plsc"] - ls_op["cbsem"]) < 0.1
     assert (out / "cbsem_paths.csv").exists() and (out / "cbsem_fit.csv").exists()
+
+
+# ---- inadmissible solutions are detected and reported, never printed as if fine ---------------------
+def _improper_inputs(**over):
+    """The pieces _improper reads, for a small admissible solution; ``over`` replaces some."""
+    names = ["A", "B"]
+    base = dict(
+        theta=pd.DataFrame(np.diag([0.3, 0.4]), index=["a1", "b1"], columns=["a1", "b1"]),
+        latent_cov=pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=names, columns=names),
+        sigma=np.array([[1.3, 0.5], [0.5, 1.4]]),
+        loadings=pd.DataFrame({"indicator": ["a1", "b1"], "estimate": [0.88, 0.85]}),
+        paths=pd.DataFrame({"source": ["A"], "target": ["B"], "estimate": [0.5], "std_error": [0.06]}),
+        correlations=pd.DataFrame({"construct_a": ["A"], "construct_b": ["B"], "estimate": [0.5]}),
+        r2=pd.DataFrame({"construct": ["B"], "r_squared": [0.25]}),
+        disturbance={"B": 0.75},
+        cov_x=np.eye(3) * 0.01,
+    )
+    base.update(over)
+    return base
+
+
+def test_an_admissible_solution_has_no_problems():
+    assert sem._improper(**_improper_inputs()) == []
+
+
+@pytest.mark.parametrize(
+    "over, expected",
+    [
+        ({"theta": pd.DataFrame(np.diag([-0.1, 0.4]), index=["a1", "b1"], columns=["a1", "b1"])}, "negative error variance for a1 (Heywood case)"),
+        ({"loadings": pd.DataFrame({"indicator": ["a1", "b1"], "estimate": [1.04, 0.85]})}, "standardised loading above 1 for a1"),
+        ({"latent_cov": pd.DataFrame([[1.0, 1.0], [1.0, 1.0]], index=["A", "B"], columns=["A", "B"])},
+         "covariance matrix of the constructs is not positive definite"),
+        ({"sigma": np.array([[1.0, 1.2], [1.2, 1.0]])}, "covariance matrix of the observed variables is not positive definite"),
+        ({"r2": pd.DataFrame({"construct": ["B"], "r_squared": [-18.9]})}, "R² of B = -18.9 lies outside [0, 1]"),
+        ({"disturbance": {"B": -0.2}}, "negative disturbance variance of B"),
+        ({"paths": pd.DataFrame({"source": ["A"], "target": ["B"], "estimate": [2829.06], "std_error": [np.nan]})},
+         "standardised path(s) outside [-1, 1]: A -> B = 2.83e+03"),
+        ({"correlations": pd.DataFrame({"construct_a": ["A"], "construct_b": ["B"], "estimate": [1.2]})}, "construct correlation(s) outside [-1, 1]"),
+        ({"cov_x": np.full((3, 3), np.nan)}, "information matrix could not be inverted"),
+        ({"cov_x": np.diag([0.01, -1e-9, 0.01])}, "non-positive variances"),
+        ({"paths": pd.DataFrame({"source": ["A"], "target": ["B"], "estimate": [0.5], "std_error": [np.nan]})}, "no valid standard error for the path(s) A -> B"),
+    ],
+)
+def test_each_kind_of_inadmissible_solution_is_named(over, expected):
+    problems = sem._improper(**_improper_inputs(**over))
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_solution_the_first_optimiser_leaves_inadmissible_is_refitted_and_says_so(monkeypatch, corp_rep_na):
+    # SLSQP cut off after two iterations cannot converge; the fit must not be reported as it is:
+    # the second optimiser's admissible solution is, with a note, and equals the normal fit
+    real = sem._semopy_fit
+    normal = sem.fit_sem(corp_rep_na, CORP_REP, controls=["servicetype"])
+
+    def crippled(text, frame, solver="SLSQP"):
+        if solver != "SLSQP":
+            return real(text, frame, solver=solver)
+        semopy = sem.require("semopy", "test")
+        with sem._quiet_semopy():
+            model = semopy.Model(text)
+            model.fit(frame, obj="MLW", solver="SLSQP", options={"maxiter": 2})
+        fitted = real(text, frame, solver=solver)
+        return sem._Fitted(x=np.array(model.param_vals, dtype=float), cov_x=fitted.cov_x, matrices=fitted.matrices, observed=fitted.observed,
+                           inner=fitted.inner, latent=fitted.latent, converged=False, message="Iteration limit reached")  # fmt: skip
+
+    monkeypatch.setattr(sem, "_semopy_fit", crippled)
+    res = sem.fit_sem(corp_rep_na, CORP_REP, controls=["servicetype"])
+    assert res.status == "ok" and res.proper
+    assert any("SLSQP stopped at an inadmissible point" in m and "L-BFGS-B" in m for m in res.messages)
+    assert np.allclose(res.paths.estimate, normal.paths.estimate, atol=1e-3)
+
+
+def test_when_no_optimiser_finds_an_admissible_solution_the_result_says_not_converged(monkeypatch, corp_rep_na):
+    real = sem._semopy_fit
+
+    def never(text, frame, solver="SLSQP"):
+        fitted = real(text, frame, solver=solver)
+        return sem._Fitted(x=fitted.x, cov_x=fitted.cov_x, matrices=fitted.matrices, observed=fitted.observed, inner=fitted.inner,
+                           latent=fitted.latent, converged=False, message="Iteration limit reached")  # fmt: skip
+
+    monkeypatch.setattr(sem, "_semopy_fit", never)
+    with pytest.warns(sem.ConvergenceWarning, match="did not converge"):
+        res = sem.fit_sem(corp_rep_na, CORP_REP, controls=["servicetype"])
+    assert res.status == "not_converged" and not res.proper
+    assert any("found no admissible solution either" in m for m in res.messages)
+
+
+def test_the_estimators_table_shows_no_cbsem_number_for_an_inadmissible_solution():
+    from leanlearn.report.tables import estimators_table
+
+    cmp = pd.DataFrame({"source": ["COMP"], "target": ["CUSA"], "pls": [0.12], "plsc": [0.01], "cbsem": [2829.06], "cbsem_p_value": [np.nan]})
+    ok = estimators_table(cmp)
+    assert "2829" in ok.rows[0][3]
+    bad = estimators_table(cmp, pd.DataFrame({"status": ["improper"], "problems": ["R² of CUSA = -18.9 lies outside [0, 1]"]}))
+    assert bad.rows[0][3] == "improper" and bad.rows[0][4] == "—" and "2829" not in " ".join(bad.rows[0])
+    assert "not interpreted" in bad.note and "R² of CUSA = -18.9" in bad.note

@@ -21,6 +21,7 @@ rule summary:
         bias=rules.bias.output.vif,
         cfa=rules.cfa.output.fit,
         cbsem=rules.cbsem.output.compare,
+        cbsem_status=rules.cbsem.output.status,
         higher_order=rules.higher_order.output if HOC_RUN else [],
     output:
         report("results/summary.md", caption="../report/summary.rst", category="Summary"),

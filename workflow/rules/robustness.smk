@@ -129,6 +129,7 @@ rule cbsem:
         paths="results/robustness/cbsem/cbsem_paths.csv",
         fit="results/robustness/cbsem/cbsem_fit.csv",
         compare="results/robustness/cbsem/pls_plsc_cbsem_paths.csv",
+        status="results/robustness/cbsem/cbsem_status.csv",
         settings="results/robustness/cbsem/settings.json",
     params:
         controls=config.get("controls"),

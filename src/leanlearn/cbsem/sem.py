@@ -82,7 +82,7 @@ import logging
 import math
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Mapping, Sequence
 
 import numpy as np
@@ -282,6 +282,12 @@ class SEMResult:
         semopy's optimiser reported success.
     messages : tuple of str
         Problems worth reporting (non-convergence, Heywood cases, cases dropped).
+    status : {"ok", "not_converged", "improper"}
+        "not_converged" when the optimiser did not report success; "improper" when it did
+        but the solution is not an admissible ML solution (:attr:`problems`); the estimates
+        of either are not to be interpreted.
+    problems : tuple of str
+        Why the solution is improper, in words (empty for "ok"); see :func:`_improper`.
     interaction_note : str
         Empty, or :data:`INTERACTION_NOTE` when the model has interaction terms.
     """
@@ -304,6 +310,13 @@ class SEMResult:
     converged: bool = True
     messages: tuple[str, ...] = ()
     interaction_note: str = ""
+    status: str = "ok"
+    problems: tuple[str, ...] = ()
+
+    @property
+    def proper(self) -> bool:
+        """True when the optimiser converged to an admissible solution (``status == "ok"``)."""
+        return self.status == "ok"
 
     def __repr__(self) -> str:
         fit = self.fit.iloc[0] if len(self.fit) else {}
@@ -547,14 +560,20 @@ class _Fitted:
     message: str
 
 
-def _semopy_fit(text: str, frame: pd.DataFrame) -> _Fitted:
+#: optimisers tried in turn: SLSQP first (lavaan's estimates to ~1e-6); L-BFGS-B only when
+#: SLSQP stops at an inadmissible point or does not converge (see :func:`_fit_layout`)
+SOLVERS = ("SLSQP", "L-BFGS-B")
+
+
+def _semopy_fit(text: str, frame: pd.DataFrame, solver: str = "SLSQP") -> _Fitted:
     with _quiet_semopy():
         semopy = require("semopy", "CFA and CB-SEM")  # logs 'No graphviz package found' on first import
 
         model = semopy.Model(text)
         # SLSQP's default ftol (1e-6) stops early enough to move loadings in the third
         # decimal; 1e-12 reproduces lavaan's estimates to about 1e-6
-        result = model.fit(frame, obj="MLW", solver="SLSQP", options={"maxiter": 10000, "ftol": 1e-12})
+        options = {"maxiter": 10000, "ftol": 1e-12} if solver == "SLSQP" else {"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-10}
+        result = model.fit(frame, obj="MLW", solver=solver, options=options)
         x_hat = np.array(model.param_vals, dtype=float)
         try:
             _, cov_x = model.calc_fim(inverse=True)
@@ -866,7 +885,6 @@ def _result(
     messages = list(notes)
     if not fitted.converged:
         messages.append(f"semopy's optimiser did not report convergence: {fitted.message}")
-        warnings.warn(f"CB-SEM did not converge: {fitted.message}", ConvergenceWarning, stacklevel=3)
 
     # ---- loadings -------------------------------------------------------------------------
     load_keys = [(c, i) for c, items in layout.latent.items() for i in items]
@@ -992,17 +1010,12 @@ def _result(
     lam = pd.DataFrame(m_hat["L"][:, lat_idx], index=obs_names, columns=lat_names)
     theta = pd.DataFrame(m_hat["T"], index=obs_names, columns=obs_names)
     latent_cov = pd.DataFrame(v_hat[np.ix_(lat_idx, lat_idx)], index=lat_names, columns=lat_names)
-    for name in obs_names:
-        if name in theta.index and theta.loc[name, name] < 0:
-            messages.append(f"negative error variance for {name} (Heywood case)")
-    for a in lat_names:
-        if latent_cov.loc[a, a] <= 0:
-            messages.append(f"non-positive variance of construct {a}")
-    if (loadings["estimate"].abs() > 1 + 1e-8).any():
-        bad = loadings.loc[loadings["estimate"].abs() > 1 + 1e-8, "indicator"].tolist()
-        messages.append(f"standardised loading above 1 for {', '.join(bad)} (Heywood case)")
-    if not np.isfinite(fitted.cov_x).all():
-        messages.append("the information matrix could not be inverted; standard errors are missing")
+    problems = _improper(
+        theta=theta, latent_cov=latent_cov, sigma=sig_hat, loadings=loadings, paths=paths, correlations=correlations, r2=r2,
+        disturbance={back[v]: float(m_hat["P"][n_idx[v], n_idx[v]]) for v in inner if back.get(v) in set(endo)}, cov_x=fitted.cov_x,
+    )  # fmt: skip
+    messages.extend(problems)
+    status = "not_converged" if not fitted.converged else ("improper" if problems else "ok")
 
     return SEMResult(
         kind=kind,
@@ -1023,7 +1036,77 @@ def _result(
         converged=fitted.converged,
         messages=tuple(messages),
         interaction_note=INTERACTION_NOTE if layout.interactions else "",
+        status=status,
+        problems=tuple(problems),
     )
+
+
+#: tolerance of the admissibility checks (eigenvalues, |standardised values| above 1)
+IMPROPER_TOL = 1e-8
+
+
+def _improper(*, theta, latent_cov, sigma, loadings, paths, correlations, r2, disturbance, cov_x) -> list[str]:
+    """Why an ML solution is not admissible, in words (empty when it is).
+
+    An optimiser can stop "successfully" at a point that is no admissible solution, and
+    the numbers it returns then look like estimates but are not (Chen, Bollen, Paxton,
+    Curran & Kirby 2001; Kolenikov & Bollen 2012). The checks:
+
+    * Heywood cases: a negative error variance, or a standardised loading above 1;
+    * a non-positive variance of a construct, or a negative disturbance variance (R² above
+      1) or an R² below 0;
+    * a model-implied covariance matrix of the constructs, or of the observed variables,
+      that is not positive definite (a construct correlation of ±1, e.g.);
+    * a standardised path or construct correlation outside [−1, 1] (a correlation cannot be,
+      and a path can only with nearly collinear predictors, which makes it meaningless);
+    * an information matrix that cannot be inverted, or standard errors that are missing
+      or not positive for free parameters (the solution is not identified there).
+    """
+    out: list[str] = []
+    for name in theta.index:
+        if theta.loc[name, name] < -IMPROPER_TOL:
+            out.append(f"negative error variance for {name} (Heywood case)")
+    over = loadings.loc[loadings["estimate"].abs() > 1 + IMPROPER_TOL, "indicator"].tolist()
+    if over:
+        out.append(f"standardised loading above 1 for {', '.join(over)} (Heywood case)")
+    for a in latent_cov.index:
+        if latent_cov.loc[a, a] <= 0:
+            out.append(f"non-positive variance of construct {a}")
+    for name, psi in disturbance.items():
+        if psi < -IMPROPER_TOL:
+            out.append(f"negative disturbance variance of {name}")
+    for r in r2.itertuples():
+        if not (-IMPROPER_TOL <= r.r_squared <= 1 + IMPROPER_TOL):
+            out.append(f"R² of {r.construct} = {r.r_squared:.3g} lies outside [0, 1]")
+    lc = latent_cov.to_numpy(dtype=float)
+    if lc.size and np.isfinite(lc).all():
+        d = np.sqrt(np.clip(np.diag(lc), 1e-300, None))
+        corr = lc / np.outer(d, d)
+        low = float(np.linalg.eigvalsh(corr).min())
+        if low <= IMPROPER_TOL:
+            iu = np.triu_indices(len(d), 1)
+            k = int(np.argmax(np.abs(corr[iu]))) if len(iu[0]) else None
+            worst = f"; the largest, {latent_cov.index[iu[0][k]]} with {latent_cov.index[iu[1][k]]}, is {corr[iu][k]:.3f}" if k is not None else ""
+            out.append(f"the model-implied covariance matrix of the constructs is not positive definite (smallest eigenvalue of "
+                       f"their correlations {low:.3g}{worst})")  # fmt: skip
+    if np.isfinite(sigma).all() and float(np.linalg.eigvalsh(sigma).min()) <= IMPROPER_TOL:
+        out.append("the model-implied covariance matrix of the observed variables is not positive definite")
+    bad = [f"{r.source} -> {r.target} = {r.estimate:.3g}" for r in paths.itertuples() if np.isfinite(r.estimate) and abs(r.estimate) > 1 + IMPROPER_TOL]
+    if bad:
+        out.append(f"standardised path(s) outside [-1, 1]: {', '.join(bad)}")
+    badc = [f"{r.construct_a} ~~ {r.construct_b} = {r.estimate:.3g}" for r in correlations.itertuples()
+            if np.isfinite(r.estimate) and abs(r.estimate) > 1 + IMPROPER_TOL]  # fmt: skip
+    if badc:
+        out.append(f"construct correlation(s) outside [-1, 1]: {', '.join(badc)}")
+    if not np.isfinite(cov_x).all():
+        out.append("the information matrix could not be inverted; standard errors are missing")
+    elif cov_x.size and float(np.diag(cov_x).min()) <= 0:
+        out.append("the inverted information matrix has non-positive variances; the standard errors are not valid")
+    else:
+        missing = [f"{r.source} -> {r.target}" for r in paths.itertuples() if not (np.isfinite(r.std_error) and r.std_error > 0)]
+        if missing:
+            out.append(f"no valid standard error for the path(s) {', '.join(missing)}")
+    return out
 
 
 def _internal_names(layout: _Layout) -> dict[str, str]:
@@ -1058,10 +1141,27 @@ def _fit_layout(
             internal[rename[name]] = frame[col]
     text = _render(layout, lambda v: rename[v])
     display = _render(layout, lambda v: _interaction_column(v) if v in layout.interactions else v)
-    fitted = _semopy_fit(text, internal)
-    return _result(
-        kind=kind, spec=spec, layout=layout, frame=internal, fitted=fitted, display=display, notes=notes, rename=rename
-    )
+    first = None
+    for solver in SOLVERS:
+        fitted = _semopy_fit(text, internal, solver=solver)
+        res = _result(kind=kind, spec=spec, layout=layout, frame=internal, fitted=fitted, display=display, notes=notes, rename=rename)
+        if res.status == "ok" and first is None:
+            return res
+        if res.status == "ok":
+            chi_a, chi_b = float(first.fit["chi2"].iloc[0]), float(res.fit["chi2"].iloc[0])
+            why = first.problems[0] if first.problems else "no convergence"
+            more = f" and {len(first.problems) - 1} more problem(s)" if len(first.problems) > 1 else ""
+            note = (
+                f"SLSQP stopped at an inadmissible point ({why}{more}; chi-square {chi_a:.2f}); the reported solution is "
+                f"L-BFGS-B's, which is admissible and fits better (chi-square {chi_b:.2f})"
+            )
+            return replace(res, messages=(*res.messages, note))
+        first = first or res
+    assert first is not None
+    first = replace(first, messages=(*first.messages, f"a second optimiser ({', '.join(SOLVERS[1:])}) found no admissible solution either"))
+    if not first.converged:
+        warnings.warn(f"{what} did not converge: {'; '.join(first.messages)}", ConvergenceWarning, stacklevel=3)
+    return first
 
 
 # =================================================================================================

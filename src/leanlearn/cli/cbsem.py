@@ -14,8 +14,18 @@ never imputed). Outputs (written atomically)::
                               acceptable_threshold, meets_acceptable, source
     pls_plsc_cbsem_paths.csv  source, target, pls, plsc, cbsem, cbsem_std_error,
                               cbsem_p_value
+    cbsem_status.csv          status (ok | not_converged | improper: the CB-SEM numbers
+                              are then not to be interpreted), converged, n_problems,
+                              problems (why the solution is inadmissible), notes
     settings.json             inputs, cases, controls, the lavaan syntax, the interaction
-                              approximation, warnings
+                              approximation, status, problems (why a solution is improper),
+                              warnings
+
+A solution the optimiser reports as converged can still be inadmissible (Heywood cases,
+R² outside [0, 1], a non-positive-definite implied covariance, standardised values beyond
+±1, invalid standard errors; :func:`leanlearn.cbsem.sem._improper`). Then the fit is
+repeated with a second optimiser; when that is admissible it is reported (with a note),
+otherwise ``cbsem_status.csv`` says so and the report shows no CB-SEM number.
 
 Interaction terms ``X:Z`` are approximated in CB-SEM by the centred product of
 standardised CFA factor scores (not LMS); see :func:`leanlearn.cbsem.sem.fit_sem`.
@@ -143,6 +153,13 @@ def run(args: argparse.Namespace) -> int:
     for msg in cb.messages:
         log.warning("%s", msg)
     table = comparison_table(pls.path_coefficients, plsc.path_coefficients, cb.paths)
+    status = pd.DataFrame([{"status": cb.status, "converged": cb.converged, "n_problems": len(cb.problems), "problems": "; ".join(cb.problems),
+                            "notes": "; ".join(m for m in cb.messages if m not in cb.problems)}])  # fmt: skip
+    if not cb.proper:
+        log.warning(
+            "CB-SEM solution is %s (%s); its estimates are not interpreted: the tables show them as missing",
+            cb.status.replace("_", " "), "; ".join(cb.problems) or "the optimiser did not converge",
+        )  # fmt: skip
     settings = {
         "leanlearn_version": __version__,
         "data": str(args.data),
@@ -159,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
         "interaction": cb.interaction_note or None,
         "factor_scores": args.factor_scores,
         "converged": cb.converged,
+        "status": cb.status,
+        "problems": list(cb.problems),
         "messages": list(cb.messages),
         "syntax": cb.syntax,
     }
@@ -166,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         write_csv(cb.paths, tmp / "cbsem_paths.csv")
         write_csv(fit_table(cb.fit, thresholds), tmp / "cbsem_fit.csv")
         write_csv(table, tmp / "pls_plsc_cbsem_paths.csv")
+        write_csv(status, tmp / "cbsem_status.csv")
         (tmp / "settings.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     log.info("CB-SEM on %d cases (%d paths); wrote %s", cb.n, len(cb.paths), args.out)
     return 0

@@ -9,7 +9,9 @@ relative to the config file's folder), and the archival file when there is one. 
 every problem at once, one line each (``error  codebook.yaml  constructs.LS.items[3]: ...``),
 and exits with 2 when there is at least one error; otherwise prints ``OK`` and what the
 study consists of (notes, if any, are printed too and do not fail the check). Never prints
-a cell value of the data.
+a cell value of the data. ``TODO`` placeholders left from a ``leanlearn init`` draft in the
+config, codebook, model or manuscript template are listed with their file and line: an
+error in a value (it would be read as data or printed), a note in a comment.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def run(args) -> int:
 
     from leanlearn.data.ingest import read_export
     from leanlearn.errors import DataError
-    from leanlearn.intake.check import PROBLEM_COLUMNS, check_study, summary_lines
+    from leanlearn.intake.check import PROBLEM_COLUMNS, check_study, placeholder_problems, summary_lines
     from leanlearn.spec.model import parse_model
 
     target = Path(args.study)
@@ -49,12 +51,16 @@ def run(args) -> int:
     def problem(file, where, what, severity="error"):
         problems.append((severity, file, where, what))
 
+    texts: dict[str, str] = {}  # file -> text, searched for TODO placeholders of an init draft
+
     def load_yaml(path: Path, label: str):
         if not path.exists():
             problem(str(path), "(file)", f"{label} not found")
             return None
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            texts[str(path)] = text
+            data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem(str(path), f"line {mark.line + 1}" if mark else "(file)", f"not valid YAML: {getattr(exc, 'problem', exc)}")
@@ -84,12 +90,14 @@ def run(args) -> int:
     if model_path is not None:
         if model_path.exists():
             model_text = model_path.read_text(encoding="utf-8")
+            texts[str(model_path)] = model_text
         else:
             problem(str(model_path), "(file)", "model file not found")
     survey_path = path_of("survey")
     if survey_path is not None:
         try:
-            data = read_export(survey_path)
+            declared = (codebook or {}).get("decimal_separator")
+            data = read_export(survey_path, decimal=declared if declared in (".", ",") else None)
         except DataError as exc:
             problem(str(survey_path), "(file)", str(exc).partition(": ")[2] or str(exc))
     archival_cols = None
@@ -105,6 +113,16 @@ def run(args) -> int:
     man = cfg.get("manuscript")
     if man and not (base / man).exists() and not Path(man).exists():
         problem(str(cfg_path), "manuscript", f"template {man} not found (leave the key out for the generic template)")
+    structured = set(texts)  # YAML and model files: '#' starts a comment
+    if man:
+        man_path = base / man if (base / man).exists() else Path(man)
+        if man_path.is_file():
+            try:
+                texts[str(man_path)] = man_path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                problem(str(man_path), "(file)", "manuscript template is not readable UTF-8 text")
+    for r in placeholder_problems(texts, comments=structured):
+        problem(r["file"], r["where"], r["problem"], r["severity"])
 
     config_schema, codebook_schema = _schemas()
     table = check_study(

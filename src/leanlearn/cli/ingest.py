@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{survey}: file not found" if not survey.exists() else f"{survey}: is not a file")
     salt = load_salt(config)
     with user_errors():
-        raw = read_export(survey, sheet=args.sheet or codebook.sheet)
+        raw = read_export(survey, sheet=args.sheet or codebook.sheet, decimal=codebook.decimal_separator)
         protected, personal = protect(raw, codebook, salt=salt)
         result = apply_codebook(protected, codebook, source=str(survey))
 

@@ -8,7 +8,8 @@ re-estimates and bootstraps each variant (see
 
     --out/multiverse.csv             variant, factor, level, n, hypothesis, quantity, estimate,
                                      ci_lower, ci_upper, ci_level, interval, verdict, same_as_main
-    --out/multiverse_stability.csv   hypothesis, main_verdict, n_variants, n_same, share_same, differing
+    --out/multiverse_stability.csv   hypothesis, main_verdict, n_variants, n_same, share_same, differing,
+                                     fragile (share_same below inference.fragile_agreement), min_agreement
     --out/multiverse_paths.csv       variant, n, source, target, estimate, ci_lower, ci_upper
     --out/multiverse_skipped.csv     variant, factor, level, reason: variants the study cannot apply
                                      (no interaction term, no controls, an extra control column
@@ -48,7 +49,7 @@ def run(args) -> int:
     from leanlearn.cli._study import bootstrap_settings
     from leanlearn.cli.estimate import read_data
     from leanlearn.cli.screen import read_survey
-    from leanlearn.effects.hypotheses import load_hypotheses
+    from leanlearn.effects.hypotheses import load_hypotheses, load_inference
     from leanlearn.robustness.multiverse import analysis_variant, default_variants, run_multiverse, sensitivity_paths, skipped_table, stability
     from leanlearn.spec.model import parse_model
 
@@ -88,7 +89,9 @@ def run(args) -> int:
             variants, data_for, spec, cfg, hyps, resamples=resamples, seed=bs["seed"], workers=bs["workers"],
             progress=lambda k, name: log.info("variant %d/%d: %s", k, len(variants), name),
         )
-    stab = stability(out.verdicts)
+    with user_errors(args.config):
+        rules = load_inference(cfg.get("inference"))
+    stab = stability(out.verdicts, min_agreement=rules.fragile_agreement)
     with atomic_dir(args.out) as tmp, atomic_file(args.sensitivity) as sens:
         write_csv(out.verdicts, tmp / "multiverse.csv")
         write_csv(stab, tmp / "multiverse_stability.csv")

@@ -22,9 +22,11 @@ Three subcommands::
 
 Config keys (section ``power``; unknown keys are errors): n_grid, blocks,
 replications_per_block, target_power, ci_level, test (monte_carlo | bootstrap), mc_draws,
-resamples, sesoi, quantities, population {source (estimates | effects | study), paths,
-default_path, loadings, correlations, categories, study {likert, method_factor,
-loading_scale}}. Also read: ``seed``, ``estimation``, ``controls`` and ``hypotheses``.
+resamples, sesoi, quantities, population {source (grid | estimates | effects | study), grid,
+paths, default_path, loadings, correlations, categories, study {likert, method_factor,
+loading_scale}}. The default population is ``grid``: an a priori grid of effect sizes
+(Cohen's small / medium / large f² for every path, smaller levels for interactions), one
+scenario per level; see docs/power.md. Also read: ``seed``, ``estimation``, ``controls`` and ``hypotheses``.
 """
 
 from __future__ import annotations
@@ -45,9 +47,9 @@ POWER_KEYS = {
     "n_grid", "blocks", "replications_per_block", "target_power", "ci_level", "test", "mc_draws",
     "resamples", "sesoi", "quantities", "population",
 }  # fmt: skip
-POPULATION_KEYS = {"source", "paths", "default_path", "loadings", "correlations", "categories", "study"}
+POPULATION_KEYS = {"source", "grid", "paths", "default_path", "loadings", "correlations", "categories", "study"}
 STUDY_KEYS = {"likert", "method_factor", "loading_scale"}
-SOURCES = ("estimates", "effects", "study")
+SOURCES = ("grid", "estimates", "effects", "study")
 DEFAULTS = {"replications_per_block": 500, "ci_level": 0.95, "test": "monte_carlo", "mc_draws": 5000, "resamples": 1999, "target_power": 0.80}
 
 
@@ -69,7 +71,7 @@ def register(sub) -> None:
     m.set_defaults(func=run_minimum_n)
 
     r = ps.add_parser("replicate", help="one block of Monte Carlo replications -> rows per replication and quantity")
-    r.add_argument("data", nargs="?", default=None, metavar="DATA", help="analysis data (needed for the population 'estimates', the default)")
+    r.add_argument("data", nargs="?", default=None, metavar="DATA", help="analysis data (needed for the population 'estimates')")
     r.add_argument("--model", required=True, metavar="LAV", help="model file")
     r.add_argument("--n", type=int, required=True, help="sample size")
     r.add_argument("--block", type=int, required=True, help="block index (0, 1, ...): replications block*R .. block*R+R-1")
@@ -77,7 +79,7 @@ def register(sub) -> None:
     r.add_argument("--replications", type=int, default=None, help="replications in the block (default: power.replications_per_block or 500)")
     r.add_argument("--out", required=True, metavar="FILE.csv")
     r.add_argument("--config", default=None, help="config.yaml (default: built-in defaults)")
-    r.add_argument("--population", choices=SOURCES, default=None, help="population source (default: power.population.source or estimates)")
+    r.add_argument("--population", choices=SOURCES, default=None, help="population source (default: power.population.source or grid)")
     r.add_argument("--test", choices=("monte_carlo", "bootstrap"), default=None, help="test per replication (default: power.test or monte_carlo)")
     r.add_argument("--mc-draws", type=int, default=None, help="Monte Carlo CI draws per replication (default: power.mc_draws or 5000)")
     r.add_argument("--resamples", type=int, default=None, help="bootstrap resamples per replication for --test bootstrap (default: power.resamples or 1999)")
@@ -142,7 +144,7 @@ def power_config(config: dict, where: str = "config") -> dict:
             raise UserError(f"{where}: power.{key} must be a number strictly between 0 and 1, got {v!r}")
     if out["test"] not in ("monte_carlo", "bootstrap"):
         raise UserError(f"{where}: power.test must be 'monte_carlo' or 'bootstrap', got {out['test']!r}")
-    source = pop.get("source", "estimates")
+    source = pop.get("source") or "grid"
     if source not in SOURCES:
         raise UserError(f"{where}: power.population.source must be one of {', '.join(SOURCES)}, got {source!r}")
     out["population"] = {**pop, "source": source, "study": study}
@@ -167,15 +169,46 @@ def _simulated_controls(config: dict, args) -> tuple[list[str], list[str] | None
     return kept, (list(targets) if targets else None)
 
 
-def _population(args, config: dict, pw: dict, settings):
-    """(population, notes) for the configured source."""
+def _hypothesised_signs(hypotheses) -> tuple[dict, list]:
+    """Signs and zeros the grid gives the paths the hypotheses are about.
+
+    A ``path`` or ``interaction`` hypothesis predicting a negative effect makes its path
+    negative; one predicting no effect (direction ``none``) sets its path to 0, so that the
+    power to show equivalence is simulated where the hypothesis is true.
+    """
+    signs, zero = {}, []
+    for h in hypotheses:
+        if h.test not in ("path", "interaction"):
+            continue
+        key = (h.params["source"] if h.test == "path" else h.params["interaction"], h.params["target"])
+        if h.direction == "negative":
+            signs[key] = -1.0
+        elif h.direction == "none":
+            zero.append(key)
+    return signs, zero
+
+
+def _population(args, config: dict, pw: dict, settings, hypotheses=None):
+    """(list of populations, notes) for the configured source (one population per grid level)."""
     from leanlearn.cli._io import read_text
     from leanlearn.robustness import power as P
     from leanlearn.spec.model import parse_model
 
     pop_cfg = pw["population"]
     source = args.population or pop_cfg["source"]
-    notes = []
+    notes: list[str] = []
+    if source == "grid":
+        with user_errors(args.model):
+            spec = parse_model(read_text(args.model))
+        signs, zero = _hypothesised_signs(hypotheses or [])
+        if not args.no_controls and (config.get("controls") or {}):
+            notes.append("The effect-size grid covers the model's own paths; the configured controls are not part of its population.")
+        with user_errors("config power.population"):
+            pops = P.effect_grid_populations(
+                spec, pop_cfg.get("grid"), signs=signs, zero=zero, loadings=pop_cfg.get("loadings", P.DEFAULT_LOADING),
+                correlations=pop_cfg.get("correlations", 0.0), categories=pop_cfg.get("categories"),
+            )  # fmt: skip
+        return pops, notes
     if source == "estimates":
         from leanlearn.cli._study import study_data
         from leanlearn.pls.engine import estimate
@@ -196,7 +229,7 @@ def _population(args, config: dict, pw: dict, settings):
                 "error, with their estimated paths and correlations."
             )
         with user_errors("config power.population"):
-            return P.population_from_estimates(res, categories=pop_cfg.get("categories")), notes
+            return [P.population_from_estimates(res, categories=pop_cfg.get("categories"))], notes
     with user_errors(args.model):
         spec = parse_model(read_text(args.model))
     if source == "effects":
@@ -208,7 +241,7 @@ def _population(args, config: dict, pw: dict, settings):
                 loadings=pop_cfg.get("loadings", P.DEFAULT_LOADING), correlations=pop_cfg.get("correlations", 0.0),
                 categories=pop_cfg.get("categories"),
             )  # fmt: skip
-        return pop, notes
+        return [pop], notes
     study = pop_cfg.get("study") or {}
     controls, targets = _simulated_controls(config, args)
     if controls:
@@ -222,7 +255,7 @@ def _population(args, config: dict, pw: dict, settings):
             spec, likert=not args.continuous and bool(study.get("likert", True)), loading_scale=loading_scale,
             method_factor=not args.no_method_factor and bool(study.get("method_factor", True)),
         )  # fmt: skip
-    return pop, notes
+    return [pop], notes
 
 
 def run_replicate(args) -> int:
@@ -243,28 +276,34 @@ def run_replicate(args) -> int:
     reps = args.replications if args.replications is not None else pw["replications_per_block"]
     if reps < 1:
         raise UserError("--replications must be at least 1")
-    pop, notes = _population(args, config, pw, settings)
-    plan = make_plan(pop.spec, settings)
     hyps = []
-    if config.get("hypotheses") and pw.get("quantities") is None:
+    if config.get("hypotheses"):
         with user_errors(f"{where} hypotheses"):
             hyps = load_hypotheses(config["hypotheses"])
+    pops, notes = _population(args, config, pw, settings, hypotheses=hyps)
+    if pw.get("quantities") is not None:
+        hyps = []
+    pop = pops[0]
+    plan = make_plan(pop.spec, settings)
     with user_errors(f"{where} power"):
         quantities, qnotes = P.quantities_of_interest(pop.spec, plan, hypotheses=hyps, entries=pw.get("quantities"), sesoi=pw.get("sesoi"))
     for note in qnotes:
         log.info("%s", note)
+    frames = []
     try:
         with user_errors("power replicate"):
-            rows = P.replicate_block(
-                pop, n=args.n, seed=seed, block=args.block, replications=reps, quantities=quantities, settings=settings,
-                ci_level=args.ci_level if args.ci_level is not None else pw["ci_level"], test=args.test or pw["test"],
-                mc_draws=args.mc_draws if args.mc_draws is not None else pw["mc_draws"],
-                resamples=args.resamples if args.resamples is not None else pw["resamples"],
-            )  # fmt: skip
+            for one in pops:
+                frames.append(P.replicate_block(
+                    one, n=args.n, seed=seed, block=args.block, replications=reps, quantities=quantities, settings=settings,
+                    ci_level=args.ci_level if args.ci_level is not None else pw["ci_level"], test=args.test or pw["test"],
+                    mc_draws=args.mc_draws if args.mc_draws is not None else pw["mc_draws"],
+                    resamples=args.resamples if args.resamples is not None else pw["resamples"],
+                ))  # fmt: skip
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    rows = pd.concat(frames, ignore_index=True)
     # block-level text once per file (first row), not on every row
-    rows["population_description"] = [pop.description] + [""] * (len(rows) - 1)
+    rows["population_description"] = ["; ".join(p.description for p in pops)] + [""] * (len(rows) - 1)
     rows["notes"] = [" ".join(qnotes + notes)] + [""] * (len(rows) - 1)
     with atomic_file(args.out) as tmp:
         write_csv(rows, tmp)
@@ -297,7 +336,7 @@ def run_summarize(args) -> int:
     if need - set(rows.columns):
         raise UserError(f"{args.files[0]}: not rows of 'power replicate' (columns {', '.join(sorted(need - set(rows.columns)))} missing); rerun 'power replicate'")
     rows = rows.sort_values(["n", "replication"], kind="stable").reset_index(drop=True)
-    dup = rows.duplicated(["n", "replication", "quantity"])
+    dup = rows.duplicated([c for c in ("scenario", "n", "replication", "quantity") if c in rows.columns])
     if dup.any():
         first = rows.loc[dup].iloc[0]
         raise UserError(f"replication {int(first.replication)} at N = {int(first.n)} appears more than once; give every block its own --block index")

@@ -28,6 +28,7 @@ TABLES = [
     "bias/harman.csv",
     "bias/procedural_remedies.csv",
     "robustness/cbsem/pls_plsc_cbsem_paths.csv",
+    "robustness/cbsem/cbsem_status.csv",
     "measurement/measurement_assessment.csv",
     "measurement/reliability.csv",
     "measurement/htmt_upper_bounds.csv",

@@ -117,12 +117,17 @@ class InferenceRules:
     moderator_value : float
         Moderator value (SD units) at which "the" indirect effect of a moderated chain is
         reported (0 = the mean).
+    fragile_agreement : float
+        A verdict is also flagged fragile when the share of multiverse variants reaching it
+        is below this value (1 = every variant must agree; read by the multiverse step,
+        :func:`leanlearn.robustness.multiverse.stability`).
     """
 
     interval: str = "percentile"
     sesoi: float | None = None
     fragile_margin: float = 0.01
     moderator_value: float = 0.0
+    fragile_agreement: float = 1.0
 
 
 def _number(v, where: str, *, positive: bool = False, allow_none: bool = False):
@@ -138,22 +143,28 @@ def load_inference(section) -> InferenceRules:
     """Validate the ``inference`` section of config.yaml (absent = the defaults).
 
     Keys: ``interval`` (percentile | bca), ``sesoi`` (positive number or null),
-    ``fragile_margin`` (non-negative number), ``moderator_value`` (number, SD units).
+    ``fragile_margin`` (non-negative number), ``moderator_value`` (number, SD units),
+    ``fragile_agreement`` (number in (0, 1]).
     """
+    known = ("interval", "sesoi", "fragile_margin", "moderator_value", "fragile_agreement")
     if section is None:
         return InferenceRules()
     if not isinstance(section, dict):
-        raise SpecError("inference: expected a mapping with interval, sesoi, fragile_margin, moderator_value")
-    unknown = sorted(set(section) - {"interval", "sesoi", "fragile_margin", "moderator_value"})
+        raise SpecError(f"inference: expected a mapping with {', '.join(known)}")
+    unknown = sorted(set(section) - set(known))
     if unknown:
-        raise SpecError(f"inference: unknown key(s) {', '.join(map(str, unknown))} (known: interval, sesoi, fragile_margin, moderator_value)")
+        raise SpecError(f"inference: unknown key(s) {', '.join(map(str, unknown))} (known: {', '.join(known)})")
     interval = section.get("interval", "percentile")
     if interval not in INTERVALS:
         raise SpecError(f"inference.interval: must be one of {', '.join(INTERVALS)}, not {interval!r}")
     margin = _number(section.get("fragile_margin", 0.01), "inference.fragile_margin")
     if margin < 0:
         raise SpecError("inference.fragile_margin: expected a non-negative number")
+    agreement = _number(section.get("fragile_agreement", 1.0), "inference.fragile_agreement")
+    if not 0 < agreement <= 1:
+        raise SpecError(f"inference.fragile_agreement: expected a share in (0, 1] (1 = every multiverse variant must agree), got {agreement:g}")
     return InferenceRules(
+        fragile_agreement=agreement,
         interval=interval,
         sesoi=_number(section.get("sesoi"), "inference.sesoi", positive=True, allow_none=True),
         fragile_margin=margin,

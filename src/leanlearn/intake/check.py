@@ -6,7 +6,8 @@ codebook, a model that does not parse, model indicators the codebook does not de
 codebook columns missing from the export, item codes outside their scale, controls and
 grouping variables that are neither covariates nor archival columns, control targets that
 are not endogenous, hypotheses that name paths, chains or interactions the model does not
-have, conceptually similar HTMT pairs of unknown constructs.
+have, conceptually similar HTMT pairs of unknown constructs, and ``TODO`` placeholders left from a
+``leanlearn init`` draft (:func:`placeholder_problems`).
 
 Problems are ``error`` (the pipeline would fail or misread something) or ``note`` (worth
 knowing, does not stop the run, e.g. a few out-of-range codes that ingest will set to
@@ -16,6 +17,7 @@ configured values.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -23,7 +25,7 @@ import pandas as pd
 
 from leanlearn.errors import DataError, SpecError
 
-__all__ = ["PROBLEM_COLUMNS", "check_study", "schema_problems", "hypothesis_problems", "summary_lines"]
+__all__ = ["PROBLEM_COLUMNS", "check_study", "schema_problems", "hypothesis_problems", "placeholder_problems", "summary_lines"]
 
 #: columns of the problem table
 PROBLEM_COLUMNS = ("severity", "file", "where", "problem")
@@ -34,6 +36,80 @@ OUT_OF_RANGE_ERROR_SHARE = 0.20
 
 def _p(rows: list, severity: str, file: str, where: str, problem: str) -> None:
     rows.append({"severity": severity, "file": file, "where": where, "problem": problem})
+
+
+_TODO_RE = re.compile(r"\bTODO\b(?!-)")  # "TODO", "TODO:"; not a word such as "TODO-list"
+
+
+def _comment_start(line: str) -> int:
+    """Index of the ``#`` that starts a comment (YAML and model syntax: outside quotes, at the
+    start or after a space), or -1."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
+            return i
+    return -1
+
+
+_TODO_ACTIONS = {
+    "study": "write one sentence on what the study is about (population, setting)",
+    "respondent_id": "name the column that identifies each case (add one to the export if there is none)",
+    "label": "write the construct's name as tables and the manuscript should show it",
+    "text": "give the item's wording, or delete the text key",
+}
+
+
+def _todo_hint(line: str, pos: int, keyed: bool = True) -> str:
+    """What to do about the placeholder: by its key, else the draft's own words after ``TODO:``."""
+    own = line[pos + 4 :].lstrip(" :").split("#")[0].strip().strip("\"'}, ").strip().rstrip(".")
+    key = line[:pos].split("#")[0].strip().rstrip("\"'").rstrip() if keyed else ""
+    key = key.rstrip(":").split(",")[-1].split("{")[-1].strip().lstrip("- ").strip() if key.endswith(":") else ""
+    what = _TODO_ACTIONS.get(key) or (f"replace it ({own})" if own else "replace it with the real value")
+    return (f"'{key}' is still the placeholder of the `leanlearn init` draft: {what}" if key
+            else f"a TODO placeholder is still in the text: {what}")
+
+
+def placeholder_problems(texts: Mapping[str, str], *, comments: Iterable[str] = ()) -> list[dict]:
+    """``TODO`` placeholders left from a ``leanlearn init`` draft, one problem per line.
+
+    Parameters
+    ----------
+    texts : mapping
+        File name (as shown in the messages) -> its text (config, codebook, model,
+        manuscript template).
+    comments : iterable of str
+        The files among ``texts`` whose ``#`` starts a comment (YAML and model files).
+
+    Returns
+    -------
+    list of problem rows (:data:`PROBLEM_COLUMNS`), ``where`` = ``line N``. A ``TODO`` in a
+    value (``label: "TODO: ..."``, ``respondent_id: "TODO"``, a manuscript sentence) is an
+    *error*: the placeholder would be read as data or printed in the results. A ``TODO``
+    only in a comment (``# TODO: write the structural paths``) is a *note*: do what it says,
+    then delete the comment. The message says what to do, in the draft's own words.
+    """
+    rows: list[dict] = []
+    with_comments = set(comments)
+    for file, text in texts.items():
+        for n, line in enumerate((text or "").splitlines(), start=1):
+            m = _TODO_RE.search(line)
+            if not m:
+                continue
+            c = _comment_start(line) if file in with_comments else -1
+            values = [mm for mm in _TODO_RE.finditer(line) if c < 0 or mm.start() < c]
+            if values:
+                _p(rows, "error", file, f"line {n}", _todo_hint(line, values[0].start(), keyed=file in with_comments))
+            else:
+                own = line[m.end():].lstrip(" :").strip()
+                _p(rows, "note", file, f"line {n}",
+                   "a TODO comment of the `leanlearn init` draft is still there"
+                   + (f" ({own.rstrip('.')})" if own else "") + "; do what it says, then delete the comment")
+    return rows
 
 
 def _key_path(parts: Iterable) -> str:

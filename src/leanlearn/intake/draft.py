@@ -751,4 +751,11 @@ power:
   resamples: 200                        # bootstrap resamples per replication
   ci_level: 0.95                        # interval of the simulated tests
   target_power: 0.80                    # power sought (smallest N reaching it is reported)
+  population:
+    source: grid                        # grid: a priori effect sizes, one scenario per level (docs/power.md);
+                                        # estimates: the fitted model's own (post-hoc power); effects: paths below
+    grid:                               # Cohen's f2 for every path; smaller levels for interaction paths
+      - {{label: small, f2: 0.02, f2_interaction: 0.005}}    # Cohen 1988; interactions: Kenny 2018
+      - {{label: medium, f2: 0.15, f2_interaction: 0.01}}    # (moderating effects are small: Aguinis et al. 2005)
+      - {{label: large, f2: 0.35, f2_interaction: 0.025}}    # replace with values from prior studies when known
 """

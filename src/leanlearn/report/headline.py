@@ -7,6 +7,8 @@ numbers go through :mod:`leanlearn.format`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -92,9 +94,14 @@ def _measurement(t: dict) -> list[str]:
 
 
 def _hypotheses(t: dict) -> list[str]:
-    h = t.get("hypotheses/hypotheses.csv")
+    h: Any = t.get("hypotheses/hypotheses.csv")
     if h is None:
         return ["Hypotheses: not run."]
+    stab = _usable(t.get("robustness/multiverse_stability.csv"))
+    if stab is not None and {"hypothesis", "n_same", "n_variants"} <= set(stab.columns):
+        from leanlearn.robustness.multiverse import flag_fragile
+
+        h = flag_fragile(h, stab)
     level = float(h.ci_level.iloc[0]) if "ci_level" in h and len(h) else 0.95
     interval = str(h.interval.iloc[0]) if "interval" in h and len(h) else "percentile"
     lines = [f"| Hypothesis | Quantity | Estimate | {round(100 * level)}% CI | p | Verdict |", "|---|---|---|---|---|---|"]
@@ -113,6 +120,16 @@ def _hypotheses(t: dict) -> list[str]:
     lines.append(f"- **Rule:** {rule}")
     for r in h.itertuples():
         lines.append(f"- **{r.hypothesis}** ({r.statement}) {r.explanation}")
+    if "fragile_reason" in h:
+        frag = [f"{r.hypothesis} ({r.fragile_reason})" for r in h.itertuples() if r.fragile]
+        agree = h["multiverse_min_agreement"].dropna()
+        share = float(agree.iloc[0]) if len(agree) else 1.0
+        rule = ("any alternative analysis of the multiverse reaches another verdict" if share >= 1
+                else f"fewer than {100 * share:.0f} % of the alternative analyses reach the same verdict")
+        lines.append(
+            "- **Fragile verdicts:** " + ("; ".join(frag) if frag else "none")
+            + f". Rule: a bound of the test interval within the fragile margin of zero, or {rule} (inference.fragile_agreement)."
+        )
     return lines
 
 
@@ -229,7 +246,15 @@ def _bias(t: dict) -> list[str]:
 def _robustness(t: dict) -> list[str]:
     lines = []
     cb = _usable(t.get("robustness/cbsem/pls_plsc_cbsem_paths.csv"))
-    if cb is not None and len(cb):
+    st = _usable(t.get("robustness/cbsem/cbsem_status.csv"))
+    status = str(st["status"].iloc[0]) if st is not None and len(st) and "status" in st else "ok"
+    if status != "ok":
+        why = st["problems"].iloc[0] if "problems" in st and isinstance(st["problems"].iloc[0], str) else ""
+        lines.append(
+            f"- CB-SEM (semopy): the solution is {status.replace('_', ' ')}" + (f" ({why})" if why else "")
+            + ", so it is no admissible maximum-likelihood solution; its estimates and fit are not interpreted and not compared with PLS."
+        )
+    elif cb is not None and len(cb):
         controls = list((t.get("structural/settings") or {}).get("controls") or [])
         main = cb[~cb.source.isin(controls)]
         same = (np.sign(main.pls) == np.sign(main.cbsem)).sum()
@@ -306,10 +331,17 @@ def _robustness(t: dict) -> list[str]:
         ns = sorted(int(n) for n in pd.unique(power.n))
         src = str(power.population_source.iloc[0]) if "population_source" in power else ""
         what = {"estimates": "population = the fitted model's estimates, i.e. post-hoc power", "effects": "population = effect sizes from config",
-                "study": "population = the bundled simulator's model"}.get(src, "")  # fmt: skip
-        per = "; ".join(
-            f"{par} " + " / ".join(f"{p:.2f}" for p in g.sort_values("n").power) for par, g in power.groupby("parameter", sort=False)
-        )
+                "study": "population = the bundled simulator's model",
+                "grid": "population = an a priori grid of effect sizes (Cohen's f² for every path; docs/power.md), not this study's estimates"}.get(src, "")  # fmt: skip
+        if "scenario" in power.columns:
+            per = "; ".join(
+                f"{par} ({scen}) " + " / ".join(f"{p:.2f}" for p in g.sort_values("n").power)
+                for (scen, par), g in power.groupby(["scenario", "parameter"], sort=False)
+            )
+        else:
+            per = "; ".join(
+                f"{par} " + " / ".join(f"{p:.2f}" for p in g.sort_values("n").power) for par, g in power.groupby("parameter", sort=False)
+            )
         se = f", Monte Carlo SE <= {power.mc_std_error.max():.3f}" if "mc_std_error" in power else ""
         lines.append(
             f"- Monte Carlo power at N = {' / '.join(map(str, ns))}: {per} ({int(power.replications.min())} replications per N{se}"

@@ -500,6 +500,11 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["inference.tost_level"] = f"{round(100 * (1 - 2 * (1 - level)))}%"
         if "n_resamples" in hyp and len(hyp):
             out["inference.p_resolution"] = f"1/{int(hyp.n_resamples.iloc[0]):,}"
+        stab = r.get("multiverse_stability")
+        if isinstance(stab, pd.DataFrame) and len(stab) and {"hypothesis", "n_same", "n_variants"} <= set(stab.columns):
+            from leanlearn.robustness.multiverse import flag_fragile
+
+            hyp = flag_fragile(hyp, stab)
         fragile = hyp[hyp.fragile.map(lambda v: str(v).strip().lower() in ("true", "1"))].hypothesis.tolist() if "fragile" in hyp else []
         out["verdicts.fragile"] = _and(fragile) if fragile else "none"
     med = r.get("mediation")
@@ -567,12 +572,21 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["predict.q2_min"] = _f(pi.q2_predict.min())
         out["predict.q2_max"] = _f(pi.q2_predict.max())
     est = r.get("pls_plsc_cbsem_paths")
+    st = r.get("cbsem_status")
+    cb_state = str(st["status"].iloc[0]) if isinstance(st, pd.DataFrame) and len(st) and "status" in st else "ok"
+    cb_ok = cb_state == "ok"
     if est is not None and len(est):
         for row in est.itertuples():
             k = _path_key(row.source, row.target)
             out[f"plsc.{k}"] = _f(row.plsc)
-            out[f"cbsem.{k}"] = _f(row.cbsem)
-    _fit_numbers(out, "cbsem", r.get("cbsem_fit"))
+            out[f"cbsem.{k}"] = _f(row.cbsem) if cb_ok else "—"
+    if cb_ok:
+        _fit_numbers(out, "cbsem", r.get("cbsem_fit"))
+    else:
+        out["cbsem.problem"] = (
+            f"the covariance-based solution is {cb_state.replace('_', ' ')} (no admissible maximum-likelihood solution), so its estimates "
+            "and fit are not interpreted"
+        )
     cop = r.get("copula")
     if cop is not None and len(cop) and "significant" in cop:
         single = cop[cop.combination == cop.predictor] if {"combination", "predictor"} <= set(cop.columns) else cop
@@ -601,22 +615,35 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["mga.n"] = str(len(mga))
         out["mga.n_significant"] = str(int(sig.sum()))
     pw = r.get("power")
-    if pw is not None and len(pw):
+    if pw is not None and len(pw) and "scenario" in pw.columns:
+        # an effect-size grid: one value per scenario, "0.12 / 0.55 / 0.87 (small / medium / large)"
+        scens = list(pd.unique(pw.scenario))
+        tail = f" ({' / '.join(map(str, scens))})"
+        for (par, n), g in pw.groupby(["parameter", "n"], sort=False):
+            d = dict(zip(g.scenario, g.power))
+            out[f"power.{_key(par)}.n{int(n)}"] = " / ".join(_f(d[s], 2) if s in d else "—" for s in scens) + tail
+            for sc in scens:
+                if sc in d:
+                    out[f"power.{_key(par)}.{_key(str(sc))}.n{int(n)}"] = _f(d[sc], 2)
+    elif pw is not None and len(pw):
         for row in pw.itertuples():
             out[f"power.{_key(row.parameter)}.n{int(row.n)}"] = _f(row.power, 2)
+    if pw is not None and len(pw):
         # the grid N closest to the analysed sample: the manuscript cites it whatever the grid
         target = int(out["n_analysed"]) if str(out.get("n_analysed", "")).isdigit() else int(pw.n.max())
         ns = sorted(int(n) for n in pd.unique(pw.n))
         near = min(ns, key=lambda n: (abs(n - target), n))
         out["power.study_n"] = str(near)
-        for row in pw[pw.n == near].itertuples():
-            out[f"power.{_key(row.parameter)}.study_n"] = _f(row.power, 2)
+        for par in pd.unique(pw[pw.n == near].parameter):
+            out[f"power.{_key(par)}.study_n"] = out[f"power.{_key(par)}.n{near}"]
         out["power.replications"] = _i(pw.replications.min()) if "replications" in pw else "—"
         src = str(pw.population_source.iloc[0]) if "population_source" in pw else ""
         sentence = {
             "estimates": "The population is the fitted model's own estimates, so this is post-hoc power, which is not evidence about this study's result (Hoenig & Heisey 2001).",
             "effects": "The population is the effect sizes declared in the configuration.",
             "study": "The population is the simulator's documented population model.",
+            "grid": "The population is an a priori grid of effect sizes in which every path has Cohen's (1988) small, medium or large f² "
+                    "(interaction paths the smaller levels suggested for moderation), not this study's estimates.",
         }.get(src, "")  # fmt: skip
         if "coincides_with" in pw:
             pairs = sorted({tuple(sorted((str(x.parameter), o))) for x in pw.itertuples() if isinstance(x.coincides_with, str) for o in x.coincides_with.split()})

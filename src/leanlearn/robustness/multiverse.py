@@ -36,7 +36,7 @@ from leanlearn.data.merge import merge_archival
 from leanlearn.data.missing import treat_missing
 from leanlearn.pls.engine import estimate
 
-__all__ = ["KEEP_RULES", "Variant", "Skipped", "default_variants", "analysis_variant", "run_multiverse", "stability", "sensitivity_paths"]
+__all__ = ["KEEP_RULES", "Variant", "Skipped", "default_variants", "analysis_variant", "run_multiverse", "stability", "flag_fragile", "sensitivity_paths"]
 
 KEEP_RULES = ("main", "no_flagged", "hard_only")
 
@@ -320,22 +320,97 @@ def skipped_table(skipped) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variant", "factor", "level", "reason"])
 
 
-def stability(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """How many variants reach each hypothesis' main verdict.
+def stability(verdicts: pd.DataFrame, *, min_agreement: float = 1.0) -> pd.DataFrame:
+    """How many variants reach each hypothesis' main verdict, and whether it is fragile.
+
+    Rule: a verdict is *fragile across the multiverse* when the share of alternative
+    analyses (variants other than main) that reach the main verdict is below
+    ``min_agreement`` (config ``inference.fragile_agreement``; default 1, so a single
+    variant with another verdict makes it fragile). With no alternative variant there is
+    no evidence either way and the flag is False.
 
     Columns: hypothesis, main_verdict, n_variants (excluding main), n_same, share_same,
-    differing (variants with another verdict, ``;``-separated).
+    differing (variants with another verdict, ``;``-separated), fragile, min_agreement.
     """
+    if not 0 < float(min_agreement) <= 1:
+        raise ValueError(f"min_agreement must be a share in (0, 1], got {min_agreement!r}")
     rows = []
     for h, g in verdicts.groupby("hypothesis", sort=False):
         main = g[g.variant == "main"].verdict.iloc[0]
         other = g[g.variant != "main"]
         diff = other[~other.same_as_main].variant.tolist()
+        share = float(other.same_as_main.mean()) if len(other) else np.nan
         rows.append(
             {"hypothesis": h, "main_verdict": main, "n_variants": len(other), "n_same": int(other.same_as_main.sum()),
-             "share_same": float(other.same_as_main.mean()) if len(other) else np.nan, "differing": "; ".join(diff)}
-        )
+             "share_same": share, "differing": "; ".join(diff),
+             "fragile": bool(len(other) and share < float(min_agreement) - 1e-12), "min_agreement": float(min_agreement)}
+        )  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _true(v) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    return bool(v) if not (isinstance(v, float) and np.isnan(v)) else False
+
+
+def flag_fragile(hypotheses: pd.DataFrame, stab: pd.DataFrame | None) -> pd.DataFrame:
+    """The hypotheses table with both fragility rules combined.
+
+    A verdict is ``fragile`` when either rule holds:
+
+    - *interval*: a bound of its test interval lies within ``inference.fragile_margin`` of
+      zero (the ``fragile`` column written by :func:`leanlearn.effects.hypotheses.evaluate_hypotheses`);
+    - *multiverse*: the share of alternative analyses reaching the same verdict is below
+      ``inference.fragile_agreement`` (the ``fragile`` column of :func:`stability`).
+
+    Parameters
+    ----------
+    hypotheses : DataFrame
+        ``hypotheses.csv`` (hypothesis, verdict, optionally fragile).
+    stab : DataFrame or None
+        ``multiverse_stability.csv``; None or empty when the multiverse did not run (then
+        only the interval rule applies and ``fragile_multiverse`` is NA).
+
+    Returns
+    -------
+    DataFrame: the input columns with ``fragile`` replaced by the combined flag, plus
+    fragile_interval, fragile_multiverse (True / False, NA when the hypothesis is not in
+    the multiverse), multiverse_n_same, multiverse_n_variants, multiverse_min_agreement and
+    fragile_reason (plain words, "" when not fragile).
+    """
+    out = hypotheses.copy()
+    interval = out["fragile"].map(_true) if "fragile" in out else pd.Series(False, index=out.index)
+    mv = pd.Series(pd.NA, index=out.index, dtype="object")
+    n_same = pd.Series(np.nan, index=out.index)
+    n_var = pd.Series(np.nan, index=out.index)
+    agree = pd.Series(np.nan, index=out.index)
+    if stab is not None and len(stab) and {"hypothesis", "n_same", "n_variants"} <= set(stab.columns):
+        by = stab.drop_duplicates("hypothesis").set_index("hypothesis")
+        for i, h in out["hypothesis"].items():
+            if h not in by.index:
+                continue
+            r = by.loc[h]
+            level = float(r["min_agreement"]) if "min_agreement" in by and pd.notna(r["min_agreement"]) else 1.0
+            nv, ns = int(r["n_variants"]), int(r["n_same"])
+            n_same[i], n_var[i], agree[i] = ns, nv, level
+            mv[i] = _true(r["fragile"]) if "fragile" in by else bool(nv and ns / nv < level - 1e-12)
+    reasons = []
+    for i in out.index:
+        parts = []
+        if interval[i]:
+            parts.append("a bound of the interval is within the fragile margin of zero")
+        if mv[i] is True:
+            parts.append(f"only {int(n_same[i])} of {int(n_var[i])} alternative analyses reach the same verdict")
+        reasons.append("; ".join(parts))
+    out["fragile_interval"] = interval.astype(bool)
+    out["fragile_multiverse"] = mv
+    out["fragile"] = [bool(a) or b is True for a, b in zip(interval, mv)]
+    out["multiverse_n_same"] = n_same
+    out["multiverse_n_variants"] = n_var
+    out["multiverse_min_agreement"] = agree
+    out["fragile_reason"] = reasons
+    return out
 
 
 def sensitivity_paths(paths: pd.DataFrame, variants=("screening=no_flagged", "screening=hard_only")) -> pd.DataFrame:

@@ -109,6 +109,9 @@ __all__ = [
     "StudyPopulation",
     "population_from_effects",
     "population_from_estimates",
+    "population_from_f2",
+    "effect_grid_populations",
+    "DEFAULT_EFFECT_GRID",
     "study_population",
     "Quantity",
     "quantities_of_interest",
@@ -142,6 +145,18 @@ CALIBRATION_SEED = 914_273
 CALIBRATION_SIZE = 2**18
 DEFAULT_LOADING = 0.80
 TESTS = ("monte_carlo", "bootstrap")
+
+DEFAULT_EFFECT_GRID = (
+    {"label": "small", "f2": 0.02, "f2_interaction": 0.005},
+    {"label": "medium", "f2": 0.15, "f2_interaction": 0.01},
+    {"label": "large", "f2": 0.35, "f2_interaction": 0.025},
+)
+"""The default population (``power.population.source: grid``): one scenario per level, every
+path of the model with the same population effect size f² (Cohen 1988: .02 / .15 / .35 for
+small / medium / large), interaction paths with the smaller interaction levels .005 / .01 /
+.025 (Kenny 2018, as adopted by Hair et al. 2022), because moderating effects observed in
+management research are far below Cohen's conventions (median f² = .002 in 30 years of
+journal articles, Aguinis et al. 2005). docs/power.md gives the reasons."""
 
 
 # ---- (a) inverse square root method -------------------------------------------------------------
@@ -291,7 +306,7 @@ class LatentPopulation:
         Exogenous constructs, in the order of ``correlations``.
     correlations : ndarray
         Correlation matrix of the exogenous constructs (positive definite).
-    source : {"estimates", "effects"}
+    source : {"estimates", "effects", "grid"}
         Where the values come from (reported in every output).
     categories : int, optional
         None: continuous indicators; k: cut into k equally likely ordered categories.
@@ -299,6 +314,10 @@ class LatentPopulation:
         Endogenous construct -> ψ (computed by :func:`_calibrate`).
     description : str
         One sentence for the notes.
+    scenario : str
+        Label of the effect-size scenario (source "grid"; "" otherwise).
+    f2 : tuple of float, optional
+        (f² of every path, f² of every interaction path) of a "grid" scenario.
     """
 
     spec: ModelSpec
@@ -310,6 +329,8 @@ class LatentPopulation:
     categories: int | None = None
     residual_variances: dict = field(default_factory=dict)
     description: str = ""
+    scenario: str = ""
+    f2: tuple[float, float] | None = None
 
     def path_matrix(self, constructs: Sequence[str]) -> np.ndarray:
         """Population path matrix in the order ``constructs`` (the engine's final layout)."""
@@ -529,6 +550,131 @@ def population_from_estimates(result, *, categories: int | None = None, max_load
         ),
     )  # fmt: skip
     return _calibrate(pop)
+
+
+def population_from_f2(
+    spec: ModelSpec | str,
+    *,
+    f2: float,
+    f2_interaction: float | None = None,
+    signs: dict | None = None,
+    zero: Sequence = (),
+    loadings=DEFAULT_LOADING,
+    correlations=0.0,
+    categories: int | None = None,
+    scenario: str = "",
+) -> LatentPopulation:
+    r"""A population in which every path has the same population effect size f².
+
+    Cohen's f² of predictor i of an endogenous construct is the share of variance it adds
+    over the others, relative to the unexplained variance:
+    :math:`f_i^2 = (R^2 - R^2_{(-i)})/(1 - R^2)`. With Var(η) = 1, predictor covariance S
+    (main terms and products of standardised latent variables) and residual variance ψ,
+    :math:`R^2 - R^2_{(-i)} = \beta_i^2/[S^{-1}]_{ii}` and :math:`1 - R^2 = \psi`. Setting
+    :math:`g_i = \pm\sqrt{f_i^2 [S^{-1}]_{ii}}`, the paths :math:`\beta = g\sqrt{\psi}` with
+    :math:`\psi = 1/(1 + g'Sg)` give every predictor exactly its f² and η unit variance, for
+    any number of (correlated) predictors: the explained variance can never reach 1. The
+    constructs are solved in structural order on the calibration draw (S of an endogenous
+    predictor depends on the paths before it).
+
+    Parameters
+    ----------
+    spec : ModelSpec or str
+    f2 : float
+        f² of every path that is not an interaction path (0 <= f2 <= 10).
+    f2_interaction : float, optional
+        f² of every interaction path (default: ``f2``).
+    signs : dict, optional
+        (source, target) -> -1 for paths predicted to be negative (default +1).
+    zero : sequence of (source, target)
+        Paths set to 0 (e.g. those a hypothesis of no effect is about).
+    loadings, correlations, categories
+        As in :func:`population_from_effects`.
+    scenario : str
+        Label written into every output row.
+
+    Notes
+    -----
+    Checked in tests/test_power.py: the f² of every path recomputed from the population
+    (R² with and without the predictor, on an independent large draw) equals the target.
+    """
+    spec = parse_model(spec) if isinstance(spec, str) else spec
+    f_main = _number(f2, "power.population.grid f2", lo=0, hi=10)
+    f_int = f_main if f2_interaction is None else _number(f2_interaction, "power.population.grid f2_interaction", lo=0, hi=10)
+    base = population_from_effects(spec, paths={}, default_path=0.0, loadings=loadings, correlations=correlations, categories=categories)
+    inter = _interaction_terms(spec)
+    exo, order = _structural_order(spec)
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    e_exo = rng.standard_normal((CALIBRATION_SIZE, len(exo)))
+    e_endo = rng.standard_normal((CALIBRATION_SIZE, len(order)))
+    X = e_exo @ np.linalg.cholesky(base.correlations).T
+    eta = {c: X[:, i] for i, c in enumerate(exo)}
+    signs = {tuple(k): float(v) for k, v in (signs or {}).items()}
+    zero_set = {tuple(z) for z in zero}
+    values: dict = {}
+    for j, c in enumerate(order):
+        preds = [p.source for p in spec.paths if p.target == c]
+        terms = np.column_stack([eta[inter[q][0]] * eta[inter[q][1]] if q in inter else eta[q] for q in preds])
+        S = np.atleast_2d(np.cov(terms, rowvar=False))
+        d = np.sqrt(np.diag(np.linalg.inv(S)))
+        f = np.array([0.0 if (q, c) in zero_set else (f_int if q in inter else f_main) for q in preds])
+        sg = np.array([-1.0 if signs.get((q, c), 1.0) < 0 else 1.0 for q in preds])
+        g = sg * np.sqrt(f) * d
+        psi = 1.0 / (1.0 + float(g @ S @ g))
+        beta = g * math.sqrt(psi)
+        for q, b in zip(preds, beta):
+            values[(q, c)] = float(b)
+        eta[c] = terms @ beta + math.sqrt(psi) * e_endo[:, j]
+    label = scenario or f"f2 = {f_main:g}"
+    desc = (
+        f"effect-size scenario '{label}': every path with population f² = {f_main:g}"
+        + (f", every interaction path with f² = {f_int:g}" if inter else "")
+        + (f", {len(zero_set)} path(s) of no effect at 0" if zero_set else "")
+        + " (standardised latent paths "
+        + ", ".join(f"{a} -> {b} = {v:.3f}" for (a, b), v in sorted(values.items()))
+        + ")"
+    )
+    pop = LatentPopulation(
+        spec, values, base.loadings, base.exogenous, base.correlations, "grid", base.categories,
+        description=desc, scenario=label, f2=(f_main, f_int if inter else float("nan")),
+    )  # fmt: skip
+    return _calibrate(pop)
+
+
+def effect_grid_populations(spec: ModelSpec | str, grid=None, *, signs: dict | None = None, zero: Sequence = (), loadings=DEFAULT_LOADING,
+                            correlations=0.0, categories: int | None = None) -> list[LatentPopulation]:
+    """One :func:`population_from_f2` population per level of an effect-size grid.
+
+    Parameters
+    ----------
+    grid : list of dict, optional
+        Levels ``{label, f2, f2_interaction}`` (``power.population.grid``); default
+        :data:`DEFAULT_EFFECT_GRID` (Cohen's small / medium / large f², smaller levels for
+        interactions). ``f2_interaction`` defaults to ``f2``; labels must be unique.
+
+    Raises
+    ------
+    SpecError
+        Naming the entry (``power.population.grid[1]``) that is malformed.
+    """
+    grid = list(DEFAULT_EFFECT_GRID if grid is None else grid)
+    if not grid:
+        raise SpecError("power.population.grid: expected a non-empty list of levels {label, f2, f2_interaction}")
+    out, seen = [], set()
+    for i, level in enumerate(grid):
+        where = f"power.population.grid[{i}]"
+        if not isinstance(level, dict) or "f2" not in level or set(level) - {"label", "f2", "f2_interaction"}:
+            raise SpecError(f"{where}: expected a mapping with f2 (and optionally label, f2_interaction), e.g. {{label: medium, f2: 0.15, f2_interaction: 0.01}}")
+        label = str(level.get("label") or f"f2 = {level['f2']}")
+        if label in seen:
+            raise SpecError(f"{where}: label {label!r} appears twice; give every level its own label")
+        seen.add(label)
+        f2 = _number(level["f2"], f"{where}.f2", lo=0, hi=10)
+        fi = level.get("f2_interaction")
+        fi = None if fi is None else _number(fi, f"{where}.f2_interaction", lo=0, hi=10)
+        out.append(population_from_f2(spec, f2=f2, f2_interaction=fi, signs=signs, zero=zero, loadings=loadings,
+                                      correlations=correlations, categories=categories, scenario=label))  # fmt: skip
+    return out
 
 
 STUDY_PATHS = {
@@ -821,7 +967,9 @@ def replicate_block(
         estimate, std_error, ci_lower, ci_upper (at ``ci_level``), tost_lower, tost_upper
         (the 1 − 2α interval), detected (the interval excludes 0 in the predicted
         direction; both sides for "nonzero" and "none"), equivalent (the 1 − 2α interval
-        lies inside ±sesoi; NaN without a SESOI).
+        lies inside ±sesoi; NaN without a SESOI). A population of an effect-size grid
+        (:func:`population_from_f2`) adds scenario, scenario_f2 and
+        scenario_f2_interaction as the first columns.
     """
     from leanlearn.pls.engine import Settings, fit_batch, make_plan
 
@@ -912,6 +1060,11 @@ def replicate_block(
             )  # fmt: skip
         )
     rows = pd.concat(frames, ignore_index=True).sort_values(["replication"], kind="stable").reset_index(drop=True)
+    if getattr(population, "scenario", ""):
+        f_main, f_int = population.f2 if population.f2 else (np.nan, np.nan)
+        rows.insert(0, "scenario", population.scenario)
+        rows.insert(1, "scenario_f2", f_main)
+        rows.insert(2, "scenario_f2_interaction", f_int)
     if bad.all():
         counts = pd.Series(status).value_counts().to_dict()
         raise DataError(
@@ -1005,7 +1158,8 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame with :data:`SUMMARY_COLUMNS` (``parameter`` is the quantity id), sorted by
-    quantity (first appearance) and n.
+    quantity (first appearance) and n. Rows of an effect-size grid carry scenario,
+    scenario_f2 and scenario_f2_interaction first and are sorted by scenario first.
 
     Raises
     ------
@@ -1018,8 +1172,12 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"not power replication rows: columns {', '.join(sorted(missing))} are missing")
     order = {q: i for i, q in enumerate(pd.unique(rows["quantity"]))}
+    has_scen = "scenario" in rows.columns
+    scen_order = {q: i for i, q in enumerate(pd.unique(rows["scenario"]))} if has_scen else {}
+    keys = ["scenario", "quantity", "n"] if has_scen else ["quantity", "n"]
     out = []
-    for (qid, n), g in rows.groupby(["quantity", "n"], sort=False):
+    for key, g in rows.groupby(keys, sort=False):
+        qid, n = key[-2], key[-1]
         first = g.iloc[0]
         sesoi = float(first["sesoi"]) if "sesoi" in g and pd.notna(first.get("sesoi")) else None
         crit = _criterion(first["direction"], sesoi)
@@ -1031,7 +1189,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         if R == 0:
             counts = g["status"].value_counts().to_dict()
             raise ValueError(
-                f"no usable replication of {qid} at N = {int(n)} ({', '.join(f'{v} {k}' for k, v in counts.items())}): "
+                f"no usable replication of {qid} at N = {int(n)}{f' (scenario {key[0]})' if has_scen else ''} ({', '.join(f'{v} {k}' for k, v in counts.items())}): "
                 "every replication failed, so its power is undefined; check the population and the estimation settings"
             )
         s = (good["equivalent"] if first["direction"] == "none" else good["detected"]).to_numpy(dtype=float)
@@ -1052,13 +1210,20 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                 "se_ratio": mean_se / sd if R > 1 and sd > 0 else np.nan, "coverage": cov,
                 "coverage_mc_std_error": math.sqrt(cov * (1 - cov) / R) if np.isfinite(cov) else np.nan,
                 "replications_excluded": int(len(g) - R), "kind": first.get("kind", ""), "test": first.get("test", ""),
+                **({"scenario": first["scenario"], "scenario_f2": first.get("scenario_f2", np.nan),
+                    "scenario_f2_interaction": first.get("scenario_f2_interaction", np.nan)} if has_scen else {}),
             }
         )  # fmt: skip
     if not out:
         raise ValueError("no quantity with a testable criterion: every quantity is a hypothesis of no effect without a SESOI")
-    df = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+    if has_scen:
+        df = pd.DataFrame(out, columns=["scenario", "scenario_f2", "scenario_f2_interaction", *SUMMARY_COLUMNS])
+        df["_s"] = df["scenario"].map(scen_order)
+    else:
+        df = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+        df["_s"] = 0
     df["_o"] = df["parameter"].map(order)
-    return df.sort_values(["_o", "n"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return df.sort_values(["_s", "_o", "n"], kind="stable").drop(columns=["_s", "_o"]).reset_index(drop=True)
 
 
 def left_out(rows: pd.DataFrame) -> list[str]:
@@ -1087,8 +1252,16 @@ def coincident_tests(rows: pd.DataFrame, *, kappa_min: float = 0.95) -> pd.DataF
     -------
     DataFrame: quantity_a, quantity_b, n, replications (usable for both), agreement (p_o),
     kappa, identical (p_o = 1 and some decision varies), coincide (κ >= kappa_min). Only
-    quantities counted by "effect detected" are compared.
+    quantities counted by "effect detected" are compared. Rows of an effect-size grid are
+    compared within their scenario (a first column ``scenario``).
     """
+    if "scenario" in rows.columns:
+        parts = []
+        for scen, g in rows.groupby("scenario", sort=False):
+            c = coincident_tests(g.drop(columns="scenario"), kappa_min=kappa_min)
+            c.insert(0, "scenario", scen)
+            parts.append(c)
+        return pd.concat(parts, ignore_index=True)
     cols = ["quantity_a", "quantity_b", "n", "replications", "agreement", "kappa", "identical", "coincide"]
     d = rows[(rows.status == "ok") & (rows.direction != "none") & rows.detected.notna()]
     if d.empty:
@@ -1114,13 +1287,15 @@ def coincident_tests(rows: pd.DataFrame, *, kappa_min: float = 0.95) -> pd.DataF
 def mark_coincident(table: pd.DataFrame, coincident: pd.DataFrame) -> pd.DataFrame:
     """Add ``coincides_with`` to a :func:`summarize` table: the quantities (space-separated)
     whose test coincides with this row's at this N (:func:`coincident_tests`), or ""."""
-    partners: dict[tuple[str, int], list[str]] = {}
+    partners: dict[tuple[str, str, int], list[str]] = {}
     if len(coincident):
-        for r in coincident[coincident["coincide"].astype(bool)].itertuples():
-            partners.setdefault((r.quantity_a, int(r.n)), []).append(str(r.quantity_b))
-            partners.setdefault((r.quantity_b, int(r.n)), []).append(str(r.quantity_a))
+        for r in coincident[coincident["coincide"].astype(bool)].to_dict("records"):
+            scen = str(r.get("scenario", ""))
+            partners.setdefault((scen, r["quantity_a"], int(r["n"])), []).append(str(r["quantity_b"]))
+            partners.setdefault((scen, r["quantity_b"], int(r["n"])), []).append(str(r["quantity_a"]))
     out = table.copy()
-    out["coincides_with"] = [" ".join(partners.get((str(p), int(n)), [])) for p, n in zip(out["parameter"], out["n"])]
+    scens = out["scenario"].astype(str) if "scenario" in out else pd.Series([""] * len(out), index=out.index)
+    out["coincides_with"] = [" ".join(partners.get((sc, str(p), int(n)), [])) for sc, p, n in zip(scens, out["parameter"], out["n"])]
     return out
 
 
@@ -1145,6 +1320,7 @@ def minimum_n(power_table: pd.DataFrame, *, target_power: float = 0.80, alpha: f
         minimum_n_inverse_sqrt_one_tailed, minimum_n_inverse_sqrt_two_tailed (Kock &
         Hadaya 2018 for |population_value|; only for single paths tested for an effect,
         NaN for products of paths, to which the rule does not apply, and for zero effects).
+        One block per scenario (first column ``scenario``) for an effect-size grid.
 
     Notes
     -----
@@ -1152,6 +1328,13 @@ def minimum_n(power_table: pd.DataFrame, *, target_power: float = 0.80, alpha: f
     and the next smaller simulated N, and each power carries its ``mc_std_error``.
     """
     _check_prob("target_power", target_power)
+    if "scenario" in power_table.columns:
+        parts = []
+        for scen, g in power_table.groupby("scenario", sort=False):
+            m = minimum_n(g.drop(columns="scenario"), target_power=target_power, alpha=alpha)
+            m.insert(0, "scenario", scen)
+            parts.append(m)
+        return pd.concat(parts, ignore_index=True)
     rows = []
     for param, g in power_table.groupby("parameter", sort=False):
         g = g.sort_values("n")
@@ -1193,6 +1376,19 @@ def power_notes(rows: pd.DataFrame, table: pd.DataFrame, coincident: pd.DataFram
         paras.append(f"Population: {description}.")
     if src == "estimates":
         paras.append(POST_HOC_CAVEAT)
+    if src == "grid" and "scenario" in rows:
+        levels = rows.drop_duplicates("scenario")
+        paras.append(
+            "Population: an a priori grid of effect sizes, one scenario per level, in which every path of the model has the "
+            "same population effect size f² (the share of variance a predictor adds over the others, relative to the "
+            "unexplained variance; Cohen 1988) and every interaction path the interaction level: "
+            + "; ".join(
+                f"{r.scenario}: f² = {r.scenario_f2:g}" + (f", interaction f² = {r.scenario_f2_interaction:g}" if pd.notna(r.scenario_f2_interaction) else "")
+                for r in levels.itertuples()
+            )
+            + ". The paths of hypotheses of no effect are 0 and paths predicted to be negative are negative in every scenario. "
+            "These are conventions, not estimates of this study's effects (power.population.grid replaces them)."
+        )
     tests = set(rows["test"]) if "test" in rows else set()
     if tests & {"t", "monte_carlo_ci"}:
         paras.append(
@@ -1229,11 +1425,14 @@ def power_notes(rows: pd.DataFrame, table: pd.DataFrame, coincident: pd.DataFram
     if len(coincident) and coincident["coincide"].astype(bool).any():
         parts = []
         hits = coincident[coincident["coincide"].astype(bool)]
-        for (a, b), g in hits.groupby(["quantity_a", "quantity_b"], sort=False):
+        by = ["scenario", "quantity_a", "quantity_b"] if "scenario" in hits.columns else ["quantity_a", "quantity_b"]
+        for key, g in hits.groupby(by, sort=False):
+            a, b = key[-2], key[-1]
             ns = ", ".join(str(int(n)) for n in g["n"])
             lo = g["agreement"].min()
             how = "in every replication" if lo == 1.0 else f"in at least {100 * lo:.1f} % of the replications"
-            parts.append(f"{a} and {b} (the same decision {how} at N = {ns})")
+            where = f" in scenario {key[0]}" if len(key) == 3 else ""
+            parts.append(f"{a} and {b} (the same decision {how} at N = {ns}{where})")
         paras.append(
             "Coinciding tests (Cohen's kappa of the decisions >= 0.95, coincident_tests.csv): " + "; ".join(parts) + ". "
             "Such powers are one result reported twice, not independent confirmations (e.g. an interaction path a3 and "

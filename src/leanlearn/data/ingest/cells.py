@@ -17,13 +17,17 @@ _FALSE = {"false", "f", "no", "n"}
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "'|'"}
 
 
-def number_format(delimiter: str | None) -> dict:
+def number_format(delimiter: str | None, decimal: str | None = None) -> dict:
     """Decimal and thousands separators expected in a file with this delimiter.
 
     A semicolon-delimited file comes from a locale that writes the decimal comma
     (``1.391,5``: thousands ``.``, decimal ``,``); every other delimiter, and
-    workbooks, use the decimal point (``1,391.5``).
+    workbooks, use the decimal point (``1,391.5``). A declared ``decimal`` (codebook
+    ``decimal_separator``) replaces that guess: ``declared`` is then True.
     """
+    if decimal is not None:
+        return {"decimal": decimal, "thousands": "," if decimal == "." else ".", "basis": f"codebook decimal_separator {decimal!r}",
+                "declared": True}  # fmt: skip
     if delimiter == ";":
         return {"decimal": ",", "thousands": ".", "basis": "semicolon-delimited file (decimal-comma locale)"}
     basis = f"{_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-delimited file" if delimiter else "no delimiter"
@@ -239,6 +243,9 @@ def _resolve_separators(raw: pd.DataFrame, out: np.ndarray, kinds: np.ndarray, t
     source, column, what, fix, rows, row_label = where
     present = set(kinds[kinds != ""])
     by_locale: dict[str, str] = {}
+    fmt0 = read_info(raw).get("number_format") or {}
+    if fmt0.get("declared"):
+        return _declared_separators(out, kinds, texts, fmt0, where)
     if present & {"dot3", "comma3"}:
         fmt = read_info(raw).get("number_format") or number_format(None)
         dot_decimal = "point" in present or "group_comma" in present
@@ -265,8 +272,9 @@ def _resolve_separators(raw: pd.DataFrame, out: np.ndarray, kinds: np.ndarray, t
                     f"{source}: column '{column}' ({what}): {len(idx)} cell(s) such as {row_label} {rows[idx[0]]} "
                     f"hold a number with a '{sep}' followed by three digits (like 1{sep}391), which is a thousands "
                     f"separator in a {fmt.get('basis', 'file of this locale')}, but other columns of the file use "
-                    f"'{sep}' as the decimal separator; leanlearn does not guess. {fix} Re-export the file without "
-                    "thousands separators, or with ',' as the delimiter and '.' as the decimal separator."
+                    f"'{sep}' as the decimal separator; leanlearn does not guess. {fix} State the separator in the "
+                    "codebook (decimal_separator: '.' or ','), or re-export the file without thousands separators, or "
+                    "with ',' as the delimiter and '.' as the decimal separator."
                 )
             as_decimal = decimal_seen or (not group_seen and fmt.get("decimal") == sep)
             for i in idx:
@@ -286,6 +294,36 @@ def _separator_notes(kinds: np.ndarray, by_locale: dict[str, str], column: str, 
         if k:
             basis = f" ({by_locale[kind]})" if kind in by_locale else ""
             notes.append(f"column '{column}': {k} cell(s) read with {_KIND_NOTE[kind]}{basis}")
+
+
+def _declared_separators(out: np.ndarray, kinds: np.ndarray, texts: dict[int, str], fmt: dict, where: tuple) -> dict[str, str]:
+    """:func:`_resolve_separators` for a file whose decimal separator the codebook declares.
+
+    Ambiguous cells (a separator followed by three digits) are read as declared: with
+    ``'.'`` decimal, ``1.391`` is 1.391 and ``1,391`` is 1391; with ``','`` decimal the
+    reverse. Cells whose form contradicts the declaration (``4,5`` or ``1.391,5`` with
+    ``'.'``; ``4.5`` or ``1,391.5`` with ``','``) are refused, naming the row, never the
+    value. Fills ``out`` and ``kinds`` in place; every separator note names the declaration.
+    """
+    source, column, what, fix, rows, row_label = where
+    dec = fmt["decimal"]
+    contra = ("comma", "group_dot") if dec == "." else ("point", "group_comma")
+    bad = np.flatnonzero(np.isin(kinds, contra))
+    if len(bad):
+        other = "," if dec == "." else "."
+        raise DataError(
+            f"{source}: column '{column}' ({what}): {len(bad)} cell(s) such as {row_label} {rows[bad[0]]} write '{other}' as the "
+            f"decimal separator, but the codebook declares decimal_separator {dec!r}. {fix} Correct the cells, or the "
+            "codebook's decimal_separator if it is the wrong one."
+        )
+    sep_thousands = "," if dec == "." else "."
+    for amb in ("dot3", "comma3"):
+        sep = "." if amb == "dot3" else ","
+        for i in np.flatnonzero(kinds == amb):
+            t = texts[i]
+            out[i] = float(t.replace(",", ".")) if sep == dec else float(t.replace(sep_thousands, ""))
+        kinds[kinds == amb] = ("comma" if sep == "," else "point") if sep == dec else ("group_comma" if sep == "," else "group_dot")
+    return {k: str(fmt["basis"]) for k in ("group_comma", "group_dot", "comma")}
 
 
 def numeric_columns(raw: pd.DataFrame, *, source: str, notes: list[str] | None = None) -> pd.DataFrame:

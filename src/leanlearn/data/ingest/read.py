@@ -15,7 +15,7 @@ TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 SUPPORTED = TEXT_SUFFIXES + (".xlsx", ".sav", ".zsav", ".dta")
 
 
-def read_export(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+def read_export(path: str | Path, *, sheet: str | None = None, decimal: str | None = None) -> pd.DataFrame:
     """Read a raw survey export without interpreting its cells.
 
     Parameters
@@ -27,6 +27,13 @@ def read_export(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
         ``leanlearn ingest --sheet``). Without it a workbook with one sheet is read; a
         workbook whose sheets all have the same header row is read as one table, sheet
         after sheet (said in the notes); other workbooks with several sheets are refused.
+    decimal : {".", ","}, optional
+        The decimal separator of the numbers in a text export, as declared by the codebook
+        (``decimal_separator``); the other character is then the thousands separator. It
+        replaces the separators expected from the delimiter, so a file whose separators
+        are ambiguous (refused without it) is read as declared; a cell that contradicts the
+        declaration is refused (:func:`coerce_numeric`). Workbooks and SPSS/Stata files
+        store numbers as numbers and ignore it (with a note).
 
     Returns
     -------
@@ -63,9 +70,11 @@ def read_export(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
         raise DataError(f"{source}: file not found")
     if path.is_dir():
         raise DataError(f"{source}: is a folder, not a file")
+    if decimal is not None and decimal not in (".", ","):
+        raise DataError(f"{source}: decimal separator must be '.' or ',', not {decimal!r}")
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        df, info = _read_text(path)
+        df, info = _read_text(path, decimal=decimal)
     elif suffix == ".xlsx":
         df, info = _read_excel(path, sheet)
     elif suffix in (".sav", ".zsav", ".dta"):
@@ -75,6 +84,8 @@ def read_export(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
             f"{source}: unsupported file type '{suffix or '(none)'}'; export the survey as one of "
             f"{', '.join(SUPPORTED)}"
         )
+    if decimal is not None and suffix not in TEXT_SUFFIXES:
+        info["notes"].append(f"codebook decimal_separator {decimal!r} ignored: a {suffix} file stores numbers as numbers")
     info["source"] = source
     info.setdefault("layout", "plain")
     if info["format"] == "csv":

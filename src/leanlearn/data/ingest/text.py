@@ -68,7 +68,7 @@ def _sniff_delimiter(text: str, source: str) -> str:
     return best[1]
 
 
-def _read_text(path: Path) -> tuple[pd.DataFrame, dict]:
+def _read_text(path: Path, decimal: str | None = None) -> tuple[pd.DataFrame, dict]:
     source = str(path)
     text, encoding, notes = _decode(path.read_bytes(), source)
     if not text.strip():
@@ -94,7 +94,7 @@ def _read_text(path: Path) -> tuple[pd.DataFrame, dict]:
             "(Rows are counted from the column-name row = row 1, blank lines skipped.)"
         )
     df = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header, dtype=object)
-    fmt = number_format(delim)
+    fmt = number_format(delim, decimal)
     fmt["evidence"] = _separator_evidence(df)
     info = {
         "format": "csv",

@@ -105,9 +105,10 @@ _SPECS: dict[str, _Spec] = {
     "mediation": _Spec("Mediation", ("mediation",), lambda r, c: mediation_table(r["mediation"], contrasts=r.get("indirect_contrasts"))),
     "moderated_mediation": _Spec("Moderated mediation", ("simple_slopes|conditional_indirect_effects|moderated_mediation",), lambda r, c: moderated_mediation_table(
         simple_slopes=r.get("simple_slopes"), conditional=r.get("conditional_indirect_effects"), index=r.get("moderated_mediation"), johnson_neyman=r.get("johnson_neyman"))),
-    "hypotheses": _Spec("Hypothesis tests", ("hypotheses",), lambda r, c: hypotheses_table(r["hypotheses"])),
+    "hypotheses": _Spec("Hypothesis tests", ("hypotheses",), lambda r, c: hypotheses_table(
+        r["hypotheses"], r["multiverse_stability"] if isinstance(r.get("multiverse_stability"), pd.DataFrame) else None)),
     "predict": _Spec("PLSpredict", ("predict_items",), lambda r, c: predict_table(r["predict_items"], summary=r.get("predict_summary"))),
-    "estimators": _Spec("PLS, PLSc and CB-SEM", ("pls_plsc_cbsem_paths",), lambda r, c: estimators_table(r["pls_plsc_cbsem_paths"])),
+    "estimators": _Spec("PLS, PLSc and CB-SEM", ("pls_plsc_cbsem_paths",), lambda r, c: estimators_table(r["pls_plsc_cbsem_paths"], r.get("cbsem_status"))),
     "cbsem_fit": _Spec("CB-SEM fit", ("cbsem_fit",), lambda r, c: fit_index_table(r["cbsem_fit"], name="cbsem_fit", title="Robustness: CB-SEM model fit")),
     "copula": _Spec("Gaussian copula", ("copula",), lambda r, c: copula_table(r["copula"])),
     "micom": _Spec("MICOM", ("micom_summary",), lambda r, c: micom_table(r["micom_summary"], sizes=r.get("group_sizes"))),

@@ -62,6 +62,7 @@ RESULT_FILES: dict[str, tuple[str, ...]] = {
     "predict_summary": ("robustness/predict_summary.csv", "robustness/**/predict_summary.csv"),
     "pls_plsc_cbsem_paths": ("robustness/pls_plsc_cbsem_paths.csv", "robustness/**/pls_plsc_cbsem_paths.csv"),
     "cbsem_fit": ("robustness/cbsem_fit.csv", "robustness/**/cbsem_fit.csv"),
+    "cbsem_status": ("robustness/cbsem_status.csv", "robustness/**/cbsem_status.csv"),
     "copula": ("robustness/copula.csv", "robustness/**/copula.csv"),
     "micom_summary": ("robustness/micom_summary.csv", "robustness/**/micom_summary.csv"),
     "mga": ("robustness/mga.csv", "robustness/**/mga.csv"),

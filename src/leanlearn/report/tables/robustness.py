@@ -19,13 +19,33 @@ def predict_table(items: pd.DataFrame, *, summary=None) -> Table:
     return Table("predict", "Out-of-sample predictive power (PLSpredict)", ("Indicator", "Q²predict", "RMSE PLS", "RMSE LM", "MAE PLS", "MAE LM"), rows, note=note)
 
 
-def estimators_table(cmp: pd.DataFrame) -> Table:
+def cbsem_status(status: pd.DataFrame | None) -> tuple[str, str]:
+    """(status, problems) from ``cbsem_status.csv``: ("ok", "") when it is absent."""
+    if not isinstance(status, pd.DataFrame) or "status" not in status or not len(status):
+        return "ok", ""
+    why = status["problems"].iloc[0] if "problems" in status else ""
+    return str(status["status"].iloc[0]), (why if isinstance(why, str) else "")
+
+
+def estimators_table(cmp: pd.DataFrame, status: pd.DataFrame | None = None) -> Table:
+    """PLS, PLSc and CB-SEM paths side by side; an inadmissible CB-SEM solution (``cbsem_status.csv``)
+    is shown as such, without its numbers, and the note gives the reasons."""
     _need(cmp, ["source", "target", "pls", "plsc", "cbsem"], "pls_plsc_cbsem_paths.csv")
+    status, why = cbsem_status(status)
+    ok = status == "ok"
+    mark = {"improper": "improper", "not_converged": "not converged"}.get(status, status)
     rows = tuple(
-        (f"{label(r.source)} → {label(r.target)}", _f(r.pls), _f(r.plsc), _f(r.cbsem), p_cell(getattr(r, "cbsem_p_value", None))) for r in cmp.itertuples()
-    )
-    return Table("estimators", "Robustness: PLS, PLSc and CB-SEM path coefficients", ("Path", "PLS", "PLSc", "CB-SEM", "p (CB-SEM)"), rows,
-                 note="Same cases for all three estimators. CB-SEM: maximum likelihood; the interaction term is approximated by the product of factor scores (not LMS).")
+        (f"{label(r.source)} → {label(r.target)}", _f(r.pls), _f(r.plsc), _f(r.cbsem) if ok else mark,
+         p_cell(getattr(r, "cbsem_p_value", None)) if ok else "—")
+        for r in cmp.itertuples()
+    )  # fmt: skip
+    note = "Same cases for all three estimators. CB-SEM: maximum likelihood; the interaction term is approximated by the product of factor scores (not LMS)."
+    if not ok:
+        note += (
+            f" The CB-SEM solution is {mark}" + (f" ({why})" if why else "") + ", so it is no admissible maximum-likelihood solution: its "
+            "estimates are not shown and not interpreted, and its fit indices describe no admissible solution either."
+        )
+    return Table("estimators", "Robustness: PLS, PLSc and CB-SEM path coefficients", ("Path", "PLS", "PLSc", "CB-SEM", "p (CB-SEM)"), rows, note=note)
 
 
 def _copula_counts(cop: pd.DataFrame) -> str:
@@ -85,9 +105,11 @@ def power_table(power: pd.DataFrame, *, minimum_n=None) -> Table:
     _need(power, ["n", "parameter", "population_value", "power"], "power.csv")
     ns = sorted(power.n.unique())
     rows = []
-    for par, g in power.groupby("parameter", sort=False):
+    grid = "scenario" in power.columns
+    for key, g in power.groupby(["scenario", "parameter"] if grid else "parameter", sort=False):
         d = dict(zip(g.n, g.power))
-        cells = [label(par), _f(g.population_value.iloc[0])] + [_f(d.get(n), 2) for n in ns]
+        name = f"{label(key[1])} ({key[0]})" if grid else label(key)
+        cells = [name, _f(g.population_value.iloc[0])] + [_f(d.get(n), 2) for n in ns]
         rows.append(tuple(cells))
     reps = power["replications"].min() if "replications" in power else None
     note = (
@@ -101,6 +123,16 @@ def power_table(power: pd.DataFrame, *, minimum_n=None) -> Table:
         note += " Population: the fitted model's own estimates, so this is post-hoc power, which is not evidence about the study's result (Hoenig & Heisey 2001)."
     elif src == "effects":
         note += " Population: effect sizes declared in config (power.population)."
+    elif src == "grid" and grid:
+        levels = power.drop_duplicates("scenario")
+        note += (
+            " Population: an a priori grid of effect sizes (in parentheses), every path with Cohen's f² of its level"
+            + (", interaction paths with the interaction level" if "scenario_f2_interaction" in power and power.scenario_f2_interaction.notna().any() else "")
+            + ": " + "; ".join(
+                f"{r.scenario} f² = {r.scenario_f2:g}" + (f" (interaction {r.scenario_f2_interaction:g})" if pd.notna(getattr(r, "scenario_f2_interaction", float("nan"))) else "")
+                for r in levels.itertuples()
+            ) + " (conventions, not this study's estimates; docs/power.md)."
+        )  # fmt: skip
     if "coincides_with" in power:
         pairs = sorted({tuple(sorted((str(r.parameter), o))) for r in power.itertuples() if isinstance(r.coincides_with, str) for o in r.coincides_with.split()})
         if pairs:
@@ -108,7 +140,8 @@ def power_table(power: pd.DataFrame, *, minimum_n=None) -> Table:
     if minimum_n is not None and "target_power" in minimum_n and len(minimum_n):
         note += f" Target power {_thr(float(minimum_n.target_power.iloc[0]))} (config power.target_power)."
     if minimum_n is not None and "minimum_n_inverse_sqrt_one_tailed" in minimum_n:
-        mins = [f"{label(r.parameter)} {_int(r.minimum_n_inverse_sqrt_one_tailed)}" for r in minimum_n.itertuples() if not _missing(r.minimum_n_inverse_sqrt_one_tailed)]
+        mins = [f"{label(r.parameter)}{f' ({r.scenario})' if hasattr(r, 'scenario') else ''} {_int(r.minimum_n_inverse_sqrt_one_tailed)}"
+                for r in minimum_n.itertuples() if not _missing(r.minimum_n_inverse_sqrt_one_tailed)]  # fmt: skip
         if mins:
             note += f" Minimum N by the inverse square root method ({SOURCES['inverse_sqrt']}, one-tailed): " + "; ".join(mins) + "."
     return Table("power", "Statistical power by sample size", tuple(["Parameter", "Population value"] + [f"N = {_int(n)}" for n in ns]), tuple(rows), note=note)

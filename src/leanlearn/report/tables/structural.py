@@ -8,7 +8,7 @@ import pandas as pd
 
 from leanlearn.effects.hypotheses import rule_text
 from leanlearn.errors import DataError
-from leanlearn.report.tables.cells import Table, _f, _missing, _need, _pct, _thr, ci_cell, is_true, label, p_cell
+from leanlearn.report.tables.cells import Table, _f, _int, _missing, _need, _pct, _thr, ci_cell, is_true, label, p_cell
 from leanlearn.report.tables.registry import SOURCES, STRUCTURAL_DEFAULTS
 
 
@@ -161,9 +161,28 @@ def moderated_mediation_table(*, simple_slopes=None, conditional=None, index=Non
 _DIRECTION = {"positive": "+", "negative": "−", "nonzero": "≠ 0", "none": "0"}
 
 
-def hypotheses_table(hyp: pd.DataFrame) -> Table:
-    """The hypotheses with estimates, intervals, p-values, equivalence tests and verdicts (rule in the note)."""
+def _fragile_cell(r) -> str:
+    if not hasattr(r, "fragile_interval"):
+        return "yes" if is_true(r.fragile) else ""
+    why = ["interval"] if is_true(r.fragile_interval) else []
+    if r.fragile_multiverse is True:
+        why.append(f"multiverse: {_int(r.multiverse_n_same)} of {_int(r.multiverse_n_variants)} agree")
+    return f"yes ({'; '.join(why)})" if why else ""
+
+
+def hypotheses_table(hyp: pd.DataFrame, stability: pd.DataFrame | None = None) -> Table:
+    """The hypotheses with estimates, intervals, p-values, equivalence tests and verdicts (rule in the note).
+
+    With ``stability`` (``multiverse_stability.csv``) the Fragile column combines both rules
+    (:func:`leanlearn.robustness.multiverse.flag_fragile`): a bound within the fragile margin
+    of zero, or fewer alternative analyses with the same verdict than ``inference.fragile_agreement``.
+    """
+    from leanlearn.robustness.multiverse import flag_fragile
+
     _need(hyp, ["hypothesis", "quantity", "direction", "estimate", "ci_lower", "ci_upper", "p_value", "verdict"], "hypotheses/hypotheses.csv")
+    with_mv = stability is not None and len(stability) > 0 and {"hypothesis", "n_same", "n_variants"} <= set(stability.columns)
+    if with_mv:
+        hyp = flag_fragile(hyp, stability)
     has_eq = {"sesoi", "tost_lower", "tost_upper"} <= set(hyp.columns)
     rows = []
     for r in hyp.itertuples():
@@ -172,7 +191,7 @@ def hypotheses_table(hyp: pd.DataFrame) -> Table:
             cells.append("—" if _missing(r.sesoi) else f"{ci_cell(r.tost_lower, r.tost_upper)} vs ±{_thr(float(r.sesoi))}")
         cells.append(str(r.verdict))
         if "fragile" in hyp:
-            cells.append("yes" if is_true(r.fragile) else "")
+            cells.append(_fragile_cell(r))
         rows.append(tuple(cells))
     level = hyp["ci_level"].iloc[0] if "ci_level" in hyp and len(hyp) else 0.95
     interval = str(hyp["interval"].iloc[0]) if "interval" in hyp and len(hyp) else "percentile"
@@ -183,7 +202,8 @@ def hypotheses_table(hyp: pd.DataFrame) -> Table:
         + rule_text(interval, float(level), sesoi)
         + f" Intervals: {SOURCES['intervals']}; equivalence: {SOURCES['equivalence']}."
         + (f" p: bootstrap p of the same interval type, resolution 1/B = 1/{n:,}." if n else "")
-        + (" Fragile: a bound of the interval lies within the configured margin of zero." if "fragile" in hyp else "")
+        + (" Fragile: a bound of the interval lies within the configured margin of zero (inference.fragile_margin)" if "fragile" in hyp else "")
+        + (_multiverse_rule(hyp) if with_mv else ("." if "fragile" in hyp else ""))
     )
     cols = ["Hypothesis", "Effect", "Predicted", "Estimate", f"{_pct(level, 0)} CI", "p"]
     if has_eq:
@@ -193,3 +213,11 @@ def hypotheses_table(hyp: pd.DataFrame) -> Table:
         cols.append("Fragile")
     align = tuple(["l", "l", "l", "r", "r", "r"] + (["r"] if has_eq else []) + ["l"] + (["l"] if "fragile" in hyp else []))
     return Table("hypotheses", "Hypothesis tests", tuple(cols), tuple(rows), note=note, align=align)
+
+
+def _multiverse_rule(hyp: pd.DataFrame) -> str:
+    levels = hyp["multiverse_min_agreement"].dropna().unique() if "multiverse_min_agreement" in hyp else []
+    level = float(levels[0]) if len(levels) else 1.0
+    if level >= 1:
+        return ", or (multiverse) at least one alternative analysis reaches another verdict (inference.fragile_agreement = 1)."
+    return f", or (multiverse) fewer than {_pct(level, 0)} of the alternative analyses reach the same verdict (inference.fragile_agreement)."

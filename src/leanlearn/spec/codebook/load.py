@@ -90,6 +90,9 @@ def load_codebook(mapping: dict) -> Codebook:
     sheet = cb.get("sheet")
     if sheet is not None:
         sheet = _as_str(sheet, "sheet")
+    decimal = cb.get("decimal_separator")
+    if decimal is not None and decimal not in (".", ","):
+        raise _fail("decimal_separator", "expected '.' or ',' (in quotes)")
 
     return Codebook(
         source_format=str(source_format),
@@ -105,6 +108,7 @@ def load_codebook(mapping: dict) -> Codebook:
         study=str(cb.get("study", "")),
         date_format=date_format,
         sheet=sheet,
+        decimal_separator=decimal,
         unit=unit,
         covariates=tuple(ld.covariates_),
     )

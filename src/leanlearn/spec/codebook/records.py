@@ -168,6 +168,9 @@ class Codebook:
     date_format: str | None = None
     #: worksheet of an .xlsx export to read; None: the only sheet, or all sheets if their headers agree
     sheet: str | None = None
+    #: decimal separator of a text export ("." or ","), the other one being the thousands separator;
+    #: None: detected from the delimiter and the cells (ambiguous files are refused)
+    decimal_separator: str | None = None
     unit: Unit = field(default_factory=Unit)
     covariates: tuple[Covariate, ...] = ()
 
