@@ -5,6 +5,10 @@
 rule multiverse:
     conda:
         ENV
+    threads: rule_threads("multiverse")
+    resources:
+        mem_mb=rule_mem_mb("multiverse"),
+        runtime=rule_runtime("multiverse"),
     input:
         ingested=rules.ingest.output.data,
         flags=rules.screen.output.flags,
@@ -27,7 +31,6 @@ rule multiverse:
         inference=config.get("inference"),
         seed=config["seed"],
         archival=f"--archival {config['archival']}" if HAS_ARCHIVAL else "",
-    threads: WORKERS
     log:
         "logs/multiverse.log",
     shell:
@@ -39,6 +42,10 @@ rule multiverse:
 rule predict:
     conda:
         ENV
+    threads: rule_threads("predict")
+    resources:
+        mem_mb=rule_mem_mb("predict"),
+        runtime=rule_runtime("predict"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -67,6 +74,10 @@ rule predict:
 rule endogeneity:
     conda:
         ENV
+    threads: rule_threads("endogeneity")
+    resources:
+        mem_mb=rule_mem_mb("endogeneity"),
+        runtime=rule_runtime("endogeneity"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -95,6 +106,10 @@ rule endogeneity:
 rule groups:
     conda:
         ENV
+    threads: rule_threads("groups")
+    resources:
+        mem_mb=rule_mem_mb("groups"),
+        runtime=rule_runtime("groups"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -122,6 +137,10 @@ rule groups:
 rule cbsem:
     conda:
         ENV
+    threads: rule_threads("cbsem")
+    resources:
+        mem_mb=rule_mem_mb("cbsem"),
+        runtime=rule_runtime("cbsem"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -144,6 +163,10 @@ rule cbsem:
 rule power_replicate:
     conda:
         ENV
+    threads: rule_threads("power_replicate")
+    resources:
+        mem_mb=rule_mem_mb("power_replicate"),
+        runtime=rule_runtime("power_replicate"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -167,6 +190,10 @@ rule power_replicate:
 rule power:
     conda:
         ENV
+    threads: rule_threads("power")
+    resources:
+        mem_mb=rule_mem_mb("power"),
+        runtime=rule_runtime("power"),
     input:
         replications=expand("results/robustness/power/replications/n{n}_block{block}.csv", n=N_GRID, block=BLOCKS),
     output:
