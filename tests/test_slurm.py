@@ -86,7 +86,7 @@ def _files(workdir: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, request):
     reason = _why_no_cluster()
     if reason:
         pytest.skip(reason)
@@ -98,8 +98,12 @@ def runs(tmp_path_factory):
     assert out_local.returncode == 0, out_local.stderr[-3000:]
     out_slurm, t_slurm = _snakemake(slurm, "--profile", str(PROFILE))
     assert out_slurm.returncode == 0, out_slurm.stderr[-5000:]
-    print(f"\nSLURM test timings: local run {t_local:.1f} s, through SLURM {t_slurm:.1f} s "
-          f"(8 jobs: ingest, screen, merge, 4 x power_replicate as one array, power)", file=sys.__stderr__)
+    line = (f"SLURM test timings: local run (--cores 2) {t_local:.1f} s, through SLURM {t_slurm:.1f} s "
+            "(8 jobs: ingest, screen, merge, 4 x power_replicate as one array, power)")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("\n" + line)
+    (base / "timings.txt").write_text(line + "\n", encoding="utf-8")
     return {"local": local, "slurm": slurm, "log": out_slurm.stdout + out_slurm.stderr}
 
 
