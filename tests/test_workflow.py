@@ -340,7 +340,9 @@ def test_every_rule_declares_resources_from_the_config_or_built_in_sizes(tmp_pat
     base = plan("power={n_grid: [100, 20000], blocks: 1, replications_per_block: 500}", "bootstrap={workers: 2}")
     rules = {k.split("[")[0] for k in base}
     assert rules == {"ingest", "screen", "merge", "describe", "bias", "measurement", "cfa", "hypotheses", "process", "multiverse",
-                     "predict", "endogeneity", "groups", "cbsem", "power_replicate", "power", "summary", "report", "paper", "manifest"}
+                     "predict", "endogeneity", "groups", "cbsem", "power_replicate", "power", "summary", "report", "paper", "manifest",
+                     "hoc_data", "higher_order"}
+    assert base["higher_order"]["threads"] == 2 and base["higher_order"]["mem_mb"] == 2 * 1500
     assert all(r["mem_mb"] >= 1000 and r["runtime"] >= 10 for r in base.values())
     assert base["hypotheses"]["threads"] == 2 and base["hypotheses"]["mem_mb"] == 2 * 1500 and base["ingest"]["threads"] == 1
     small, large = base["power_replicate[n=100, block=0]"], base["power_replicate[n=20000, block=0]"]
@@ -359,3 +361,18 @@ def test_a_misspelt_rule_in_resources_fails_before_anything_runs(tmp_path):
     out = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=ROOT)
     assert out.returncode != 0
     assert "resources.hypothesis: unknown key" in out.stdout + out.stderr and not (tmp_path / "results").exists()
+
+
+def test_every_rule_has_resources_and_a_resources_key_in_the_schema():
+    from leanlearn.spec.config import schema
+
+    keys = set(schema("config")["properties"]["resources"]["properties"])
+    rules = {}
+    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for m in re.finditer(r"^( *)rule (\w+):\n(.*?)(?=^\1(?:rule |\S)|\Z)", path.read_text(), re.M | re.S):
+            rules[m.group(2)] = m.group(3)
+    assert len(rules) >= 20
+    for name, body in rules.items():
+        for call in (f'threads: rule_threads("{name}")', f'mem_mb=rule_mem_mb("{name}")', f'runtime=rule_runtime("{name}")'):
+            assert call in body, (name, call)
+    assert keys == set(rules) | {"default"}

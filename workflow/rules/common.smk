@@ -145,9 +145,10 @@ BUILTIN_RESOURCES = {
     "groups": (1000, 60),
     "cbsem": (1000, 20),
     "report": (1500, 20),
+    "higher_order": (1500, 30),
 }
 # rules whose verb takes --workers: their threads default to bootstrap.workers
-WORKER_RULES = ("hypotheses", "measurement", "multiverse")
+WORKER_RULES = ("hypotheses", "measurement", "multiverse", "higher_order")
 
 
 def _configured(name, key):

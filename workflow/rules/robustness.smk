@@ -218,6 +218,10 @@ rule power:
 rule hoc_data:
     conda:
         ENV
+    threads: rule_threads("hoc_data")
+    resources:
+        mem_mb=rule_mem_mb("hoc_data"),
+        runtime=rule_runtime("hoc_data"),
     output:
         "data/processed/hoc_simulated_items.csv",
     params:
@@ -232,6 +236,10 @@ rule hoc_data:
 rule higher_order:
     conda:
         ENV
+    threads: rule_threads("higher_order")
+    resources:
+        mem_mb=rule_mem_mb("higher_order"),
+        runtime=rule_runtime("higher_order"),
     input:
         data=rules.hoc_data.output[0] if HOC["data"] == "simulated_bundles" else ANALYSIS,
         model=config.get("hoc_model") or [],
@@ -249,7 +257,6 @@ rule higher_order:
             + (["--consistent"] if config["estimation"].get("consistent") else [])
         ),
         seed=config["seed"],
-    threads: WORKERS
     log:
         "logs/higher_order.log",
     shell:
