@@ -100,9 +100,9 @@ def runs(tmp_path_factory, request):
     assert out_slurm.returncode == 0, out_slurm.stderr[-5000:]
     line = (f"SLURM test timings: local run (--cores 2) {t_local:.1f} s, through SLURM {t_slurm:.1f} s "
             "(8 jobs: ingest, screen, merge, 4 x power_replicate as one array, power)")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("\n" + line)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print("\n" + line, flush=True)
     (base / "timings.txt").write_text(line + "\n", encoding="utf-8")
     return {"local": local, "slurm": slurm, "log": out_slurm.stdout + out_slurm.stderr}
 
