@@ -20,7 +20,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: run test check install install-test lock lock-upgrade docs clean-results lint bench verify
+.PHONY: run test test-slurm check install install-test lock lock-upgrade docs clean-results lint bench verify
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ check: install-test
 test: check
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
 
+# the workflow through a real scheduler (tests/test_slurm.py, minutes): needs a running SLURM
+# cluster, e.g. the single-node one of `sudo workflow/cluster/start-slurm.sh` (docs/cluster.md)
+test-slurm: install-test
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q -rs --slurm tests/test_slurm.py
+
 docs: install-test
 	$(BIN)/mkdocs build --strict --site-dir site
 
@@ -66,7 +71,7 @@ docs: install-test
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --universal \
 	--python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 lock: install-test
-	$(UV_COMPILE) $(UV_FLAGS) --extra test --extra docs --extra dev -o $(LOCK_DEV)
+	$(UV_COMPILE) $(UV_FLAGS) --extra test --extra docs --extra dev --extra cluster -o $(LOCK_DEV)
 	$(UV_COMPILE) --extra pipeline -c $(LOCK_DEV) -o $(LOCK_RUN)
 	$(BIN)/python requirements/conda_env.py $(LOCK_RUN) > environment.yml
 	$(BIN)/python requirements/conda_env.py --no-self $(LOCK_RUN) > workflow/envs/leanlearn.yaml

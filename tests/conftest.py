@@ -92,3 +92,25 @@ def front_half(tmp_path_factory):
 def _crash_logs_in_tmp(tmp_path_factory, monkeypatch):
     """Internal-error logs of the CLI go to the test's temporary folder, not to logs/."""
     monkeypatch.setenv("LEANLEARN_LOG_DIR", str(tmp_path_factory.getbasetemp() / "crash-logs"))
+
+
+# ---- the SLURM end-to-end test (tests/test_slurm.py) ----------------------------------------------
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slurm",
+        action="store_true",
+        default=False,
+        help="run the tests marked 'slurm' (the workflow through a running SLURM cluster; minutes)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slurm"):
+        return
+    skip = pytest.mark.skip(
+        reason="runs the workflow through SLURM (minutes): opt in with `pytest --slurm tests/test_slurm.py` "
+        "or `make test-slurm`, on a machine with a running cluster (`sudo workflow/cluster/start-slurm.sh`)"
+    )
+    for item in items:
+        if item.get_closest_marker("slurm") is not None:
+            item.add_marker(skip)

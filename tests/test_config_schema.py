@@ -51,6 +51,13 @@ CONFIG_ERRORS = [
     ("bias_triangulation_key", lambda c: _set(c, ("bias", "triangulation"), [{"construct": "OP", "varible": "x"}]), ["bias.triangulation"]),
     ("seed_text", lambda c: {**c, "seed": "abc"}, ["seed: 'abc'", "a whole number"]),
     ("section_not_mapping", lambda c: {**c, "bootstrap": 200}, ["bootstrap: 200", "a mapping"]),
+    ("resources_rule_misspelt", lambda c: _set(c, ("resources", "hypothesis"), {"mem_mb": 4000}),
+     ["resources.hypothesis: unknown key", "hypotheses", "power_replicate", "default"]),
+    ("resources_key_misspelt", lambda c: _set(c, ("resources", "multiverse"), {"memory": 4000}),
+     ["resources.multiverse.memory: unknown key", "mem_mb, runtime, threads"]),
+    ("resources_memory_too_small", lambda c: _set(c, ("resources", "default"), {"mem_mb": 50}), ["resources.default.mem_mb: 50", ">= 100"]),
+    ("resources_runtime_text", lambda c: _set(c, ("resources", "power_replicate"), {"runtime": "1h"}),
+     ["resources.power_replicate.runtime: '1h'", "a whole number"]),
 ]
 
 

@@ -4,6 +4,10 @@
 rule ingest:
     conda:
         ENV
+    threads: rule_threads("ingest")
+    resources:
+        mem_mb=rule_mem_mb("ingest"),
+        runtime=rule_runtime("ingest"),
     input:
         survey=config["survey"],
         codebook=config["codebook"],
@@ -26,6 +30,10 @@ rule ingest:
 rule screen:
     conda:
         ENV
+    threads: rule_threads("screen")
+    resources:
+        mem_mb=rule_mem_mb("screen"),
+        runtime=rule_runtime("screen"),
     input:
         data=rules.ingest.output.data,
         codebook=config["codebook"],
@@ -57,6 +65,10 @@ if HAS_ARCHIVAL:
     rule merge:
         conda:
             ENV
+        threads: rule_threads("merge")
+        resources:
+            mem_mb=rule_mem_mb("merge"),
+            runtime=rule_runtime("merge"),
         input:
             survey=rules.screen.output.clean,
             archival=config["archival"],

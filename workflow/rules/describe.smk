@@ -4,6 +4,10 @@
 rule describe:
     conda:
         ENV
+    threads: rule_threads("describe")
+    resources:
+        mem_mb=rule_mem_mb("describe"),
+        runtime=rule_runtime("describe"),
     input:
         data=ANALYSIS,
         untreated=rules.screen.output.untreated,
@@ -29,6 +33,10 @@ rule describe:
 rule bias:
     conda:
         ENV
+    threads: rule_threads("bias")
+    resources:
+        mem_mb=rule_mem_mb("bias"),
+        runtime=rule_runtime("bias"),
     input:
         data=ANALYSIS,
         model=config["model"],

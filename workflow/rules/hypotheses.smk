@@ -4,6 +4,10 @@
 rule hypotheses:
     conda:
         ENV
+    threads: rule_threads("hypotheses")
+    resources:
+        mem_mb=rule_mem_mb("hypotheses"),
+        runtime=rule_runtime("hypotheses"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -22,7 +26,6 @@ rule hypotheses:
         bootstrap=config.get("bootstrap"),
         inference=config.get("inference"),
         seed=config["seed"],
-    threads: WORKERS
     log:
         "logs/hypotheses.log",
     shell:
@@ -33,6 +36,10 @@ rule hypotheses:
 rule process:
     conda:
         ENV
+    threads: rule_threads("process")
+    resources:
+        mem_mb=rule_mem_mb("process"),
+        runtime=rule_runtime("process"),
     input:
         data=ANALYSIS,
         model=config["model"],

@@ -4,6 +4,10 @@
 rule measurement:
     conda:
         ENV
+    threads: rule_threads("measurement")
+    resources:
+        mem_mb=rule_mem_mb("measurement"),
+        runtime=rule_runtime("measurement"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -27,7 +31,6 @@ rule measurement:
         controls=config.get("controls"),
         bootstrap=config.get("bootstrap"),
         seed=config["seed"],
-    threads: WORKERS
     log:
         "logs/measurement.log",
     shell:
@@ -38,6 +41,10 @@ rule measurement:
 rule cfa:
     conda:
         ENV
+    threads: rule_threads("cfa")
+    resources:
+        mem_mb=rule_mem_mb("cfa"),
+        runtime=rule_runtime("cfa"),
     input:
         data=ANALYSIS,
         model=config["model"],

@@ -4,6 +4,10 @@
 rule summary:
     conda:
         ENV
+    threads: rule_threads("summary")
+    resources:
+        mem_mb=rule_mem_mb("summary"),
+        runtime=rule_runtime("summary"),
     input:
         flow=rules.screen.output.flow,
         merge=rules.merge.output.report if HAS_ARCHIVAL else [],
@@ -34,6 +38,10 @@ rule summary:
 rule report:
     conda:
         ENV
+    threads: rule_threads("report")
+    resources:
+        mem_mb=rule_mem_mb("report"),
+        runtime=rule_runtime("report"),
     input:
         rules.summary.input,
         rules.hypotheses.output.draws,
@@ -60,6 +68,10 @@ rule report:
 rule paper:
     conda:
         ENV
+    threads: rule_threads("paper")
+    resources:
+        mem_mb=rule_mem_mb("paper"),
+        runtime=rule_runtime("paper"),
     input:
         rules.report.output,
         source=MANUSCRIPT,
@@ -82,6 +94,10 @@ rule paper:
 rule manifest:
     conda:
         ENV
+    threads: rule_threads("manifest")
+    resources:
+        mem_mb=rule_mem_mb("manifest"),
+        runtime=rule_runtime("manifest"),
     input:
         rules.paper.output,
         summary=rules.summary.output,

@@ -5,6 +5,10 @@
 rule multiverse:
     conda:
         ENV
+    threads: rule_threads("multiverse")
+    resources:
+        mem_mb=rule_mem_mb("multiverse"),
+        runtime=rule_runtime("multiverse"),
     input:
         ingested=rules.ingest.output.data,
         flags=rules.screen.output.flags,
@@ -27,7 +31,6 @@ rule multiverse:
         inference=config.get("inference"),
         seed=config["seed"],
         archival=f"--archival {config['archival']}" if HAS_ARCHIVAL else "",
-    threads: WORKERS
     log:
         "logs/multiverse.log",
     shell:
@@ -39,6 +42,10 @@ rule multiverse:
 rule predict:
     conda:
         ENV
+    threads: rule_threads("predict")
+    resources:
+        mem_mb=rule_mem_mb("predict"),
+        runtime=rule_runtime("predict"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -67,6 +74,10 @@ rule predict:
 rule endogeneity:
     conda:
         ENV
+    threads: rule_threads("endogeneity")
+    resources:
+        mem_mb=rule_mem_mb("endogeneity"),
+        runtime=rule_runtime("endogeneity"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -95,6 +106,10 @@ rule endogeneity:
 rule groups:
     conda:
         ENV
+    threads: rule_threads("groups")
+    resources:
+        mem_mb=rule_mem_mb("groups"),
+        runtime=rule_runtime("groups"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -122,6 +137,10 @@ rule groups:
 rule cbsem:
     conda:
         ENV
+    threads: rule_threads("cbsem")
+    resources:
+        mem_mb=rule_mem_mb("cbsem"),
+        runtime=rule_runtime("cbsem"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -145,6 +164,10 @@ rule cbsem:
 rule power_replicate:
     conda:
         ENV
+    threads: rule_threads("power_replicate")
+    resources:
+        mem_mb=rule_mem_mb("power_replicate"),
+        runtime=rule_runtime("power_replicate"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -168,6 +191,10 @@ rule power_replicate:
 rule power:
     conda:
         ENV
+    threads: rule_threads("power")
+    resources:
+        mem_mb=rule_mem_mb("power"),
+        runtime=rule_runtime("power"),
     input:
         replications=expand("results/robustness/power/replications/n{n}_block{block}.csv", n=N_GRID, block=BLOCKS),
     output:
@@ -192,6 +219,10 @@ rule power:
 rule hoc_data:
     conda:
         ENV
+    threads: rule_threads("hoc_data")
+    resources:
+        mem_mb=rule_mem_mb("hoc_data"),
+        runtime=rule_runtime("hoc_data"),
     output:
         "data/processed/hoc_simulated_items.csv",
     params:
@@ -206,6 +237,10 @@ rule hoc_data:
 rule higher_order:
     conda:
         ENV
+    threads: rule_threads("higher_order")
+    resources:
+        mem_mb=rule_mem_mb("higher_order"),
+        runtime=rule_runtime("higher_order"),
     input:
         data=rules.hoc_data.output[0] if HOC["data"] == "simulated_bundles" else ANALYSIS,
         model=config.get("hoc_model") or [],
@@ -223,7 +258,6 @@ rule higher_order:
             + (["--consistent"] if config["estimation"].get("consistent") else [])
         ),
         seed=config["seed"],
-    threads: WORKERS
     log:
         "logs/higher_order.log",
     shell:
