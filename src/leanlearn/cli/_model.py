@@ -34,8 +34,11 @@ def read_spec(path: str):
         return parse_model(read_text(path))
 
 
-def fit(args, model_path: str | None = None, *, assess: bool = False):
-    """(result, data, spec, config, settings) of the model on the data, with the CLI's settings."""
+def fit(args, model_path: str | None = None, *, assess: bool = False, drop_interactions: bool = False):
+    """(result, data, spec, config, settings) of the model on the data, with the CLI's settings.
+
+    ``drop_interactions``: estimate the main-effects model (interaction terms left out).
+    """
     from leanlearn.cli._study import estimation_settings_from_args, load_config
     from leanlearn.cli.estimate import read_numbers
     from leanlearn.pls.engine import estimate
@@ -44,6 +47,8 @@ def fit(args, model_path: str | None = None, *, assess: bool = False):
     settings = estimation_settings_from_args(config, args)
     model_path = model_path or args.model
     spec = read_spec(model_path)
+    if drop_interactions:
+        spec = spec.without_interactions()
     data = read_numbers(args.data)
     with user_errors(args.data), warnings.catch_warnings():
         warnings.simplefilter("default")

@@ -95,6 +95,7 @@ __all__ = [
     "permutation_p_values",
     "bottleneck",
     "necessity",
+    "required_level",
     "nca",
     "nca_scores",
     "model_pairs",
@@ -300,6 +301,32 @@ def bottleneck(x, y, *, steps: int = 10) -> pd.DataFrame:
                 rows.append((ceiling, level, yl, 100.0 * (req - x0) / span, req, "required"))
     out = pd.DataFrame(rows, columns=["ceiling", "outcome_level", "outcome_value", "required_level", "required_value", "status"])
     return out.sort_values(["ceiling", "outcome_level"], kind="stable").reset_index(drop=True)
+
+
+def required_level(x, y, level: float, *, ceiling: str = "cr_fdh") -> tuple[float, str]:
+    """Level of X (in its own units) that a ceiling requires for the outcome value ``level``.
+
+    Returns ``(value, status)``: status "not necessary" (the requirement is at or below
+    min(x); value = min(x)), "required", or "not attainable" (above max(x) or above max(y):
+    value NaN). The single-level form of :func:`bottleneck`, used by the cIPMA.
+    """
+    x, y = _xy(x, y)
+    if ceiling not in CEILINGS:
+        raise ValueError(f"ceiling must be one of {CEILINGS}, not {ceiling!r}")
+    x0, x1 = x.min(), x.max()
+    if level > y.max() + _TOL * max(1.0, abs(level)):
+        return np.nan, "not attainable"
+    if ceiling == "ce_fdh":
+        px, py = peers(x, y)
+        req = float(px[np.argmax(py >= level - _TOL * max(1.0, abs(level)))])
+    else:
+        a, b = cr_fdh_line(x, y)
+        req = (level - a) / b if b != 0 else (-np.inf if level <= a else np.inf)
+    if req <= x0 + _TOL * max(1.0, abs(x0)):
+        return float(x0), "not necessary"
+    if req > x1 + _TOL * max(1.0, abs(x1)):
+        return np.nan, "not attainable"
+    return float(req), "required"
 
 
 def necessity(effect_size: float, p_value: float, *, threshold: float = 0.1, alpha: float = 0.05) -> bool:
