@@ -16,6 +16,9 @@ Output contract (written atomically; ``case`` is the 1-based row of the data fil
     cvpat_losses.csv    case, model (a, b), predictor (pls, ia, lm), construct, loss
     cvpat_settings.json folds, repetitions, loo, seed and streams, resamples, alternative, estimation
     notes.txt           the test rule and the verdict of every overall comparison
+
+With ``--versus-main-effects`` (or ``robustness.cvpat.compare: main_effects``) model b is
+MODEL without its interaction terms: does the moderation improve out-of-sample prediction?
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repetitions", type=int, default=None, metavar="R", help="k-fold repetitions (default: robustness.cvpat.repetitions or 10; ignored with --loo)")
     p.add_argument("--resamples", type=int, default=None, metavar="B", help="bootstrap resamples of the test (default: robustness.cvpat.resamples or 10000)")
     p.add_argument("--seed", type=int, default=None, help="seed of the folds and resamples (default: the config's seed; drawn and recorded without one)")
+    p.add_argument("--versus-main-effects", action="store_true", default=None,
+                   help="compare MODEL with itself without its interaction terms (model b; default: robustness.cvpat.compare)")
     p.add_argument("--alternative", choices=["less", "two-sided"], default=None,
                    help="test of every row (default: one-sided 'less' against IA/LM, two-sided between two models)")
     p.set_defaults(func=run)
@@ -113,7 +118,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("CVPAT predicts from composite scores; PLSc (--consistent / estimation.consistent) is not offered")
     opts = options(args, config)
     spec = read_spec(args.model)
-    spec_b = read_spec(args.model2) if args.model2 else None
+    ccfg = (config.get("robustness") or {}).get("cvpat") or {}
+    versus = args.versus_main_effects if args.versus_main_effects is not None else ccfg.get("compare", "none") == "main_effects"
+    if versus and args.model2:
+        raise UserError("give either MODEL2 or --versus-main-effects, not both")
+    if versus and not spec.interactions:
+        raise UserError(f"{args.model}: --versus-main-effects needs a model with interaction terms (X:Z); this one has none")
+    spec_b = read_spec(args.model2) if args.model2 else (spec.without_interactions() if versus else None)
     data = read_numbers(args.data)
     with user_errors(args.data), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -137,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         "leanlearn_version": __version__,
         "data": str(args.data),
         "model": str(args.model),
-        "model2": str(args.model2) if args.model2 else None,
+        "model2": str(args.model2) if args.model2 else ("MODEL without its interaction terms" if versus else None),
         "n_cases": result.n,
         **opts,
         "folds": result.folds,
