@@ -195,3 +195,13 @@ def test_nca_cli_refuses_a_negative_permutation_count(tmp_path, corp_model, caps
     assert _nca(corp_model, tmp_path / "o", "--permutations", "-1") == 2
     assert "--permutations" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_summary_lines_name_the_necessary_conditions_and_skip_absent_steps():
+    from leanlearn.report.analyses import summary_lines
+
+    details = pd.DataFrame({"source": ["A", "B"], "target": ["Y", "Y"], "ceiling": ["cr_fdh", "cr_fdh"], "effect_size": [0.25, 0.05],
+                            "p_value": [0.0, 0.3], "necessary": [True, False]})
+    lines = summary_lines({"robustness/nca/nca_details.csv": details})
+    assert len(lines) == 1 and "A for Y" in lines[0] and "B for Y" not in lines[0] and "p < .001" in lines[0]
+    assert summary_lines({}) == []

@@ -22,6 +22,9 @@ rule summary:
         cfa=rules.cfa.output.fit,
         cbsem=rules.cbsem.output.compare,
         higher_order=rules.higher_order.output if HOC_RUN else [],
+        ipma=rules.ipma.output.constructs if IPMA_ON else [],
+        nca=rules.nca.output.effects if NCA_ON else [],
+        cvpat=rules.cvpat.output.table if CVPAT_ON else [],
     output:
         report("results/summary.md", caption="../report/summary.rst", category="Summary"),
     log:

@@ -220,7 +220,7 @@ def cvpat(data: pd.DataFrame, model, model_b=None, *, folds: int = 10, repetitio
     if alternative is not None and alternative not in ("less", "two-sided"):
         raise ValueError(f"alternative must be 'less' or 'two-sided', not {alternative!r}")
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]  # an int when drawn
     opts = dict(folds=folds, repetitions=repetitions, loo=loo, seed=seed, technique="direct", benchmark="antecedents",
                 missing=missing, missing_value=missing_value, scheme=scheme, interaction=interaction, source=source)  # fmt: skip
     pa = pls_predict(data, model, **opts)

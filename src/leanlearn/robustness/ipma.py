@@ -254,15 +254,18 @@ def cipma(result: IPMAResult, *, permutations: int = 10000, seed=None, ceiling: 
         raise ValueError(f"target_level must be between 0 and 100 (the target's 0-100 scale), got {target_level}")
     pairs = [(c, result.target) for c in result.constructs.construct]
     res = nca_scores(result.scores, pairs, permutations=permutations, seed=seed)
-    d = res.details[res.details.ceiling == ceiling].set_index("source")
+    d = res.details[res.details.ceiling == ceiling]
+    eff = dict(zip(d.source, d.effect_size))
+    pval = dict(zip(d.source, d.p_value))
+    nec = dict(zip(d.source, d.necessary))
     rows = []
     y = result.scores[result.target].to_numpy()
     for r in result.constructs.itertuples():
-        x = result.scores[r.construct].to_numpy()
+        c = str(r.construct)
+        x = result.scores[c].to_numpy()
         value, status = required_level(x, y, target_level, ceiling=ceiling)
         below = 0.0 if status == "not necessary" else (100.0 * float(np.mean(x < value)) if status == "required" else np.nan)
-        rows.append((r.construct, r.importance, r.performance, ceiling, d.loc[r.construct, "effect_size"],
-                     d.loc[r.construct, "p_value"], bool(d.loc[r.construct, "necessary"]), float(target_level),
-                     value if status == "required" else (value if status == "not necessary" else np.nan), status, below))  # fmt: skip
+        rows.append((c, r.importance, r.performance, ceiling, eff[c], pval[c], bool(nec[c]), float(target_level),
+                     value if status != "not attainable" else np.nan, status, below))  # fmt: skip
     return pd.DataFrame(rows, columns=["construct", "importance", "performance", "ceiling", "effect_size", "p_value", "necessary",
                                        "target_level", "required_level", "status", "cases_below"])  # fmt: skip
