@@ -3,6 +3,9 @@
 # cIPMA when NCA runs too), necessary condition analysis of every structural path, and the
 # cross-validated predictive ability test. docs/ipma.md, docs/nca.md, docs/cvpat.md.
 
+from leanlearn.robustness.nca import model_pairs
+from leanlearn.spec.model import parse_model
+
 IPMA_CFG = ROBUST.get("ipma") or {}
 NCA_CFG = ROBUST.get("nca") or {}
 CVPAT_CFG = ROBUST.get("cvpat") or {}
@@ -10,6 +13,12 @@ IPMA_ON = bool(IPMA_CFG.get("enabled", False))
 NCA_ON = bool(NCA_CFG.get("enabled", False))
 CVPAT_ON = bool(CVPAT_CFG.get("enabled", False))
 ANALYSIS_STEPS = [step for step, on in (("ipma", IPMA_ON), ("nca", NCA_ON), ("cvpat", CVPAT_ON)) if on]
+# one scatter per structural path (interaction terms left out), as the nca verb draws them
+try:
+    NCA_PAIRS = model_pairs(parse_model(Path(config["model"]).read_text(encoding="utf-8"))) if NCA_ON else []
+except SpecError as exc:
+    raise WorkflowError(f"{config['model']}: {exc}") from None
+NCA_FIGURES = [f"results/robustness/nca_figures/nca_{s}_{t}.{ext}" for s, t in NCA_PAIRS for ext in ("png", "svg")]
 
 
 rule ipma:
@@ -44,15 +53,6 @@ rule ipma:
         "--main-effects --out results/robustness/ipma --figures results/robustness/ipma_figures > {log} 2>&1"
 
 
-def nca_figures(wildcards=None):
-    """One scatter per structural path (interaction terms left out), as the nca verb draws them."""
-    from leanlearn.robustness.nca import model_pairs
-    from leanlearn.spec.model import parse_model
-
-    spec = parse_model(Path(config["model"]).read_text(encoding="utf-8"))
-    return [f"results/robustness/nca_figures/nca_{s}_{t}.{ext}" for s, t in model_pairs(spec) for ext in ("png", "svg")]
-
-
 rule nca:
     conda:
         ENV
@@ -65,7 +65,7 @@ rule nca:
         details="results/robustness/nca/nca_details.csv",
         notes="results/robustness/nca/notes.txt",
         settings="results/robustness/nca/nca_settings.json",
-        figures=nca_figures() if NCA_ON else [],
+        figures=NCA_FIGURES,
     params:
         nca=NCA_CFG,
         estimation=config.get("estimation"),
