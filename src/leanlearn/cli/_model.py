@@ -11,9 +11,20 @@ analyses concern the substantive constructs).
 from __future__ import annotations
 
 import argparse
+import logging
 import warnings
 
 from leanlearn.cli._io import UserError, read_text, user_errors
+
+
+log = logging.getLogger("leanlearn.analyses")
+
+
+def warn_unweighted(config: dict) -> None:
+    """These analyses are unweighted: say so when the config names case weights."""
+    weights = (config.get("estimation") or {}).get("weights")
+    if weights:
+        log.warning("estimation.weights (%s) is set, but this analysis does not support case weights: it is run unweighted", weights)
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,6 +56,7 @@ def fit(args, model_path: str | None = None, *, assess: bool = False, drop_inter
 
     config, _ = load_config(getattr(args, "config", None))
     settings = estimation_settings_from_args(config, args)
+    warn_unweighted(config)
     model_path = model_path or args.model
     spec = read_spec(model_path)
     if drop_interactions:

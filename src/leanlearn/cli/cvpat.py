@@ -106,7 +106,7 @@ def verdicts(table: pd.DataFrame) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from leanlearn import __version__
-    from leanlearn.cli._model import read_spec
+    from leanlearn.cli._model import read_spec, warn_unweighted
     from leanlearn.cli._study import estimation_settings_from_args, load_config, settings_json
     from leanlearn.cli.estimate import read_numbers
     from leanlearn.random import describe
@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
     config, _ = load_config(args.config)
     settings = estimation_settings_from_args(config, args)
+    warn_unweighted(config)
     if settings.consistent:
         raise UserError("CVPAT predicts from composite scores; PLSc (--consistent / estimation.consistent) is not offered")
     opts = options(args, config)
