@@ -81,6 +81,8 @@ def workflow(tmp_path_factory):
     cfg["robustness"]["higher_order"]["resamples"] = 100
     cfg["robustness"].update(multiverse_resamples=100, copula_resamples=100, micom_permutations=99,
                              predict={"folds": 5, "repetitions": 1, "technique": "direct", "benchmark": "exogenous"})
+    cfg["robustness"]["nca"] = {"enabled": True, "permutations": 99}
+    cfg["robustness"]["cvpat"] = {"enabled": True, "folds": 5, "repetitions": 1, "resamples": 200, "compare": "main_effects"}
     cfg["power"].update(n_grid=[100], blocks=2, replications_per_block=2, resamples=50)
     cfg["bias"]["permutations"] = 99
     (wd / "studies" / "lean" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))

@@ -27,6 +27,9 @@ rule summary:
         cbsem=rules.cbsem.output.compare,
         cbsem_status=rules.cbsem.output.status,
         higher_order=rules.higher_order.output if HOC_RUN else [],
+        ipma=rules.ipma.output.constructs if IPMA_ON else [],
+        nca=rules.nca.output.effects if NCA_ON else [],
+        cvpat=rules.cvpat.output.table if CVPAT_ON else [],
     output:
         report("results/summary.md", caption="../report/summary.rst", category="Summary"),
     log:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from leanlearn.cli._io import atomic_file, read_config
+from leanlearn.report.analyses import TABLES as ANALYSIS_TABLES
 
 TABLES = [
     "screening/flow.csv",
@@ -51,6 +52,7 @@ TABLES = [
     "robustness/higher_order/paths.csv",
     "robustness/higher_order/hoc_reliability.csv",
     "robustness/higher_order/hoc_indicators.csv",
+    *ANALYSIS_TABLES,
 ]
 
 

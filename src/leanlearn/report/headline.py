@@ -352,6 +352,9 @@ def _robustness(t: dict) -> list[str]:
             if pairs:
                 lines.append("- Power: " + ", ".join(f"{a} and {b}" for a, b in pairs) + " are in effect one test (the same decision in nearly every replication), not separate evidence.")
     lines += _higher_order(t)
+    from leanlearn.report.analyses import summary_lines
+
+    lines += summary_lines(t)
     return lines or ["- Robustness checks: not run."]
 
 
