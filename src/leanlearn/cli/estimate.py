@@ -132,8 +132,6 @@ def _merge_boot(point: pd.DataFrame, keys: list[str], boot_table: pd.DataFrame |
 
 def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     """All output tables of an estimation (and bootstrap), keyed by file name."""
-    from leanlearn.effects import conditional as cond
-
     bt = (lambda fam: boot.table(fam)) if boot is not None else (lambda fam: None)  # noqa: E731
     out: dict[str, pd.DataFrame] = {}
     out["paths.csv"] = _merge_boot(res.path_coefficients[["source", "target", "estimate"]], ["source", "target"], bt("paths"))
@@ -192,6 +190,8 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
         bca.append(pd.DataFrame({"table": fam, "label": label, "estimate": t.estimate, "ci_lower": t.bca_lower, "ci_upper": t.bca_upper, "ci_level": t.ci_level}))
     out["bca_intervals.csv"] = pd.concat(bca, ignore_index=True)
     if res.spec.interactions:
+        from leanlearn.effects import conditional as cond
+
         out["simple_slopes.csv"] = cond.simple_slopes(res, boot)
         flood = cond.floodlight(res, boot)
         out["floodlight.csv"] = flood
