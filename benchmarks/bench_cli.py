@@ -8,7 +8,7 @@ Run from the repository root (``make bench`` runs it with the defaults)::
 Three parts, each configuration in a fresh process with one BLAS thread per process
 (``OPENBLAS_NUM_THREADS=1`` etc.: the bootstrap parallelises over processes):
 
-1. **Whole process**, corp_rep extended (Hair et al.; N = 344, 35 items, QUAL, PERF, CSOR,
+1. **Whole process**, corp_rep extended (Hair et al. 2017; N = 344, 35 items, QUAL, PERF, CSOR,
    ATTR in Mode B, -99 as missing with mean replacement), 5,000 resamples: the wall-clock
    time of ``python -m leanlearn estimate DATA MODEL --missing-value -99 --boot 5000 --seed 1
    --workers W --out DIR`` (start-up, imports, reading, estimation, bootstrap with BCa's
