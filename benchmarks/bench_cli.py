@@ -182,6 +182,9 @@ def run_capped(cmd: list[str], timeout: float, memory_gb: float | None = None, c
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         return None, "", f"over the {timeout:.0f} s cap"
+    except BaseException:  # Ctrl-C or SIGTERM of the driver: the cell's process group goes too
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     seconds = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     LAST_CPU[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -308,7 +311,11 @@ def plot(rows: list[dict], path: Path, subtitle: str) -> None:
         ax.grid(True, which="major", alpha=0.3)
     axes[0][0].set_ylabel("bootstrap draws per second")
     axes[0][-1].legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"Bootstrap throughput: leanlearn vs the seminr port\n{subtitle}", fontsize=9)
+    import textwrap
+
+    width = 70 * len(workers)
+    fig.suptitle("Bootstrap throughput: leanlearn vs the seminr port\n" + "\n".join(textwrap.fill(part, width) for part in subtitle.split("\n")),
+                 fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, metadata={"Software": None})
@@ -377,7 +384,12 @@ def markdown(cli_rows: list[dict], env_rows: list[dict], header: str, command: s
     return "\n".join(lines) + "\n"
 
 
+def _terminate(signum, frame):  # noqa: ARG001
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--child-inprocess", nargs=2, type=int, help=argparse.SUPPRESS)
     ap.add_argument("--child-envelope", nargs=5, help=argparse.SUPPRESS)
@@ -395,6 +407,7 @@ def main() -> int:
     ap.add_argument("--cell-memory-gb", type=float, default=4, help="address-space cap per envelope cell in GB (default 4)")
     ap.add_argument("--quick", action="store_true", help="a fast look: --repeats 1 --seminr-resamples 500 --cell-timeout 30")
     ap.add_argument("--skip-envelope", action="store_true", help="parts 1 and 2 only")
+    ap.add_argument("--plot-only", metavar="SUBTITLE", help="redraw docs/img/envelope.png from benchmarks/results/envelope.csv, with this subtitle")
     args = ap.parse_args()
     if args.child_inprocess:
         print(json.dumps(child_inprocess(*args.child_inprocess)))
@@ -402,6 +415,13 @@ def main() -> int:
     if args.child_envelope:
         tool, n, items, workers, resamples = args.child_envelope
         print(json.dumps(child_envelope(tool, int(n), int(items), int(workers), int(resamples))))
+        return 0
+    if args.plot_only is not None:
+        with (RESULTS / "envelope.csv").open(encoding="utf-8") as fh:
+            rows = [{k: v if k in ("tool", "status") else int(v) if k in ("n", "items", "workers", "resamples") else float(v)
+                     for k, v in r.items()} for r in csv.DictReader(fh)]
+        plot(rows, PLOT, args.plot_only.replace("\\n", "\n"))
+        print(f"wrote {PLOT}")
         return 0
     if args.quick:
         args.repeats, args.seminr_resamples, args.cell_timeout = 1, 500, 30
@@ -420,7 +440,7 @@ def main() -> int:
     write_csv(cli_rows, RESULTS / "cli.csv")
     if env_rows:
         write_csv(env_rows, RESULTS / "envelope.csv")
-        plot(env_rows, PLOT, f"{started:%Y-%m-%d}, {machine()}; `{command.strip()}`")
+        plot(env_rows, PLOT, f"{started:%Y-%m-%d}, {machine()}\n{command.strip()}")
     text = markdown(cli_rows, env_rows, header, command.strip())
     (RESULTS / "speed.md").write_text(text, encoding="utf-8")
     print("\n" + text)
