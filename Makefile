@@ -20,7 +20,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: run test test-slurm check install install-test lock lock-upgrade docs clean-results lint bench verify
+.PHONY: run test test-slurm check install install-test lock lock-upgrade docs clean-results lint bench bench-inprocess verify
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,8 +82,15 @@ lock-upgrade:
 lint: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --lint
 
-# the peers' packages on top of the development lock (seminr is in it; plspm's dependencies too)
+# What a user waits for: `leanlearn estimate ... --boot 5000` as a whole process against the
+# seminr port (in the development lock), the in-process bootstrap and the performance envelope
+# (writes benchmarks/results/ and docs/img/envelope.png; see docs/speed.md). A few minutes on
+# 2 cores; run it on an otherwise idle machine.
 bench: install-test
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/bench_cli.py
+
+# the older in-process comparison, with plspm on top of the development lock
+bench-inprocess: install-test
 	$(BIN)/python -m pip install --no-deps plspm==0.5.7
 	$(BIN)/python benchmarks/bench_bootstrap.py
 

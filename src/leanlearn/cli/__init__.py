@@ -17,41 +17,50 @@ import sys
 
 from leanlearn import __version__
 
-# verb modules, in the order they appear in --help
-VERBS = (
-    "init",
-    "check",
-    "simulate",
-    "ingest",
-    "screen",
-    "merge",
-    "describe",
-    "bias",
-    "cfa",
-    "measurement",
-    "estimate",
-    "hypotheses",
-    "process",
-    "predict",
-    "cvpat",
-    "ipma",
-    "nca",
-    "cbsem",
-    "endogeneity",
-    "groups",
-    "micom",
-    "mga",
-    "power",
-    "multiverse",
-    "summary",
-    "report",
-    "paper",
-    "manifest",
-    "verify",
-)
+# Verb modules, in the order they appear in --help, with the one-line help each module's
+# ``register`` gives its sub-parser (tests/test_cli_imports.py checks that the two agree).
+# Only the module of the verb being run is imported: ``leanlearn --help`` lists the verbs
+# from this table without importing any of them (and so without pandas or SciPy), and
+# ``leanlearn estimate ...`` imports the estimate verb alone, not the other verbs and their
+# dependencies.
+VERB_HELP = {
+    "init": "draft a study folder (codebook, model, config) from a survey export",
+    "check": "validate a study folder (config, codebook, model and data together)",
+    "simulate": "write synthetic raw data (survey export, Orbis extract, sampling frame)",
+    "ingest": "read a raw survey export, apply the codebook, remove personal data",
+    "screen": "screen careless responses, report and treat missing data",
+    "merge": "join the clean survey to archival firm data and derive the controls",
+    "describe": "item descriptives and the construct correlation table",
+    "bias": "non-response, key-informant and common-method-bias diagnostics",
+    "cfa": "confirmatory factor analysis (CB-SEM, ML) of the reflective measurement model",
+    "measurement": "assess reliability and validity of the measurement model",
+    "estimate": "estimate a PLS-SEM model (and bootstrap it)",
+    "hypotheses": "estimate the study's model, bootstrap it and test the configured hypotheses",
+    "process": "PROCESS model 7 regression cross-check of the moderated mediation",
+    "predict": "PLSpredict: k-fold or leave-one-out prediction against LM and mean benchmarks",
+    "cvpat": "CVPAT: out-of-sample losses of PLS against IA/LM benchmarks and of two competing models",
+    "ipma": "importance-performance map analysis (and cIPMA with NCA) of a target construct",
+    "nca": "necessary condition analysis (CE-FDH, CR-FDH, permutation test) of construct scores",
+    "cbsem": "CB-SEM (ML) cross-check and a PLS / PLSc / CB-SEM path comparison",
+    "endogeneity": "Gaussian copula test of the structural equations (a weak diagnostic at small N)",
+    "groups": "MICOM measurement invariance and permutation MGA across the configured groups",
+    "micom": "measurement invariance of composites (MICOM steps 1-3) between the groups of a column",
+    "mga": "multi-group analysis (permutation, bootstrap, parametric or Welch) between the groups of a column",
+    "power": "minimum sample size (inverse square root) and Monte Carlo power",
+    "multiverse": "re-estimate the hypotheses under every alternative analysis choice",
+    "summary": "write results/summary.md, the headline of a run",
+    "report": "publication tables (CSV, Markdown, LaTeX, HTML) and figures (PNG, SVG, PDF)",
+    "paper": "render the manuscript (HTML; PDF when pandoc and LaTeX are available) with numbers from the results",
+    "manifest": "write results/manifest.json: SHA-256 of every input and result, versions, seed, git commit",
+    "verify": "rerun the pipeline from the inputs in a fresh folder and compare every result with the manifest",
+}
+VERBS = tuple(VERB_HELP)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verbs=None) -> argparse.ArgumentParser:
+    """The command-line parser; the verbs in ``verbs`` (default: all) get their full sub-parser
+    from their module, every other verb a placeholder that only carries its help line (enough
+    for ``leanlearn --help`` and for argparse to name the valid verbs)."""
     parser = argparse.ArgumentParser(
         prog="leanlearn",
         description="leanlearn: survey-based PLS-SEM from a raw export to the manuscript's tables.",
@@ -59,14 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"leanlearn {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for verb in VERBS:
-        try:
-            module = importlib.import_module(f"leanlearn.cli.{verb}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"leanlearn.cli.{verb}":
-                continue  # verb not built (yet)
-            raise
-        module.register(sub)
+    full = set(VERBS if verbs is None else verbs)
+    for verb, help_line in VERB_HELP.items():
+        if verb in full:
+            importlib.import_module(f"leanlearn.cli.{verb}").register(sub)
+        else:
+            sub.add_parser(verb, help=help_line, add_help=False)
     return parser
 
 
@@ -89,6 +96,17 @@ def run_command() -> None:
     sys.exit(code)
 
 
+def _requested_verb(argv: list[str]) -> str | None:
+    """The verb on a command line: the first argument that is not an option (the top-level
+    options ``-h``, ``--version``, ``-v`` take no value), when it names a verb."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in VERB_HELP else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one verb; the exit code says how it ended.
 
@@ -109,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     from leanlearn.cli._io import UserError, check_config_arguments, set_verb
     from leanlearn.errors import DataError, SpecError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    verb = _requested_verb(words)
+    parser = build_parser([verb] if verb else [])
+    args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -12,12 +12,13 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterator
 
 from leanlearn.errors import DataError, SpecError
 from leanlearn.extras import require
+
+if TYPE_CHECKING:  # pandas is imported by the verbs that use it, not by ``leanlearn --help``
+    import pandas as pd
 
 FLOAT_FORMAT = "%.12g"
 

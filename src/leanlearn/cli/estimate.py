@@ -132,9 +132,16 @@ def _merge_boot(point: pd.DataFrame, keys: list[str], boot_table: pd.DataFrame |
 
 def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     """All output tables of an estimation (and bootstrap), keyed by file name."""
-    from leanlearn.effects import conditional as cond
+    computed: dict[str, pd.DataFrame] = {}
 
-    bt = (lambda fam: boot.table(fam)) if boot is not None else (lambda fam: None)  # noqa: E731
+    def table(fam: str) -> pd.DataFrame:  # each family's bootstrap table computed once
+        if fam not in computed:
+            computed[fam] = boot.table(fam)
+        return computed[fam]
+
+    def bt(fam: str) -> pd.DataFrame | None:
+        return None if boot is None else table(fam)
+
     out: dict[str, pd.DataFrame] = {}
     out["paths.csv"] = _merge_boot(res.path_coefficients[["source", "target", "estimate"]], ["source", "target"], bt("paths"))
     out["outer_loadings.csv"] = _merge_boot(res.outer_loadings, ["construct", "indicator"], bt("outer_loadings"))
@@ -172,9 +179,9 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     if boot is None:
         return out
     out["bootstrap_status.csv"] = boot.status
-    out["htmt_bootstrap.csv"] = boot.table("htmt")
-    out["r_squared_bootstrap.csv"] = boot.table("r_squared")
-    out["total_effects_bootstrap.csv"] = boot.table("total_effects")
+    out["htmt_bootstrap.csv"] = table("htmt")
+    out["r_squared_bootstrap.csv"] = table("r_squared")
+    out["total_effects_bootstrap.csv"] = table("total_effects")
     bca = []
     for fam, keys in (
         ("paths", ["source", "target"]),
@@ -185,13 +192,15 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
         ("htmt", ["construct_a", "construct_b"]),
         ("r_squared", ["construct"]),
     ):
-        t = boot.table(fam)
+        t = table(fam)
         if t.empty or "estimate" not in t:
             continue
         label = t[keys].astype(str).agg(" -> ".join if fam in ("paths", "total_effects") else " / ".join, axis=1)
         bca.append(pd.DataFrame({"table": fam, "label": label, "estimate": t.estimate, "ci_lower": t.bca_lower, "ci_upper": t.bca_upper, "ci_level": t.ci_level}))
     out["bca_intervals.csv"] = pd.concat(bca, ignore_index=True)
     if res.spec.interactions:
+        from leanlearn.effects import conditional as cond
+
         out["simple_slopes.csv"] = cond.simple_slopes(res, boot)
         flood = cond.floodlight(res, boot)
         out["floodlight.csv"] = flood
