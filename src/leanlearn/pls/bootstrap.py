@@ -96,9 +96,10 @@ def resample_indices(seed: int | np.random.SeedSequence | None, resamples: int, 
 
 def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
     """Case counts (B, n) from row indices (B, n)."""
-    B = idx.shape[0]
-    flat = (idx + (np.arange(B) * n)[:, None]).ravel()
-    return np.bincount(flat, minlength=B * n).reshape(B, n).astype(float)
+    out = np.empty((idx.shape[0], n))
+    for i, row in enumerate(idx):  # one bincount per resample stays in the CPU cache
+        out[i] = np.bincount(row, minlength=n)
+    return out
 
 
 def _summaries(plan: Plan, fit: BatchFit) -> dict[str, np.ndarray]:

@@ -52,8 +52,8 @@ __all__ = ["CaseFeatures", "case_features", "fit_resamples", "fit_jackknife", "r
 # feature matrices up to this many elements are built once and kept (64 MB of float64)
 FEATURE_ELEMENTS = 8_000_000
 # (resamples x cases) arrays of the two-stage interaction are formed for at most this many
-# elements at a time (16 MB of float64)
-ROW_ELEMENTS = 2_000_000
+# elements at a time (2 MB of float64, so that they stay in the CPU cache)
+ROW_ELEMENTS = 262_144
 
 
 @dataclass
@@ -247,15 +247,17 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
     gx = np.empty((B, q, p))
     gg = np.empty((B, q, q))
     step = max(1, ROW_ELEMENTS // max(n, 1))
+    XT = {k: np.ascontiguousarray(X0[:, items[k]].T) for k in needed}
+    OT = {k: np.ascontiguousarray(O[:, items[k]].T) for k in needed} if O is not None else {}
     for a in range(0, B, step):
         b = min(a + step, B)
         c = counts(a, b)
         scores = {}
         for k in needed:
             ck = coef[k][a:b]
-            sc = ck @ X0[:, items[k]].T  # (b − a, n)
+            sc = ck @ XT[k]  # (b − a, n)
             if O is not None:
-                sc -= (ck * m[a:b, items[k]]) @ O[:, items[k]].T
+                sc -= (ck * m[a:b, items[k]]) @ OT[k]
             else:
                 sc -= (ck * m[a:b, items[k]]).sum(axis=1)[:, None]
             scores[k] = sc
