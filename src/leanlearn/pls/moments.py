@@ -280,6 +280,30 @@ def _moment_form(plan: Plan) -> bool:
     return getattr(plan, "staged", None) is None and all(g.kind == "two_stage" for g in plan.generated)
 
 
+def _rows_fit(plan: Plan, X: np.ndarray, counts: np.ndarray) -> BatchFit:
+    """:func:`leanlearn.pls.engine.fit_counts` in sub-blocks of resamples whose (b, n, p) row arrays
+    stay within :data:`ROW_ELEMENTS` × 16 elements (the row-by-row path of product-indicator and
+    orthogonalised interactions and of staged models); every data set's numbers are its own."""
+    n = counts.shape[1]
+    width = len(plan.final.columns) + len(plan.items)
+    step = max(1, (16 * ROW_ELEMENTS) // max(1, n * width))
+    if counts.shape[0] <= step:
+        return fit_counts(plan, X, counts)
+    parts = [fit_counts(plan, X, counts[a : a + step]) for a in range(0, counts.shape[0], step)]
+    return _concat(parts)
+
+
+def _concat(parts: list[BatchFit]) -> BatchFit:
+    """One BatchFit from the fits of consecutive sub-blocks."""
+    from dataclasses import fields
+
+    out = {}
+    for f in fields(BatchFit):
+        vals = [getattr(p, f.name) for p in parts]
+        out[f.name] = None if any(v is None for v in vals) else np.concatenate(vals)
+    return BatchFit(**out)
+
+
 def fit_resamples(plan: Plan, X: np.ndarray, counts: np.ndarray, feats: CaseFeatures | None = None) -> BatchFit:
     """Estimate the model on the data sets given by case counts (B, n) of the sample's raw items X.
 
@@ -288,7 +312,7 @@ def fit_resamples(plan: Plan, X: np.ndarray, counts: np.ndarray, feats: CaseFeat
     :func:`case_features`) can be passed to reuse it across blocks.
     """
     if not _moment_form(plan):
-        return fit_counts(plan, X, counts)
+        return _rows_fit(plan, X, np.asarray(counts, dtype=float))
     feats = feats if feats is not None else case_features(X)
     c = np.asarray(counts, dtype=float)
     R, col_sd, bad, stage1 = resample_correlations(plan, feats, feats.sums(c), lambda a, b: c[a:b])
@@ -314,7 +338,7 @@ def fit_jackknife(
         return c
 
     if not _moment_form(plan):
-        return fit_counts(plan, X, counts(0, leave_out.size))
+        return _rows_fit(plan, X, counts(0, leave_out.size))
     feats = feats if feats is not None else case_features(X)
     wts = None if weights is None else np.asarray(weights, dtype=float)
     R, col_sd, bad, stage1 = resample_correlations(plan, feats, feats.jackknife_sums(leave_out, wts), counts)
