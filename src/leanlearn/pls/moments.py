@@ -89,7 +89,7 @@ class CaseFeatures:
     def p(self) -> int:
         return self.X0.shape[1]
 
-    def features(self, rows: slice) -> np.ndarray:
+    def features(self, rows: "slice | np.ndarray") -> np.ndarray:
         """Feature rows (cases ``rows``): 1, x⁰, triangle of x⁰x⁰ᵀ [, u, x⁰⊗u, triangle of uuᵀ]."""
         X0 = self.X0[rows]
         p = X0.shape[1]
@@ -196,13 +196,14 @@ def resample_correlations(plan: Plan, feats: CaseFeatures, sums: np.ndarray, cou
     B, p = m.shape
     var = np.diagonal(S, axis1=1, axis2=2)
     with np.errstate(invalid="ignore"):
-        bad = ~(var > 1e-12 * feats.ref_var).all(axis=1)
+        bad: np.ndarray = np.asarray(~(var > 1e-12 * feats.ref_var).all(axis=1))
     sd = np.sqrt(np.where(var > 0, var, 1.0))
     R = S / (sd[:, :, None] * sd[:, None, :])
     stage1 = None
     col_sd = np.ones((B, p))
     if plan.generated:
         l1 = plan.stage1
+        assert l1 is not None  # two-stage interactions only (see _moment_form)
         R1 = np.where(bad[:, None, None], np.eye(p), R)[:, l1.sources[:, None], l1.sources]
         w1, it1, conv1 = _iterate(R1, l1, settings, bad)
         stage1 = Stage1(it1, conv1)
@@ -233,6 +234,7 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
     count-weighted sum is 0) and var(g) ∝ Σc g² − (Σc g)²/N.
     """
     l1 = plan.stage1
+    assert l1 is not None
     X0, O = feats.X0, feats.O
     n, p = X0.shape
     B = w1.shape[0]
@@ -297,7 +299,7 @@ def _concat(parts: list[BatchFit]) -> BatchFit:
     """One BatchFit from the fits of consecutive sub-blocks."""
     from dataclasses import fields
 
-    out = {}
+    out: dict = {}
     for f in fields(BatchFit):
         vals = [getattr(p, f.name) for p in parts]
         out[f.name] = None if any(v is None for v in vals) else np.concatenate(vals)
