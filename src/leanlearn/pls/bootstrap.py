@@ -52,7 +52,8 @@ import pandas as pd
 
 from leanlearn.effects import algebra as fx
 from leanlearn.pls import metrics as mm
-from leanlearn.pls.engine import BatchFit, Plan, PLSResult, fit_counts
+from leanlearn.pls.engine import BatchFit, Plan, PLSResult
+from leanlearn.pls.moments import CaseFeatures, case_features, fit_jackknife, fit_resamples
 from leanlearn.random import generator
 
 if TYPE_CHECKING:
@@ -95,9 +96,10 @@ def resample_indices(seed: int | np.random.SeedSequence | None, resamples: int, 
 
 def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
     """Case counts (B, n) from row indices (B, n)."""
-    B = idx.shape[0]
-    flat = (idx + (np.arange(B) * n)[:, None]).ravel()
-    return np.bincount(flat, minlength=B * n).reshape(B, n).astype(float)
+    out = np.empty((idx.shape[0], n))
+    for i, row in enumerate(idx):  # one bincount per resample stays in the CPU cache
+        out[i] = np.bincount(row, minlength=n)
+    return out
 
 
 def _summaries(plan: Plan, fit: BatchFit) -> dict[str, np.ndarray]:
@@ -122,7 +124,14 @@ def _init_worker(plan: Plan, X: np.ndarray, seed, resamples: int, parent: int | 
     if parent is not None:
         _default_signals()
         _die_with_parent(parent)
-    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples, weights=weights)
+    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples, weights=weights, feats=None)
+
+
+def _features() -> CaseFeatures:
+    """This process's case features of the sample (built once, at the first block)."""
+    if _STATE.get("feats") is None:
+        _STATE["feats"] = case_features(_STATE["X"])
+    return _STATE["feats"]
 
 
 # --- weighted PLS (case weights): a resample draws cases and carries their weights -----------------
@@ -182,12 +191,18 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _run_chunk(chunk: int) -> dict[str, np.ndarray]:
+    """Block ``chunk`` of the resamples (a non-negative number) or, for ``-1 - j``, block j of the jackknife."""
     from threadpoolctl import threadpool_limits
 
-    plan, X = _STATE["plan"], _STATE["X"]
-    idx = resample_indices(_STATE["seed"], _STATE["resamples"], X.shape[0], chunk)
+    plan, X, wts = _STATE["plan"], _STATE["X"], _STATE.get("weights")
+    n = X.shape[0]
     with threadpool_limits(limits=1):
-        fit = fit_counts(plan, X, _weighted(resample_counts(idx, X.shape[0]), _STATE.get("weights")))
+        if chunk < 0:
+            a, b = _chunk_bounds(n)[-1 - chunk]
+            fit = fit_jackknife(plan, X, np.arange(a, b), _features(), weights=wts)
+        else:
+            idx = resample_indices(_STATE["seed"], _STATE["resamples"], n, chunk)
+            fit = fit_resamples(plan, X, _weighted(resample_counts(idx, n), wts), _features())
     return _summaries(plan, fit)
 
 
@@ -626,14 +641,18 @@ def bootstrap(
     if indices is not None:
         idx = np.asarray(indices, dtype=int)
         resamples = idx.shape[0]
+        _init_worker(plan, X, seed, resamples, weights=wts)
         with threadpool_limits(limits=1):
-            parts = [_summaries(plan, fit_counts(plan, X, _weighted(resample_counts(idx, n), wts)))]
+            parts = [_summaries(plan, fit_resamples(plan, X, _weighted(resample_counts(idx, n), wts), _features()))]
+        jparts = [_run_chunk(-1 - j) for j in range(len(_chunk_bounds(n)))]
     else:
         if resamples < 2:
             raise ValueError("resamples must be at least 2")
         if seed is None:  # one fresh entropy for all blocks, recorded in the result
             seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-        chunks = range(len(_chunk_bounds(resamples)))
+        # resample blocks 0, 1, ..., then the jackknife's blocks -1, -2, ... (for the BCa acceleration)
+        n_boot = len(_chunk_bounds(resamples))
+        chunks = list(range(n_boot)) + [-1 - j for j in range(len(_chunk_bounds(n)))]
         parts = []
         done = 0
         if workers > 1:
@@ -643,23 +662,26 @@ def bootstrap(
                 initargs=(plan, X, seed, resamples, os.getpid(), wts),
             )
             try:
-                for part in pool.map(_run_chunk, chunks):
+                for i, part in enumerate(pool.map(_run_chunk, chunks)):
                     parts.append(part)
-                    done += part["failed"].shape[0]
-                    if progress:
-                        progress(done)
+                    if i < n_boot:
+                        done += part["failed"].shape[0]
+                        if progress:
+                            progress(done)
             except BaseException:  # error, Ctrl-C or SIGTERM: stop the workers now, do not wait
                 _terminate_pool(pool)
                 raise
             pool.shutdown(wait=True)
         else:
             _init_worker(plan, X, seed, resamples, weights=wts)
-            for c in chunks:
+            for i, c in enumerate(chunks):
                 part = _run_chunk(c)
                 parts.append(part)
-                done += part["failed"].shape[0]
-                if progress:
-                    progress(done)
+                if i < n_boot:
+                    done += part["failed"].shape[0]
+                    if progress:
+                        progress(done)
+        parts, jparts = parts[:n_boot], parts[n_boot:]
     summ = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     valid = ~summ["failed"] & summ["converged"]
     status = pd.DataFrame(
@@ -668,10 +690,7 @@ def bootstrap(
             "count": [int(valid.sum()), int(summ["failed"].sum()), int((~summ["failed"] & ~summ["converged"]).sum())],
         }
     )
-    # jackknife (leave one case out) for the BCa acceleration
-    jcounts = _weighted(np.ones((n, n)) - np.eye(n), wts)
-    with threadpool_limits(limits=1):
-        jparts = [_summaries(plan, fit_counts(plan, X, jcounts[a:b])) for a, b in _chunk_bounds(n)]
+    # jackknife (leave one case out, with its weight) for the BCa acceleration, run with the resamples
     jsum = {k: np.concatenate([p[k] for p in jparts]) for k in jparts[0]}
 
     flat = _flatten(result, {k: v[valid] for k, v in summ.items()})

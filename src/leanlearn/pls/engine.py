@@ -269,7 +269,7 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
         A[sing] = np.eye(A.shape[-1])
         b[sing] = 0.0
     if check:
-        sing |= ~(np.linalg.cond(A) < 1e12)
+        sing |= _ill_conditioned(A, 1e12)
     if sing.any():
         A = A.copy()
         A[sing] = np.eye(A.shape[-1])
@@ -291,6 +291,26 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
     if sing.any():
         x[sing] = np.nan
     return x
+
+
+def _ill_conditioned(A: np.ndarray, limit: float) -> np.ndarray:
+    """cond₂(A) > limit (or undefined), per matrix of a batch of finite square matrices.
+
+    The same decision as ``~(numpy.linalg.cond(A) < limit)`` at a fraction of its cost:
+    cond₂(A) ≤ ‖A‖_F ‖A⁻¹‖_F, so a matrix whose Frobenius bound is below limit / 10 (the
+    margin absorbs the rounding of the computed inverse) is well conditioned; only the
+    others (rare) get the singular value decomposition.
+    """
+    try:
+        inv = np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        return ~(np.linalg.cond(A) < limit)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bound = np.sqrt((A * A).sum(axis=(-2, -1)) * (inv * inv).sum(axis=(-2, -1)))
+    out = ~(bound < limit / 10)
+    if out.any():
+        out[out] = ~(np.linalg.cond(A[out]) < limit)
+    return out
 
 
 @dataclass(frozen=True)
@@ -336,22 +356,8 @@ def _weighted_corr(Z: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 # ---- the PLS iterations -------------------------------------------------------------------
-def _inner_weights(C: np.ndarray, lay: Layout, scheme: str, bad: np.ndarray) -> np.ndarray:
-    A = lay.adjacency.astype(float)
-    if scheme == "factorial":
-        return C * (A + A.T)
-    if scheme == "centroid":
-        return np.sign(C) * (A + A.T)
-    E = C * A.T
-    for j in lay.endogenous:
-        P = lay.preds(j)
-        E[:, P, j] = _solve(C[:, P[:, None], P], C[:, P, j], bad, check=False)
-    return E
-
-
-def _composite_var(W: np.ndarray, RW: np.ndarray) -> np.ndarray:
-    """Variance of every composite (B, K) from block-masked weights W and R @ W, both (B, p, K)."""
-    return (W * RW).sum(axis=1)
+# rows per pass of the PLS iterations: the correlation matrices of one pass stay in the CPU cache
+ITERATION_BATCH = 256
 
 
 def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
@@ -359,50 +365,137 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
 
     Returns weights (B, p) scaled to unit-variance composites, the 0-based iteration at
     which each resample stopped (seminr's ``iterations``) and a convergence flag.
-    Resamples stop individually, so a resample's result never depends on the others.
+    Resamples stop individually (a per-resample convergence mask), so a resample's result
+    never depends on the others; the batch is run in passes of :data:`ITERATION_BATCH`
+    data sets (:func:`_iterate_rows`).
     """
     B, p, _ = R.shape
+    w = np.ones((B, p))
+    iters = np.zeros(B, dtype=int)
+    active = ~bad
+    for a in range(0, B, ITERATION_BATCH):
+        sl = slice(a, min(a + ITERATION_BATCH, B))
+        sub = bad[sl]  # a view: flags set by the iterations land in ``bad``
+        w[sl], iters[sl], active[sl] = _iterate_rows(R[sl], lay, settings, sub)
+    converged = ~active & ~bad
+    return w, iters, converged
+
+
+def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
+    """The PLS iterations on a batch (b, p, p); returns (weights, iterations, still active).
+
+    With weights w and the block-membership matrix O (p, K), one iteration needs
+    RW = R (w ⊙ O) (item-composite covariances, one batched matrix product), the
+    composite covariances (w ⊙ O)ᵀ RW, the inner weights, and the new, unscaled weights
+    T. The composite variances that rescale T to unit-variance composites are the diagonal
+    of the next iteration's (T ⊙ O)ᵀ R (T ⊙ O), so each pass over R serves both: pass
+    t + 1 first rescales T of iteration t and applies the stop rule to it, then goes on
+    with iteration t + 1. The arrays of the data sets still iterating are compacted when
+    fewer than 3/4 of the rows carried along are active; rows that stopped are carried
+    along, unused, until then.
+    """
+    b, p, _ = R.shape
+    K = lay.K
     onehot = lay.onehot
     block = lay.block
-    modeB = [k for k in range(lay.K) if lay.modes[k] == "B"]
+    modeB = [k for k in range(K) if lay.modes[k] == "B"]
     invB = {}
     for k in modeB:
         c = lay.cols(k)
         Rk = R[:, c[:, None], c]
         invB[k] = _solve(Rk, np.broadcast_to(np.eye(len(c)), Rk.shape).copy(), bad)
-    w = np.ones((B, p))
-    iters = np.zeros(B, dtype=int)
-    active = ~bad.copy()
-    rows = np.arange(p)
-    for it in range(settings.max_iterations + 1):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        Ra, wa = R[idx], w[idx]
-        W = wa[:, :, None] * onehot
-        RW = np.matmul(Ra, W)
-        scale = 1.0 / np.sqrt(_composite_var(W, RW))
-        W *= scale[:, None, :]
-        RW *= scale[:, None, :]
-        C = np.matmul(W.transpose(0, 2, 1), RW)
-        sub_bad = bad[idx]
-        E = _inner_weights(C, lay, settings.scheme, sub_bad)
-        T = np.matmul(RW, E)[:, rows, block]
-        for k in modeB:
-            c = lay.cols(k)
-            T[:, c] = np.matmul(invB[k][idx], T[:, c, None])[:, :, 0]
-        Tm = T[:, :, None] * onehot
-        with np.errstate(invalid="ignore", divide="ignore"):
-            new = T / np.sqrt(_composite_var(Tm, np.matmul(Ra, Tm)))[:, block]
-        sub_bad |= ~np.isfinite(new).all(axis=1)
-        bad[idx] = sub_bad
-        diff = np.abs(new - wa).sum(axis=1)
-        w[idx] = new
-        iters[idx] = it
-        done = (diff < settings.tolerance) | sub_bad
-        active[idx[done]] = False
-    converged = ~active & ~bad
-    return w, iters, converged
+    inner = _inner_plan(lay, settings.scheme)
+    w = np.ones((b, p))
+    iters = np.zeros(b, dtype=int)
+    active = ~bad
+    rows = np.flatnonzero(active)  # data sets carried in the compacted arrays
+    live = np.ones(rows.size, dtype=bool)
+    Ra = None
+    Ta = w[rows]  # the unscaled weights of the last iteration, per row carried along
+    limit = settings.max_iterations
+    for it in range(-1, limit + 1):  # pass it + 1: rescale and test iteration it, then run iteration it + 1
+        if Ra is None or live.sum() < 0.75 * rows.size:
+            rows, Ta = rows[live], Ta[live]
+            if rows.size == 0:
+                break
+            Ra = R[rows]
+            invBa = {k: v[rows] for k, v in invB.items()}
+            prev = w[rows]
+            live = np.ones(rows.size, dtype=bool)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            W = Ta[:, :, None] * onehot
+            RW = np.matmul(Ra, W)  # (n, p, K)
+            Cu = np.matmul(W.transpose(0, 2, 1), RW)
+            scale = 1.0 / np.sqrt(np.diagonal(Cu, axis1=1, axis2=2))
+            new = Ta * scale[:, block]
+        if it >= 0:
+            with np.errstate(invalid="ignore"):
+                sub_bad = ~np.isfinite(new).all(axis=1)
+                diff = np.abs(new - prev).sum(axis=1)
+            upd = np.flatnonzero(live)
+            tgt = rows[upd]
+            bad[tgt] |= sub_bad[upd]
+            w[tgt] = new[upd]
+            iters[tgt] = it
+            done = (diff[upd] < settings.tolerance) | sub_bad[upd]
+            active[tgt[done]] = False
+            live[upd[done]] = False
+            if it == limit:
+                break
+        prev = new
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            C = Cu * scale[:, :, None] * scale[:, None, :]
+            RW *= scale[:, None, :]
+            E = inner(C, np.zeros(rows.size, dtype=bool))  # a singular set gives NaN: flagged at the stop rule
+            Ta = np.einsum("bil,bli->bi", RW, E[:, :, block])
+            for k in modeB:
+                c = lay.cols(k)
+                Ta[:, c] = np.matmul(invBa[k], Ta[:, c, None])[:, :, 0]
+    return w, iters, active
+
+
+def _inner_plan(lay: Layout, scheme: str):
+    """The inner weighting scheme as a function of a batch of construct correlations (b, K, K).
+
+    Path scheme: predecessors enter with the OLS coefficients of the construct regressed on
+    them (one batched solve per distinct predictor set, for all its targets at once),
+    successors with correlations; factorial: correlations; centroid: signs of correlations.
+    A batch whose predictor set is exactly singular falls back to :func:`_solve` (flagging
+    the data sets in ``bad``); non-finite rows give NaN and fail at the stop rule.
+    """
+    A = lay.adjacency.astype(float)
+    sym = A + A.T
+    if scheme == "factorial":
+        return lambda C, bad: C * sym
+    if scheme == "centroid":
+        return lambda C, bad: np.sign(C) * sym
+    K = lay.K
+    targets: dict[tuple[int, ...], list[int]] = {}
+    for j in lay.endogenous:
+        targets.setdefault(tuple(lay.preds(j)), []).append(j)
+    groups = []
+    for key, js in targets.items():
+        P = np.array(key)
+        lhs = (P[:, None] * K + P[None, :]).ravel()
+        rhs = (P[:, None] * K + np.array(js)[None, :]).ravel()
+        groups.append((len(P), len(js), lhs, rhs))
+    AT = A.T.copy()
+
+    def path(C: np.ndarray, bad: np.ndarray) -> np.ndarray:
+        b = C.shape[0]
+        E = C * AT
+        Cf = C.reshape(b, K * K)
+        Ef = E.reshape(b, K * K)
+        for k, m, lhs, rhs in groups:
+            L, Y = Cf[:, lhs].reshape(b, k, k), Cf[:, rhs].reshape(b, k, m)
+            try:
+                x = np.linalg.solve(L, Y)
+            except np.linalg.LinAlgError:
+                x = _solve(L, Y, bad, check=False)
+            Ef[:, rhs] = x.reshape(b, k * m)
+        return E
+
+    return path
 
 
 # ---- one batch, start to finish -------------------------------------------------------------

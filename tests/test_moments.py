@@ -1,0 +1,123 @@
+"""The moment-matrix bootstrap (leanlearn.pls.moments) gives, resample by resample, what the
+row-by-row engine gives; the jackknife by downdating equals the jackknife with (n, n) counts;
+the batched PLS iterations equal a one-data-set-at-a-time loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import MOBI_MODERATION, REF
+from leanlearn.pls import moments
+from leanlearn.pls.bootstrap import resample_counts
+from leanlearn.pls.engine import _iterate, batch_correlations, estimate, fit_correlations, fit_counts
+
+FIELDS = ("paths", "weights", "loadings", "r_squared", "R", "rho_a")
+
+
+def _assert_same_fit(a, b, atol=1e-12):
+    for name in FIELDS:
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), atol=atol, rtol=0, err_msg=name)
+    np.testing.assert_array_equal(a.failed, b.failed)
+    np.testing.assert_array_equal(a.converged, b.converged)
+    np.testing.assert_array_equal(a.iterations, b.iterations)
+
+
+def _with_missing(data: pd.DataFrame, cols, k: int = 12, seed: int = 8) -> pd.DataFrame:
+    out = data.copy()
+    rng = np.random.default_rng(seed)
+    for col in cols:
+        out.loc[rng.choice(len(out), k, replace=False), col] = np.nan
+    return out
+
+
+@pytest.fixture(scope="module")
+def corp_extended():
+    data = pd.read_csv(REF / "corp_rep_data.csv")
+    return estimate(data, (REF.parent / "models" / "corp_rep_extended.lav").read_text(), missing_value=-99)
+
+
+@pytest.fixture(scope="module")
+def moderated(mobi):
+    return estimate(_with_missing(mobi, ("IMAG2", "CUEX1", "CUSA3")), MOBI_MODERATION)
+
+
+def _rows_fit(res, counts):
+    """The row-by-row engine: every resample's rows standardised and correlated on their own."""
+    R, sd, _, bad, stage1 = batch_correlations(res.plan, res.prepared.raw, counts)
+    return fit_correlations(res.plan, R, sd, bad, stage1)
+
+
+@pytest.mark.parametrize("case", ["corp_extended", "moderated"])
+def test_batched_moment_path_equals_the_row_path_per_resample_to_1e_12(case, request):
+    res = request.getfixturevalue(case)
+    X = res.prepared.raw
+    n = X.shape[0]
+    counts = resample_counts(np.random.default_rng(3).integers(0, n, size=(40, n)), n)
+    _assert_same_fit(moments.fit_resamples(res.plan, X, counts), _rows_fit(res, counts))
+
+
+def test_a_resample_gives_the_same_numbers_alone_or_in_a_block(moderated):
+    X = moderated.prepared.raw
+    n = X.shape[0]
+    counts = resample_counts(np.random.default_rng(5).integers(0, n, size=(30, n)), n)
+    block = moments.fit_resamples(moderated.plan, X, counts)
+    for i in (0, 17, 29):
+        alone = moments.fit_resamples(moderated.plan, X, counts[i : i + 1])
+        np.testing.assert_allclose(block.paths[i], alone.paths[0], atol=1e-13, rtol=0)
+        np.testing.assert_allclose(block.weights[i], alone.weights[0], atol=1e-13, rtol=0)
+
+
+@pytest.mark.parametrize("case", ["corp_extended", "moderated"])
+def test_jackknife_by_downdating_equals_the_jackknife_with_leave_one_out_counts(case, request):
+    res = request.getfixturevalue(case)
+    X = res.prepared.raw
+    n = X.shape[0]
+    leave = np.arange(0, n, 7)
+    counts = np.ones((leave.size, n))
+    counts[np.arange(leave.size), leave] = 0.0
+    _assert_same_fit(moments.fit_jackknife(res.plan, X, leave), fit_counts(res.plan, X, counts), atol=1e-11)
+
+
+def test_weighted_jackknife_leaves_out_the_case_with_its_weight(moderated):
+    X = moderated.prepared.raw
+    n = X.shape[0]
+    w = np.random.default_rng(2).integers(1, 4, n).astype(float)
+    leave = np.arange(0, n, 11)
+    counts = np.repeat(w[None, :], leave.size, axis=0)
+    counts[np.arange(leave.size), leave] = 0.0
+    _assert_same_fit(moments.fit_jackknife(moderated.plan, X, leave, weights=w), fit_counts(moderated.plan, X, counts), atol=1e-11)
+
+
+def test_feature_matrix_built_in_case_blocks_gives_the_same_moments(corp_extended, monkeypatch):
+    X = corp_extended.prepared.raw
+    n = X.shape[0]
+    counts = resample_counts(np.random.default_rng(1).integers(0, n, size=(10, n)), n)
+    whole = moments.fit_resamples(corp_extended.plan, X, counts)
+    monkeypatch.setattr(moments, "FEATURE_ELEMENTS", 20_000)  # blocks of a few dozen cases, rebuilt when needed
+    feats = moments.case_features(X)
+    assert len(feats.blocks) > 1 and feats.blocks[0][1] is None
+    _assert_same_fit(moments.fit_resamples(corp_extended.plan, X, counts, feats), whole, atol=1e-12)
+
+
+def test_product_indicator_models_take_the_row_path_in_sub_blocks_with_the_same_numbers(mobi, monkeypatch):
+    res = estimate(mobi, MOBI_MODERATION, interaction="product_indicator")
+    X = res.prepared.raw
+    n = X.shape[0]
+    counts = resample_counts(np.random.default_rng(6).integers(0, n, size=(12, n)), n)
+    monkeypatch.setattr(moments, "ROW_ELEMENTS", 1000)  # forces sub-blocks of one resample
+    _assert_same_fit(moments.fit_resamples(res.plan, X, counts), fit_counts(res.plan, X, counts), atol=1e-13)
+
+
+def test_batched_iterations_equal_a_loop_over_data_sets(corp_extended):
+    X = corp_extended.prepared.raw
+    n = X.shape[0]
+    counts = resample_counts(np.random.default_rng(9).integers(0, n, size=(25, n)), n)
+    R, _, bad, _ = moments.resample_correlations(corp_extended.plan, moments.case_features(X), moments.case_features(X).sums(counts), None)
+    lay, settings = corp_extended.plan.final, corp_extended.plan.settings
+    w, it, conv = _iterate(R, lay, settings, bad.copy())
+    for i in range(R.shape[0]):
+        wi, iti, ci = _iterate(R[i : i + 1], lay, settings, bad[i : i + 1].copy())
+        np.testing.assert_allclose(w[i], wi[0], atol=1e-13, rtol=0)
+        assert it[i] == iti[0] and conv[i] == ci[0]
