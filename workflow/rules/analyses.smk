@@ -24,6 +24,10 @@ NCA_FIGURES = [f"results/robustness/nca_figures/nca_{s}_{t}.{ext}" for s, t in N
 rule ipma:
     conda:
         ENV
+    threads: rule_threads("ipma")
+    resources:
+        mem_mb=rule_mem_mb("ipma"),
+        runtime=rule_runtime("ipma"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -56,6 +60,10 @@ rule ipma:
 rule nca:
     conda:
         ENV
+    threads: rule_threads("nca")
+    resources:
+        mem_mb=rule_mem_mb("nca"),
+        runtime=rule_runtime("nca"),
     input:
         data=ANALYSIS,
         model=config["model"],
@@ -80,6 +88,10 @@ rule nca:
 rule cvpat:
     conda:
         ENV
+    threads: rule_threads("cvpat")
+    resources:
+        mem_mb=rule_mem_mb("cvpat"),
+        runtime=rule_runtime("cvpat"),
     input:
         data=ANALYSIS,
         model=config["model"],

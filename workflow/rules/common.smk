@@ -146,6 +146,8 @@ BUILTIN_RESOURCES = {
     "cbsem": (1000, 20),
     "report": (1500, 20),
     "higher_order": (1500, 30),
+    "nca": (1000, 30),
+    "cvpat": (1500, 30),
 }
 # rules whose verb takes --workers: their threads default to bootstrap.workers
 WORKER_RULES = ("hypotheses", "measurement", "multiverse", "higher_order")

@@ -598,17 +598,17 @@ def bootstrap(
         Explicit 0-based row indices of the resamples (overrides seed and resamples; used
         to reproduce another program's draws exactly).
 
-    With case weights (``estimate(..., weights=...)``) a resample draws n cases with equal
-    probability, as without weights, and each drawn case carries its weight: the resample's
-    case counts are multiplied by the weights (the jackknife leaves out one case with its
-    weight). Weights of 1 give the unweighted bootstrap draw for draw.
-
     Returns
     -------
     BootstrapResult
 
     Notes
     -----
+    With case weights (``estimate(..., weights=...)``) a resample draws n cases with equal
+    probability, as without weights, and each drawn case carries its weight: the resample's
+    case counts are multiplied by the weights (the jackknife leaves out one case with its
+    weight). Weights of 1 give the unweighted bootstrap draw for draw.
+
     Checked against seminr 2.3.1's 5,000-draw bootstrap of the ECSI model (bootstrap
     SDs within the band seminr meets between seeds) and draw by draw on seminr's first 10
     resamples (1e-10); see tests/test_bootstrap.py.
