@@ -320,7 +320,7 @@ def _declared_separators(out: np.ndarray, kinds: np.ndarray, texts: dict[int, st
     for amb in ("dot3", "comma3"):
         sep = "." if amb == "dot3" else ","
         for i in np.flatnonzero(kinds == amb):
-            t = texts[i]
+            t = texts[int(i)]
             out[i] = float(t.replace(",", ".")) if sep == dec else float(t.replace(sep_thousands, ""))
         kinds[kinds == amb] = ("comma" if sep == "," else "point") if sep == dec else ("group_comma" if sep == "," else "group_dot")
     return {k: str(fmt["basis"]) for k in ("group_comma", "group_dot", "comma")}
