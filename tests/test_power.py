@@ -578,7 +578,7 @@ def test_cli_power_default_population_is_the_effect_grid_for_any_model(tmp_path)
     out = tmp_path / "s"
     assert main(["power", "summarize", "--out", str(out), str(f), "--config", str(cfg)]) == 0
     power = pd.read_csv(out / "power.csv")
-    assert list(power.columns[:3]) == ["scenario", "scenario_f2", "scenario_f2_interaction"]
+    assert list(power.columns[:3]) == ["scenario", "scenario_f_squared", "scenario_f_squared_interaction"]
     assert list(pd.unique(power.scenario)) == ["small", "medium", "large"]
     assert (power.population_source == "grid").all() and power.replications.eq(60).all()
     h1 = power[power.parameter == "H1"].set_index("scenario")
@@ -594,8 +594,8 @@ def test_cli_power_default_population_is_the_effect_grid_for_any_model(tmp_path)
 def test_power_table_shows_one_row_per_scenario_and_quantity():
     from leanlearn.report.tables import power_table
 
-    power = pd.DataFrame({"scenario": ["small", "small", "large", "large"], "scenario_f2": [0.02, 0.02, 0.35, 0.35],
-                          "scenario_f2_interaction": [0.005] * 2 + [0.025] * 2, "n": [100, 200] * 2, "parameter": "H1",
+    power = pd.DataFrame({"scenario": ["small", "small", "large", "large"], "scenario_f_squared": [0.02, 0.02, 0.35, 0.35],
+                          "scenario_f_squared_interaction": [0.005] * 2 + [0.025] * 2, "n": [100, 200] * 2, "parameter": "H1",
                           "population_value": [0.14, 0.14, 0.51, 0.51], "power": [0.2, 0.4, 1.0, 1.0], "replications": 1000,
                           "mc_std_error": 0.015, "population_source": "grid"})  # fmt: skip
     t = power_table(power)

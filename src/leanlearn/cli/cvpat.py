@@ -12,7 +12,7 @@ Output contract (written atomically; ``case`` is the 1-based row of the data fil
     cvpat.csv           comparison, construct, loss_a, loss_b, difference, t_value, p_value
                         comparison: pls_vs_ia, pls_vs_lm (MODEL), pls_b_vs_ia, pls_b_vs_lm
                         (MODEL2), a_vs_b (MODEL against MODEL2); construct: a construct or overall
-    cvpat_details.csv   comparison, construct, alternative, n_cases, n_indicators, se, resamples
+    cvpat_details.csv   comparison, construct, alternative, n_cases, n_indicators, std_error, resamples
     cvpat_losses.csv    case, model (a, b), predictor (pls, ia, lm), construct, loss
     cvpat_settings.json folds, repetitions, loo, seed and streams, resamples, alternative, estimation
     notes.txt           the test rule and the verdict of every overall comparison

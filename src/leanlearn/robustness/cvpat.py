@@ -96,7 +96,7 @@ class CVPATResult:
         is an endogenous construct or ``overall``.
     details : DataFrame
         comparison, construct, alternative ("less" or "two-sided"), n_cases, n_indicators,
-        se (s_D/√n), resamples.
+        std_error (s_D/√n), resamples.
     losses : DataFrame
         Case-wise losses: case, model ("a", "b"), predictor ("pls", "ia", "lm"),
         construct, loss.
@@ -270,7 +270,7 @@ def cvpat(data: pd.DataFrame, model, model_b=None, *, folds: int = 10, repetitio
         rows += r
         det += d
     table = pd.DataFrame(rows, columns=COLUMNS)
-    details = pd.DataFrame(det, columns=["comparison", "construct", "alternative", "n_cases", "n_indicators", "se", "resamples"])
+    details = pd.DataFrame(det, columns=["comparison", "construct", "alternative", "n_cases", "n_indicators", "std_error", "resamples"])
     long = []
     for label, (_, L) in models.items():
         for k in ("pls", "ia", "lm"):

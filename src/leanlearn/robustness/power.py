@@ -968,8 +968,8 @@ def replicate_block(
         (the 1 − 2α interval), detected (the interval excludes 0 in the predicted
         direction; both sides for "nonzero" and "none"), equivalent (the 1 − 2α interval
         lies inside ±sesoi; NaN without a SESOI). A population of an effect-size grid
-        (:func:`population_from_f2`) adds scenario, scenario_f2 and
-        scenario_f2_interaction as the first columns.
+        (:func:`population_from_f2`) adds scenario, scenario_f_squared and
+        scenario_f_squared_interaction as the first columns.
     """
     from leanlearn.pls.engine import Settings, fit_batch, make_plan
 
@@ -1063,8 +1063,8 @@ def replicate_block(
     if getattr(population, "scenario", ""):
         f_main, f_int = population.f2 if population.f2 else (np.nan, np.nan)
         rows.insert(0, "scenario", population.scenario)
-        rows.insert(1, "scenario_f2", f_main)
-        rows.insert(2, "scenario_f2_interaction", f_int)
+        rows.insert(1, "scenario_f_squared", f_main)
+        rows.insert(2, "scenario_f_squared_interaction", f_int)
     if bad.all():
         counts = pd.Series(status).value_counts().to_dict()
         raise DataError(
@@ -1159,7 +1159,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame with :data:`SUMMARY_COLUMNS` (``parameter`` is the quantity id), sorted by
     quantity (first appearance) and n. Rows of an effect-size grid carry scenario,
-    scenario_f2 and scenario_f2_interaction first and are sorted by scenario first.
+    scenario_f_squared and scenario_f_squared_interaction first and are sorted by scenario first.
 
     Raises
     ------
@@ -1210,14 +1210,14 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                 "se_ratio": mean_se / sd if R > 1 and sd > 0 else np.nan, "coverage": cov,
                 "coverage_mc_std_error": math.sqrt(cov * (1 - cov) / R) if np.isfinite(cov) else np.nan,
                 "replications_excluded": int(len(g) - R), "kind": first.get("kind", ""), "test": first.get("test", ""),
-                **({"scenario": first["scenario"], "scenario_f2": first.get("scenario_f2", np.nan),
-                    "scenario_f2_interaction": first.get("scenario_f2_interaction", np.nan)} if has_scen else {}),
+                **({"scenario": first["scenario"], "scenario_f_squared": first.get("scenario_f_squared", np.nan),
+                    "scenario_f_squared_interaction": first.get("scenario_f_squared_interaction", np.nan)} if has_scen else {}),
             }
         )  # fmt: skip
     if not out:
         raise ValueError("no quantity with a testable criterion: every quantity is a hypothesis of no effect without a SESOI")
     if has_scen:
-        df = pd.DataFrame(out, columns=["scenario", "scenario_f2", "scenario_f2_interaction", *SUMMARY_COLUMNS])
+        df = pd.DataFrame(out, columns=["scenario", "scenario_f_squared", "scenario_f_squared_interaction", *SUMMARY_COLUMNS])
         df["_s"] = df["scenario"].map(scen_order)
     else:
         df = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
@@ -1383,7 +1383,7 @@ def power_notes(rows: pd.DataFrame, table: pd.DataFrame, coincident: pd.DataFram
             "same population effect size f² (the share of variance a predictor adds over the others, relative to the "
             "unexplained variance; Cohen 1988) and every interaction path the interaction level: "
             + "; ".join(
-                f"{r.scenario}: f² = {r.scenario_f2:g}" + (f", interaction f² = {r.scenario_f2_interaction:g}" if pd.notna(r.scenario_f2_interaction) else "")
+                f"{r.scenario}: f² = {r.scenario_f_squared:g}" + (f", interaction f² = {r.scenario_f_squared_interaction:g}" if pd.notna(r.scenario_f_squared_interaction) else "")
                 for r in levels.itertuples()
             )
             + ". The paths of hypotheses of no effect are 0 and paths predicted to be negative are negative in every scenario. "

@@ -127,9 +127,9 @@ def power_table(power: pd.DataFrame, *, minimum_n=None) -> Table:
         levels = power.drop_duplicates("scenario")
         note += (
             " Population: an a priori grid of effect sizes (in parentheses), every path with Cohen's f² of its level"
-            + (", interaction paths with the interaction level" if "scenario_f2_interaction" in power and power.scenario_f2_interaction.notna().any() else "")
+            + (", interaction paths with the interaction level" if "scenario_f_squared_interaction" in power and power.scenario_f_squared_interaction.notna().any() else "")
             + ": " + "; ".join(
-                f"{r.scenario} f² = {r.scenario_f2:g}" + (f" (interaction {r.scenario_f2_interaction:g})" if pd.notna(getattr(r, "scenario_f2_interaction", float("nan"))) else "")
+                f"{r.scenario} f² = {r.scenario_f_squared:g}" + (f" (interaction {r.scenario_f_squared_interaction:g})" if pd.notna(getattr(r, "scenario_f_squared_interaction", float("nan"))) else "")
                 for r in levels.itertuples()
             ) + " (conventions, not this study's estimates; docs/power.md)."
         )  # fmt: skip
