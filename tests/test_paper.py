@@ -334,6 +334,17 @@ def test_paper_numbers_only_exist_for_results_that_exist():
     assert ran["hypotheses"] and not ran["bias"] and not ran["robustness"]
 
 
+def test_screening_thresholds_left_out_of_the_config_are_filled_with_the_ones_the_screen_step_applied():
+    # A config without screening thresholds (e.g. a new study) still fills the template's
+    # screening sentences, with the defaults the screen step used; configured ones win.
+    n = paper_numbers({}, {"seed": 7}, versions={"leanlearn": "0.1.0"})
+    assert n["screen.max_case_missing_share"] == "15%" and n["screen.exclude_if_n_flags_at_least"] == "2"
+    assert n["screen.mahalanobis_alpha"] == "0.001"
+    m = paper_numbers({}, {"seed": 7, "screening": {"max_case_missing_share": 0.1, "exclude_if_n_flags_at_least": 3}},
+                      versions={"leanlearn": "0.1.0"})
+    assert m["screen.max_case_missing_share"] == "10%" and m["screen.exclude_if_n_flags_at_least"] == "3"
+
+
 def test_pdf_is_skipped_without_latex(monkeypatch):
     from leanlearn.cli import paper as cli_paper
 

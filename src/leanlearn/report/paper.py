@@ -42,6 +42,7 @@ from leanlearn.extras import require
 from leanlearn.format import ci, num, pval
 from leanlearn.report.provenance import SOFTWARE, software_versions
 from leanlearn.report.tables import label as _label
+from leanlearn.screening.careless import screening_config
 
 __all__ = [
     "SOFTWARE",
@@ -317,12 +318,12 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
     out["th.srmr_max"] = _g(sth["srmr_max"])
     for k, v in zip(("small", "medium", "large"), sth["f2_cutoffs"]):
         out[f"th.f2_{k}"] = _g(v)
-    scr = cfg.get("screening") or {}
+    # the thresholds the screen step applied: the configured ones, else its defaults (a config
+    # that leaves them out must still fill the template's sentences)
+    scr = screening_config(cfg.get("screening"))
     for k in ("seconds_per_item_hard", "seconds_per_item_flag", "exclude_if_n_flags_at_least", "attention_fail_min", "mahalanobis_alpha", "evenodd_flag_below", "psychsyn_critval"):
-        if k in scr:
-            out[f"screen.{k}"] = _g(scr[k])
-    if "max_case_missing_share" in scr:
-        out["screen.max_case_missing_share"] = _pct(scr["max_case_missing_share"], 0)
+        out[f"screen.{k}"] = _g(getattr(scr, k))
+    out["screen.max_case_missing_share"] = _pct(scr.max_case_missing_share, 0)
 
     # measurement
     a = r.get("measurement_assessment")
