@@ -698,22 +698,37 @@ def moment_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
         if miss.size:
             gx -= np.matmul(Gc, Of) * m[:, None, :]
         gx /= (N - 1)[:, None, None]
-        gsd = np.sqrt(np.diagonal(gg, axis1=1, axis2=2))
-        bad |= ~(gsd > 0).all(axis=1)
-        gsd_safe = np.where(gsd > 0, gsd, 1.0)
-        k_ = len(prods)
-        full = np.empty((B, p + k_, p + k_))
-        full[:, :p, :p] = R
-        cross = gx / (gsd_safe[:, :, None] * sd[:, None, :])
-        full[:, p:, :p] = cross
-        full[:, :p, p:] = cross.transpose(0, 2, 1)
-        full[:, p:, p:] = gg / (gsd_safe[:, :, None] * gsd_safe[:, None, :])
-        R = full
-        col_sd = np.concatenate([col_sd, gsd], axis=1)
+        R, col_sd, bad = with_product_columns(R, col_sd, sd, gx, gg, bad)
+    return final_block(plan, R, col_sd, bad) + (stage1_iters,)
+
+
+def with_product_columns(R, col_sd, sd, gx, gg, bad):
+    """Extend the items' correlations (B, p, p) by the two-stage product columns.
+
+    ``gx`` (B, q, p) and ``gg`` (B, q, q) are the products' covariances with the items and
+    among themselves, ``sd`` (B, p) the items' SDs. A data set where a product has no
+    variance is marked in ``bad``. Returns ``(R, column_sd, bad)`` over the p + q columns.
+    """
+    B, p = sd.shape
+    q = gg.shape[1]
+    gsd = np.sqrt(np.diagonal(gg, axis1=1, axis2=2))
+    bad = bad | ~(gsd > 0).all(axis=1)
+    gsd_safe = np.where(gsd > 0, gsd, 1.0)
+    full = np.empty((B, p + q, p + q))
+    full[:, :p, :p] = R
+    cross = gx / (gsd_safe[:, :, None] * sd[:, None, :])
+    full[:, p:, :p] = cross
+    full[:, :p, p:] = cross.transpose(0, 2, 1)
+    full[:, p:, p:] = gg / (gsd_safe[:, :, None] * gsd_safe[:, None, :])
+    return full, np.concatenate([col_sd, gsd], axis=1), bad
+
+
+def final_block(plan: Plan, R, col_sd, bad):
+    """The final stage's columns of R and their SDs; a bad data set gets the identity."""
     src = plan.final.sources
     R = R[:, src[:, None], src]
     R = np.where(bad[:, None, None], np.eye(len(src)), R)
-    return R, col_sd[:, src], bad, stage1_iters
+    return R, col_sd[:, src], bad
 
 
 def fit_counts(plan: Plan, X: np.ndarray, counts: np.ndarray) -> BatchFit:

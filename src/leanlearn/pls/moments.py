@@ -45,7 +45,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leanlearn.pls.engine import BatchFit, Plan, Stage1, _iterate, fit_correlations, fit_counts
+from leanlearn.pls.engine import (
+    BatchFit,
+    Plan,
+    Stage1,
+    _iterate,
+    final_block,
+    fit_correlations,
+    fit_counts,
+    with_product_columns,
+)
 
 __all__ = ["CaseFeatures", "case_features", "fit_resamples", "fit_jackknife", "resample_correlations", "FEATURE_ELEMENTS", "ROW_ELEMENTS"]
 
@@ -208,22 +217,8 @@ def resample_correlations(plan: Plan, feats: CaseFeatures, sums: np.ndarray, cou
         w1, it1, conv1 = _iterate(R1, l1, settings, bad)
         stage1 = Stage1(it1, conv1)
         gx, gg = _two_stage_moments(plan, feats, w1, sd, m, N, counts)
-        gsd = np.sqrt(np.diagonal(gg, axis1=1, axis2=2))
-        bad |= ~(gsd > 0).all(axis=1)
-        gsd_safe = np.where(gsd > 0, gsd, 1.0)
-        k_ = gg.shape[1]
-        full = np.empty((B, p + k_, p + k_))
-        full[:, :p, :p] = R
-        cross = gx / (gsd_safe[:, :, None] * sd[:, None, :])
-        full[:, p:, :p] = cross
-        full[:, :p, p:] = cross.transpose(0, 2, 1)
-        full[:, p:, p:] = gg / (gsd_safe[:, :, None] * gsd_safe[:, None, :])
-        R = full
-        col_sd = np.concatenate([col_sd, gsd], axis=1)
-    src = plan.final.sources
-    R = R[:, src[:, None], src]
-    R = np.where(bad[:, None, None], np.eye(len(src)), R)
-    return R, col_sd[:, src], bad, stage1
+        R, col_sd, bad = with_product_columns(R, col_sd, sd, gx, gg, bad)
+    return final_block(plan, R, col_sd, bad) + (stage1,)
 
 
 def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
