@@ -20,6 +20,8 @@ from leanlearn.extras import require
 if TYPE_CHECKING:  # pandas is imported by the verbs that use it, not by ``leanlearn --help``
     import pandas as pd
 
+    from leanlearn.spec.model import ModelSpec
+
 FLOAT_FORMAT = "%.12g"
 
 
@@ -362,3 +364,11 @@ def check_config_arguments(args) -> None:
     codebook = getattr(args, "codebook", None)
     if isinstance(codebook, (str, os.PathLike)) and codebook and Path(codebook).suffix.lower() in (".yaml", ".yml", ".json"):
         read_codebook(codebook)
+
+
+def read_model(path) -> "ModelSpec":
+    """The model file at ``path``, parsed; a syntax error becomes a user error naming the file and line."""
+    from leanlearn.spec.model import parse_model
+
+    with user_errors(path):
+        return parse_model(read_text(path))

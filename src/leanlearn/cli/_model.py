@@ -14,7 +14,7 @@ import argparse
 import logging
 import warnings
 
-from leanlearn.cli._io import UserError, read_text, user_errors
+from leanlearn.cli._io import UserError, read_model, user_errors
 
 
 log = logging.getLogger("leanlearn.analyses")
@@ -38,13 +38,6 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     add_estimation_arguments(p)
 
 
-def read_spec(path: str):
-    from leanlearn.spec.model import parse_model
-
-    with user_errors(path):
-        return parse_model(read_text(path))
-
-
 def fit(args, model_path: str | None = None, *, assess: bool = False, drop_interactions: bool = False):
     """(result, data, spec, config, settings) of the model on the data, with the CLI's settings.
 
@@ -58,7 +51,7 @@ def fit(args, model_path: str | None = None, *, assess: bool = False, drop_inter
     settings = estimation_settings_from_args(config, args)
     warn_unweighted(config)
     model_path = model_path or args.model
-    spec = read_spec(model_path)
+    spec = read_model(model_path)
     if drop_interactions:
         spec = spec.without_interactions()
     data = read_numbers(args.data)

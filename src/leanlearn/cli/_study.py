@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from leanlearn.cli._io import UserError, read_config, read_text, user_errors
+from leanlearn.cli._io import UserError, read_config, read_model, user_errors
 
 
 def estimation_settings(cfg: dict) -> dict:
@@ -110,11 +110,9 @@ def study_data(data_path: str, model_path: str, config: dict, *, controls: bool 
     """
     from leanlearn.cli.estimate import read_data
     from leanlearn.data.controls import add_controls
-    from leanlearn.spec.model import parse_model
 
     data = read_data(data_path)
-    with user_errors(model_path):
-        spec = parse_model(read_text(model_path))
+    spec = read_model(model_path)
     ctl = {"variables": [], "targets": [], "categorical": [], "terms": []}
     excluded = None
     if controls:

@@ -51,7 +51,7 @@ import logging
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, read_config, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_config, read_model, read_yaml, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.bias.checks")
 
@@ -91,7 +91,6 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.spec.codebook import FIRM_ID, load_codebook
     from leanlearn.errors import DataError
     from leanlearn.pls.engine import estimate
-    from leanlearn.spec.model import parse_model
 
     config = read_config(args.config)
     with user_errors(str(args.config)):
@@ -100,8 +99,7 @@ def run(args: argparse.Namespace) -> int:
     with user_errors(str(args.codebook)):
         codebook = load_codebook(read_yaml(args.codebook))
     data = read_data(args.data)
-    with user_errors(args.model):
-        spec = parse_model(read_text(args.model))
+    spec = read_model(args.model)
     cols = list(data.columns)
     outputs: dict[str, pd.DataFrame] = {}
     notes: dict[str, str] = {}

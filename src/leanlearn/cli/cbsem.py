@@ -39,7 +39,7 @@ import logging
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, read_config, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_config, read_model, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.cbsem")
 
@@ -114,15 +114,13 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.errors import DataError
     from leanlearn.pls.engine import estimate
     from leanlearn.cbsem.sem import fit_sem, fit_table, fit_thresholds
-    from leanlearn.spec.model import parse_model
 
     config = read_config(args.config) if args.config else {}
     with user_errors(str(args.config)):
         thresholds = fit_thresholds(config)
     variables, targets, categorical = _controls(args, config)
     data = read_data(args.data)
-    with user_errors(args.model):
-        spec = parse_model(read_text(args.model))
+    spec = read_model(args.model)
     targets = targets or list(spec.endogenous)
     with user_errors(args.data):
         if variables:

@@ -22,7 +22,7 @@ import argparse
 import json
 import logging
 
-from leanlearn.cli._io import atomic_dir, read_text, read_config, user_errors, write_csv
+from leanlearn.cli._io import atomic_dir, read_config, read_model, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.cfa")
 
@@ -46,14 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn import __version__
     from leanlearn.cli.estimate import read_data
     from leanlearn.cbsem.sem import fit_cfa, fit_table, fit_thresholds
-    from leanlearn.spec.model import parse_model
 
     config = read_config(args.config) if args.config else {}
     with user_errors(str(args.config)):
         thresholds = fit_thresholds(config)
     data = read_data(args.data)
-    with user_errors(args.model):
-        spec = parse_model(read_text(args.model))
+    spec = read_model(args.model)
     with user_errors(args.data):
         res = fit_cfa(data, spec, missing=args.missing)
     for msg in res.messages:

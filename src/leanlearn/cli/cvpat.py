@@ -106,7 +106,8 @@ def verdicts(table: pd.DataFrame) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from leanlearn import __version__
-    from leanlearn.cli._model import read_spec, warn_unweighted
+    from leanlearn.cli._io import read_model
+    from leanlearn.cli._model import warn_unweighted
     from leanlearn.cli._study import estimation_settings_from_args, load_config, settings_json
     from leanlearn.cli.estimate import read_numbers
     from leanlearn.random import describe
@@ -118,14 +119,14 @@ def run(args: argparse.Namespace) -> int:
     if settings.consistent:
         raise UserError("CVPAT predicts from composite scores; PLSc (--consistent / estimation.consistent) is not offered")
     opts = options(args, config)
-    spec = read_spec(args.model)
+    spec = read_model(args.model)
     ccfg = (config.get("robustness") or {}).get("cvpat") or {}
     versus = args.versus_main_effects if args.versus_main_effects is not None else ccfg.get("compare", "none") == "main_effects"
     if versus and args.model2:
         raise UserError("give either MODEL2 or --versus-main-effects, not both")
     if versus and not spec.interactions:
         raise UserError(f"{args.model}: --versus-main-effects needs a model with interaction terms (X:Z); this one has none")
-    spec_b = read_spec(args.model2) if args.model2 else (spec.without_interactions() if versus else None)
+    spec_b = read_model(args.model2) if args.model2 else (spec.without_interactions() if versus else None)
     data = read_numbers(args.data)
     with user_errors(args.data), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -32,7 +32,7 @@ import argparse
 import json
 import logging
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, read_yaml, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_model, read_yaml, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.descriptives.describe")
 
@@ -60,11 +60,9 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.cli.estimate import read_data
     from leanlearn.descriptives.describe import correlation_table, item_descriptives
     from leanlearn.pls.engine import estimate
-    from leanlearn.spec.model import parse_model
 
     data = read_data(args.data)
-    with user_errors(args.model):
-        spec = parse_model(read_text(args.model))
+    spec = read_model(args.model)
     blocks = {c.name: c.indicators for c in spec.constructs}
     if args.codebook:
         from leanlearn.spec.codebook import load_codebook

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_model, user_errors, write_csv
 from leanlearn.extras import require
 
 log = logging.getLogger("leanlearn.estimate")
@@ -361,11 +361,9 @@ def check_options(args) -> None:
 
 def run(args) -> int:
     from leanlearn.pls.engine import estimate
-    from leanlearn.spec.model import parse_model
 
     check_options(args)
-    with user_errors(args.model):
-        spec = parse_model(read_text(args.model))
+    spec = read_model(args.model)
     if args.hoc is not None and not spec.higher_order:
         raise UserError(
             f"{args.model}: --hoc {args.hoc} was given but the model has no higher-order construct "

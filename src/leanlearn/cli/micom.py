@@ -29,7 +29,7 @@ import logging
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_model, user_errors, write_csv
 from leanlearn.cli._study import add_estimation_arguments, estimation_settings_from_args, provenance, settings_json
 
 log = logging.getLogger("leanlearn.micom")
@@ -65,15 +65,12 @@ def add_group_arguments(p) -> None:
 def group_data(args):
     """(data, spec, labels, settings): the numbers of the data file, the model, the group
     labels as written in the file (empty cells missing) and the estimation settings."""
-    from leanlearn.cli._io import read_text
     from leanlearn.cli.estimate import read_data, read_numbers
-    from leanlearn.spec.model import parse_model
 
     if not (0 < args.alpha < 0.5):
         raise UserError(f"--alpha must be between 0 and 0.5 (got {args.alpha})")
     settings = estimation_settings_from_args({}, args)
-    with user_errors(args.model):
-        spec = parse_model(read_text(args.model))
+    spec = read_model(args.model)
     raw = read_data(args.data)
     if args.group not in raw.columns:
         raise UserError(f"{args.data}: no column '{args.group}' (--group); name a categorical column of this file")

@@ -25,7 +25,7 @@ import logging
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_codebook, read_config, read_text, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_codebook, read_config, read_model, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.robustness.multiverse")
 
@@ -51,12 +51,10 @@ def run(args) -> int:
     from leanlearn.cli.screen import read_survey
     from leanlearn.effects.hypotheses import load_hypotheses, load_inference
     from leanlearn.robustness.multiverse import analysis_variant, default_variants, run_multiverse, sensitivity_paths, skipped_table, stability
-    from leanlearn.spec.model import parse_model
 
     cfg = read_config(args.config)
     codebook = read_codebook(args.codebook)
-    with user_errors(args.model):
-        spec = parse_model(read_text(args.model))
+    spec = read_model(args.model)
     with user_errors(args.config):
         hyps = load_hypotheses(cfg.get("hypotheses"))
     ingested = read_survey(args.ingested)

@@ -38,7 +38,7 @@ import time
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, atomic_file, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_model, user_errors, write_csv
 from leanlearn.cli._study import add_estimation_arguments, estimation_settings_from_args, load_config, provenance, section
 
 log = logging.getLogger("leanlearn.robustness.power")
@@ -190,16 +190,13 @@ def _hypothesised_signs(hypotheses) -> tuple[dict, list]:
 
 def _population(args, config: dict, pw: dict, settings, hypotheses=None):
     """(list of populations, notes) for the configured source (one population per grid level)."""
-    from leanlearn.cli._io import read_text
     from leanlearn.robustness import power as P
-    from leanlearn.spec.model import parse_model
 
     pop_cfg = pw["population"]
     source = args.population or pop_cfg["source"]
     notes: list[str] = []
     if source == "grid":
-        with user_errors(args.model):
-            spec = parse_model(read_text(args.model))
+        spec = read_model(args.model)
         signs, zero = _hypothesised_signs(hypotheses or [])
         if not args.no_controls and (config.get("controls") or {}):
             notes.append("The effect-size grid covers the model's own paths; the configured controls are not part of its population.")
@@ -230,8 +227,7 @@ def _population(args, config: dict, pw: dict, settings, hypotheses=None):
             )
         with user_errors("config power.population"):
             return [P.population_from_estimates(res, categories=pop_cfg.get("categories"))], notes
-    with user_errors(args.model):
-        spec = parse_model(read_text(args.model))
+    spec = read_model(args.model)
     if source == "effects":
         if not pop_cfg.get("paths"):
             raise UserError("config power.population.paths: the source 'effects' needs the standardised paths, e.g. {'LP -> LS': 0.3}")

@@ -39,7 +39,7 @@ import warnings
 
 import pandas as pd
 
-from leanlearn.cli._io import UserError, atomic_dir, read_text, user_errors, write_csv
+from leanlearn.cli._io import UserError, atomic_dir, read_model, user_errors, write_csv
 
 log = logging.getLogger("leanlearn.robustness.predict")
 
@@ -132,7 +132,6 @@ def run(args: argparse.Namespace) -> int:
     from leanlearn.cli._study import estimation_settings, load_config, section, study_data
     from leanlearn.cli.estimate import _missing_value, read_data
     from leanlearn.robustness.predict import PAIRED_BENCHMARK, TECHNIQUE_WORDS, paired_assessment, pls_predict
-    from leanlearn.spec.model import parse_model
 
     config, config_path = load_config(args.config)
     robust = section(config, "robustness") if config else {}
@@ -161,8 +160,7 @@ def run(args: argparse.Namespace) -> int:
         data, spec, excluded, ctl = study_data(args.data, args.model, config, controls=not args.no_controls)
     else:
         data = read_data(args.data)
-        with user_errors(args.model):
-            spec = parse_model(read_text(args.model))
+        spec = read_model(args.model)
     options = dict(
         folds=folds, repetitions=repetitions, loo=args.loo, seed=seed, metric=metric, missing=args.missing,
         missing_value=_missing_value(args.missing_value), scheme=scheme, interaction=interaction, source=args.data,
