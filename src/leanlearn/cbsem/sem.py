@@ -129,7 +129,7 @@ PATH_COLUMNS = [
 CORRELATION_COLUMNS = ["construct_a", "construct_b", "estimate", "std_error", "z_value", "p_value"]
 FIT_COLUMNS = [
     "n", "n_parameters", "chi2", "df", "p_value", "baseline_chi2", "baseline_df", "cfi", "tli",
-    "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_ci_level", "rmsea_p_close", "srmr",
+    "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_ci_level", "rmsea_close_p_value", "srmr",
     "log_likelihood", "aic", "bic",
 ]  # fmt: skip
 
@@ -746,7 +746,7 @@ def fit_indices(
         ``rmsea_ci_lower``,  90 % CI from the noncentral :math:`\\chi^2` (:func:`rmsea_ci`)
         ``rmsea_ci_upper``
         ``rmsea_ci_level``   the CI level
-        ``rmsea_p_close``    :math:`P(T' \\ge T)`, :math:`T' \\sim \\chi^2(df, .05^2\\,df\\,N)` (test of RMSEA <= .05)
+        ``rmsea_close_p_value``    :math:`P(T' \\ge T)`, :math:`T' \\sim \\chi^2(df, .05^2\\,df\\,N)` (test of RMSEA <= .05)
         ``srmr``             :math:`\\sqrt{\\sum_{i \\le j} [(s_{ij} - \\hat\\sigma_{ij})/\\sqrt{s_{ii}s_{jj}}]^2 / (p(p+1)/2)}`
                              (Bentler 1995; lavaan's ``srmr`` without a mean structure)
         ``log_likelihood``   :math:`-\\tfrac{N}{2}[p\\log 2\\pi + \\log|\\hat\\Sigma| + tr(S\\hat\\Sigma^{-1})]`
@@ -798,7 +798,7 @@ def fit_indices(
         "rmsea_ci_lower": lo,
         "rmsea_ci_upper": hi,
         "rmsea_ci_level": rmsea_ci_level,
-        "rmsea_p_close": p_close,
+        "rmsea_close_p_value": p_close,
         "srmr": srmr,
         "log_likelihood": loglik,
         "aic": -2 * loglik + 2 * k,

@@ -704,7 +704,7 @@ measurement:
 # ---- structural model (docs/methods.md, "Structural model") ---------------------------------
 structural:
   vif_max: 5.0                          # inner VIF (Hair et al. 2019; ideally below 3)
-  f2_cutoffs: [0.02, 0.15, 0.35]        # Cohen 1988: small, medium, large
+  f_squared_cutoffs: [0.02, 0.15, 0.35] # Cohen 1988: small, medium, large
   srmr_max: 0.08                        # Henseler et al. 2016 (model fit, reported with caution)
 
 # ---- estimation ---------------------------------------------------------------------------

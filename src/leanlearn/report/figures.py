@@ -480,7 +480,7 @@ def forest_plot(hypotheses: pd.DataFrame, *, width: float = COLUMN_WIDTH):
 def bootstrap_distributions_plot(draws: pd.DataFrame, hypotheses: pd.DataFrame, *, width: float = COLUMN_WIDTH, bins: int = 40):
     """Histogram of each hypothesis quantity's bootstrap draws: estimate (solid) and interval (dashed).
 
-    ``draws`` has a ``draw`` column and one column per hypothesis id; ``hypotheses`` gives
+    ``draws`` has a ``resample`` column and one column per hypothesis id; ``hypotheses`` gives
     the estimate, the interval and the quantity's label for each id. Panels in the order of
     ``hypotheses``, two per row.
     """

@@ -316,7 +316,7 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
     sth = structural_thresholds(cfg)
     out["th.vif_max"] = _g(sth["vif_max"])
     out["th.srmr_max"] = _g(sth["srmr_max"])
-    for k, v in zip(("small", "medium", "large"), sth["f2_cutoffs"]):
+    for k, v in zip(("small", "medium", "large"), sth["f_squared_cutoffs"]):
         out[f"th.f2_{k}"] = _g(v)
     # the thresholds the screen step applied: the configured ones, else its defaults (a config
     # that leaves them out must still fill the template's sentences)
@@ -353,11 +353,11 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
 
         if rel is not None:
             rr = rel[rel.construct.isin(multi)]
-            for col in ("alpha", "rho_a", "rho_c", "ave"):
+            for col in ("cronbach_alpha", "rho_a", "rho_c", "ave"):
                 out[f"meas.{col}_min"] = _f(rr[col].min())
                 out[f"meas.{col}_max"] = _f(rr[col].max())
             for row in rr.itertuples():
-                for col in ("alpha", "rho_a", "rho_c", "ave"):
+                for col in ("cronbach_alpha", "rho_a", "rho_c", "ave"):
                     out[f"rel.{_key(row.construct)}.{col}"] = _f(getattr(row, col))
         hb = r.get("htmt_upper_bounds")
         if hb is not None and len(hb):
@@ -398,7 +398,7 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
     if mcor is not None and "r" in mcor and len(mcor):
         out["bias.marker_correlations"] = "; ".join(f"{row.construct} {_f(row.r)}" for row in mcor.itertuples())
     mp = r.get("marker_paths")
-    if mp is not None and "estimate_corrected" in mp and len(mp):
+    if mp is not None and "corrected_estimate" in mp and len(mp):
         out["bias.marker_max_path_change"] = _f(mp.difference.abs().max())
         worst = mp.loc[mp.difference.abs().idxmax()]
         out["bias.marker_max_path_change_path"] = f"{worst.source} → {worst.target}"
@@ -500,7 +500,7 @@ def paper_numbers(results: Mapping[str, object], config: Mapping | None = None, 
         out["inference.sesoi"] = ", ".join("±" + _g(v) for v in declared) if declared else "none declared"
         out["inference.tost_level"] = f"{round(100 * (1 - 2 * (1 - level)))}%"
         if "n_resamples" in hyp and len(hyp):
-            out["inference.p_resolution"] = f"1/{int(hyp.n_resamples.iloc[0]):,}"
+            out["inference.p_value_resolution"] = f"1/{int(hyp.n_resamples.iloc[0]):,}"
         stab = r.get("multiverse_stability")
         if isinstance(stab, pd.DataFrame) and len(stab) and {"hypothesis", "n_same", "n_variants"} <= set(stab.columns):
             from leanlearn.robustness.multiverse import flag_fragile
@@ -803,7 +803,7 @@ BLOCKS: dict[str, str] = {
         "with the {{ settings.interaction }} approach (Becker, Ringle & Sarstedt 2018){% endif %}. Significance was assessed with "
         "{{ boot.resamples }} bootstrap resamples (seed {{ seed }}; {{ boot.failed }} resample(s) failed and were dropped) and "
         "{{ ci_level }} percentile and BCa intervals, without sign-change correction; p-values are the bootstrap p-values that match "
-        "the intervals (p < α exactly when the interval excludes zero; resolution {{ inference.p_resolution }})"
+        "the intervals (p < α exactly when the interval excludes zero; resolution {{ inference.p_value_resolution }})"
         "{% if ran.moderation %}; every derived effect (indirect, conditional "
         "indirect, index of moderated mediation) was computed from the same resampled path matrices"
         "{% elif ran.mediation %}; indirect effects were computed from the same resampled path matrices{% endif %}."
