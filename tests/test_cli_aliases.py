@@ -9,21 +9,12 @@ import pytest
 from conftest import REF
 from leanlearn.cli import build_parser, main
 
-CORP_MODEL = """COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-CUSL =~ cusl_1 + cusl_2 + cusl_3
-CUSA ~ COMP + LIKE
-CUSL ~ COMP + LIKE + CUSA
-"""
 DATA = REF / "corp_rep_data.csv"
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    p = tmp_path_factory.mktemp("m") / "corp.lav"
-    p.write_text(CORP_MODEL)
-    return p
+def model():
+    return REF.parent / "models" / "corp_rep_extended.lav"
 
 
 def _same_files(a, b) -> None:
