@@ -10,7 +10,7 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -118,7 +118,7 @@ class _Fitted:
 
     x: np.ndarray
     cov_x: np.ndarray
-    matrices: callable  # x -> dict of B, L, P, T
+    matrices: Callable[[np.ndarray], dict[str, np.ndarray]]  # x -> dict of B, L, P, T
     observed: list[str]
     inner: list[str]
     latent: list[str]

@@ -123,7 +123,7 @@ class SEMResult:
         return self.status == "ok"
 
     def __repr__(self) -> str:
-        fit = self.fit.iloc[0] if len(self.fit) else {}
+        fit: dict = self.fit.iloc[0].to_dict() if len(self.fit) else {}
         stats = ", ".join(f"{k}={float(fit[k]):.4g}" for k in ("chi2", "df", "cfi", "rmsea", "srmr") if k in fit)
         return (
             f"SEMResult(kind={self.kind!r}, n={self.n}, constructs={self.lambda_matrix.shape[1]}, "

@@ -141,18 +141,19 @@ def _fit_layout(
         internal[rename[i]] = frame[i]
     for name, col in layout.observed.items():
         if name in layout.interactions:
+            assert extra is not None, "an interaction term needs its product column (fit_sem passes it)"
             internal[rename[name]] = extra[name].reindex(frame.index).to_numpy()
         else:
             internal[rename[name]] = frame[col]
     text = _render(layout, lambda v: rename[v])
     display = _render(layout, lambda v: _interaction_column(v) if v in layout.interactions else v)
-    first = None
+    first: SEMResult | None = None
     for solver in SOLVERS:
         fitted = _semopy_fit(text, internal, solver=solver)
         res = _result(kind=kind, spec=spec, layout=layout, frame=internal, fitted=fitted, display=display, notes=notes, rename=rename)
         if res.status == "ok" and first is None:
             return res
-        if res.status == "ok":
+        if res.status == "ok" and first is not None:
             chi_a, chi_b = float(first.fit["chi2"].iloc[0]), float(res.fit["chi2"].iloc[0])
             why = first.problems[0] if first.problems else "no convergence"
             more = f" and {len(first.problems) - 1} more problem(s)" if len(first.problems) > 1 else ""

@@ -21,7 +21,7 @@ Estimators
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -112,8 +112,8 @@ def item_descriptives(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, 
                     "sd": float(v.std(ddof=1)) if v.size > 1 else np.nan,
                     "min": float(v.min()) if v.size else np.nan,
                     "max": float(v.max()) if v.size else np.nan,
-                    "skewness": float(v.skew()) if v.size > 2 else np.nan,
-                    "excess_kurtosis": float(v.kurt()) if v.size > 3 else np.nan,
+                    "skewness": float(cast(float, v.skew())) if v.size > 2 else np.nan,
+                    "excess_kurtosis": float(cast(float, v.kurt())) if v.size > 3 else np.nan,
                     "share_missing": float(x.isna().sum() / n_rows) if n_rows else np.nan,
                     "n_missing": int(x.isna().sum()),
                 }

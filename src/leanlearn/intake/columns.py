@@ -156,10 +156,10 @@ def _personal_by_content(series: pd.Series) -> tuple[str | None, str]:
         return None, ""
     distinct = cells.nunique() / n
     share_name = cells.str.match(_PERSON_NAME_RE).mean()
-    two_words = (cells.str.split().str.len() >= 2).mean()
+    words = cells.map(lambda t: len(str(t).split()))
+    two_words = (words >= 2).mean()
     if share_name >= 0.8 and (distinct >= 0.5 or (two_words >= 0.8 and distinct >= 0.2)) and cells.str.len().mean() <= 30 and n >= 5:
         return "name", f"{share_name:.0%} of the {n} filled cells look like personal names"
-    words = cells.str.split().str.len()
     if (words.mean() >= 3 or cells.str.len().mean() >= 25) and distinct >= 0.5:
         return "free_text", f"free text ({distinct:.0%} of the {n} filled cells distinct, {words.mean():.1f} words on average)"
     return None, ""
@@ -191,7 +191,7 @@ def classify_columns(raw: pd.DataFrame, info: Mapping | None = None, texts: Mapp
         key = _item_key(str(col))
         if key:
             candidates[str(col)] = key
-    group_sizes = pd.Series([p for p, _ in candidates.values()]).value_counts().to_dict() if candidates else {}
+    group_sizes: dict[str, int] = {str(k): int(v) for k, v in pd.Series([p for p, _ in candidates.values()]).value_counts().items()}
     rows = []
     id_found = False
     for col in raw.columns:
@@ -227,7 +227,7 @@ def _personal_column(row: dict, s: pd.Series, norm: str, toks: set[str]) -> bool
     content_kind, content_why = _personal_by_content(s)
     if not (personal_kind or content_kind):
         return False
-    kind = personal_kind or content_kind
+    kind = str(personal_kind or content_kind)
     why = f"column name suggests {kind.replace('_', ' ')}" if personal_kind else content_why
     if personal_kind and content_kind and content_kind != personal_kind:
         why += f"; content looks like {content_kind.replace('_', ' ')}"
