@@ -82,7 +82,7 @@ lock-upgrade:
 lint: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --lint
 
-# What a user waits for: `leanlearn estimate ... --boot 5000` as a whole process against the
+# What a user waits for: `leanlearn estimate ... --resamples 5000` as a whole process against the
 # seminr port (in the development lock), the in-process bootstrap and the performance envelope
 # (writes benchmarks/results/ and docs/img/envelope.png; see docs/speed.md). A few minutes on
 # 2 cores; run it on an otherwise idle machine.

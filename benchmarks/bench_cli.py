@@ -10,7 +10,7 @@ Three parts, each configuration in a fresh process with one BLAS thread per proc
 
 1. **Whole process**, corp_rep extended (Hair et al. 2017; N = 344, 35 items, QUAL, PERF, CSOR,
    ATTR in Mode B, -99 as missing with mean replacement), 5,000 resamples: the wall-clock
-   time of ``python -m leanlearn estimate DATA MODEL --missing-value -99 --boot 5000 --seed 1
+   time of ``python -m leanlearn estimate DATA MODEL --missing-value -99 --resamples 5000 --seed 1
    --workers W --out DIR`` (start-up, imports, reading, estimation, bootstrap with BCa's
    jackknife, every table written), median of ``--repeats`` runs, for 1 and 2 workers;
    against a script that does the same with the seminr port (import, read the CSV,
@@ -208,7 +208,7 @@ def whole_process(args) -> list[dict]:
         for _ in range(args.repeats):
             tmp = Path(tempfile.mkdtemp(prefix="bench_cli_"))
             cmd = [sys.executable, "-m", "leanlearn", "estimate", str(DATA), str(MODEL), "--missing-value", "-99",
-                   "--boot", str(args.resamples), "--seed", "1", "--workers", str(workers), "--out", str(tmp / "out")]
+                   "--resamples", str(args.resamples), "--seed", "1", "--workers", str(workers), "--out", str(tmp / "out")]
             seconds, _, error = run_capped(cmd, args.peer_timeout)
             shutil.rmtree(tmp, ignore_errors=True)
             if error:
@@ -216,7 +216,7 @@ def whole_process(args) -> list[dict]:
             times.append(seconds)
             cpus.append(LAST_CPU[0])
         rows.append({"part": "whole process", "tool": "leanlearn", "workers": workers, "resamples": args.resamples,
-                     "seconds": statistics.median(times), "cpu_seconds": statistics.median(cpus), "runs": len(times), "note": f"`python -m leanlearn estimate ... --boot {args.resamples}`"})
+                     "seconds": statistics.median(times), "cpu_seconds": statistics.median(cpus), "runs": len(times), "note": f"`python -m leanlearn estimate ... --resamples {args.resamples}`"})
         print(f"whole process  leanlearn   workers={workers}: {rows[-1]['seconds']:7.2f} s (median of {len(times)})", flush=True)
     r = args.seminr_resamples
     for workers in (1, 2):

@@ -80,7 +80,7 @@ def front_half(tmp_path_factory):
     d = tmp_path_factory.mktemp("front")
     cfg, cb = str(ROOT / "studies" / "lean" / "config.yaml"), str(ROOT / "studies" / "lean" / "codebook.yaml")
     assert main(["ingest", "--survey", str(ROOT / "data/raw/survey_export.csv"), "--codebook", cb, "--config", cfg, "--out", str(d)]) == 0
-    assert main(["screen", "--data", str(d / "survey_ingested.csv"), "--codebook", cb, "--config", cfg,
+    assert main(["screen", str(d / "survey_ingested.csv"), "--codebook", cb, "--config", cfg,
                  "--out", str(d / "screening"), "--clean", str(d / "clean.csv")]) == 0
     assert main(["merge", "--survey", str(d / "clean.csv"), "--archival", str(ROOT / "data/raw/orbis_firms.csv"),
                  "--frame", str(ROOT / "data/raw/sampling_frame.csv"), "--config", cfg,

@@ -360,7 +360,7 @@ def test_zero_responses_kept_after_screening_says_why_with_counts(tmp_path, caps
     cfg["screening"]["seconds_per_item_hard"] = 10000.0
     cfg["screening"]["seconds_per_item_flag"] = 10001.0
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
-    code = main(["screen", "--data", str(tmp_path / "processed" / "survey_ingested.csv"), "--codebook", str(CODEBOOK),
+    code = main(["screen", str(tmp_path / "processed" / "survey_ingested.csv"), "--codebook", str(CODEBOOK),
                  "--config", str(tmp_path / "cfg.yaml"), "--out", str(tmp_path / "screening"),
                  "--clean", str(tmp_path / "clean.csv")])
     assert code == 2
@@ -413,8 +413,8 @@ def test_cli_shared_indicator_exits_2_without_traceback(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("option,message", [
-    (["--boot", "-5"], "--boot must be a whole number, 0 (no bootstrap) or at least 2 (got -5)"),
-    (["--boot", "1"], "--boot must be a whole number"),
+    (["--resamples", "-5"], "--resamples must be a whole number, 0 (no bootstrap) or at least 2 (got -5)"),
+    (["--resamples", "1"], "--resamples must be a whole number"),
     (["--ci-level", "95"], "write 0.95 for 95 %"),
     (["--workers", "0"], "--workers must be a whole number of at least 1"),
     (["--max-iterations", "-1"], "--max-iterations must be a whole number of at least 1"),
@@ -458,13 +458,13 @@ def test_a_rerun_into_the_same_out_never_mixes_files_of_two_runs(tmp_path):
     out = tmp_path / "o"
     model = tmp_path / "m.lav"
     model.write_text(MODERATION + "Loyalty =~ CUSL1 + CUSL2 + CUSL3\nLoyalty ~ Satisfaction + Image\n")
-    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(out), "--boot", "30", "--seed", "1"]) == 0
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(out), "--resamples", "30", "--seed", "1"]) == 0
     first = {p.name for p in out.iterdir()}
     assert {"moderated_mediation.csv", "simple_slopes.csv", "floodlight.csv"} <= first
     plain = tmp_path / "plain.lav"
     plain.write_text("\n".join(l for l in model.read_text().splitlines() if ":" not in l).replace(
         "Satisfaction ~ Image + Expectation + Value + Image:Expectation", "") + "\nSatisfaction ~ Image + Expectation + Value\n")
-    assert main(["estimate", str(REF / "mobi.csv"), str(plain), "--out", str(out), "--boot", "30", "--seed", "1"]) == 0
+    assert main(["estimate", str(REF / "mobi.csv"), str(plain), "--out", str(out), "--resamples", "30", "--seed", "1"]) == 0
     second = {p.name for p in out.iterdir()}
     assert not second & {"moderated_mediation.csv", "simple_slopes.csv", "floodlight.csv", "johnson_neyman.csv",
                          "conditional_indirect_effects.csv"}
@@ -535,7 +535,7 @@ def _start_bootstrap(tmp: Path, out: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     return subprocess.Popen(
         [sys.executable, "-m", "leanlearn", "estimate", str(REF / "mobi.csv"), str(model), "--out", str(out),
-         "--boot", "200000", "--seed", "1", "--workers", "2"],
+         "--resamples", "200000", "--seed", "1", "--workers", "2"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp,
     )
 
@@ -674,7 +674,7 @@ def test_a_value_error_raised_by_a_leanlearn_check_is_a_user_error_naming_the_mo
     monkeypatch.setattr(verb, "check_options", lambda args: None)  # let the engine see the bad value
     model = tmp_path / "m.lav"
     model.write_text(MODERATION)
-    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--boot", "1"]) == 2
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--resamples", "1"]) == 2
     err = last_error(capsys)
     assert "resamples must be at least 2" in err and "leanlearn.pls.bootstrap" in err
     assert boot_module.__name__ == "leanlearn.pls.bootstrap"

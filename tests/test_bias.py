@@ -346,7 +346,7 @@ def test_bias_verb_writes_every_table_with_and_without_a_frame(tmp_path):
     frame.to_csv(frame_path, index=False)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"seed": 1, "bias": {"permutations": 200}}))
-    args = ["bias", "--data", str(data), "--model", str(ROOT / "studies/lean/model.lav"), "--config", str(config),
+    args = ["bias", str(data), str(ROOT / "studies/lean/model.lav"), "--config", str(config),
             "--codebook", str(ROOT / "studies/lean/codebook.yaml")]  # fmt: skip
     out = tmp_path / "bias"
     assert main([*args, "--frame", str(frame_path), "--out", str(out)]) == 0
@@ -414,15 +414,15 @@ def test_marker_corrected_paths_are_ols_on_the_corrected_correlations_and_equal_
     pls = res.path_coefficients.set_index(["source", "target"])["estimate"]
     for row in zero.itertuples():
         assert row.estimate == pytest.approx(pls[(row.source, row.target)], abs=1e-10)
-        assert row.estimate_corrected == pytest.approx(row.estimate, abs=1e-12)
+        assert row.corrected_estimate == pytest.approx(row.estimate, abs=1e-12)
     r_m = 0.1
     out = bias.marker_corrected_paths(res.scores, spec, r_m=r_m, uncorrected=["LP:DIG"]).set_index(["source", "target"])
     r = res.scores[["LP", "DIG", "LS", "OP"]].corr()
     ra = ((r - r_m) / (1 - r_m)).to_numpy().copy()
     np.fill_diagonal(ra, 1.0)
     beta = np.linalg.solve(ra[:3, :3], ra[:3, 3])  # LP, DIG, LS -> OP
-    assert [out.loc[(p, "OP"), "estimate_corrected"] for p in ("LP", "DIG", "LS")] == pytest.approx(beta, abs=1e-10)
-    assert out.loc[("LS", "OP"), "estimate_corrected"] < out.loc[("LS", "OP"), "estimate"]
+    assert [out.loc[(p, "OP"), "corrected_estimate"] for p in ("LP", "DIG", "LS")] == pytest.approx(beta, abs=1e-10)
+    assert out.loc[("LS", "OP"), "corrected_estimate"] < out.loc[("LS", "OP"), "estimate"]
 
 
 # ---- latent method factor ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ POINT_FILES = {
     "outer_loadings.csv": ["construct", "indicator", "estimate"],
     "outer_weights.csv": ["construct", "indicator", "estimate"],
     "r_squared.csv": ["construct", "r_squared", "r_squared_adj"],
-    "reliability.csv": ["construct", "alpha", "rho_a", "rho_c", "ave"],
+    "reliability.csv": ["construct", "cronbach_alpha", "rho_a", "rho_c", "ave"],
     "f_squared.csv": ["source", "target", "f_squared"],
     "vif_inner.csv": ["source", "target", "vif"],
     "vif_items.csv": ["construct", "indicator", "vif"],
@@ -61,7 +61,7 @@ def test_estimate_writes_exactly_the_documented_files_and_columns(tmp_path, corp
 
 
 def test_bootstrapped_tables_gain_the_bootstrap_columns(tmp_path, corp_model):
-    assert _est(tmp_path, corp_model, tmp_path / "out", "--boot", "200", "--seed", "7") == 0
+    assert _est(tmp_path, corp_model, tmp_path / "out", "--resamples", "200", "--seed", "7") == 0
     for name in ("paths.csv", "outer_loadings.csv", "outer_weights.csv", "indirect_effects.csv"):
         assert list(pd.read_csv(tmp_path / "out" / name).columns) == POINT_FILES[name] + BOOT, name
     status = pd.read_csv(tmp_path / "out" / "bootstrap_status.csv").set_index("reason")["count"]
@@ -72,7 +72,7 @@ def test_same_seed_gives_byte_identical_csvs_with_one_and_two_workers(tmp_path):
     model = tmp_path / "mod.lav"
     model.write_text(MOBI_MODERATION)
     for w in ("1", "2"):
-        assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / w), "--boot", "600", "--seed", "3", "--workers", w]) == 0
+        assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / w), "--resamples", "600", "--seed", "3", "--workers", w]) == 0
     files = sorted(p.name for p in (tmp_path / "1").glob("*.csv"))
     assert "simple_slopes.csv" in files
     match, mismatch, errors = filecmp.cmpfiles(tmp_path / "1", tmp_path / "2", files, shallow=False)
@@ -82,7 +82,7 @@ def test_same_seed_gives_byte_identical_csvs_with_one_and_two_workers(tmp_path):
 def test_moderated_mediation_files_have_the_documented_columns(tmp_path):
     model = tmp_path / "mod.lav"
     model.write_text(MOBI_MODERATION + "Loyalty =~ CUSL1 + CUSL2 + CUSL3\nLoyalty ~ Satisfaction + Image\n")
-    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--boot", "200", "--seed", "1"]) == 0
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(tmp_path / "o"), "--resamples", "200", "--seed", "1"]) == 0
     o = tmp_path / "o"
     assert list(pd.read_csv(o / "conditional_indirect_effects.csv").columns) == [
         "path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]

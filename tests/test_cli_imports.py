@@ -74,7 +74,7 @@ def test_estimate_with_bootstrap_imports_no_scipy_stats_matplotlib_or_semopy(tmp
     data = REF / "seminr" / "corp_rep_data.csv"
     out = tmp_path / "out"
     code, modules = _run_verb(
-        ["estimate", str(data), str(model), "--missing-value", "-99", "--boot", "30", "--seed", "1", "--out", str(out)], tmp_path
+        ["estimate", str(data), str(model), "--missing-value", "-99", "--resamples", "30", "--seed", "1", "--out", str(out)], tmp_path
     )
     assert code == 0
     assert (out / "paths.csv").is_file() and (out / "bca_intervals.csv").is_file()

@@ -78,7 +78,7 @@ def test_every_verb_refuses_a_bad_config_with_exit_2_and_no_traceback(tmp_path, 
     data = tmp_path / "data.csv"
     data.write_text("a\n1\n", encoding="utf-8")
     for argv in (
-        ["screen", "--data", str(data), "--codebook", str(STUDY / "codebook.yaml"), "--config", str(path), "--out", str(tmp_path / "s")],
+        ["screen", str(data), "--codebook", str(STUDY / "codebook.yaml"), "--config", str(path), "--out", str(tmp_path / "s")],
         ["hypotheses", str(data), str(STUDY / "model.lav"), "--config", str(path), "--out", str(tmp_path / "h"), "--tables", str(tmp_path / "h")],
         ["power", "summarize", "--config", str(path), "--out", str(tmp_path / "p"), str(data)],
     ):
@@ -186,7 +186,7 @@ def test_a_verb_refuses_a_codebook_typo_with_exit_2(tmp_path, capsys):
     path.write_text(yaml.safe_dump({**CODEBOOK, "attention_check": []}), encoding="utf-8")
     data = tmp_path / "data.csv"
     data.write_text("a\n1\n", encoding="utf-8")
-    assert main(["describe", "--data", str(data), "--model", str(STUDY / "model.lav"), "--codebook", str(path), "--out", str(tmp_path / "d")]) == 2
+    assert main(["describe", str(data), str(STUDY / "model.lav"), "--codebook", str(path), "--out", str(tmp_path / "d")]) == 2
     err = capsys.readouterr().err
     assert f"{path}: attention_check: unknown key" in err and "Traceback" not in err
     assert not (tmp_path / "d").exists()

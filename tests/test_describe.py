@@ -40,12 +40,12 @@ def test_skewness_and_excess_kurtosis_are_the_bias_corrected_estimators():
     v = x[~np.isnan(x)]
     n = v.size
     assert out["skewness"] == pytest.approx(stats.skew(v, bias=False), rel=1e-12)
-    assert out["kurtosis"] == pytest.approx(stats.kurtosis(v, fisher=True, bias=False), rel=1e-12)
+    assert out["excess_kurtosis"] == pytest.approx(stats.kurtosis(v, fisher=True, bias=False), rel=1e-12)
     # and by hand from the central moments (divisor n)
     m2, m3, m4 = (np.mean((v - v.mean()) ** k) for k in (2, 3, 4))
     g1, g2 = m3 / m2**1.5, m4 / m2**2 - 3
     assert out["skewness"] == pytest.approx(math.sqrt(n * (n - 1)) / (n - 2) * g1, rel=1e-12)
-    assert out["kurtosis"] == pytest.approx((n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6), rel=1e-12)
+    assert out["excess_kurtosis"] == pytest.approx((n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6), rel=1e-12)
 
 
 def test_item_descriptives_count_missing_values_and_use_n_minus_1():
@@ -56,7 +56,7 @@ def test_item_descriptives_count_missing_values_and_use_n_minus_1():
     assert out.loc["a", "sd"] == pytest.approx(np.std([1, 2, 4], ddof=1))
     assert out.loc["b", "min"] == 5 and out.loc["b", "max"] == 7
     assert out.loc["a", "construct"] == "X"
-    assert np.isnan(out.loc["a", "kurtosis"])  # needs 4 values
+    assert np.isnan(out.loc["a", "excess_kurtosis"])  # needs 4 values
     with pytest.raises(DataError, match="no column c"):
         describe.item_descriptives(df, {"X": ["c"]})
 
@@ -117,7 +117,7 @@ def test_describe_verb_writes_items_and_correlation_table(tmp_path, likert):
     codebook = tmp_path / "codebook.yaml"
     codebook.write_text((__import__("pathlib").Path(__file__).resolve().parents[1] / "studies" / "lean" / "codebook.yaml").read_text())
     out = tmp_path / "describe"
-    assert main(["describe", "--data", str(data), "--model", str(model), "--codebook", str(codebook), "--out", str(out)]) == 0
+    assert main(["describe", str(data), str(model), "--codebook", str(codebook), "--out", str(out)]) == 0
     items = pd.read_csv(out / "items.csv")
     assert list(items.columns) == describe.ITEM_COLUMNS
     assert set(items["construct"]) == {"LP", "DIG", "LS", "OP", "MARK"}  # marker from the codebook

@@ -78,7 +78,7 @@ def test_exogenous_non_normal_regressor_gives_copula_term_near_zero(known):
 def test_normal_regressor_fails_the_precondition(known):
     norm = known.normality.set_index("variable")
     assert not norm.loc["g", "non_normal"]
-    assert norm.loc["g", "shapiro_p"] > 0.05 and norm.loc["g", "cvm_p"] > 0.05
+    assert norm.loc["g", "shapiro_p_value"] > 0.05 and norm.loc["g", "cvm_p_value"] > 0.05
     assert norm.loc["g", "corr_copula_term"] > 0.99  # the copula term is nearly X itself
     assert norm.loc["x", "non_normal"] and norm.loc["z", "non_normal"]
     assert not known.terms.set_index("target").loc["y3", "non_normal"]
@@ -90,7 +90,7 @@ def test_normality_tests_columns():
     rng = np.random.default_rng(3)
     out = normality_tests(pd.DataFrame({"a": rng.exponential(size=300)}), mc_samples=99, seed=1)
     assert list(out.columns) == [
-        "variable", "n", "skewness", "excess_kurtosis", "shapiro_w", "shapiro_p", "cvm_statistic", "cvm_p", "non_normal", "corr_copula_term",
+        "variable", "n", "skewness", "excess_kurtosis", "shapiro_w", "shapiro_p_value", "cvm_statistic", "cvm_p_value", "non_normal", "corr_copula_term",
     ]  # fmt: skip
     assert out["non_normal"].iloc[0]
 

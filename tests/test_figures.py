@@ -175,7 +175,7 @@ def test_bootstrap_distributions_draw_one_panel_per_hypothesis_with_its_interval
 
     hyp = _hypotheses()
     rng = np.random.default_rng(1)
-    draws = pd.DataFrame({"draw": np.arange(1, 301), **{h: rng.normal(e, 0.05, 300) for h, e in zip(hyp.hypothesis, hyp.estimate)}})
+    draws = pd.DataFrame({"resample": np.arange(1, 301), **{h: rng.normal(e, 0.05, 300) for h, e in zip(hyp.hypothesis, hyp.estimate)}})
     fig = bootstrap_distributions_plot(draws, hyp)
     panels = [ax for ax in fig.axes if ax.axison]
     assert len(panels) == len(hyp)

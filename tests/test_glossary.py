@@ -59,6 +59,11 @@ def _strings(node: ast.AST) -> list[str]:
     return []
 
 
+def _hidden(node: ast.Call) -> bool:
+    """An ``add_argument(..., help=argparse.SUPPRESS)``: a hidden alias of an old spelling."""
+    return any(kw.arg == "help" and isinstance(kw.value, ast.Attribute) and kw.value.attr == "SUPPRESS" for kw in node.keywords)
+
+
 def _names_in(path: Path) -> set[str]:
     """Column names a module writes, and the long options of its CLI parsers."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -80,7 +85,7 @@ def _names_in(path: Path) -> set[str]:
             out.update(_strings(node.args[0]))
         if name == "DataFrame" and node.args and isinstance(node.args[0], ast.Dict):
             out.update(_strings(node.args[0]))
-        if name == "add_argument":
+        if name == "add_argument" and not _hidden(node):
             out.update(
                 a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
                 and a.value.startswith("--")
@@ -149,3 +154,59 @@ def test_every_name_still_to_rename_is_still_there():
     found = _findings()
     stale = sorted(k for k in _exceptions() if k not in found)
     assert stale == [], "renamed already: delete these rows from 'Still to rename' in docs/glossary.md"
+
+
+def _verb_helps() -> dict[str, str]:
+    """The ``--help`` text of every verb (and of each sub-command of a verb that has them)."""
+    import argparse
+
+    from leanlearn.cli import build_parser
+
+    def subparsers(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                yield from action.choices.items()
+
+    helps = {}
+    for verb, p in subparsers(build_parser()):
+        helps[verb] = p.format_help()
+        for sub, q in subparsers(p):
+            helps[f"{verb} {sub}"] = q.format_help()
+    return helps
+
+
+def test_the_help_of_every_verb_shows_only_glossary_spellings():
+    accepted, not_used = _accepted(), _not_used()
+    helps = _verb_helps()
+    assert {"estimate", "bias", "power replicate"} <= set(helps)
+    shown = {(verb, opt) for verb, text in helps.items() for opt in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", text)}
+    assert ("estimate", "--resamples") in shown
+    bad = {k: _offending(k[1], accepted, not_used) for k in shown}
+    assert {k: v for k, v in bad.items() if v} == {}, "a verb's --help shows an option docs/glossary.md rules out"
+
+
+# verbs that read a data file and a model; power replicate keeps --model (its data file is optional)
+DATA_MODEL_VERBS = ("estimate", "hypotheses", "measurement", "process", "predict", "cvpat", "ipma", "nca", "endogeneity",
+                    "groups", "micom", "mga", "describe", "bias", "cfa", "cbsem", "multiverse")
+
+
+@pytest.mark.parametrize("verb", DATA_MODEL_VERBS)
+def test_every_verb_with_a_data_file_and_a_model_takes_them_as_positional_data_model(verb):
+    text = _verb_helps()[verb]
+    usage = " ".join(text.split("\n\n")[0].split())
+    assert re.search(r" data model( |$)", usage), usage
+    assert "--data" not in text and "--model " not in text and "--ingested" not in text
+    assert "studies/" not in text  # no default points at the bundled study
+
+
+def test_no_option_of_any_verb_defaults_to_a_file_of_the_bundled_study():
+    from leanlearn.cli import build_parser
+
+    import argparse
+
+    found = []
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for verb, p in action.choices.items():
+                found += [(verb, a.dest, a.default) for a in p._actions if isinstance(a.default, str) and "studies/" in a.default]
+    assert found == []

@@ -95,7 +95,7 @@ def test_a_path_that_differs_between_populations_is_detected():
     assert mga.loc["X -> Y", "significant"] and mga.loc["X -> Y", "p_value"] < 0.01
     assert mga.loc["X -> Y", "difference"] == pytest.approx(0.6, abs=0.2)
     assert not mga.loc["W -> Y", "significant"]
-    assert mga.loc["X -> Y", "perm_lower"] < 0 < mga.loc["X -> Y", "perm_upper"]
+    assert mga.loc["X -> Y", "permutation_lower"] < 0 < mga.loc["X -> Y", "permutation_upper"]
 
 
 def test_an_item_with_near_zero_loading_in_one_group_breaks_compositional_invariance():
@@ -123,7 +123,7 @@ def test_three_groups_are_adjusted_across_the_whole_family_and_micom_is_not():
     assert "p_adjusted" not in out.compositional and "p_adjusted" not in out.means_variances
     assert (out.compositional["invariant"] == (out.compositional["c"] >= out.compositional["critical_value"])).all()
     mv = out.means_variances
-    assert (mv["equal"] == ((mv["estimate"] >= mv["perm_lower"]) & (mv["estimate"] <= mv["perm_upper"]))).all()
+    assert (mv["equal"] == ((mv["estimate"] >= mv["permutation_lower"]) & (mv["estimate"] <= mv["permutation_upper"]))).all()
     none = compare_groups(data, SMALL, groups="g", permutations=200, seed=13, p_adjust="none")
     np.testing.assert_allclose(none.mga["p_adjusted"], none.mga["p_value"])
     bh = compare_groups(data, SMALL, groups="g", permutations=200, seed=13, p_adjust="fdr_bh")
@@ -359,7 +359,7 @@ def test_cli_groups_writes_micom_and_mga_tables(tmp_path):
         assert (out / f"{name}.csv").exists(), name
     sizes = pd.read_csv(out / "group_sizes.csv")
     assert sizes["group"].tolist() == ["Asia", "Latin America"] and sizes["n"].tolist() == [130, 120]
-    assert pd.read_csv(out / "permutation_status.csv")["permutations"].iloc[0] == 50
+    assert pd.read_csv(out / "permutation_status.csv")["n_permutations"].iloc[0] == 50
     assert "Per-level analysis of country is infeasible" in (out / "notes.txt").read_text()
     rec = json.loads((out / "settings.json").read_text())
     assert rec["controls"]["variables"] == [] and rec["clusters"] == CLUSTERS

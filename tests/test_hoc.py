@@ -238,11 +238,11 @@ def test_hoc_reliability_and_loc_reliability_match_seminr_summary(mobi):
     _, summ = _seminr_two_stage(mobi)
     res = estimate_hoc(mobi, MOBI_HOC.format(op="=~"))
     rel = hoc_reliability(res).iloc[0]
-    for ours, theirs in (("alpha", "alpha"), ("rho_a", "rhoA"), ("rho_c", "rhoC"), ("ave", "AVE")):
+    for ours, theirs in (("cronbach_alpha", "alpha"), ("rho_a", "rhoA"), ("rho_c", "rhoC"), ("ave", "AVE")):
         assert rel[ours] == pytest.approx(_nm(summ.reliability, "Antecedents", theirs), abs=TOL)
     first = res.plan.staged.first_stage["reliability"].set_index("construct")
     for loc in ("Image", "Expect"):
-        for ours, theirs in (("alpha", "alpha"), ("rho_a", "rhoA"), ("rho_c", "rhoC"), ("ave", "AVE")):
+        for ours, theirs in (("cronbach_alpha", "alpha"), ("rho_a", "rhoA"), ("rho_c", "rhoC"), ("ave", "AVE")):
             assert first.loc[loc, ours] == pytest.approx(_nm(summ.reliability, loc, theirs), abs=TOL)
 
 
@@ -293,11 +293,11 @@ def test_estimate_hoc_option_writes_the_hoc_tables_of_that_approach(tmp_path, mo
     model = tmp_path / "hoc.lav"
     model.write_text(MOBI_HOC.format(op="=~"))
     out = tmp_path / "out"
-    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(out), "--hoc", method, "--boot", "20", "--seed", "1"]) == 0
+    assert main(["estimate", str(REF / "mobi.csv"), str(model), "--out", str(out), "--hoc", method, "--resamples", "20", "--seed", "1"]) == 0
     paths = pd.read_csv(out / "paths.csv")
     res = estimate_hoc(mobi, MOBI_HOC.format(op="=~"), method=method)
     np.testing.assert_allclose(paths.estimate, res.path_coefficients.estimate, atol=1e-10)
-    assert list(pd.read_csv(out / "hoc_reliability.csv").columns) == ["hoc", "method", "alpha", "rho_a", "rho_c", "ave"]
+    assert list(pd.read_csv(out / "hoc_reliability.csv").columns) == ["hoc", "method", "cronbach_alpha", "rho_a", "rho_c", "ave"]
     assert pd.read_csv(out / "hoc_reliability.csv").method.tolist() == [method]
     assert list(pd.read_csv(out / "hoc_indicators.csv").columns) == ["hoc", "loc", "loading", "weight", "vif"]
     assert (out / "first_stage_loadings.csv").exists() == (method != "repeated_indicators")
@@ -399,7 +399,7 @@ def test_summary_line_names_the_hoc_its_locs_and_its_paths():
             {"source": ["LP", "LP:DIG", "LS"], "target": ["LS", "LS", "OP"], "estimate": [0.24, 0.2, 0.5], "ci_lower": [0.13, 0.1, 0.4],
              "ci_upper": [0.36, 0.3, 0.6], "ci_level": [0.95] * 3}
         ),
-        "robustness/higher_order/hoc_reliability.csv": pd.DataFrame({"hoc": ["LP"], "method": ["two_stage"], "alpha": [0.78], "rho_a": [0.8], "rho_c": [0.85], "ave": [0.59]}),
+        "robustness/higher_order/hoc_reliability.csv": pd.DataFrame({"hoc": ["LP"], "method": ["two_stage"], "cronbach_alpha": [0.78], "rho_a": [0.8], "rho_c": [0.85], "ave": [0.59]}),
         "robustness/higher_order/hoc_indicators.csv": pd.DataFrame({"hoc": ["LP"] * 4, "loc": list(LP_BUNDLES), "loading": [0.8] * 4, "weight": [0.3] * 4, "vif": [1.5] * 4}),
         "robustness/higher_order/settings": {"n_used": 209, "bootstrap_valid": 2000, "data": "data/processed/hoc_simulated_items.csv"},
     }

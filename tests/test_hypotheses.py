@@ -46,7 +46,7 @@ def test_hypotheses_table_has_the_documented_columns_and_consistent_verdicts(boo
         "hypothesis", "statement", "test", "direction", "quantity", "conditional_on", "estimate", "std_error",
         "interval", "ci_lower", "ci_upper", "ci_level", "p_value",
         "percentile_lower", "percentile_upper", "percentile_p_value", "bca_lower", "bca_upper", "bca_p_value",
-        "n_resamples", "p_resolution", "sesoi", "tost_lower", "tost_upper", "tost_level", "tost_p_value", "equivalent",
+        "n_resamples", "p_value_resolution", "sesoi", "tost_lower", "tost_upper", "tost_level", "tost_p_value", "equivalent",
         "fragile", "verdict", "explanation",
     ]
     for row in out.itertuples():
@@ -124,8 +124,8 @@ def test_saved_draws_reproduce_each_hypothesis_interval_and_standard_error(boot)
     hyps = load_hypotheses(CONFIG)
     table = evaluate_hypotheses(boot, hyps).set_index("hypothesis")
     draws = hypothesis_draws(boot, hyps)
-    assert list(draws.columns) == ["draw", *[h.id for h in hyps]]
-    assert len(draws) == boot.n_valid and draws.draw.tolist() == list(range(1, boot.n_valid + 1))
+    assert list(draws.columns) == ["resample", *[h.id for h in hyps]]
+    assert len(draws) == boot.n_valid and draws["resample"].tolist() == list(range(1, boot.n_valid + 1))
     for h in hyps:
         x = draws[h.id].to_numpy()
         assert np.quantile(x, 0.025) == pytest.approx(table.loc[h.id, "ci_lower"], abs=1e-12)

@@ -108,7 +108,7 @@ def test_cli_estimate_missing_multiple(tmp_path, capsys):
     data.to_csv(tmp_path / "d.csv", index=False)
     (tmp_path / "m.lav").write_text(SMALL)
     base = ["estimate", str(tmp_path / "d.csv"), str(tmp_path / "m.lav"), "--missing", "multiple", "--imputations", "3"]
-    assert main([*base, "--out", str(tmp_path / "o"), "--boot", "40", "--seed", "2"]) == 0
+    assert main([*base, "--out", str(tmp_path / "o"), "--resamples", "40", "--seed", "2"]) == 0
     paths = pd.read_csv(tmp_path / "o" / "paths.csv")
     assert {"estimate", "std_error", "ci_lower", "ci_upper", "fmi"} <= set(paths.columns)
     pooled = pd.read_csv(tmp_path / "o" / "pooled_paths.csv")

@@ -184,7 +184,7 @@ def test_the_command_line_names_the_extra_and_exits_2_when_a_package_is_missing(
     model.write_text(leanlearn.datasets.model("mobi"))
     code = (
         "from leanlearn.cli import main\n"
-        f"raise SystemExit(main(['estimate', {str(data)!r}, {str(model)!r}, '--out', {str(tmp_path / 'out')!r}, '--boot', '20']))\n"
+        f"raise SystemExit(main(['estimate', {str(data)!r}, {str(model)!r}, '--out', {str(tmp_path / 'out')!r}, '--resamples', '20']))\n"
     )
     proc = _blocked_python(code, {"tqdm"})
     assert proc.returncode == 2, proc.stderr

@@ -53,7 +53,7 @@ def pipeline_results() -> Path:
     proc, res = base / "data" / "processed", base / "results"
     steps = [
         ["ingest", "--survey", str(raw / "survey_export.csv"), "--codebook", str(codebook), "--config", str(config), "--out", str(proc)],
-        ["screen", "--data", str(proc / "survey_ingested.csv"), "--codebook", str(codebook), "--config", str(config),
+        ["screen", str(proc / "survey_ingested.csv"), "--codebook", str(codebook), "--config", str(config),
          "--out", str(res / "screening"), "--clean", str(proc / "survey_clean.csv")],
         ["merge", "--survey", str(proc / "survey_clean.csv"), "--archival", str(raw / "orbis_firms.csv"), "--frame", str(raw / "sampling_frame.csv"),
          "--config", str(config), "--out", str(res / "screening"), "--merged", str(proc / "analysis.csv")],
@@ -61,7 +61,7 @@ def pipeline_results() -> Path:
         ["hypotheses", str(proc / "analysis.csv"), str(model), "--config", str(config), "--out", str(res / "hypotheses"),
          "--tables", str(res / "structural")],
         ["process", str(proc / "analysis.csv"), str(model), "--config", str(config), "--tables", str(res / "structural"),
-         "--out", str(res / "hypotheses"), "--boot", str(RESAMPLES)],
+         "--out", str(res / "hypotheses"), "--resamples", str(RESAMPLES)],
         ["report", "--results", str(res), "--config", str(config), "--out", str(res / "tables"), "--figures", str(res / "figures")],
         ["paper", "--results", str(res), "--config", str(config), "--source", str(ROOT / "studies" / "lean" / "manuscript.md"),
          "--out", str(res / "paper"), "--pdf", "never"],

@@ -76,7 +76,7 @@ def test_reliability_matches_seminr(fits, case):
     res, ref = fits[case]
     rel = res.reliability.set_index("construct")
     for c, vals in ref["results"]["reliability"].items():
-        assert rel.loc[c, "alpha"] == pytest.approx(vals["alpha"], abs=EXACT)
+        assert rel.loc[c, "cronbach_alpha"] == pytest.approx(vals["alpha"], abs=EXACT)
         assert rel.loc[c, "rho_c"] == pytest.approx(vals["rhoC"], abs=TOL)
         assert rel.loc[c, "ave"] == pytest.approx(vals["AVE"], abs=TOL)
         assert rel.loc[c, "rho_a"] == pytest.approx(vals["rhoA"], abs=TOL)
@@ -156,7 +156,7 @@ def test_construct_scores_match_seminr(fits, case):
 
 def test_mean_replacement_uses_the_item_means_seminr_used(fits):
     res, ref = fits["corp_rep"]
-    rep = res.data_report.set_index("item")
+    rep = res.data_report.set_index("indicator")
     for item, value in ref["data_handling"]["imputed_value_per_item"].items():
         assert rep.loc[item, "replaced_by"] == pytest.approx(value, abs=1e-12)
         assert rep.loc[item, "n_missing"] == ref["data_handling"]["missing_cells_per_item"][item]

@@ -223,7 +223,7 @@ def test_cheap_test_standard_errors_are_calibrated_on_a_mediation_model():
     ])  # fmt: skip
     tab = pw.summarize(pw.replicate_block(pop, n=200, seed=5, replications=600, quantities=qs)).set_index("parameter")
     for q in ("a", "c", "ab"):
-        assert 0.85 <= tab.loc[q, "se_ratio"] <= 1.15, (q, tab.loc[q, "se_ratio"])
+        assert 0.85 <= tab.loc[q, "std_error_ratio"] <= 1.15, (q, tab.loc[q, "std_error_ratio"])
     assert tab.loc["a", "test"] == "t" and tab.loc["ab", "test"] == "monte_carlo_ci"
 
 
@@ -322,7 +322,7 @@ def test_summary_arithmetic_by_hand():
     assert r["estimate_sd"] == pytest.approx(sd)
     assert r["bias_mc_std_error"] == pytest.approx(sd / 2)
     assert r["coverage"] == pytest.approx(0.75)
-    assert r["se_ratio"] == pytest.approx(0.1 / sd)
+    assert r["std_error_ratio"] == pytest.approx(0.1 / sd)
     r2 = tab[(tab.parameter == "a1") & (tab.n == 200)].iloc[0]
     assert r2["power"] == 1.0 and r2["replications"] == 1
     # a positive hypothesis does not count an interval below zero

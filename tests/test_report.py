@@ -58,7 +58,7 @@ def _loadings():
 
 
 def _reliability():
-    return pd.DataFrame({"construct": ["LP", "LS", "log_employees", "LP:DIG"], "alpha": [0.9244, 0.8971, 1, 1], "rho_a": [0.9337, 0.8994, 1, 1],
+    return pd.DataFrame({"construct": ["LP", "LS", "log_employees", "LP:DIG"], "cronbach_alpha": [0.9244, 0.8971, 1, 1], "rho_a": [0.9337, 0.8994, 1, 1],
                          "rho_c": [0.9377, 0.9214, 1, 1], "ave": [0.6533, 0.6620, 1, 1]})
 
 
@@ -147,7 +147,7 @@ def test_structural_table_separates_controls_and_cites_thresholds():
     assert [p for _, p in t.panels] == ["Structural paths", "Controls"]
     assert t.rows[-1][0] == "firm_age → LS" and t.rows[-1][1] == "-0.066"
     assert "Inner VIF < 3 (" + SOURCES["vif_max"] + ")" in t.note
-    assert "(" + SOURCES["f2_cutoffs"] + ")" in t.note
+    assert "(" + SOURCES["f_squared_cutoffs"] + ")" in t.note
 
 
 def test_every_table_says_not_run_when_its_stage_did_not_run():

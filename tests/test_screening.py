@@ -473,7 +473,7 @@ def test_invariants_under_random_defects(codebook, config, base, defects, keep, 
 
 # ---- CLI ------------------------------------------------------------------------------------
 def _screen_args(tmp: Path, config: Path) -> list[str]:
-    return ["screen", "--data", str(tmp / "ingested.csv"), "--codebook", str(CODEBOOK_PATH), "--config", str(config),
+    return ["screen", str(tmp / "ingested.csv"), "--codebook", str(CODEBOOK_PATH), "--config", str(config),
             "--out", str(tmp / "screening"), "--clean", str(tmp / "processed" / "survey_clean.csv")]
 
 

@@ -45,7 +45,7 @@ CUSL ~ COMP + LIKE + CUSA
 LAVAAN_CFA_FIT = dict(
     n_parameters=25, chi2=105.1210282, df=30, p_value=2.83653212e-10, baseline_chi2=1737.185858, baseline_df=45,
     cfi=0.9556071055, tli=0.9334106583, rmsea=0.08632776471, rmsea_ci_lower=0.06872526552,
-    rmsea_ci_upper=0.1045713208, rmsea_p_close=0.0005376789683, srmr=0.05882145298, log_likelihood=-5420.923937,
+    rmsea_ci_upper=0.1045713208, rmsea_close_p_value=0.0005376789683, srmr=0.05882145298, log_likelihood=-5420.923937,
     aic=10891.84787, bic=10987.27565,
 )  # fmt: skip
 # construct, indicator, std.all, se(std.all), unstandardised, se
@@ -340,7 +340,7 @@ def test_cfa_and_cbsem_verbs_write_their_tables(tmp_path):
     df.to_csv(data, index=False)
     model = tmp_path / "study.lav"
     model.write_text(STUDY)
-    assert main(["cfa", "--data", str(data), "--model", str(model), "--out", str(tmp_path / "m")]) == 0
+    assert main(["cfa", str(data), str(model), "--out", str(tmp_path / "m")]) == 0
     loadings = pd.read_csv(tmp_path / "m" / "cfa_loadings.csv")
     assert list(loadings.columns[:6]) == ["construct", "indicator", "estimate", "std_error", "z_value", "p_value"]
     assert len(loadings) == 25
@@ -349,7 +349,7 @@ def test_cfa_and_cbsem_verbs_write_their_tables(tmp_path):
     assert set(fit.dropna(subset=["threshold"])["index"]) == {"cfi", "tli", "rmsea", "srmr"}
 
     out = tmp_path / "r"
-    assert main(["cbsem", "--data", str(data), "--model", str(model), "--out", str(out), "--controls", "log_employees"]) == 0
+    assert main(["cbsem", str(data), str(model), "--out", str(out), "--controls", "log_employees"]) == 0
     comp = pd.read_csv(out / "pls_plsc_cbsem_paths.csv")
     assert list(comp.columns) == ["source", "target", "pls", "plsc", "cbsem", "cbsem_std_error", "cbsem_p_value"]
     assert ("LP:DIG", "LS") in set(zip(comp.source, comp.target))

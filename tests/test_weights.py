@@ -155,7 +155,7 @@ def test_pipeline_switch_estimation_weights_weights_the_measurement_step(tmp_pat
         frame.to_csv(tmp_path / name, index=False)
     (tmp_path / "w.yaml").write_text(json.dumps({"seed": 1, "estimation": {"weights": "w"}}))
     (tmp_path / "u.yaml").write_text(json.dumps({"seed": 1}))
-    common = ["--boot", "50", "--workers", "1"]
+    common = ["--resamples", "50", "--workers", "1"]
     assert main(["measurement", str(tmp_path / "data.csv"), str(tmp_path / "m.lav"), "--config", str(tmp_path / "w.yaml"), "--out", str(tmp_path / "a"), *common]) == 0
     assert main(["measurement", str(tmp_path / "dup.csv"), str(tmp_path / "m.lav"), "--config", str(tmp_path / "u.yaml"), "--out", str(tmp_path / "b"), *common]) == 0
     a, b = pd.read_csv(tmp_path / "a" / "reliability.csv"), pd.read_csv(tmp_path / "b" / "reliability.csv")

@@ -171,7 +171,7 @@ def test_pipeline_ends_with_the_manuscript_and_a_manifest_of_every_result(workfl
     assert "paper/manuscript.html" in manifest["results"]
     assert {f"figures/{name}.png" for name in ("path_diagram", "bootstrap_distributions")} <= set(manifest["results"])
     draws = pd.read_csv(workflow / "results" / "hypotheses" / "bootstrap_draws.csv")
-    assert list(draws.columns) == ["draw", *hyp.hypothesis]
+    assert list(draws.columns) == ["resample", *hyp.hypothesis]
 
 
 def test_reviewer_check_passes_unchanged_and_names_an_altered_result(workflow, tmp_path):

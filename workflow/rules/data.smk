@@ -56,7 +56,7 @@ rule screen:
     log:
         "logs/screen.log",
     shell:
-        "python -m leanlearn screen --data {input.data} --codebook {input.codebook} --config results/config.yaml "
+        "python -m leanlearn screen {input.data} --codebook {input.codebook} --config results/config.yaml "
         "--out results/screening --clean {output.clean} --untreated {output.untreated} > {log} 2>&1"
 
 

@@ -26,7 +26,7 @@ rule describe:
     log:
         "logs/describe.log",
     shell:
-        "python -m leanlearn describe --data {input.data} --untreated {input.untreated} --model {input.model} "
+        "python -m leanlearn describe {input.data} {input.model} --untreated {input.untreated} "
         "--codebook {input.codebook} {params.response} --out results/descriptives > {log} 2>&1"
 
 
@@ -65,5 +65,5 @@ rule bias:
     log:
         "logs/bias.log",
     shell:
-        "python -m leanlearn bias --data {input.data} --model {input.model} --config results/config.yaml "
+        "python -m leanlearn bias {input.data} {input.model} --config results/config.yaml "
         "--codebook {input.codebook} {params.frame} --out results/bias > {log} 2>&1"

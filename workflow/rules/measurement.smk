@@ -58,5 +58,5 @@ rule cfa:
     log:
         "logs/cfa.log",
     shell:
-        "python -m leanlearn cfa --data {input.data} --model {input.model} --config results/config.yaml "
+        "python -m leanlearn cfa {input.data} {input.model} --config results/config.yaml "
         "--out results/measurement > {log} 2>&1"

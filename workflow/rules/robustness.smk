@@ -34,8 +34,8 @@ rule multiverse:
     log:
         "logs/multiverse.log",
     shell:
-        "python -m leanlearn multiverse --ingested {input.ingested} --flags {input.flags} {params.archival} "
-        "--model {input.model} --codebook {input.codebook} --config results/config.yaml --out results/robustness "
+        "python -m leanlearn multiverse {input.ingested} {input.model} --flags {input.flags} {params.archival} "
+        "--codebook {input.codebook} --config results/config.yaml --out results/robustness "
         "--sensitivity {output.sensitivity} --workers {threads} > {log} 2>&1"
 
 
@@ -157,7 +157,7 @@ rule cbsem:
     log:
         "logs/cbsem.log",
     shell:
-        "python -m leanlearn cbsem --data {input.data} --model {input.model} --config results/config.yaml "
+        "python -m leanlearn cbsem {input.data} {input.model} --config results/config.yaml "
         "--out results/robustness/cbsem > {log} 2>&1"
 
 
@@ -262,5 +262,5 @@ rule higher_order:
         "logs/higher_order.log",
     shell:
         "python -m leanlearn estimate {input.data} {input.model} --out {output} "
-        "--hoc {params.method} --boot {params.resamples} --seed {params.seed} --workers {threads} "
+        "--hoc {params.method} --resamples {params.resamples} --seed {params.seed} --workers {threads} "
         "{params.options} > {log} 2>&1"

@@ -74,7 +74,7 @@ METHOD_MODEL_COLUMNS = [
     "method_variance_share", "substantive_variance_share", "flagged", "rule",
 ]  # fmt: skip
 METHOD_LOADING_COLUMNS = [
-    "technique", "model", "item", "construct", "substantive_loading", "method_loading", "method_share", "p_value",
+    "technique", "model", "indicator", "construct", "substantive_loading", "method_loading", "method_share", "p_value",
 ]  # fmt: skip
 
 RULE = (
@@ -253,7 +253,7 @@ def method_factor_check(
                 pv = load["p-value"].get(v, np.nan) if v in load.index else np.nan
                 loading_rows.append(
                     {
-                        "technique": technique, "model": name, "item": item, "construct": construct_of[item],
+                        "technique": technique, "model": name, "indicator": item, "construct": construct_of[item],
                         "substantive_loading": float(std_s), "method_loading": float(std_m),
                         "method_share": float(std_m**2), "p_value": float(pd.to_numeric(pv, errors="coerce")),
                     }

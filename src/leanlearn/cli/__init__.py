@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
       out as on any other error; the previous outputs stay as they were.
     """
     from leanlearn.cli._io import UserError, check_config_arguments, set_verb
+    from leanlearn.cli._options import resolve_aliases
     from leanlearn.errors import DataError, SpecError
 
     words = sys.argv[1:] if argv is None else list(argv)
@@ -142,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     set_verb(args.verb)
     previous = _install_sigterm()
     try:
+        resolve_aliases(args)  # the hidden --data/--model spellings of DATA MODEL
         check_config_arguments(args)  # --config / --codebook: schema errors before anything runs
         return int(args.func(args) or 0)
     except (UserError, SpecError, DataError) as exc:

@@ -2,7 +2,7 @@
 
 ::
 
-    leanlearn bias --data CSV --model LAV --config config.yaml --codebook codebook.yaml
+    leanlearn bias DATA MODEL --config config.yaml --codebook codebook.yaml
                    [--frame CSV] --out results/bias/
 
 Construct scores come from :func:`leanlearn.estimate` (PLS, the model as given); the
@@ -25,7 +25,7 @@ Outputs (written atomically; columns documented in :mod:`leanlearn.bias.checks`)
                                 without a marker: status, reason
     marker_correlations.csv     construct, marker, n, r, p_value, positive, rank_positive, chosen,
                                 marker_rule: every marker correlation and which one is r_M
-    marker_paths.csv            source, target, estimate, estimate_corrected, difference, r_m, n:
+    marker_paths.csv            source, target, estimate, corrected_estimate, difference, r_m, n:
                                 paths re-estimated on the marker-corrected correlation matrix
     harman.csv                  method, n, n_items, n_factors, first_eigenvalue,
                                 first_factor_share, threshold, exceeds, converged, caveat
@@ -52,6 +52,7 @@ import logging
 import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_config, read_model, read_yaml, user_errors, write_csv
+from leanlearn.cli._options import add_data_model
 
 log = logging.getLogger("leanlearn.bias.checks")
 
@@ -64,12 +65,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "profile, full-collinearity VIFs, marker-variable correction, Harman's test (weak; reported with its "
         "caveat) and the procedural remedies the data allow.",
     )
-    p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data")
-    p.add_argument("--model", default="studies/lean/model.lav", help="model file (lavaan-style syntax)")
-    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config YAML (section bias:)")
-    p.add_argument("--codebook", default="studies/lean/codebook.yaml", help="codebook YAML")
+    add_data_model(p, data_help="clean analysis data (the merged, screened file)", model_help="model file (lavaan-style syntax)")
+    p.add_argument("--config", required=True, help="pipeline config YAML (section bias:, seed)")
+    p.add_argument("--codebook", required=True, help="codebook YAML (paradata, key-informant and marker items)")
     p.add_argument("--frame", default=None, help="sampling frame: every invited firm (firm_id, employees, nace2, country)")
-    p.add_argument("--out", default="results/bias", help="output directory")
+    p.add_argument("--out", required=True, help="output directory")
     p.set_defaults(func=run)
 
 

@@ -1,4 +1,4 @@
-"""``leanlearn cbsem --data CSV --model LAV --out DIR [--controls a,b]``: CB-SEM cross-check.
+"""``leanlearn cbsem DATA MODEL --out DIR [--controls a,b]``: CB-SEM cross-check.
 
 Fits the model as a covariance-based SEM (ML, semopy; see :mod:`leanlearn.cbsem.sem`) and
 compares every structural path with PLS and PLSc (:func:`leanlearn.estimate` with
@@ -40,6 +40,7 @@ import logging
 import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_config, read_model, user_errors, write_csv
+from leanlearn.cli._options import add_data_model
 
 log = logging.getLogger("leanlearn.cbsem")
 
@@ -51,9 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Fit the model as a covariance-based SEM by maximum likelihood and write the standardised paths, "
         "fit indices and a side-by-side table of PLS, PLSc and CB-SEM path coefficients.",
     )
-    p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data")
-    p.add_argument("--model", default="studies/lean/model.lav", help="model file (lavaan-style syntax)")
-    p.add_argument("--out", default="results/robustness", help="output directory")
+    add_data_model(p, data_help="clean analysis data (CSV, XLSX, SAV, DTA)", model_help="model file (lavaan-style syntax)")
+    p.add_argument("--out", required=True, help="output directory")
     p.add_argument(
         "--controls",
         default=None,

@@ -1,4 +1,4 @@
-"""``leanlearn cfa --data CSV --model LAV --config YAML --out DIR``: CFA of the measurement model.
+"""``leanlearn cfa DATA MODEL [--config YAML] --out DIR``: CFA of the measurement model.
 
 Maximum-likelihood confirmatory factor analysis of the model's reflective (``=~``)
 constructs with semopy (see :mod:`leanlearn.cbsem.sem` for every convention). Outputs (written
@@ -23,6 +23,7 @@ import json
 import logging
 
 from leanlearn.cli._io import atomic_dir, read_config, read_model, user_errors, write_csv
+from leanlearn.cli._options import add_data_model
 
 log = logging.getLogger("leanlearn.cfa")
 
@@ -34,10 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Fit a CFA of the model's reflective constructs by maximum likelihood (semopy) and write "
         "standardised loadings and fit indices flagged against Hu & Bentler (1999) thresholds.",
     )
-    p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data")
-    p.add_argument("--model", default="studies/lean/model.lav", help="model file (lavaan-style syntax)")
+    add_data_model(p, data_help="clean analysis data (CSV, XLSX, SAV, DTA)", model_help="model file (lavaan-style syntax)")
     p.add_argument("--config", default=None, help="pipeline config YAML (robustness.cfa thresholds)")
-    p.add_argument("--out", default="results/measurement", help="output directory")
+    p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--missing", choices=["listwise", "mean"], default="listwise", help="missing-data treatment")
     p.set_defaults(func=run)
 

@@ -1,13 +1,13 @@
-"""``leanlearn describe --data CSV --model LAV --out DIR``: item and construct descriptives.
+"""``leanlearn describe DATA MODEL --out DIR``: item and construct descriptives.
 
 ::
 
-    leanlearn describe --data CSV --model LAV [--codebook YAML] [--untreated CSV]
+    leanlearn describe DATA MODEL [--codebook YAML] [--untreated CSV]
                        [--flags CSV --frame CSV] --out DIR
 
 Outputs (written atomically)::
 
-    items.csv                   item, construct, n, mean, sd, min, max, skewness, kurtosis,
+    items.csv                   item, construct, n, mean, sd, min, max, skewness, excess_kurtosis,
                                 share_missing, n_missing   (sd with n - 1; skewness G1 and excess
                                 kurtosis G2, bias-corrected, as pandas/scipy(bias=False));
                                 from --untreated when given (the kept responses before the
@@ -33,6 +33,7 @@ import json
 import logging
 
 from leanlearn.cli._io import UserError, atomic_dir, read_model, read_yaml, user_errors, write_csv
+from leanlearn.cli._options import add_data_model
 
 log = logging.getLogger("leanlearn.descriptives.describe")
 
@@ -44,13 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Describe every item of the model (n, mean, SD, range, skewness, excess kurtosis, missing share) "
         "and write the construct correlation table (PLS construct scores) with means and SDs.",
     )
-    p.add_argument("--data", default="data/processed/analysis.csv", help="clean analysis data (CSV, XLSX, SAV, DTA)")
-    p.add_argument("--model", default="studies/lean/model.lav", help="model file (lavaan-style syntax)")
+    add_data_model(p, data_help="clean analysis data (CSV, XLSX, SAV, DTA)", model_help="model file (lavaan-style syntax)")
     p.add_argument("--codebook", default=None, help="codebook YAML: also describe its constructs that are not in the model (marker)")
     p.add_argument("--untreated", default=None, help="kept responses before missing-data treatment (item descriptives and missing shares)")
     p.add_argument("--flags", default=None, help="screening flags of every response (results/screening/flags.csv), for the response rate")
     p.add_argument("--frame", default=None, help="sampling frame (every invited unit), for the response rate")
-    p.add_argument("--out", default="results/describe", help="output directory")
+    p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--diagonal", choices=["one", "sqrt_ave"], default="one", help="diagonal of the correlation table")
     p.set_defaults(func=run)
 
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         "construct_mean_sd": "weighted mean of the raw items with rescaled outer weights v_i = (w_i/s_i)/sum_j(w_j/s_j)",
         "sd": "divisor n - 1",
         "skewness": "adjusted Fisher-Pearson G1 (pandas Series.skew, scipy.stats.skew(bias=False))",
-        "kurtosis": "excess kurtosis G2, bias-corrected (pandas Series.kurt, scipy.stats.kurtosis(bias=False))",
+        "excess_kurtosis": "excess kurtosis G2, bias-corrected (pandas Series.kurt, scipy.stats.kurtosis(bias=False))",
     }
     with atomic_dir(args.out) as tmp:
         write_csv(items, tmp / "items.csv")

@@ -17,13 +17,13 @@ Output contract::
                              fail a precondition are shown with counted = False)
     copula_summary.csv       target, combination, specification, n_terms, n_counted,
                              n_significant_counted, n_significant_not_counted
-    preconditions.csv        variable, n, shapiro_p, cvm_p, non_normal, corr_copula_term,
+    preconditions.csv        variable, n, shapiro_p_value, cvm_p_value, non_normal, corr_copula_term,
                              vif_copula_term, identified, preconditions_met, reason
     copula_coefficients.csv  target, combination, term, role, estimate, std_error, t_value, p_value,
                              ci_lower, ci_upper, ci_level, n_resamples (every coefficient; combination
                              "none" = the regression without copula terms = the PLS paths)
-    normality.csv            variable, n, skewness, excess_kurtosis, shapiro_w, shapiro_p,
-                             cvm_statistic, cvm_p, non_normal, corr_copula_term
+    normality.csv            variable, n, skewness, excess_kurtosis, shapiro_w, shapiro_p_value,
+                             cvm_statistic, cvm_p_value, non_normal, corr_copula_term
     notes.txt                the plain-language caveat (Becker, Proksch & Ringle 2022), the counts,
                              and a plain statement when the test is uninformative
     excluded_cases.csv       cases left out for a missing control value (controls are never imputed)

@@ -7,7 +7,7 @@ data; interaction constructs named ``X:Z``)::
     outer_loadings.csv   construct, indicator, estimate [, bootstrap columns]
     outer_weights.csv    construct, indicator, estimate [, bootstrap columns]
     r_squared.csv        construct, r_squared, r_squared_adj
-    reliability.csv      construct, alpha, rho_a, rho_c, ave
+    reliability.csv      construct, cronbach_alpha, rho_a, rho_c, ave
     htmt.csv             square: construct names as header and first column
     fornell_larcker.csv  square: sqrt(AVE) on the diagonal, correlations below
     f_squared.csv        source, target, f_squared
@@ -19,9 +19,9 @@ data; interaction constructs named ``X:Z``)::
     fit.csv              srmr, d_uls, d_g (estimated model)
 
 Also written: fit_saturated.csv, htmt2.csv, cross_loadings.csv, missing_data.csv,
-summary.txt, settings.json; with --boot: bootstrap_status.csv (valid and failed
+summary.txt, settings.json; with --resamples: bootstrap_status.csv (valid and failed
 resamples by reason), bca_intervals.csv, htmt_bootstrap.csv, r_squared_bootstrap.csv,
-total_effects_bootstrap.csv; with --boot and interaction terms: simple_slopes.csv,
+total_effects_bootstrap.csv; with --resamples and interaction terms: simple_slopes.csv,
 floodlight.csv, johnson_neyman.csv and, when an interaction sits on a mediated path,
 conditional_indirect_effects.csv, conditional_indirect_grid.csv,
 conditional_indirect_differences.csv and moderated_mediation.csv.
@@ -30,7 +30,7 @@ A model with higher-order constructs (``H =~ X + W`` over constructs X, W) is es
 ``--hoc two_stage`` (default), ``embedded_two_stage`` or ``repeated_indicators``
 (:mod:`leanlearn.pls.hoc`); the tables above are then of the final stage, and also written
 are hoc_indicators.csv (hoc, loc, loading, weight, vif), hoc_reliability.csv (hoc, method,
-alpha, rho_a, rho_c, ave), hoc_assessment.csv (criterion, construct, indicator, value,
+cronbach_alpha, rho_a, rho_c, ave), hoc_assessment.csv (criterion, construct, indicator, value,
 threshold, meets, source) and, for the two-stage approaches, the lower-order constructs'
 stage-1 measurement model: first_stage_loadings.csv, first_stage_weights.csv,
 first_stage_reliability.csv.
@@ -46,6 +46,7 @@ from pathlib import Path
 import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_model, user_errors, write_csv
+from leanlearn.cli._options import add_resamples
 from leanlearn.extras import require
 
 log = logging.getLogger("leanlearn.estimate")
@@ -72,7 +73,7 @@ def register(sub) -> None:
     p.add_argument("--interaction", choices=["two_stage", "product_indicator", "orthogonal"], default="two_stage")
     p.add_argument("--hoc", choices=["two_stage", "embedded_two_stage", "repeated_indicators"], default=None,
                    help="approach for higher-order constructs (default two_stage when the model has any)")
-    p.add_argument("--boot", type=int, default=0, metavar="N", help="bootstrap resamples (0 = no bootstrap)")
+    add_resamples(p, default=0, help="bootstrap resamples (0 = no bootstrap)")
     p.add_argument("--seed", type=int, default=None, help="bootstrap seed")
     p.add_argument("--workers", type=int, default=1, help="worker processes for the bootstrap")
     p.add_argument("--ci-level", type=float, default=0.95, help="confidence level of the intervals")
@@ -147,7 +148,7 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     out["outer_loadings.csv"] = _merge_boot(res.outer_loadings, ["construct", "indicator"], bt("outer_loadings"))
     out["outer_weights.csv"] = _merge_boot(res.outer_weights, ["construct", "indicator"], bt("outer_weights"))
     out["r_squared.csv"] = res.r_squared[["construct", "r_squared", "r_squared_adj"]]
-    out["reliability.csv"] = res.reliability[["construct", "alpha", "rho_a", "rho_c", "ave"]]
+    out["reliability.csv"] = res.reliability[["construct", "cronbach_alpha", "rho_a", "rho_c", "ave"]]
     out["htmt.csv"] = _square(res.htmt)
     out["fornell_larcker.csv"] = _square(res.fornell_larcker)
     out["f_squared.csv"] = res.f_squared[["source", "target", "f_squared"]]
@@ -175,7 +176,7 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
         if staged.first_stage:
             out["first_stage_loadings.csv"] = staged.first_stage["outer_loadings"]
             out["first_stage_weights.csv"] = staged.first_stage["outer_weights"]
-            out["first_stage_reliability.csv"] = staged.first_stage["reliability"][["construct", "alpha", "rho_a", "rho_c", "ave"]]
+            out["first_stage_reliability.csv"] = staged.first_stage["reliability"][["construct", "cronbach_alpha", "rho_a", "rho_c", "ave"]]
     if boot is None:
         return out
     out["bootstrap_status.csv"] = boot.status
@@ -308,14 +309,14 @@ def run_multiple(args, spec, data) -> int:
     settings = Settings(scheme=args.scheme, interaction=args.interaction, consistent=args.consistent, tolerance=args.tolerance,
                         max_iterations=args.max_iterations, missing="mean", missing_value=_missing_value(args.missing_value))  # fmt: skip
     with user_errors(args.data):
-        mi = multiple_imputation(data, spec, imputations=args.imputations, seed=args.seed, settings=settings, resamples=args.boot,
+        mi = multiple_imputation(data, spec, imputations=args.imputations, seed=args.seed, settings=settings, resamples=args.resamples,
                                  workers=args.workers, ci_level=args.ci_level, source=args.data)  # fmt: skip
     log.info("estimated %s on %d imputed data sets (%d cases each)", args.model, mi.imputations, mi.results[0].n)
     out = mi.point_tables(lambda r: tables(r))
-    extra = ["fmi", "lambda", "rubin_lower", "rubin_upper", "df", "n_imputations"] if args.boot else ["between_variance", "n_imputations"]
+    extra = ["fmi", "lambda", "rubin_lower", "rubin_upper", "df", "n_imputations"] if args.resamples else ["between_variance", "n_imputations"]
     for name, (family, keys) in MI_FAMILIES.items():
         pooled = mi.pooled[family]
-        cols = keys + (["estimate"] + BOOT_COLS if args.boot else ["estimate"]) + extra
+        cols = keys + (["estimate"] + BOOT_COLS if args.resamples else ["estimate"]) + extra
         out[name] = pooled[cols]
     out["missing_data.csv"] = mi.report
     with atomic_dir(args.out) as tmp:
@@ -326,7 +327,7 @@ def run_multiple(args, spec, data) -> int:
         write_csv(mi.report, tmp / "imputation_report.csv")
         paths = mi.pooled["paths"]
         text = [f"PLS-SEM estimation pooled over {mi.imputations} imputations (chained equations; Rubin's rules"
-                + ("; intervals from the pooled bootstrap draws)" if args.boot else "; no bootstrap: point estimates only)"), ""]
+                + ("; intervals from the pooled bootstrap draws)" if args.resamples else "; no bootstrap: point estimates only)"), ""]
         text.append(paths[["source", "target"] + [c for c in POOLED_COLUMNS if c in ("estimate", "std_error", "ci_lower", "ci_upper", "fmi")]].to_string(index=False))
         (tmp / "summary.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
         from leanlearn import __version__
@@ -338,8 +339,8 @@ def run_multiple(args, spec, data) -> int:
             "imputations": mi.imputations, "imputation_method": "chained equations, scikit-learn IterativeImputer(sample_posterior=True)",
             "imputation_stream": "leanlearn.random.integer_seed(seed, 'imputation', 'multiple', m)",
             "bootstrap_streams": "imputation 0: stream(seed, 'bootstrap', block); m >= 1: stream(seed, 'bootstrap', 'imputation', m)",
-            "seed": args.seed, "bootstrap_resamples": args.boot, "ci_level": args.ci_level,
-            "interval": "percentile of the pooled draws of all imputations (Rubin t interval in pooled_*.csv)" if args.boot else None,
+            "seed": args.seed, "bootstrap_resamples": args.resamples, "ci_level": args.ci_level,
+            "interval": "percentile of the pooled draws of all imputations (Rubin t interval in pooled_*.csv)" if args.resamples else None,
             "tolerance": settings.tolerance, "max_iterations": settings.max_iterations,
         }  # fmt: skip
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
@@ -351,8 +352,8 @@ def check_options(args) -> None:
     """Refuse bad option values before anything is read or computed (exit 2, no traceback)."""
     from leanlearn.cli._io import check_bootstrap_options
 
-    check_bootstrap_options(resamples=args.boot, workers=args.workers, ci_level=args.ci_level, allow_zero=True,
-                            names=("--boot", "--workers", "--ci-level"))
+    check_bootstrap_options(resamples=args.resamples, workers=args.workers, ci_level=args.ci_level, allow_zero=True,
+                            names=("--resamples", "--workers", "--ci-level"))
     if args.max_iterations < 1:
         raise UserError(f"--max-iterations must be a whole number of at least 1 (got {args.max_iterations})")
     if not (args.tolerance > 0 and args.tolerance < 1):
@@ -405,8 +406,8 @@ def run(args) -> int:
         )
     log.info("estimated %s on %d cases (iteration %d)", args.model, res.n, res.iterations)
     boot = None
-    if args.boot:
-        boot = run_bootstrap(res, resamples=args.boot, seed=args.seed, workers=args.workers, ci_level=args.ci_level)
+    if args.resamples:
+        boot = run_bootstrap(res, resamples=args.resamples, seed=args.seed, workers=args.workers, ci_level=args.ci_level)
     with atomic_dir(args.out) as tmp:
         for name, df in tables(res, boot).items():
             write_csv(df, tmp / name)

@@ -28,15 +28,15 @@ Output contract::
     micom_configural.csv       group, check, met, detail                      (MICOM step 1)
     micom_compositional.csv    group_a, group_b, construct, c, critical_value, p_value, invariant,
                                n_permutations                                 (MICOM step 2, raw p)
-    micom_means_variances.csv  group_a, group_b, construct, statistic, estimate, perm_lower,
-                               perm_upper, p_value, equal, detectable_80, n_permutations (step 3)
+    micom_means_variances.csv  group_a, group_b, construct, statistic, estimate, permutation_lower,
+                               permutation_upper, p_value, equal, detectable_80, n_permutations (step 3)
     micom_summary.csv          group_a, group_b, construct, n_a, n_b, configural, compositional,
                                equal_mean, equal_variance, invariance, mga_permitted,
                                pooling_permitted, statement
     mga.csv                    group_a, group_b, family, parameter, estimate_a, estimate_b,
-                               difference, perm_lower, perm_upper, p_value, p_adjusted, significant,
+                               difference, permutation_lower, permutation_upper, p_value, p_adjusted, significant,
                                family_size, n_permutations
-    permutation_status.csv     group_a, group_b, permutations, valid, failed
+    permutation_status.csv     group_a, group_b, n_permutations, valid, failed
     mga_<method>.csv           for every method of robustness.mga_methods: the columns of
                                leanlearn.robustness.groups.MGA_COLUMNS (as ``leanlearn mga``)
     excluded_cases.csv         cases left out for a missing control value (controls are never imputed)

@@ -8,10 +8,10 @@ and the hypothesis tests into ``--out``:
                             test, direction, quantity, conditional_on, estimate, std_error, interval,
                             ci_lower, ci_upper, ci_level, p_value (the configured interval type and its
                             matching bootstrap p), percentile and BCa intervals and p-values,
-                            n_resamples, p_resolution, sesoi, tost_lower, tost_upper, tost_level,
+                            n_resamples, p_value_resolution, sesoi, tost_lower, tost_upper, tost_level,
                             tost_p_value, equivalent, fragile, verdict, explanation
                             (rule: config section ``inference``; docs/inference.md)
-    bootstrap_draws.csv     draw, then one column per hypothesis: its quantity in every valid
+    bootstrap_draws.csv     resample, then one column per hypothesis: its quantity in every valid
                             resample (the draws behind the intervals; see hypothesis_draws)
     mediation.csv           every specific indirect effect with direct/total effects and its
                             Zhao-Lynch-Chen type; conditional on the moderators (inference.moderator_value)
@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 
 from leanlearn.cli._io import atomic_dir, read_config, user_errors, write_csv
+from leanlearn.cli._options import add_resamples
 
 log = logging.getLogger("leanlearn.effects.hypotheses")
 
@@ -37,7 +38,7 @@ def register(sub) -> None:
     p.add_argument("--config", required=True, help="config.yaml with hypotheses, controls, estimation and bootstrap settings")
     p.add_argument("--out", required=True, help="directory for the hypothesis tables")
     p.add_argument("--tables", required=True, help="directory for the estimation tables")
-    p.add_argument("--boot", type=int, default=None, help="resamples (default: config bootstrap.resamples)")
+    add_resamples(p, default=None, help="bootstrap resamples (default: config bootstrap.resamples)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: config seed)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: config bootstrap.workers)")
     p.set_defaults(func=run)
@@ -58,7 +59,7 @@ def run(args) -> int:
         hyps = load_hypotheses(cfg.get("hypotheses"))
         rules = load_inference(cfg.get("inference"))
     res, data, excluded = study_model(args.data, args.model, cfg, weighted=True)
-    bs = bootstrap_settings(cfg, resamples=args.boot, seed=args.seed, workers=args.workers)
+    bs = bootstrap_settings(cfg, resamples=args.resamples, seed=args.seed, workers=args.workers)
     log.info("bootstrap: %d resamples, seed %d, %d worker(s)", bs["resamples"], bs["seed"], bs["workers"])
     boot = run_bootstrap(res, **bs)
     with user_errors(args.config):

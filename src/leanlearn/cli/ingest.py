@@ -55,8 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n\n")[0],
     )
     p.add_argument("--survey", required=True, help="raw export (.csv, .tsv, .xlsx, .sav, .dta)")
-    p.add_argument("--codebook", default="studies/lean/codebook.yaml", help="codebook YAML")
-    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config YAML (salt_file)")
+    p.add_argument("--codebook", required=True, help="codebook YAML")
+    p.add_argument("--config", required=True, help="pipeline config YAML (salt_file)")
     p.add_argument("--out", default="data/processed", help="output directory")
     p.add_argument("--sheet", default=None, help="worksheet of an .xlsx export (default: the codebook's 'sheet')")
     p.set_defaults(func=run)

@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 
 from leanlearn.cli._io import UserError, atomic_file, read_config
+from leanlearn.cli._options import config_of_results
 
 log = logging.getLogger("leanlearn.manifest")
 
@@ -28,7 +29,7 @@ log = logging.getLogger("leanlearn.manifest")
 def register(sub) -> None:
     p = sub.add_parser("manifest", help="write results/manifest.json: SHA-256 of every input and result, versions, seed, git commit")
     p.add_argument("--results", default="results", help="the results directory")
-    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config (names the inputs)")
+    p.add_argument("--config", default=None, help="pipeline config (default: config.yaml in --results, the effective config of the run)")
     p.add_argument("--out", default="results/manifest.json")
     p.add_argument("--repo", default=".", help="repository root: input paths are relative to it (default: the working directory)")
     p.set_defaults(func=run)
@@ -96,6 +97,7 @@ def input_hashes(config: dict, configfile: str, repo: Path) -> dict[str, dict[st
 def run(args) -> int:
     from leanlearn.report.provenance import LOCK_FILES, build_manifest, git_commit, git_dirty, software_versions
 
+    config_of_results(args)
     repo = Path(args.repo)
     cfg = read_config(args.config, start=repo)  # validated; input paths relative to the repository
     results = Path(args.results)

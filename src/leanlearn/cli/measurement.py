@@ -5,7 +5,7 @@ it for the intervals of loadings, weights and HTMT, and checks every criterion a
 thresholds in config.yaml (``measurement:``). Writes into ``--out``:
 
     outer_loadings.csv, outer_weights.csv   construct, indicator, estimate + bootstrap columns
-    reliability.csv                         construct, alpha, rho_a, rho_c, ave
+    reliability.csv                         construct, cronbach_alpha, rho_a, rho_c, ave
     htmt.csv, htmt2.csv, fornell_larcker.csv, construct_correlations.csv   square tables
     htmt_bootstrap.csv                      construct_a, construct_b, estimate, CI columns
     htmt_upper_bounds.csv                   construct_a, construct_b, estimate, upper_bound, quantile
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 
 from leanlearn.cli._io import atomic_dir, read_config, write_csv
+from leanlearn.cli._options import add_resamples
 
 log = logging.getLogger("leanlearn.pls.metrics")
 
@@ -28,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("model")
     p.add_argument("--config", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--boot", type=int, default=None)
+    add_resamples(p, default=None, help="bootstrap resamples (default: config bootstrap.resamples)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(func=run)
@@ -41,7 +42,7 @@ def run(args) -> int:
 
     cfg = read_config(args.config)
     res, _, _ = study_model(args.data, args.model, cfg, weighted=True)
-    bs = bootstrap_settings(cfg, resamples=args.boot, seed=args.seed, workers=args.workers)
+    bs = bootstrap_settings(cfg, resamples=args.resamples, seed=args.seed, workers=args.workers)
     boot = run_bootstrap(res, **bs)
     thresholds = cfg.get("measurement", {}) or {}
     bounds = htmt_upper_bounds(boot, float(thresholds.get("htmt_upper_quantile", 0.95)))

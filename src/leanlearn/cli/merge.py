@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--survey", default="data/processed/survey_clean.csv", help="output of 'leanlearn screen'")
     p.add_argument("--archival", required=True, help="archival firm data (one row per firm)")
     p.add_argument("--frame", default=None, help="sampling frame (all invited firms), optional")
-    p.add_argument("--config", default="studies/lean/config.yaml")
+    p.add_argument("--config", required=True, help="pipeline config YAML (controls, archival variables)")
     p.add_argument("--out", default="results/screening", help="directory for the merge tables")
     p.add_argument("--merged", default="data/processed/analysis.csv", help="merged analysis data set")
     p.set_defaults(func=run)

@@ -12,12 +12,12 @@ Output contract::
     micom_configural.csv       group, check, met, detail                              (step 1)
     micom_compositional.csv    group_a, group_b, construct, c, critical_value, p_value, invariant,
                                n_permutations                                         (step 2)
-    micom_means_variances.csv  group_a, group_b, construct, statistic, estimate, perm_lower,
-                               perm_upper, p_value, equal, detectable_80, n_permutations (step 3)
+    micom_means_variances.csv  group_a, group_b, construct, statistic, estimate, permutation_lower,
+                               permutation_upper, p_value, equal, detectable_80, n_permutations (step 3)
     micom_summary.csv          group_a, group_b, construct, n_a, n_b, configural, compositional,
                                equal_mean, equal_variance, invariance, mga_permitted,
                                pooling_permitted, statement
-    permutation_status.csv     group_a, group_b, permutations, valid, failed
+    permutation_status.csv     group_a, group_b, n_permutations, valid, failed
     notes.txt                  conventions and power caveats
     settings.json              provenance
 """

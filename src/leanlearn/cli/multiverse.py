@@ -1,4 +1,6 @@
-"""``leanlearn multiverse``: sensitivity of the results to every analysis choice.
+"""``leanlearn multiverse DATA MODEL``: sensitivity of the results to every analysis choice.
+
+DATA is the ingested responses (all of them, before screening), MODEL the model file.
 
 Rebuilds the analysis data under other screening rules and missing-data treatments from
 the ingested responses (merged with ``--archival`` when the study has archival data),
@@ -26,21 +28,22 @@ import logging
 import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_codebook, read_config, read_model, user_errors, write_csv
+from leanlearn.cli._options import add_data_model, add_resamples
 
 log = logging.getLogger("leanlearn.robustness.multiverse")
 
 
 def register(sub) -> None:
     p = sub.add_parser("multiverse", help="re-estimate the hypotheses under every alternative analysis choice")
-    p.add_argument("--ingested", required=True, help="all responses after ingest (data/processed/survey_ingested.csv)")
+    add_data_model(p, data_help="all responses after ingest (data/processed/survey_ingested.csv)", model_help="model file (lavaan-style syntax)",
+                   data_alias="--ingested")
     p.add_argument("--flags", required=True, help="screening flags (results/screening/flags.csv)")
     p.add_argument("--archival", default=None, help="archival data (omit for a study without)")
-    p.add_argument("--model", required=True)
     p.add_argument("--codebook", required=True)
     p.add_argument("--config", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--sensitivity", required=True, help="CSV for the screening and missing-data sensitivity table")
-    p.add_argument("--boot", type=int, default=None, help="resamples per variant (default robustness.multiverse_resamples)")
+    add_resamples(p, default=None, help="bootstrap resamples per variant (default robustness.multiverse_resamples)")
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(func=run)
 
@@ -57,7 +60,7 @@ def run(args) -> int:
     spec = read_model(args.model)
     with user_errors(args.config):
         hyps = load_hypotheses(cfg.get("hypotheses"))
-    ingested = read_survey(args.ingested)
+    ingested = read_survey(args.data)
     flags = read_survey(args.flags)
     archival = read_data(args.archival) if args.archival else None
     scales = codebook.item_scales()
@@ -69,13 +72,13 @@ def run(args) -> int:
     def data_for(keep, missing):
         key = (keep, missing or main_missing)
         if key not in cache:
-            with user_errors(args.ingested):
+            with user_errors(args.data):
                 cache[key] = analysis_variant(ingested, flags, archival, keep=keep, method=key[1], items=items, bounds=bounds, config=cfg)
         return cache[key]
 
     rob = cfg.get("robustness", {}) or {}
     bs = bootstrap_settings(cfg, workers=args.workers)
-    resamples = int(args.boot if args.boot is not None else rob.get("multiverse_resamples", 2000))
+    resamples = int(args.resamples if args.resamples is not None else rob.get("multiverse_resamples", 2000))
     try:
         variants, skipped = default_variants(cfg, spec, columns=data_for("main", None).columns, return_skipped=True)
     except ValueError as exc:

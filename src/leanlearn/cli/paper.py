@@ -37,6 +37,7 @@ import tempfile
 from pathlib import Path
 
 from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_config, read_text, read_yaml, user_errors
+from leanlearn.cli._options import config_of_results
 
 log = logging.getLogger("leanlearn.report.paper")
 
@@ -68,7 +69,7 @@ def register(sub) -> None:
         description="Fill the manuscript's placeholders from the result tables and render it.",
     )
     p.add_argument("--results", default="results", help="the results directory")
-    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config")
+    p.add_argument("--config", default=None, help="pipeline config (default: config.yaml in --results, the effective config of the run)")
     p.add_argument("--source", default=None,
                    help="manuscript source (Markdown with placeholders); default: the config's manuscript:, else the generic template")
     p.add_argument("--codebook", default=None, help="codebook YAML (default: the config's codebook:)")
@@ -167,6 +168,7 @@ def run(args) -> int:
     from leanlearn.report.paper import dumps_numbers, markdown_to_html, numbers_tex, page, paper_numbers, render, software_table, stages_run, study_words
     from leanlearn.report.tables import build_tables
 
+    config_of_results(args)
     cfg = read_config(args.config)
     source_path = Path(args.source) if args.source else template_path(cfg, args.config)
     source = read_text(source_path)

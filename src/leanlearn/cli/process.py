@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 
 from leanlearn.cli._io import atomic_dir, read_config, write_csv
+from leanlearn.cli._options import add_resamples
 
 log = logging.getLogger("leanlearn.robustness.process")
 
@@ -29,7 +30,7 @@ def register(sub) -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--tables", required=True, help="the PLS estimation tables (leanlearn hypotheses --tables)")
     p.add_argument("--out", required=True)
-    p.add_argument("--boot", type=int, default=None)
+    add_resamples(p, default=None, help="bootstrap resamples of the regression (default: config bootstrap.resamples)")
     p.set_defaults(func=run)
 
 
@@ -78,7 +79,7 @@ def run(args) -> int:
             write_csv(skipped, tmp / "process_agreement.csv")
         log.info("PROCESS model 7 check skipped: %s", reason)
         return 0
-    bs = bootstrap_settings(cfg, resamples=args.boot)
+    bs = bootstrap_settings(cfg, resamples=args.resamples)
     fits, agree = [], []
     for mc in chains:
         eq = model7_equations(res, mc)

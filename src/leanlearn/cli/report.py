@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_config
+from leanlearn.cli._options import config_of_results
 
 log = logging.getLogger("leanlearn.report.tables")
 
@@ -42,7 +43,7 @@ def register(sub) -> None:
         description="Build the publication tables and figures from the result tables under --results.",
     )
     p.add_argument("--results", default="results", help="the results directory")
-    p.add_argument("--config", default="studies/lean/config.yaml", help="pipeline config (thresholds)")
+    p.add_argument("--config", default=None, help="pipeline config (default: config.yaml in --results, the effective config of the run)")
     p.add_argument("--out", default="results/tables", help="directory for the tables")
     p.add_argument("--figures", default="results/figures", help="directory for the figures")
     p.add_argument("--figure-formats", default=",".join(FIGURE_FORMATS), help="comma-separated: png, svg, pdf")
@@ -95,6 +96,7 @@ def run(args) -> int:
     from leanlearn.report.tables import NotRun, build_tables, table_csv, table_html, table_latex, table_markdown
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting is chatty at INFO
+    config_of_results(args)
     cfg = read_config(args.config)
     results, paths = load_results(args.results)
     for key, path in sorted(paths.items()):

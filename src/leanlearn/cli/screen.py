@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_config, read_yaml, user_errors, write_csv
+from leanlearn.cli._options import add_data_model
 
 log = logging.getLogger("leanlearn.screen")
 
@@ -39,9 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="screen careless responses, report and treat missing data",
         description=__doc__.split("\n\n")[0],
     )
-    p.add_argument("--data", default="data/processed/survey_ingested.csv", help="output of 'leanlearn ingest'")
-    p.add_argument("--codebook", default="studies/lean/codebook.yaml")
-    p.add_argument("--config", default="studies/lean/config.yaml")
+    add_data_model(p, data_help="the ingested responses (output of 'leanlearn ingest')", model_help=None)
+    p.add_argument("--codebook", required=True, help="codebook YAML (items, scales, screening fields)")
+    p.add_argument("--config", required=True, help="pipeline config YAML (screening thresholds, missing data)")
     p.add_argument("--out", default="results/screening", help="directory for the screening tables")
     p.add_argument("--clean", default="data/processed/survey_clean.csv", help="clean data (kept, treated)")
     p.add_argument(

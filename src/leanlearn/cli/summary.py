@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from leanlearn.cli._io import atomic_file, read_config
+from leanlearn.cli._options import config_of_results
 from leanlearn.report.analyses import TABLES as ANALYSIS_TABLES
 
 TABLES = [
@@ -59,7 +60,7 @@ TABLES = [
 def register(sub) -> None:
     p = sub.add_parser("summary", help="write results/summary.md, the headline of a run")
     p.add_argument("--results", default="results", help="the results directory")
-    p.add_argument("--config", default="studies/lean/config.yaml")
+    p.add_argument("--config", default=None, help="pipeline config (default: config.yaml in --results, the effective config of the run)")
     p.add_argument("--out", default="results/summary.md")
     p.set_defaults(func=run)
 
@@ -83,6 +84,7 @@ def run(args) -> int:
     from leanlearn.cli._words import words_of
     from leanlearn.report.headline import summary_markdown
 
+    config_of_results(args)
     cfg = read_config(args.config)
     results = Path(args.results)
     notes = [

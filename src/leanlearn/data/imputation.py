@@ -127,7 +127,7 @@ def impute_items(
     -------
     (imputed, report)
         ``imputed``: M DataFrames equal to ``data`` except the items, which hold no missing
-        value; ``report``: item, n_missing, share_missing, n_imputed, imputations, lower,
+        value; ``report``: indicator, n_missing, share_missing, n_imputed, imputations, lower,
         upper (the clipping bounds), method.
 
     Raises
@@ -168,7 +168,7 @@ def impute_items(
     n_missing = miss.sum(axis=0)
     report = pd.DataFrame(
         {
-            "item": list(items), "n_missing": n_missing.astype(int), "share_missing": n_missing / raw.shape[0],
+            "indicator": list(items), "n_missing": n_missing.astype(int), "share_missing": n_missing / raw.shape[0],
             "n_imputed": n_missing.astype(int), "imputations": int(imputations), "lower": lo, "upper": hi,
             "method": "chained equations (IterativeImputer, BayesianRidge, posterior draws)",
         }

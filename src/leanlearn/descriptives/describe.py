@@ -9,7 +9,7 @@ Estimators
 * ``sd``: sample standard deviation with divisor n - 1.
 * ``skewness``: the adjusted Fisher-Pearson coefficient
   :math:`G_1 = \\frac{\\sqrt{n(n-1)}}{n-2} g_1`, :math:`g_1 = m_3 / m_2^{3/2}`.
-* ``kurtosis``: *excess* kurtosis with the bias correction
+* ``excess_kurtosis``: excess kurtosis with the bias correction
   :math:`G_2 = \\frac{n-1}{(n-2)(n-3)}[(n+1) g_2 + 6]`, :math:`g_2 = m_4 / m_2^2 - 3`
   (0 for a normal distribution).
 
@@ -21,7 +21,7 @@ Estimators
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 ITEM_COLUMNS = [
-    "item", "construct", "n", "mean", "sd", "min", "max", "skewness", "kurtosis", "share_missing", "n_missing",
+    "item", "construct", "n", "mean", "sd", "min", "max", "skewness", "excess_kurtosis", "share_missing", "n_missing",
 ]  # fmt: skip
 
 
@@ -70,21 +70,21 @@ def item_descriptives(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, 
     DataFrame
         One row per item, in model order:
 
-        =================  ===============================================================
-        ``item``           item id
-        ``construct``      construct it measures
-        ``n``              non-missing values
-        ``mean``           arithmetic mean
-        ``sd``             standard deviation (divisor n - 1)
-        ``min``, ``max``   smallest and largest value
-        ``skewness``       adjusted Fisher-Pearson G1 (see the module docstring)
-        ``kurtosis``       bias-corrected *excess* kurtosis G2 (normal = 0)
-        ``share_missing``  missing values / rows
-        ``n_missing``      missing values
-        =================  ===============================================================
+        ===================  ===============================================================
+        ``item``             item id
+        ``construct``        construct it measures
+        ``n``                non-missing values
+        ``mean``             arithmetic mean
+        ``sd``               standard deviation (divisor n - 1)
+        ``min``, ``max``     smallest and largest value
+        ``skewness``         adjusted Fisher-Pearson G1 (see the module docstring)
+        ``excess_kurtosis``  bias-corrected excess kurtosis G2 (normal = 0)
+        ``share_missing``    missing values / rows
+        ``n_missing``        missing values
+        ===================  ===============================================================
 
         Statistics that need more values than are available are NaN (sd: 2, skewness: 3,
-        kurtosis: 4).
+        excess_kurtosis: 4).
 
     Raises
     ------
@@ -112,8 +112,8 @@ def item_descriptives(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, 
                     "sd": float(v.std(ddof=1)) if v.size > 1 else np.nan,
                     "min": float(v.min()) if v.size else np.nan,
                     "max": float(v.max()) if v.size else np.nan,
-                    "skewness": float(v.skew()) if v.size > 2 else np.nan,
-                    "kurtosis": float(v.kurt()) if v.size > 3 else np.nan,
+                    "skewness": float(cast(float, v.skew())) if v.size > 2 else np.nan,
+                    "excess_kurtosis": float(cast(float, v.kurt())) if v.size > 3 else np.nan,
                     "share_missing": float(x.isna().sum() / n_rows) if n_rows else np.nan,
                     "n_missing": int(x.isna().sum()),
                 }

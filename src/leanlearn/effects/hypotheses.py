@@ -95,7 +95,7 @@ COLUMNS = [
     "hypothesis", "statement", "test", "direction", "quantity", "conditional_on", "estimate", "std_error",
     "interval", "ci_lower", "ci_upper", "ci_level", "p_value",
     "percentile_lower", "percentile_upper", "percentile_p_value", "bca_lower", "bca_upper", "bca_p_value",
-    "n_resamples", "p_resolution", "sesoi", "tost_lower", "tost_upper", "tost_level", "tost_p_value", "equivalent",
+    "n_resamples", "p_value_resolution", "sesoi", "tost_lower", "tost_upper", "tost_level", "tost_p_value", "equivalent",
     "fragile", "verdict", "explanation",
 ]  # fmt: skip
 
@@ -382,12 +382,12 @@ def hypothesis_draws(boot, hypotheses: list[Hypothesis], rules: InferenceRules |
 
     Returns
     -------
-    DataFrame with column ``draw`` (1 .. number of valid resamples, in resample order) and one
+    DataFrame with column ``resample`` (1 .. number of valid resamples, in resample order) and one
     column per hypothesis id holding that quantity in each valid resample. Failed resamples
     are not in it (they are counted in ``bootstrap_status.csv``). The percentiles of a
     column reproduce the hypothesis' percentile interval.
     """
-    cols = {"draw": np.arange(1, boot.n_valid + 1)}
+    cols = {"resample": np.arange(1, boot.n_valid + 1)}
     for h in hypotheses:
         _, func = _quantity(boot, h, rules)
         cols[h.id] = np.asarray(boot.derived_draws(func)[1])[:, 0]
@@ -414,7 +414,7 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str | N
     draws), interval (the type the verdict follows), ci_lower, ci_upper, ci_level, p_value
     (that interval and its matching bootstrap p), percentile_lower, percentile_upper,
     percentile_p_value, bca_lower, bca_upper, bca_p_value (both interval types),
-    n_resamples (B valid draws), p_resolution (1/B), sesoi (Δ; NaN = none declared),
+    n_resamples (B valid draws), p_value_resolution (1/B), sesoi (Δ; NaN = none declared),
     tost_lower, tost_upper, tost_level (the 1 − 2α interval of the same type), tost_p_value
     (max of the two one-sided p-values; equivalent exactly when < α), equivalent (True/False;
     NaN without a SESOI), fragile, verdict (one of :data:`VERDICTS`) and explanation (the
@@ -489,7 +489,7 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str | N
                 "bca_upper": bhi,
                 "bca_p_value": bp,
                 "n_resamples": n_draws,
-                "p_resolution": 1.0 / n_draws,
+                "p_value_resolution": 1.0 / n_draws,
                 "sesoi": np.nan if delta is None else delta,
                 "tost_lower": tlo,
                 "tost_upper": thi,

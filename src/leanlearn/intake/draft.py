@@ -44,328 +44,18 @@ covariate
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
+from leanlearn.intake.columns import (  # noqa: F401  (COLUMNS, classify_columns, suspect_reverse, question_texts re-exported)
+    _MISSING_LABEL_RE, _NAME_OK, COLUMNS, _numeric, classify_columns, question_texts, suspect_reverse,
+)  # fmt: skip
+
 __all__ = ["COLUMNS", "Draft", "classify_columns", "suspect_reverse", "draft_study", "question_texts"]
-
-#: columns of the table returned by :func:`classify_columns`
-COLUMNS = (
-    "column",      # name in the export
-    "kind",        # identifier | paradata | page_timer | personal | item | covariate | ignore
-    "name",        # what it becomes: item id, paradata key, covariate name, personal kind
-    "group",       # item group (drafted construct) for items; empty otherwise
-    "action",      # keep | drop | hash | ignore
-    "n_valid",     # non-missing cells
-    "n_missing",   # missing cells (blank, or a missing-value code)
-    "codes",       # observed codes of an item or numeric covariate ("1-7"); never values of text columns
-    "label",       # question text or variable label from the export
-    "note",        # why it was classified this way, what to check
-)
-
-_RESPONDENT_ID = {"responseid", "respondentid", "respondent", "case", "caseid", "id", "respid", "lfdn", "recordid", "record", "responseno"}
-_PARADATA = {
-    "start": {"startdate", "started", "starttime", "start", "startedat"},
-    "end": {"enddate", "endtime", "end", "lastdata", "endedat"},
-    "recorded": {"recordeddate", "submitdate", "submitted", "datestamp", "submittedat", "recorded"},
-    "duration_seconds": {"durationinseconds", "duration", "durationseconds", "timesum", "totaltime"},
-    "progress": {"progress"},
-    "finished": {"finished", "complete", "completed"},
-    "wave": {"wave"},
-}
-_TOOL_COLUMNS = {
-    "status", "distributionchannel", "userlanguage", "qviewer", "lastpage", "maxpage", "missing", "missrel",
-    "timersi", "degtime", "mode", "questnnr", "ref", "startlanguage", "seed", "refurl", "interviewtime",
-    "qualtricsid", "externaldatareference",
-}
-_PERSONAL_NAMES = {
-    "email": {"email", "e-mail", "mail", "emailaddress", "recipientemail"},
-    "ip_address": {"ipaddress", "ip", "ipaddr"},
-    "name": {"name", "firstname", "lastname", "surname", "fullname", "recipientfirstname", "recipientlastname",
-             "vorname", "nachname", "givenname", "familyname"},
-    "phone": {"phone", "telephone", "tel", "mobile", "phonenumber", "cellphone"},
-    "location": {"latitude", "longitude", "locationlatitude", "locationlongitude", "lat", "lon", "lng", "address",
-                 "street", "zip", "zipcode", "postcode", "postalcode", "geolocation"},
-    "external_id": {"externalreference", "externalref", "serial", "panelid", "workerid", "prolificpid", "mturkid"},
-}
-_DEMOGRAPHICS = {
-    "age", "gender", "sex", "education", "income", "occupation", "country", "region", "tenure", "experience",
-    "industry", "sector", "employees", "size", "position", "role", "department", "marital", "household", "nphh",
-    "ethnicity", "nationality", "language", "job", "function", "seniority", "yearsofexperience", "type",
-}
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_IPV4_RE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}$")
-_IPV6_RE = re.compile(r"^[0-9A-Fa-f:]{6,}$")
-_PERSON_NAME_RE = re.compile(r"^[A-ZÀ-Þ][a-zß-ÿ'’-]+( [A-ZÀ-Þ][a-zß-ÿ'’-]+){0,2}$")
-_ITEM_SEP_RE = re.compile(r"^(?P<prefix>[A-Za-z][A-Za-z0-9]*?)[_.](?P<idx>\d+)$")
-_ITEM_JOINED_RE = re.compile(r"^(?P<prefix>[A-Za-z]{2,})(?P<idx>\d+)$")
-_QUESTION_RE = re.compile(r"^Q\d+$", re.IGNORECASE)
-_TIMER_RE = re.compile(r"^(?P<prefix>.+?)_timer_(?P<what>.+)$", re.IGNORECASE)
-_NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
-_MISSING_LABEL_RE = re.compile(r"missing|not answered|no answer|don.t know|refused|keine angabe|weiß nicht|n/?a\b", re.IGNORECASE)
-MAX_CODES = 11
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
-def _tokens(name: str) -> set[str]:
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
-    return {t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t}
-
-
-def _numeric(series: pd.Series) -> pd.Series:
-    """Cells as floats (decimal commas allowed); non-numbers become NaN."""
-    if pd.api.types.is_numeric_dtype(series):
-        return series.astype(float)
-    text = series.astype("string").str.strip().str.replace(r"^([-+]?\d+),(\d+)$", r"\1.\2", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype(float)
-
-
-def _text_cells(series: pd.Series) -> pd.Series:
-    s = series.dropna()
-    return s.astype(str).str.strip().loc[lambda x: x != ""]
-
-
-def question_texts(header_row: Mapping[str, Any] | None, info: Mapping) -> dict[str, str]:
-    """Column -> question text: Qualtrics' question-text header row, else SPSS/Stata variable labels."""
-    out = {str(k): str(v).strip() for k, v in (info.get("column_labels") or {}).items() if v}
-    for k, v in (header_row or {}).items():
-        if isinstance(v, str) and v.strip() and v.strip() != str(k):
-            out[str(k)] = v.strip()
-    return out
-
-
-# ---- column classification ------------------------------------------------------------------
-def _item_key(column: str) -> tuple[str, int] | None:
-    m = _ITEM_SEP_RE.match(column)
-    if m:
-        return m.group("prefix"), int(m.group("idx"))
-    m = _ITEM_JOINED_RE.match(column)
-    if m and not _QUESTION_RE.match(column):
-        return m.group("prefix"), int(m.group("idx"))
-    return None
-
-
-def _codes(values: pd.Series, labels: Mapping | None) -> tuple[pd.Series, list[float]]:
-    """Split numeric cells into scale codes and missing-value codes."""
-    v = values.dropna()
-    missing_codes: set[float] = set()
-    for code, lab in (labels or {}).items():
-        if isinstance(lab, str) and _MISSING_LABEL_RE.search(lab) and isinstance(code, (int, float)):
-            missing_codes.add(float(code))
-    pos = v[(v >= 0) & ~v.isin(missing_codes)]
-    if len(pos):
-        hi = pos[pos < 90].max() if (pos < 90).any() else pos.max()
-        for c in v.unique():
-            if c < 0 and (v >= 0).any():
-                missing_codes.add(float(c))
-            elif c >= 90 and hi <= MAX_CODES:
-                missing_codes.add(float(c))
-    return v[~v.isin(missing_codes)], sorted(missing_codes)
-
-
-def _range(codes: pd.Series) -> str:
-    if not len(codes):
-        return ""
-    lo, hi = codes.min(), codes.max()
-    fmt = (lambda x: str(int(x))) if float(lo).is_integer() and float(hi).is_integer() else (lambda x: f"{x:g}")
-    return f"{fmt(lo)}-{fmt(hi)}"
-
-
-def _personal_by_content(series: pd.Series) -> tuple[str | None, str]:
-    cells = _text_cells(series)
-    if not len(cells):
-        return None, ""
-    n = len(cells)
-    share_email = cells.str.match(_EMAIL_RE).mean()
-    if share_email >= 0.5:
-        return "email", f"{share_email:.0%} of the {n} filled cells look like e-mail addresses"
-    share_ip = (cells.str.match(_IPV4_RE) | (cells.str.contains(":") & cells.str.match(_IPV6_RE))).mean()
-    if share_ip >= 0.5:
-        return "ip_address", f"{share_ip:.0%} of the {n} filled cells look like IP addresses"
-    if _numeric(cells).notna().mean() >= 0.9:
-        return None, ""
-    distinct = cells.nunique() / n
-    share_name = cells.str.match(_PERSON_NAME_RE).mean()
-    two_words = (cells.str.split().str.len() >= 2).mean()
-    if share_name >= 0.8 and (distinct >= 0.5 or (two_words >= 0.8 and distinct >= 0.2)) and cells.str.len().mean() <= 30 and n >= 5:
-        return "name", f"{share_name:.0%} of the {n} filled cells look like personal names"
-    words = cells.str.split().str.len()
-    if (words.mean() >= 3 or cells.str.len().mean() >= 25) and distinct >= 0.5:
-        return "free_text", f"free text ({distinct:.0%} of the {n} filled cells distinct, {words.mean():.1f} words on average)"
-    return None, ""
-
-
-def classify_columns(raw: pd.DataFrame, info: Mapping | None = None, texts: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Guess what every column of a survey export is.
-
-    Parameters
-    ----------
-    raw : DataFrame
-        The export as read by :func:`leanlearn.data.ingest.read_export` (untouched cells).
-    info : mapping, optional
-        :func:`leanlearn.data.ingest.read_info` of it (value labels of SPSS/Stata files).
-    texts : mapping, optional
-        Column -> question text (:func:`question_texts`).
-
-    Returns
-    -------
-    DataFrame
-        One row per column, in export order, with the columns :data:`COLUMNS`. For
-        personal and free-text columns ``codes`` is empty: no cell value is reported.
-    """
-    info = dict(info or {})
-    texts = dict(texts or {})
-    value_labels = info.get("value_labels") or {}
-    rows = []
-    id_found = False
-    candidates: dict[str, tuple[str, int]] = {}
-    for col in raw.columns:
-        key = _item_key(str(col))
-        if key:
-            candidates[str(col)] = key
-    group_sizes = pd.Series([p for p, _ in candidates.values()]).value_counts().to_dict() if candidates else {}
-
-    for col in raw.columns:
-        col = str(col)
-        s = raw[col]
-        norm, toks = _norm(col), _tokens(col)
-        nums = _numeric(s)
-        filled = s.notna() & (s.astype(str).str.strip() != "")
-        n_filled = int(filled.sum())
-        numeric_share = float(nums[filled].notna().mean()) if n_filled else 0.0
-        row = dict(column=col, kind="ignore", name="", group="", action="ignore", n_valid=n_filled,
-                   n_missing=int(len(s) - n_filled), codes="", label=texts.get(col, ""), note="")
-
-        personal_kind = next((k for k, names in _PERSONAL_NAMES.items() if norm in names), None)
-        if personal_kind is None and toks & {"email", "mail"}:
-            personal_kind = "email"
-        content_kind, content_why = _personal_by_content(s)
-        if personal_kind or content_kind:
-            kind = personal_kind or content_kind
-            why = f"column name suggests {kind.replace('_', ' ')}" if personal_kind else content_why
-            if personal_kind and content_kind and content_kind != personal_kind:
-                why += f"; content looks like {content_kind.replace('_', ' ')}"
-            row.update(kind="personal", name=kind, action="drop", codes="",
-                       note=why + "; dropped before anything is written (or action: hash for a salted pseudonym)")
-            rows.append(row)
-            continue
-        if not id_found and norm in _RESPONDENT_ID and s.dropna().is_unique and n_filled == len(s):
-            id_found = True
-            row.update(kind="identifier", name="respondent_id", action="keep", note="unique per row")
-            rows.append(row)
-            continue
-        para = next((k for k, names in _PARADATA.items() if norm in names), None)
-        if para:
-            row.update(kind="paradata", name=para, action="keep", codes=_range(nums.dropna()) if numeric_share == 1 else "",
-                       note=f"paradata ({para}) by its name")
-            rows.append(row)
-            continue
-        tm = _TIMER_RE.match(col)
-        if tm or re.match(r"^TIME\d{3}$", col):
-            what = tm.group("what").lower() if tm else ""
-            if tm and what.replace(" ", "") == "pagesubmit":
-                row.update(kind="page_timer", name=tm.group("prefix"), action="keep",
-                           note=f"page-submit timer of block {tm.group('prefix')} (seconds on the page)")
-            else:
-                row.update(note="survey-tool timer (not used)")
-            rows.append(row)
-            continue
-        if norm in _TOOL_COLUMNS:
-            row.update(note="survey-tool bookkeeping (not used)")
-            rows.append(row)
-            continue
-        labels = value_labels.get(col)
-        if n_filled and numeric_share == 1.0:
-            codes, missing_codes = _codes(nums, labels)
-            whole = bool(len(codes)) and bool((codes == codes.round()).all())
-            n_codes = int(codes.max() - codes.min() + 1) if whole else 0
-            n_miss_codes = int(nums.isin(missing_codes).sum())
-            row["n_valid"] = int(len(codes))
-            row["n_missing"] = int(len(s) - len(codes))
-            row["codes"] = _range(codes)
-            miss_note = (f"; code(s) {', '.join(f'{c:g}' for c in missing_codes)} taken as missing ({n_miss_codes} cells)"
-                         if missing_codes else "")
-            item_like = whole and 2 <= n_codes <= MAX_CODES
-            demographic = bool(toks & _DEMOGRAPHICS) or norm in _DEMOGRAPHICS
-            if col in candidates and item_like and not demographic:
-                prefix = candidates[col][0]
-                row.update(kind="item", name=col if _NAME_OK.match(col) else re.sub(r"\W", "_", col), group=prefix,
-                           action="keep",
-                           note=f"item of group {prefix} ({group_sizes.get(prefix, 1)} item(s)){miss_note}")
-            else:
-                categorical = bool(labels) or (whole and codes.nunique() <= 10 and demographic and norm not in {"age", "tenure", "experience", "employees", "income"})
-                row.update(kind="covariate", name=_safe_name(col), action="keep",
-                           note=("categorical" if categorical else "numeric") + f" covariate{miss_note}")
-                row["codes"] = row["codes"] if not categorical else f"{codes.nunique()} levels"
-            rows.append(row)
-            continue
-        if n_filled:
-            cells = _text_cells(s)
-            levels = cells.nunique()
-            if levels <= 20 and levels <= max(2, 0.5 * len(cells)):
-                row.update(kind="covariate", name=_safe_name(col), action="keep", codes=f"{levels} levels",
-                           note="categorical covariate (text)")
-            else:
-                row.update(note=f"text column with {levels} distinct values, not used (add it to personal_data if it identifies someone)")
-        else:
-            row.update(note="empty column")
-        rows.append(row)
-    return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-def _safe_name(col: str) -> str:
-    s = re.sub(r"\W+", "_", str(col)).strip("_")
-    return s if s and not s[0].isdigit() else f"v_{s}"
-
-
-# ---- reverse keying ----------------------------------------------------------------------------
-def suspect_reverse(data: pd.DataFrame) -> pd.DataFrame:
-    """Items of one group that look reverse-keyed (negative corrected item-rest correlation).
-
-    Repeatedly flips the item with the most negative corrected item-rest correlation
-    (correlation of the item with the mean of the *other* items, pairwise complete cases,
-    the other items taken as currently keyed) until none is negative. This recovers the
-    minority of reverse-worded items whether there are one or several of them.
-
-    Parameters
-    ----------
-    data : DataFrame
-        The items of one group (numeric, missing as NaN), at least three columns.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``item``, ``item_rest_r`` (before any flip) and ``suspected`` (bool).
-    """
-    items = list(data.columns)
-    x = data.astype(float)
-    sign = {c: 1.0 for c in items}
-
-    def item_rest(c):
-        rest = pd.concat([x[o] * sign[o] for o in items if o != c], axis=1).mean(axis=1)
-        pair = pd.concat([x[c] * sign[c], rest], axis=1).dropna()
-        if len(pair) < 3 or pair.iloc[:, 0].std() == 0 or pair.iloc[:, 1].std() == 0:
-            return math.nan
-        return float(np.corrcoef(pair.iloc[:, 0], pair.iloc[:, 1])[0, 1])
-
-    before = {c: item_rest(c) for c in items}
-    if len(items) >= 3:
-        for _ in range(len(items) // 2):
-            r = {c: item_rest(c) for c in items}
-            worst = min((c for c in items if not math.isnan(r[c])), key=lambda c: r[c], default=None)
-            if worst is None or r[worst] >= 0:
-                break
-            sign[worst] = -sign[worst]
-    return pd.DataFrame({"item": items, "item_rest_r": [before[c] for c in items],
-                         "suspected": [sign[c] < 0 for c in items]})
 
 
 # ---- the draft -------------------------------------------------------------------------------
@@ -443,14 +133,24 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
     cols = classify_columns(raw, info, texts)
     cols["reverse_suspected"] = False
     cols["item_rest_r"] = np.nan
-    value_labels = info.get("value_labels") or {}
     items = cols[cols.kind == "item"]
     groups = list(dict.fromkeys(items.group))
     taken: set[str] = set(items.name)
     construct_of = {g: _construct_name(g, taken) for g in groups}
     todo: list[str] = []
+    scale_defs, group_scale = _draft_scales(items, groups, info.get("value_labels") or {})
+    _mark_reverse_keyed(raw, cols, items, groups, scale_defs, group_scale)
+    codebook = _codebook_text(cols, items, groups, construct_of, scale_defs, group_scale, info, name=name, survey=survey, todo=todo)
+    model = _model_text(items, groups, construct_of, name=name)
+    todo.append("model.lav: write the structural paths (the draft has only the measurement model)")
+    todo.append("codebook.yaml: give every construct a label (and check items, scales and personal data)")
+    config = _config_text(name=name, survey=survey, covariates=list(cols[cols.kind == "covariate"].name))
+    todo.append("config.yaml: state the hypotheses; choose controls and a grouping variable if you want them")
+    return Draft(columns=cols, codebook=codebook, model=model, config=config, todo=tuple(todo))
 
-    # scales: one per distinct code range (and label set)
+
+def _draft_scales(items: pd.DataFrame, groups: list[str], value_labels: Mapping) -> tuple[list[tuple[str, int, int, dict]], dict[str, str]]:
+    """One scale per distinct code range (and label set) of the item groups: (name, min, max, labels) and group -> scale."""
     scale_names: dict[tuple, str] = {}
     group_scale: dict[str, str] = {}
     scale_defs: list[tuple[str, int, int, dict]] = []
@@ -473,9 +173,12 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
             scale_names[key] = nm
             scale_defs.append((nm, lo, hi, labels))
         group_scale[g] = scale_names[key]
+    return scale_defs, group_scale
 
-    # reverse-keyed suggestions
-    data_items = {}
+
+def _mark_reverse_keyed(raw: pd.DataFrame, cols: pd.DataFrame, items: pd.DataFrame, groups: list[str],
+                        scale_defs: list[tuple[str, int, int, dict]], group_scale: dict[str, str]) -> None:
+    """Fill ``item_rest_r`` and ``reverse_suspected`` of ``cols`` for every group of at least three items."""
     for g in groups:
         gi = items[items.group == g]
         if len(gi) < 3:
@@ -483,23 +186,35 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
         block = pd.DataFrame({c: _numeric(raw[c]) for c in gi.column})
         lo, hi = next((s[1], s[2]) for s in scale_defs if s[0] == group_scale[g])
         block = block.where((block >= lo) & (block <= hi))
-        rev = suspect_reverse(block)
-        data_items[g] = rev
-        for r in rev.itertuples():
+        for r in suspect_reverse(block).itertuples():
             idx = cols.index[cols.column == r.item][0]
             cols.loc[idx, "item_rest_r"] = r.item_rest_r
             if r.suspected:
                 cols.loc[idx, "reverse_suspected"] = True
                 cols.loc[idx, "note"] += f"; SUSPECTED REVERSE-KEYED (item-rest r = {r.item_rest_r:.2f}): check its wording"
 
-    # ---- codebook text
-    ident = cols[cols.kind == "identifier"]
-    para = cols[cols.kind == "paradata"]
-    timers = cols[cols.kind == "page_timer"]
-    personal = cols[cols.kind == "personal"]
-    covs = cols[cols.kind == "covariate"]
-    fmt = "qualtrics" if "ImportId" in (info.get("header_rows_dropped") or []) or "question text" in (info.get("header_rows_dropped") or []) else "plain"
-    L: list[str] = [
+
+def _codebook_text(cols: pd.DataFrame, items: pd.DataFrame, groups: list[str], construct_of: dict[str, str],
+                   scale_defs: list[tuple[str, int, int, dict]], group_scale: dict[str, str], info: Mapping, *,
+                   name: str, survey: str, todo: list[str]) -> str:
+    """The text of the draft ``codebook.yaml``; what the user must decide is appended to ``todo``."""
+    dropped = info.get("header_rows_dropped") or []
+    fmt = "qualtrics" if "ImportId" in dropped or "question text" in dropped else "plain"
+    L = _codebook_head(name=name, survey=survey, fmt=fmt)
+    L += _identity_lines(cols[cols.kind == "identifier"], cols[cols.kind == "personal"], todo)
+    L += _paradata_lines(cols[cols.kind == "paradata"], cols[cols.kind == "page_timer"], items)
+    L += _scale_lines(scale_defs)
+    L += _construct_lines(cols, groups, construct_of, group_scale, todo)
+    L += _covariate_lines(cols[cols.kind == "covariate"])
+    L += ["", "# Instructed-response (attention) checks, if the survey had any, e.g.",
+          "# attention_checks:",
+          "#   - {id: ATT1, column: Q2_9, expected: 3, scale: scale_1_7, text: \"Please select 'Somewhat disagree'.\"}",
+          "attention_checks: []", ""]
+    return "\n".join(L)
+
+
+def _codebook_head(*, name: str, survey: str, fmt: str) -> list[str]:
+    return [
         f"# Codebook of {name} (drafted by `leanlearn init` from {survey}).",
         "#",
         "# It tells leanlearn how to read the raw export: which column holds which item, the",
@@ -516,6 +231,11 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
         "",
         "identifiers:",
     ]
+
+
+def _identity_lines(ident: pd.DataFrame, personal: pd.DataFrame, todo: list[str]) -> list[str]:
+    """The respondent id and the personal-data columns."""
+    L = []
     if len(ident):
         L.append(f"  respondent_id: {_q(ident.column.iloc[0])}   # unique per response")
     else:
@@ -529,33 +249,47 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
             L.append(f"  - {{column: {_q(r.column)}, action: {r.action}, kind: {r.name}}}   # {r.note.split(';')[0]}")
     else:
         L.append("personal_data: []")
-    L += ["", "# Survey-tool paradata (optional; the screening indices that need them are skipped without)."]
-    if len(para) or len(timers):
-        L.append("paradata:")
-        for r in para.itertuples():
-            L.append(f"  {r.name}: {_q(r.column)}")
-        tl = []
-        for r in timers.itertuples():
-            grp_items = [it for it, g in zip(items.name, items.group) if g == r.name]
-            if grp_items:
-                tl.append(f"    - {{column: {_q(r.column)}, items: [{', '.join(grp_items)}]}}")
-        if tl:
-            L.append("  # page-submit timers and the items shown on that page (page-time speeding index)")
-            L.append("  page_timers:")
-            L += tl
-    else:
-        L.append("paradata: {}")
-    L += ["", "# Answer scales, from the codes observed in the export. CHECK the end points: a scale whose",
-          "# highest point nobody chose looks shorter than it is.", "scales:"]
+    return L
+
+
+def _paradata_lines(para: pd.DataFrame, timers: pd.DataFrame, items: pd.DataFrame) -> list[str]:
+    """The paradata columns and the page timers with the items of their page."""
+    L = ["", "# Survey-tool paradata (optional; the screening indices that need them are skipped without)."]
+    if not (len(para) or len(timers)):
+        return L + ["paradata: {}"]
+    L.append("paradata:")
+    for r in para.itertuples():
+        L.append(f"  {r.name}: {_q(r.column)}")
+    tl = []
+    for r in timers.itertuples():
+        grp_items = [it for it, g in zip(items.name, items.group) if g == r.name]
+        if grp_items:
+            tl.append(f"    - {{column: {_q(r.column)}, items: [{', '.join(grp_items)}]}}")
+    if tl:
+        L.append("  # page-submit timers and the items shown on that page (page-time speeding index)")
+        L.append("  page_timers:")
+        L += tl
+    return L
+
+
+def _scale_lines(scale_defs: list[tuple[str, int, int, dict]]) -> list[str]:
+    L = ["", "# Answer scales, from the codes observed in the export. CHECK the end points: a scale whose",
+         "# highest point nobody chose looks shorter than it is.", "scales:"]
     for nm, lo, hi, labels in scale_defs:
         L.append(f"  {nm}:")
         L.append(f"    min: {lo}")
         L.append(f"    max: {hi}")
         if labels:
             L.append("    labels: {" + ", ".join(f"{k}: {_q(v)}" for k, v in sorted(labels.items())) + "}")
-    L += ["", "# One construct per item group (columns with the same prefix). Rename constructs and items",
-          "# freely (the model uses the names given here), give each a label, merge or split groups,",
-          "# and set `role: marker` on a marker-variable block.", "constructs:"]
+    return L
+
+
+def _construct_lines(cols: pd.DataFrame, groups: list[str], construct_of: dict[str, str], group_scale: dict[str, str],
+                     todo: list[str]) -> list[str]:
+    """One construct per item group, its items with their texts and the reverse-keyed suggestions."""
+    L = ["", "# One construct per item group (columns with the same prefix). Rename constructs and items",
+         "# freely (the model uses the names given here), give each a label, merge or split groups,",
+         "# and set `role: marker` on a marker-variable block.", "constructs:"]
     for g in groups:
         gi = cols[(cols.kind == "item") & (cols.group == g)]
         stem, stmts = _split_stem([t for t in gi.label])
@@ -577,24 +311,25 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
     if not groups:
         L.append("  {}   # CHECK: no item groups found; list your constructs and items here")
         todo.append("codebook.yaml constructs: no item groups were recognised; list the constructs and their item columns")
-    L += ["", "# Survey covariates kept by ingest (demographics, characteristics asked in the questionnaire).",
-          "# They can be controls (config.yaml controls.variables), grouping variables (robustness.groups.column)",
-          "# and moderators. Remove the ones you do not need."]
-    if len(covs):
-        L.append("covariates:")
-        for r in covs.itertuples():
-            typ = "categorical" if r.note.startswith("categorical") else "numeric"
-            lab = f", text: {_q(r.label)}" if r.label else ""
-            L.append(f"  {r.name}: {{column: {_q(r.column)}, type: {typ}{lab}}}   # {r.codes}")
-    else:
-        L.append("covariates: {}")
-    L += ["", "# Instructed-response (attention) checks, if the survey had any, e.g.",
-          "# attention_checks:",
-          "#   - {id: ATT1, column: Q2_9, expected: 3, scale: scale_1_7, text: \"Please select 'Somewhat disagree'.\"}",
-          "attention_checks: []", ""]
-    codebook = "\n".join(L)
+    return L
 
-    # ---- model text
+
+def _covariate_lines(covs: pd.DataFrame) -> list[str]:
+    L = ["", "# Survey covariates kept by ingest (demographics, characteristics asked in the questionnaire).",
+         "# They can be controls (config.yaml controls.variables), grouping variables (robustness.groups.column)",
+         "# and moderators. Remove the ones you do not need."]
+    if not len(covs):
+        return L + ["covariates: {}"]
+    L.append("covariates:")
+    for r in covs.itertuples():
+        typ = "categorical" if r.note.startswith("categorical") else "numeric"
+        lab = f", text: {_q(r.label)}" if r.label else ""
+        L.append(f"  {r.name}: {{column: {_q(r.column)}, type: {typ}{lab}}}   # {r.codes}")
+    return L
+
+
+def _model_text(items: pd.DataFrame, groups: list[str], construct_of: dict[str, str], *, name: str) -> str:
+    """The draft ``model.lav``: the measurement model of every item group and a hint for the paths."""
     M = [f"# Model of {name} in lavaan-style syntax (drafted by `leanlearn init`).",
          "#   =~  reflective measurement (Mode A)      <~  formative (Mode B)",
          "#   ~   structural paths                      X:Z an interaction of X and Z",
@@ -603,14 +338,7 @@ def draft_study(raw: pd.DataFrame, info: Mapping | None = None, *, texts: Mappin
         gi = items[items.group == g]
         M.append(f"{construct_of[g]} =~ " + " + ".join(gi.name))
     M += ["", "# TODO: write the structural paths, e.g.", "#   " + (f"{construct_of[groups[-1]]} ~ " + " + ".join(construct_of[g] for g in groups[:-1]) if len(groups) > 1 else "Y ~ X"), ""]
-    model = "\n".join(M)
-    todo.append("model.lav: write the structural paths (the draft has only the measurement model)")
-    todo.append("codebook.yaml: give every construct a label (and check items, scales and personal data)")
-
-    # ---- config text
-    config = _config_text(name=name, survey=survey, covariates=list(covs.name))
-    todo.append("config.yaml: state the hypotheses; choose controls and a grouping variable if you want them")
-    return Draft(columns=cols, codebook=codebook, model=model, config=config, todo=tuple(todo))
+    return "\n".join(M)
 
 
 def _config_text(*, name: str, survey: str, covariates: list[str]) -> str:
@@ -704,7 +432,7 @@ measurement:
 # ---- structural model (docs/methods.md, "Structural model") ---------------------------------
 structural:
   vif_max: 5.0                          # inner VIF (Hair et al. 2019; ideally below 3)
-  f2_cutoffs: [0.02, 0.15, 0.35]        # Cohen 1988: small, medium, large
+  f_squared_cutoffs: [0.02, 0.15, 0.35] # Cohen 1988: small, medium, large
   srmr_max: 0.08                        # Henseler et al. 2016 (model fit, reported with caution)
 
 # ---- estimation ---------------------------------------------------------------------------

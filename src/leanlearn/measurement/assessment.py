@@ -77,7 +77,7 @@ def measurement_assessment(res, htmt_bounds: pd.DataFrame | None, thresholds: di
                 rows.append(("indicator loading", c.name, r.indicator, r.estimate, f">= {t['loading_min']}", r.estimate >= t["loading_min"], SOURCES["loading"]))
                 if r.estimate < t["loading_drop_below"]:
                     rows.append(("loading below drop threshold", c.name, r.indicator, r.estimate, f">= {t['loading_drop_below']}", False, SOURCES["loading"]))
-            a, ra, rc, av = rel.loc[c.name, ["alpha", "rho_a", "rho_c", "ave"]]
+            a, ra, rc, av = rel.loc[c.name, ["cronbach_alpha", "rho_a", "rho_c", "ave"]]
             lo, hi = t["rho_c_range"]
             rows += [
                 ("cronbach_alpha", c.name, "", a, f">= {t['alpha_min']}", a >= t["alpha_min"], SOURCES["alpha"]),
@@ -173,7 +173,7 @@ def hoc_reliability(res) -> pd.DataFrame:
     rows = []
     for name, _locs, _mode, R, r, w in _hoc_blocks(res):
         rows.append((name, method, float(mm.cronbach_alpha(R)), float(mm.rho_a(w, R)), float(mm.rho_c(r)), float(mm.ave(r))))
-    return pd.DataFrame(rows, columns=["hoc", "method", "alpha", "rho_a", "rho_c", "ave"])
+    return pd.DataFrame(rows, columns=["hoc", "method", "cronbach_alpha", "rho_a", "rho_c", "ave"])
 
 
 def hoc_assessment(res, thresholds: dict | None = None) -> pd.DataFrame:
@@ -202,7 +202,7 @@ def hoc_assessment(res, thresholds: dict | None = None) -> pd.DataFrame:
         if mode == "A":
             for r in sub.itertuples():
                 rows.append(("hoc: loc loading", name, r.loc, r.loading, f">= {t['loading_min']}", r.loading >= t["loading_min"], src))
-            a, ra, rc, av = (float(x) for x in rel.loc[name, ["alpha", "rho_a", "rho_c", "ave"]].to_numpy(dtype=float))
+            a, ra, rc, av = (float(x) for x in rel.loc[name, ["cronbach_alpha", "rho_a", "rho_c", "ave"]].to_numpy(dtype=float))
             lo, hi = t["rho_c_range"]
             rows += [
                 ("hoc: cronbach_alpha", name, "", a, f">= {t['alpha_min']}", a >= t["alpha_min"], src),

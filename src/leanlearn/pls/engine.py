@@ -895,7 +895,7 @@ class PLSResult:
     r_squared : DataFrame
         Columns construct, r_squared, r_squared_adj.
     reliability : DataFrame
-        Columns construct, alpha, rho_c, ave, rho_a.
+        Columns construct, cronbach_alpha, rho_c, ave, rho_a.
     htmt, htmt2, fornell_larcker, construct_correlations : DataFrame
         Square tables indexed and labelled by construct.
     vif_items : DataFrame
@@ -1102,9 +1102,9 @@ def estimate(
     3   LIKE   CUSL     0.342
     4   CUSA   CUSL     0.504
     >>> res.reliability.round(3).head(2)
-      construct  alpha  rho_c    ave  rho_a
-    0      COMP  0.776  0.865  0.681  0.832
-    1      LIKE  0.831  0.899  0.747  0.836
+      construct  cronbach_alpha  rho_c    ave  rho_a
+    0      COMP           0.776  0.865  0.681  0.832
+    1      LIKE           0.831  0.899  0.747  0.836
     """
     spec = parse_model(model) if isinstance(model, str) else model
     if settings is None:
@@ -1216,7 +1216,7 @@ def _assess(res: PLSResult, data: pd.DataFrame, source: str | None) -> dict:
         vifs = mm.vif_from_correlation(Rk) if len(c) > 1 else np.ones(1)
         for i, v in zip(c, np.atleast_1d(vifs)):
             vif_rows.append((name, lay.columns[i], float(v)))
-    reliability = pd.DataFrame(rel_rows, columns=["construct", "alpha", "rho_c", "ave", "rho_a"])
+    reliability = pd.DataFrame(rel_rows, columns=["construct", "cronbach_alpha", "rho_c", "ave", "rho_a"])
     square = lambda M: pd.DataFrame(M, index=pd.Index(names), columns=names)  # noqa: E731
     ht = mm.htmt(R, onehot)
     ht2 = mm.htmt2(R, onehot)

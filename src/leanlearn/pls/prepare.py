@@ -39,7 +39,7 @@ class PreparedData:
     missing : str
         "mean" or "listwise".
     report : DataFrame
-        One row per item: item, n_missing, share_missing, replaced_by (the mean used, NaN
+        One row per indicator: indicator, n_missing, share_missing, replaced_by (the mean used, NaN
         when nothing was replaced).
     dropped_rows : tuple
         Row labels removed by listwise deletion.
@@ -189,7 +189,7 @@ def prepare_data(
         )
     report = pd.DataFrame(
         {
-            "item": list(items),
+            "indicator": list(items),
             "n_missing": n_missing.astype(int),
             "share_missing": n_missing / n_raw,
             "replaced_by": replaced,

@@ -29,7 +29,6 @@ Figures
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -37,10 +36,13 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from leanlearn.extras import require
 from leanlearn.format import num
 from leanlearn.report.tables import is_true
 from leanlearn.report.tables import label as _lab
+from leanlearn.report.figure_style import (  # noqa: F401  (re-exported)
+    _METADATA, ACCENT, BAND, COLUMN_WIDTH, INK, MUTED, REGION, STYLE, _figure, _rc, _sd, figure_bytes, stars,
+)  # fmt: skip
+from leanlearn.report.path_diagram import default_positions, path_diagram
 
 __all__ = [
     "STYLE",
@@ -61,236 +63,6 @@ __all__ = [
     "build_figures",
     "figure_bytes",
 ]
-
-COLUMN_WIDTH = 3.5  # inches, one journal column
-
-STYLE: dict = {
-    "font.family": "DejaVu Sans",
-    "font.size": 8,
-    "axes.titlesize": 8,
-    "axes.labelsize": 8,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "legend.fontsize": 7,
-    "legend.frameon": False,
-    "axes.linewidth": 0.6,
-    "xtick.major.width": 0.6,
-    "ytick.major.width": 0.6,
-    "lines.linewidth": 1.0,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "svg.hashsalt": "leanlearn",
-    "svg.fonttype": "path",
-    "pdf.fonttype": 42,
-    "ps.fonttype": 42,
-    "path.simplify": False,
-    "savefig.dpi": 300,
-}
-
-INK = "#222222"
-ACCENT = "#1f5fa8"
-MUTED = "#8a8a8a"
-BAND = "#9ecae1"
-REGION = "#e8e8e8"
-
-_METADATA = {
-    "png": {"Software": None},
-    "svg": {"Date": None, "Creator": None},
-    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
-}
-
-
-def _rc():
-    matplotlib = require("matplotlib", "drawing the report's figures")
-
-    return matplotlib.rc_context(STYLE)
-
-
-def _figure(width: float, height: float):
-    Figure = require("matplotlib.figure", "drawing the report's figures").Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def stars(p) -> str:
-    """``***`` p < .001, ``**`` p < .01, ``*`` p < .05, else empty."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return ""
-    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
-
-
-def _sd(v: float) -> str:
-    v = float(v)
-    return "mean" if v == 0 else ("+" if v > 0 else "−") + f"{abs(v):g} SD"
-
-
-# ---------------------------------------------------------------------------------------------
-# Path diagram
-# ---------------------------------------------------------------------------------------------
-def default_positions(paths: pd.DataFrame, *, exclude=()) -> dict[str, tuple[float, float]]:
-    """A layered layout: exogenous constructs left, outcomes right, mediators raised.
-
-    Layer = longest chain of paths leading to the construct. Constructs in intermediate
-    layers are lifted so that direct paths skipping them run underneath; a moderator (the
-    second term of an interaction ``X:W``) sits above the midpoint of the path it moderates.
-    """
-    exclude = set(exclude)
-    edges = [(s, t) for s, t in zip(paths.source, paths.target) if s not in exclude and ":" not in str(s)]
-    inter = [(str(s).split(":")[0], str(s).split(":")[1], t) for s, t in zip(paths.source, paths.target) if ":" in str(s)]
-    nodes: list[str] = []
-    for s, t in edges:
-        for n in (s, t):
-            if n not in nodes:
-                nodes.append(n)
-    preds: dict[str, list[str]] = {n: [] for n in nodes}
-    for s, t in edges:
-        preds[t].append(s)
-    layer: dict[str, int] = {}
-
-    def depth(n, seen=()):
-        if n in layer:
-            return layer[n]
-        if n in seen:  # a non-recursive model is assumed; guard anyway
-            return 0
-        d = 0 if not preds[n] else 1 + max(depth(p, seen + (n,)) for p in preds[n])
-        layer[n] = d
-        return d
-
-    for n in nodes:
-        depth(n)
-    moderators = {w for _, w, _ in inter}
-    last = max(layer.values()) if layer else 0
-    skip = any(layer[t] - layer[s] > 1 for s, t in edges)
-    pos: dict[str, tuple[float, float]] = {}
-    dx = 2.4
-    for k in range(last + 1):
-        members = [n for n in nodes if layer[n] == k and not (n in moderators and k == 0)]
-        lift = 1.35 if skip and 0 < k < last else 0.0
-        for i, n in enumerate(members):
-            pos[n] = (k * dx, lift - i * 1.0 + (len(members) - 1) * 0.5)
-    top = max((y for _, y in pos.values()), default=0.0)
-    for x, w, t in inter:
-        if w in pos or w not in nodes:
-            continue
-        if x in pos and t in pos:
-            mx = (pos[x][0] + pos[t][0]) / 2
-        else:
-            mx = 0.0
-        pos[w] = (mx, top + 1.35)
-    for n in nodes:  # moderators without a placeable interaction
-        pos.setdefault(n, (layer[n] * dx, top + 1.35))
-    return pos
-
-
-def path_diagram(paths: pd.DataFrame, *, r_squared: pd.DataFrame | None = None, exclude=(), positions: Mapping | None = None, width: float = COLUMN_WIDTH):
-    """The structural model with its estimates.
-
-    Parameters
-    ----------
-    paths : DataFrame
-        ``structural/paths.csv`` (source, target, estimate [, p_value, ci_lower, ci_upper]).
-    r_squared : DataFrame, optional
-        ``structural/r_squared.csv``; R² is printed inside each endogenous construct.
-    exclude : iterable of str
-        Constructs not drawn (control variables).
-    positions : mapping, optional
-        Construct -> (x, y) in box units (default :func:`default_positions`).
-
-    Notes
-    -----
-    Solid arrows: the 95 % interval excludes zero; dashed grey: it includes zero. Stars
-    from the bootstrap p-value (* < .05, ** < .01, *** < .001).
-    """
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
-    exclude = set(exclude)
-    keep = paths[~paths.source.isin(exclude) & ~paths.target.isin(exclude)]
-    pos = dict(positions or default_positions(keep, exclude=exclude))
-    r2 = {} if r_squared is None else dict(zip(r_squared.construct, r_squared.r_squared))
-    bw, bh = 1.25, 0.62
-    with _rc():
-        xs = [p[0] for p in pos.values()]
-        ys = [p[1] for p in pos.values()]
-        span_x = max(xs) - min(xs) + bw + 0.4
-        span_y = max(ys) - min(ys) + bh + 0.4
-        fig = _figure(width, max(1.6, width * span_y / span_x))
-        ax = fig.add_subplot()
-        ax.set_axis_off()
-        ax.set_xlim(min(xs) - bw / 2 - 0.2, max(xs) + bw / 2 + 0.2)
-        ax.set_ylim(min(ys) - bh / 2 - 0.2, max(ys) + bh / 2 + 0.2)
-        ax.set_aspect("equal")
-        boxes = {}
-        for name, (x, y) in pos.items():
-            box = FancyBboxPatch((x - bw / 2, y - bh / 2), bw, bh, boxstyle="round,pad=0,rounding_size=0.06", fc="white", ec=INK, lw=0.8, zorder=3)
-            ax.add_patch(box)
-            boxes[name] = box
-            text = _lab(name) + (f"\nR² = {num(r2[name])}" if name in r2 else "")
-            ax.text(x, y, text, ha="center", va="center", fontsize=8 if name not in r2 else 7.5, zorder=4, linespacing=1.2)
-
-        def significant(r) -> bool:
-            if hasattr(r, "ci_lower") and not pd.isna(r.ci_lower):
-                return r.ci_lower > 0 or r.ci_upper < 0
-            return bool(stars(getattr(r, "p_value", None)))
-
-        def value_label(r) -> str:
-            return num(r.estimate) + stars(getattr(r, "p_value", None))
-
-        for r in keep.itertuples():
-            if ":" in str(r.source) or r.source not in pos or r.target not in pos:
-                continue
-            sig = significant(r)
-            (x0, y0), (x1, y1) = pos[r.source], pos[r.target]
-            # a path that would cross another box is bent away from it
-            rad = 0.0
-            nx, ny = (y1 - y0), -(x1 - x0)  # arc3 moves its control point along +rad * (nx, ny)
-            for other, (ox, oy) in pos.items():
-                if other in (r.source, r.target):
-                    continue
-                t = np.clip(((ox - x0) * (x1 - x0) + (oy - y0) * (y1 - y0)) / max((x1 - x0) ** 2 + (y1 - y0) ** 2, 1e-9), 0, 1)
-                px, py = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-                if 0.05 < t < 0.95 and abs(px - ox) < bw * 0.8 and abs(py - oy) < bh * 1.2:
-                    side = (ox - px) * nx + (oy - py) * ny
-                    rad = -0.3 if side > 0 else 0.3
-            arrow = FancyArrowPatch(
-                (x0, y0), (x1, y1), patchA=boxes[r.source], patchB=boxes[r.target], arrowstyle="-|>", mutation_scale=7,
-                connectionstyle=f"arc3,rad={rad}", color=INK if sig else MUTED, lw=0.9 if sig else 0.7, linestyle="-" if sig else (0, (3, 2)), zorder=2,
-            )
-            ax.add_patch(arrow)
-            # label at the middle of the path; on a moderated path, beside it on the side away from the moderator
-            mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-            mods = [str(q).split(":")[1] for q, t_ in zip(keep.source, keep.target) if ":" in str(q) and str(q).split(":")[0] == r.source and t_ == r.target]
-            if mods and mods[0] in pos:
-                length = math.hypot(nx, ny) or 1.0
-                ux, uy = nx / length, ny / length
-                wx_, wy_ = pos[mods[0]]
-                if (wx_ - mx) * ux + (wy_ - my) * uy > 0:
-                    ux, uy = -ux, -uy
-                mx, my = mx + 0.32 * ux, my + 0.32 * uy
-            if rad:
-                # midpoint of the quadratic curve arc3 draws
-                dxn, dyn = x1 - x0, y1 - y0
-                mx, my = mx + rad * dyn / 2, my - rad * dxn / 2
-            ax.text(mx, my, value_label(r), ha="center", va="center", fontsize=7, color=INK if sig else MUTED, zorder=5,
-                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"))
-        for r in keep.itertuples():
-            if ":" not in str(r.source):
-                continue
-            x_name, w_name = str(r.source).split(":")[:2]
-            if x_name not in pos or w_name not in pos or r.target not in pos:
-                continue
-            sig = significant(r)
-            (x0, y0), (x1, y1) = pos[x_name], pos[r.target]
-            mid = ((x0 + x1) / 2, (y0 + y1) / 2)
-            arrow = FancyArrowPatch(
-                pos[w_name], mid, patchA=boxes[w_name], arrowstyle="-|>", mutation_scale=7, shrinkB=1.5,
-                color=ACCENT if sig else MUTED, lw=0.9, linestyle="-" if sig else (0, (3, 2)), zorder=2,
-            )
-            ax.add_patch(arrow)
-            ax.plot([mid[0]], [mid[1]], marker="o", ms=2.5, color=ACCENT if sig else MUTED, zorder=5)
-            wx, wy = pos[w_name]
-            ax.text((wx + mid[0]) / 2 - 0.1, (wy + mid[1]) / 2, f"{_lab(r.source)}\n{value_label(r)}", ha="right", va="center", fontsize=7,
-                    color=ACCENT if sig else MUTED, zorder=5, bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none"))
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------
@@ -480,7 +252,7 @@ def forest_plot(hypotheses: pd.DataFrame, *, width: float = COLUMN_WIDTH):
 def bootstrap_distributions_plot(draws: pd.DataFrame, hypotheses: pd.DataFrame, *, width: float = COLUMN_WIDTH, bins: int = 40):
     """Histogram of each hypothesis quantity's bootstrap draws: estimate (solid) and interval (dashed).
 
-    ``draws`` has a ``draw`` column and one column per hypothesis id; ``hypotheses`` gives
+    ``draws`` has a ``resample`` column and one column per hypothesis id; ``hypotheses`` gives
     the estimate, the interval and the quantity's label for each id. Panels in the order of
     ``hypotheses``, two per row.
     """
@@ -652,14 +424,3 @@ def build_figures(results: Mapping[str, object], config: Mapping | None = None) 
         else:
             out[name] = (spec.build(results, config or {}), True)
     return out
-
-
-def figure_bytes(fig, fmt: str, *, dpi: int = 300) -> bytes:
-    """Render a figure to PNG, SVG or PDF bytes, reproducibly (fixed metadata and SVG hash salt)."""
-    fmt = fmt.lower()
-    if fmt not in _METADATA:
-        raise ValueError(f"figure format must be one of {', '.join(_METADATA)}, got {fmt!r}")
-    buf = io.BytesIO()
-    with _rc():
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
-    return buf.getvalue()

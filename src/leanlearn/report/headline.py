@@ -214,10 +214,10 @@ def _bias(t: dict) -> list[str]:
             + (f" (with {src})" if src else "") + f"{all_r}; {len(lost)} of {int(mk.significant_u.astype(bool).sum())} significant construct correlations lose significance."
         )
         mp = t.get("bias/marker_paths.csv")
-        if mp is not None and "estimate_corrected" in mp and len(mp):
+        if mp is not None and "corrected_estimate" in mp and len(mp):
             lines.append(
                 "  - Paths re-estimated on the corrected correlations (uncorrected → corrected): "
-                + "; ".join(f"{r.source} -> {r.target} {num(r.estimate)} → {num(r.estimate_corrected)}" for r in mp.itertuples()) + "."
+                + "; ".join(f"{r.source} -> {r.target} {num(r.estimate)} → {num(r.corrected_estimate)}" for r in mp.itertuples()) + "."
             )
     mf = t.get("bias/method_factor.csv")
     if mf is not None and "delta_chi2" in mf:

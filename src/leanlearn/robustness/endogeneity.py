@@ -149,8 +149,8 @@ def normality_tests(
     Returns
     -------
     DataFrame
-        variable, n, skewness, excess_kurtosis, shapiro_w, shapiro_p, cvm_statistic,
-        cvm_p, non_normal, corr_copula_term (the correlation of x with its copula term;
+        variable, n, skewness, excess_kurtosis, shapiro_w, shapiro_p_value, cvm_statistic,
+        cvm_p_value, non_normal, corr_copula_term (the correlation of x with its copula term;
         near 1 means the copula term is nearly collinear with x and the correction is
         not identified).
     """
@@ -171,9 +171,9 @@ def normality_tests(
                 "skewness": float(stats.skew(x)),
                 "excess_kurtosis": float(stats.kurtosis(x)),
                 "shapiro_w": float(sw.statistic),
-                "shapiro_p": float(sw.pvalue),
+                "shapiro_p_value": float(sw.pvalue),
                 "cvm_statistic": float(cvm.statistic),
-                "cvm_p": float(cvm.pvalue),
+                "cvm_p_value": float(cvm.pvalue),
                 "non_normal": bool(sw.pvalue < alpha or cvm.pvalue < alpha),
                 "corr_copula_term": float(np.corrcoef(x, copula_term(x))[0, 1]),
             }
@@ -187,11 +187,11 @@ def preconditions(normality: pd.DataFrame, *, max_vif: float = DEFAULT_MAX_VIF) 
     Returns
     -------
     DataFrame
-        variable, n, shapiro_p, cvm_p, non_normal, corr_copula_term, vif_copula_term
+        variable, n, shapiro_p_value, cvm_p_value, non_normal, corr_copula_term, vif_copula_term
         (:math:`1/(1 - r^2)`), identified (vif_copula_term < max_vif), preconditions_met
         (non_normal and identified), reason (empty when met).
     """
-    out = normality[["variable", "n", "shapiro_p", "cvm_p", "non_normal", "corr_copula_term"]].copy()
+    out = normality[["variable", "n", "shapiro_p_value", "cvm_p_value", "non_normal", "corr_copula_term"]].copy()
     r = out["corr_copula_term"].to_numpy(dtype=float)
     with np.errstate(divide="ignore"):
         out["vif_copula_term"] = 1.0 / (1.0 - r**2)
@@ -429,11 +429,11 @@ def copula_test(
     normality = (
         normality_tests(frame, copula_vars, alpha=alpha, mc_samples=normality_mc_samples, seed=seed)
         if copula_vars
-        else pd.DataFrame(columns=["variable", "n", "skewness", "excess_kurtosis", "shapiro_w", "shapiro_p", "cvm_statistic", "cvm_p", "non_normal", "corr_copula_term"])
+        else pd.DataFrame(columns=["variable", "n", "skewness", "excess_kurtosis", "shapiro_w", "shapiro_p_value", "cvm_statistic", "cvm_p_value", "non_normal", "corr_copula_term"])
     )
     non_normal = dict(zip(normality["variable"], normality["non_normal"]))
     pre = preconditions(normality, max_vif=max_vif) if len(normality) else pd.DataFrame(
-        columns=["variable", "n", "shapiro_p", "cvm_p", "non_normal", "corr_copula_term", "vif_copula_term", "identified", "preconditions_met", "reason"]
+        columns=["variable", "n", "shapiro_p_value", "cvm_p_value", "non_normal", "corr_copula_term", "vif_copula_term", "identified", "preconditions_met", "reason"]
     )
     pre_by = pre.set_index("variable") if len(pre) else None
     level_lo, level_hi = (1 - ci_level) / 2, 1 - (1 - ci_level) / 2

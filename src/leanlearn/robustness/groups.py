@@ -127,10 +127,10 @@ OUTPUT_COLUMNS = {
     "level_sizes": ["level", "group", "n", "minimum_detectable_beta_one_tailed", "minimum_detectable_beta_two_tailed"],
     "micom_configural": ["group", "check", "met", "detail"],
     "micom_compositional": ["group_a", "group_b", "construct", "c", "critical_value", "p_value", "invariant", "n_permutations"],
-    "micom_means_variances": ["group_a", "group_b", "construct", "statistic", "estimate", "perm_lower", "perm_upper", "p_value", "equal", "detectable_80", "n_permutations"],
+    "micom_means_variances": ["group_a", "group_b", "construct", "statistic", "estimate", "permutation_lower", "permutation_upper", "p_value", "equal", "detectable_80", "n_permutations"],
     "micom_summary": ["group_a", "group_b", "construct", "n_a", "n_b", "configural", "compositional", "equal_mean", "equal_variance", "invariance", "mga_permitted", "pooling_permitted", "statement"],
-    "mga": ["group_a", "group_b", "family", "parameter", "estimate_a", "estimate_b", "difference", "perm_lower", "perm_upper", "p_value", "p_adjusted", "significant", "family_size", "n_permutations"],
-    "permutation_status": ["group_a", "group_b", "permutations", "valid", "failed"],
+    "mga": ["group_a", "group_b", "family", "parameter", "estimate_a", "estimate_b", "difference", "permutation_lower", "permutation_upper", "p_value", "p_adjusted", "significant", "family_size", "n_permutations"],
+    "permutation_status": ["group_a", "group_b", "n_permutations", "valid", "failed"],
 }
 """Columns of every table the ``groups`` verb writes (also when the step is skipped)."""
 
@@ -417,9 +417,9 @@ class GroupComparison:
         invariant (c ≥ critical_value), n_permutations.
     means_variances : DataFrame
         MICOM step 3: group_a, group_b, construct, statistic ("mean_difference",
-        "log_variance_ratio"), estimate, perm_lower, perm_upper (α/2 and 1 − α/2
+        "log_variance_ratio"), estimate, permutation_lower, permutation_upper (α/2 and 1 − α/2
         quantiles of the permutation distribution), p_value (two-sided, unadjusted),
-        equal (perm_lower ≤ estimate ≤ perm_upper), detectable_80 (approximate smallest
+        equal (permutation_lower ≤ estimate ≤ permutation_upper), detectable_80 (approximate smallest
         value detected with 80 % power at these group sizes, :func:`detectable_differences`),
         n_permutations.
     invariance : DataFrame
@@ -430,7 +430,7 @@ class GroupComparison:
     mga : DataFrame
         group_a, group_b, family ("path", "indirect_effect", "index_moderated_mediation",
         "conditional_indirect_effect", "custom"), parameter, estimate_a, estimate_b,
-        difference (a − b), perm_lower, perm_upper (α/2 and 1 − α/2 quantiles of the
+        difference (a − b), permutation_lower, permutation_upper (α/2 and 1 − α/2 quantiles of the
         permutation differences), p_value (two-sided), p_adjusted (across the whole
         family), significant (p_adjusted < α), family_size (tests in the family),
         n_permutations.
@@ -734,7 +734,7 @@ def compare_groups(
     comp_rows, mv_rows, mga_rows, status_rows = [], [], [], []
     for pair_index, (ga, gb) in enumerate(pairs):
         if not (fits_ok[ga] and fits_ok[gb]):
-            status_rows.append({"group_a": ga, "group_b": gb, "permutations": 0, "valid": 0, "failed": 0})
+            status_rows.append({"group_a": ga, "group_b": gb, "n_permutations": 0, "valid": 0, "failed": 0})
             continue
         pos = np.concatenate([np.flatnonzero(labels == ga), np.flatnonzero(labels == gb)])
         Xp = X[pos]
@@ -809,7 +809,7 @@ def compare_groups(
         md_perm, lv_perm = np.concatenate(md_perm), np.concatenate(lv_perm)
         valid_all = np.concatenate(valid_all)
         nv = int(valid_all.sum())
-        status_rows.append({"group_a": ga, "group_b": gb, "permutations": permutations, "valid": nv, "failed": permutations - nv})
+        status_rows.append({"group_a": ga, "group_b": gb, "n_permutations": permutations, "valid": nv, "failed": permutations - nv})
 
         cv = c_perm[valid_all]
         crit = np.quantile(cv, alpha, axis=0, method="linear") if nv else np.full(len(blocks), np.nan)
@@ -824,7 +824,7 @@ def compare_groups(
             p = permutation_p_value(o, d)
             for j, (k, _, _) in enumerate(blocks):
                 mv_rows.append(
-                    {"group_a": ga, "group_b": gb, "construct": names[k], "statistic": stat, "estimate": float(o[j]), "perm_lower": float(lo[j]), "perm_upper": float(hi[j]), "p_value": float(p[j]), "detectable_80": detect[stat], "n_permutations": int(d.shape[0])}
+                    {"group_a": ga, "group_b": gb, "construct": names[k], "statistic": stat, "estimate": float(o[j]), "permutation_lower": float(lo[j]), "permutation_upper": float(hi[j]), "p_value": float(p[j]), "detectable_80": detect[stat], "n_permutations": int(d.shape[0])}
                 )
         tv = th_perm[valid_all]
         if nv:
@@ -837,16 +837,16 @@ def compare_groups(
                 {
                     "group_a": ga, "group_b": gb, "family": family, "parameter": label,
                     "estimate_a": float(est_a[j]), "estimate_b": float(est_b[j]), "difference": float(theta_obs[j]),
-                    "perm_lower": float(lo[j]), "perm_upper": float(hi[j]), "p_value": float(p_t[j]), "n_permutations": nv,
+                    "permutation_lower": float(lo[j]), "permutation_upper": float(hi[j]), "p_value": float(p_t[j]), "n_permutations": nv,
                 }
             )  # fmt: skip
 
     comp = pd.DataFrame(comp_rows, columns=["group_a", "group_b", "construct", "c", "critical_value", "p_value", "n_permutations"])
-    mv = pd.DataFrame(mv_rows, columns=["group_a", "group_b", "construct", "statistic", "estimate", "perm_lower", "perm_upper", "p_value", "detectable_80", "n_permutations"])
-    mga = pd.DataFrame(mga_rows, columns=["group_a", "group_b", "family", "parameter", "estimate_a", "estimate_b", "difference", "perm_lower", "perm_upper", "p_value", "n_permutations"])
+    mv = pd.DataFrame(mv_rows, columns=["group_a", "group_b", "construct", "statistic", "estimate", "permutation_lower", "permutation_upper", "p_value", "detectable_80", "n_permutations"])
+    mga = pd.DataFrame(mga_rows, columns=["group_a", "group_b", "family", "parameter", "estimate_a", "estimate_b", "difference", "permutation_lower", "permutation_upper", "p_value", "n_permutations"])
     # MICOM: raw p-values, decisions on the permutation quantiles (Henseler et al. 2016; no adjustment)
     comp.insert(comp.columns.get_loc("p_value") + 1, "invariant", comp["c"] >= comp["critical_value"])
-    mv.insert(mv.columns.get_loc("p_value") + 1, "equal", (mv["estimate"] >= mv["perm_lower"]) & (mv["estimate"] <= mv["perm_upper"]))
+    mv.insert(mv.columns.get_loc("p_value") + 1, "equal", (mv["estimate"] >= mv["permutation_lower"]) & (mv["estimate"] <= mv["permutation_upper"]))
     # MGA: one family = every tested parameter x every pair
     family_size = int(np.isfinite(mga["p_value"].to_numpy(dtype=float)).sum())
     mga.insert(mga.columns.get_loc("p_value") + 1, "p_adjusted", _adjust(mga["p_value"].to_numpy(dtype=float), p_adjust))
@@ -871,7 +871,7 @@ def compare_groups(
             }
         )  # fmt: skip
     invariance = pd.DataFrame(inv_rows, columns=["group_a", "group_b", "construct", "n_a", "n_b", "configural", "compositional", "equal_mean", "equal_variance", "invariance", "mga_permitted", "pooling_permitted", "statement"])
-    status = pd.DataFrame(status_rows, columns=["group_a", "group_b", "permutations", "valid", "failed"])
+    status = pd.DataFrame(status_rows, columns=["group_a", "group_b", "n_permutations", "valid", "failed"])
     notes = _notes(sizes, n_no_group, len(pairs), permutations, p_adjust, alpha, fits_ok, family_size=family_size, funcs=funcs, redundant=redundant, mv=mv, unit=unit)
     return GroupComparison(
         group_sizes=sizes,
@@ -1135,7 +1135,7 @@ def multigroup_analysis(
                 "group_a": m["group_a"], "group_b": m["group_b"], "method": "permutation", "family": m["family"],
                 "parameter": m["parameter"], "estimate_a": m["estimate_a"], "estimate_b": m["estimate_b"],
                 "difference": m["difference"], "std_error_a": np.nan, "std_error_b": np.nan, "statistic": m["difference"],
-                "df": np.nan, "null_lower": m["perm_lower"], "null_upper": m["perm_upper"], "p_value_one_sided": np.nan,
+                "df": np.nan, "null_lower": m["permutation_lower"], "null_upper": m["permutation_upper"], "p_value_one_sided": np.nan,
                 "p_value": m["p_value"], "p_adjusted": m["p_adjusted"], "significant": m["significant"],
                 "family_size": m["family_size"], "n_a": [n_of[g] for g in m["group_a"]], "n_b": [n_of[g] for g in m["group_b"]],
                 "draws_a": m["n_permutations"], "draws_b": m["n_permutations"],
@@ -1144,7 +1144,7 @@ def multigroup_analysis(
         )  # fmt: skip
         st = cmp.status
         status = pd.DataFrame(
-            {"group": st["group_a"] + " vs " + st["group_b"], "resamples": st["permutations"], "valid": st["valid"], "failed": st["failed"]}
+            {"group": st["group_a"] + " vs " + st["group_b"], "resamples": st["n_permutations"], "valid": st["valid"], "failed": st["failed"]}
         )
         return MGAResult(table=table, group_sizes=cmp.group_sizes, status=status, notes=cmp.notes, method=method, resamples=int(resamples),
                          seed=seed, alpha=alpha, p_adjust=p_adjust, family_size=cmp.family_size)  # fmt: skip

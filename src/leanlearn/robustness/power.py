@@ -66,7 +66,7 @@ decision "the interval excludes zero":
   percentile interval of those values. Preacher & Selig show it performs like the
   percentile bootstrap for indirect effects.
 
-Every summary row reports ``se_ratio`` = mean standard error / SD of the estimates across
+Every summary row reports ``std_error_ratio`` = mean standard error / SD of the estimates across
 replications (Morris, White & Crowther 2019), which shows whether the cheap test's standard
 error is calibrated for this model (near 1) or too small (below 1, power overstated). The
 full percentile bootstrap per replication is available as ``test="bootstrap"``.
@@ -1119,7 +1119,7 @@ POST_HOC_CAVEAT = (
 SUMMARY_COLUMNS = (
     "n", "parameter", "population_value", "mean_estimate", "bias", "power", "mc_std_error", "replications",
     "label", "criterion", "hypothesis_direction", "population_source", "estimate_sd", "bias_mc_std_error",
-    "mean_std_error", "se_ratio", "coverage", "coverage_mc_std_error", "replications_excluded", "kind", "test",
+    "mean_std_error", "std_error_ratio", "coverage", "coverage_mc_std_error", "replications_excluded", "kind", "test",
 )  # fmt: skip
 
 
@@ -1150,7 +1150,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         \text{bias\_mc\_std\_error} = sd(\hat\theta)/\sqrt{R}
 
     ``coverage`` is the share of ``ci_level`` intervals containing θ₀ (with its binomial SE)
-    and ``se_ratio`` the mean standard error over sd(θ̂) (Morris, White & Crowther 2019,
+    and ``std_error_ratio`` the mean standard error over sd(θ̂) (Morris, White & Crowther 2019,
     *Statistics in Medicine* 38:2074–2102, Table 6). A hypothesis of no effect without a
     SESOI is left out: non-significance is not a success (its rows are counted by
     :func:`left_out`).
@@ -1207,7 +1207,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                 "mean_estimate": float(est.mean()), "bias": float(est.mean()) - pop, "power": power,
                 "mc_std_error": math.sqrt(power * (1 - power) / R), "replications": R, "estimate_sd": sd,
                 "bias_mc_std_error": sd / math.sqrt(R) if R > 1 else np.nan, "mean_std_error": mean_se,
-                "se_ratio": mean_se / sd if R > 1 and sd > 0 else np.nan, "coverage": cov,
+                "std_error_ratio": mean_se / sd if R > 1 and sd > 0 else np.nan, "coverage": cov,
                 "coverage_mc_std_error": math.sqrt(cov * (1 - cov) / R) if np.isfinite(cov) else np.nan,
                 "replications_excluded": int(len(g) - R), "kind": first.get("kind", ""), "test": first.get("test", ""),
                 **({"scenario": first["scenario"], "scenario_f_squared": first.get("scenario_f_squared", np.nan),
@@ -1396,7 +1396,7 @@ def power_notes(rows: pd.DataFrame, table: pd.DataFrame, coincident: pd.DataFram
             "of the path in its composite regression; functions of several paths (indirect and conditional indirect "
             f"effects, indices of moderated mediation) by the Monte Carlo confidence interval (Preacher & Selig 2012) "
             f"from {mc_draws or 'the configured number of'} draws of the paths per replication. This replaces a bootstrap "
-            "per replication, which the decision 'the interval excludes 0' does not need; se_ratio (mean standard error / "
+            "per replication, which the decision 'the interval excludes 0' does not need; std_error_ratio (mean standard error / "
             "SD of the estimates across replications) shows whether the standard error is calibrated (near 1). At small N "
             "with weak paths the main analysis' percentile bootstrap can be more conservative (sign changes of composites "
             "in resamples widen it), so the power here is then an upper bound for it; power.test 'bootstrap' checks."

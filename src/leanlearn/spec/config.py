@@ -138,6 +138,8 @@ def _allowed(sub: Mapping, root: Mapping) -> str:
 RENAMED = {
     "robustness.group_column": "robustness.groups.column",
     "robustness.region_clusters": "robustness.groups.clusters",
+    "structural.f2_cutoffs": "structural.f_squared_cutoffs",
+    "structural.f2_interaction_cutoffs": "structural.f_squared_interaction_cutoffs",
 }
 
 
@@ -153,7 +155,7 @@ def _message(error, root: Mapping, what: str) -> str:
         known = ", ".join(props) if props else "(none)"
         renamed = [f"{path}.{k} is now {RENAMED[f'{path}.{k}']}" for k in extra if f"{path}.{k}" in RENAMED]
         if renamed:
-            return "; ".join(renamed) + " (renamed keys; see docs/groups.md)"
+            return "; ".join(renamed) + " (renamed keys; see docs/glossary.md and docs/groups.md)"
         return f"{full}: unknown key; allowed keys{' in ' + path if path else ''}: {known}"
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message

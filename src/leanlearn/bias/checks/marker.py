@@ -234,7 +234,7 @@ def marker_corrected_paths(
     Returns
     -------
     DataFrame
-        ``source, target, estimate, estimate_corrected, difference, r_m, n``; ``difference``
+        ``source, target, estimate, corrected_estimate, difference, r_m, n``; ``difference``
         = corrected - uncorrected. NaN when the corrected predictor matrix is not positive
         definite (the correction can make it so when r_M is large).
     """
@@ -256,7 +256,7 @@ def marker_corrected_paths(
         if not preds or target not in names:
             continue
         est = {}
-        for key, r in (("estimate", r_u), ("estimate_corrected", r_a)):
+        for key, r in (("estimate", r_u), ("corrected_estimate", r_a)):
             rxx = r.loc[preds, preds].to_numpy(dtype=float)
             rxy = r.loc[preds, target].to_numpy(dtype=float)
             if np.linalg.eigvalsh(rxx).min() <= 1e-10:
@@ -269,10 +269,10 @@ def marker_corrected_paths(
                     "source": p,
                     "target": target,
                     "estimate": float(est["estimate"][k]),
-                    "estimate_corrected": float(est["estimate_corrected"][k]),
-                    "difference": float(est["estimate_corrected"][k] - est["estimate"][k]),
+                    "corrected_estimate": float(est["corrected_estimate"][k]),
+                    "difference": float(est["corrected_estimate"][k] - est["estimate"][k]),
                     "r_m": float(r_m),
                     "n": len(s),
                 }
             )
-    return pd.DataFrame(rows, columns=["source", "target", "estimate", "estimate_corrected", "difference", "r_m", "n"])
+    return pd.DataFrame(rows, columns=["source", "target", "estimate", "corrected_estimate", "difference", "r_m", "n"])

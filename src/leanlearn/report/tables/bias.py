@@ -47,10 +47,10 @@ def marker_table(marker: pd.DataFrame, *, correlations=None, paths=None) -> Tabl
         panels.append((len(rows), "Construct correlations"))
     for r in marker.itertuples():
         rows.append((f"{label(r.construct_a)} – {label(r.construct_b)}", _f(r.r_u), p_cell(r.p_value_u), _f(r.r_a), p_cell(r.p_value)))
-    if paths is not None and {"source", "target", "estimate", "estimate_corrected"} <= set(paths.columns) and len(paths):
+    if paths is not None and {"source", "target", "estimate", "corrected_estimate"} <= set(paths.columns) and len(paths):
         panels.append((len(rows), "Structural paths re-estimated on the corrected correlations"))
         for r in paths.itertuples():
-            rows.append((f"{label(r.source)} → {label(r.target)}", _f(r.estimate), "", _f(r.estimate_corrected), ""))
+            rows.append((f"{label(r.source)} → {label(r.target)}", _f(r.estimate), "", _f(r.corrected_estimate), ""))
     first = marker.iloc[0] if len(marker) else None
     note = f"Marker-variable correction ({SOURCES['marker']})"
     if first is not None and "r_m" in marker:

@@ -29,7 +29,7 @@ from leanlearn.report.tables.registry import SOURCES
 def measurement_table(loadings: pd.DataFrame, reliability: pd.DataFrame, *, vif_items=None, thresholds: Mapping | None = None) -> Table:
     """Loadings (with bootstrap CI), item VIF, alpha, rho_A, rho_C and AVE of every multi-item construct."""
     _need(loadings, ["construct", "indicator", "estimate"], "outer_loadings.csv")
-    _need(reliability, ["construct", "alpha", "rho_a", "rho_c", "ave"], "reliability.csv")
+    _need(reliability, ["construct", "cronbach_alpha", "rho_a", "rho_c", "ave"], "reliability.csv")
     t = {**MEASUREMENT_DEFAULTS, **dict(thresholds or {})}
     rel = reliability.set_index("construct")
     vif = {} if vif_items is None else {(r.construct, r.indicator): r.vif for r in vif_items.itertuples()}
@@ -44,7 +44,7 @@ def measurement_table(loadings: pd.DataFrame, reliability: pd.DataFrame, *, vif_
                 cells.append(ci_cell(r.ci_lower, r.ci_upper))
             if vif:
                 cells.append(_f(vif.get((c, r.indicator)), 2))
-            cells += [_f(rel.loc[c, col]) if first and c in rel.index else "" for col in ("alpha", "rho_a", "rho_c", "ave")]
+            cells += [_f(rel.loc[c, col]) if first and c in rel.index else "" for col in ("cronbach_alpha", "rho_a", "rho_c", "ave")]
             rows.append(tuple(cells))
     cols = ["Construct", "Item", "Loading"] + (["95% CI"] if has_ci else []) + (["VIF"] if vif else []) + ["α", "ρA", "ρC", "AVE"]
     lo, hi = t["rho_c_range"]

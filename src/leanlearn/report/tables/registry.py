@@ -75,8 +75,8 @@ RESULT_FILES: dict[str, tuple[str, ...]] = {
 # Structural-model thresholds (docs/methods.md section 8); a `structural:` section of config.yaml overrides them.
 STRUCTURAL_DEFAULTS: dict = {
     "vif_max": 5.0,
-    "f2_cutoffs": [0.02, 0.15, 0.35],
-    "f2_interaction_cutoffs": [0.005, 0.01, 0.025],
+    "f_squared_cutoffs": [0.02, 0.15, 0.35],
+    "f_squared_interaction_cutoffs": [0.005, 0.01, 0.025],
     "srmr_max": 0.08,
 }
 
@@ -91,8 +91,8 @@ SOURCES: dict[str, str] = {
     "psychsyn_critval": "Meade & Craig 2012",
     "exclude_if_n_flags_at_least": "design choice; sensitivity in the multiverse analysis",
     "vif_max": "Hair et al. 2019",
-    "f2_cutoffs": "Cohen 1988",
-    "f2_interaction_cutoffs": "Kenny 2018, via Hair et al. 2022",
+    "f_squared_cutoffs": "Cohen 1988",
+    "f_squared_interaction_cutoffs": "Kenny 2018, via Hair et al. 2022",
     "srmr_max": "Henseler et al. 2016; Hu & Bentler 1999",
     "full_collinearity_vif": "Kock 2015",
     "harman": "Podsakoff et al. 2003",

@@ -104,12 +104,12 @@ def sample_table(flow: pd.DataFrame, *, merge_report=None, settings=None, exclud
 
 def descriptives_table(items: pd.DataFrame) -> Table:
     """Item descriptives (n, mean, SD, range, skewness, excess kurtosis, missing share)."""
-    _need(items, ["item", "construct", "n", "mean", "sd", "min", "max", "skewness", "kurtosis"], "descriptives/items.csv")
+    _need(items, ["item", "construct", "n", "mean", "sd", "min", "max", "skewness", "excess_kurtosis"], "descriptives/items.csv")
     rows = []
     for r in items.itertuples():
         rows.append((
             str(r.item), str(r.construct), _int(r.n), _f(r.mean, 2), _f(r.sd, 2), f"{_f(r.min, 0)}–{_f(r.max, 0)}",
-            _f(r.skewness, 2), _f(r.kurtosis, 2), _pct(getattr(r, "share_missing", None)),
+            _f(r.skewness, 2), _f(r.excess_kurtosis, 2), _pct(getattr(r, "share_missing", None)),
         ))
     return Table(
         "descriptives",

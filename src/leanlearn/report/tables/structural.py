@@ -43,8 +43,8 @@ def structural_table(paths: pd.DataFrame, *, f_squared=None, vif_inner=None, con
             "p: two-sided bootstrap p matching that interval (p < α exactly when the 1 − α interval excludes 0; resolution 1/B). "
         )
     note += (
-        f"f² thresholds {_thr(t['f2_cutoffs'][0])} / {_thr(t['f2_cutoffs'][1])} / {_thr(t['f2_cutoffs'][2])} small / medium / large ({SOURCES['f2_cutoffs']}); "
-        f"interaction terms {_thr(t['f2_interaction_cutoffs'][0])} / {_thr(t['f2_interaction_cutoffs'][1])} / {_thr(t['f2_interaction_cutoffs'][2])} ({SOURCES['f2_interaction_cutoffs']}); "
+        f"f² thresholds {_thr(t['f_squared_cutoffs'][0])} / {_thr(t['f_squared_cutoffs'][1])} / {_thr(t['f_squared_cutoffs'][2])} small / medium / large ({SOURCES['f_squared_cutoffs']}); "
+        f"interaction terms {_thr(t['f_squared_interaction_cutoffs'][0])} / {_thr(t['f_squared_interaction_cutoffs'][1])} / {_thr(t['f_squared_interaction_cutoffs'][2])} ({SOURCES['f_squared_interaction_cutoffs']}); "
         "f² is not defined for a main effect that also forms an interaction term on the same outcome (—). "
         f"Inner VIF < {_thr(t['vif_max'])} ({SOURCES['vif_max']})."
     )
