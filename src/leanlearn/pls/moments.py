@@ -72,7 +72,7 @@ from leanlearn.pls.engine import (
 
 __all__ = [
     "CaseFeatures", "case_features", "fit_resamples", "fit_jackknife", "resample_correlations", "FEATURE_ELEMENTS", "ROW_ELEMENTS",
-    "ProductFeatures", "product_features", "product_correlations", "TERM_ELEMENTS",
+    "ProductFeatures", "product_features", "product_correlations", "product_form", "TERM_ELEMENTS",
 ]  # fmt: skip
 
 # feature matrices up to this many elements are built once and kept (64 MB of float64)
@@ -325,7 +325,7 @@ def fit_resamples(plan: Plan, X: np.ndarray, counts: np.ndarray, feats: CaseFeat
     matrix product of the counts with the case features. ``feats`` (from
     :func:`case_features`) can be passed to reuse it across blocks.
     """
-    if _product_form(plan):
+    if product_form(plan):
         return _product_fit(plan, feats if feats is not None else case_features(X), np.asarray(counts, dtype=float))
     if not _moment_form(plan):
         return _rows_fit(plan, X, np.asarray(counts, dtype=float))
@@ -353,7 +353,7 @@ def fit_jackknife(
         c[np.arange(b - a), leave_out[a:b]] = 0.0
         return c
 
-    if _product_form(plan):
+    if product_form(plan):
         wj = None if weights is None else np.asarray(weights, dtype=float)
         return _product_fit(plan, feats if feats is not None else case_features(X), leave_out=leave_out, weights=wj)
     if not _moment_form(plan):
@@ -652,7 +652,8 @@ def product_correlations(plan: Plan, feats: CaseFeatures, pf: ProductFeatures, i
     return final_block(plan, R, col_sd, bad)
 
 
-def _product_form(plan: Plan) -> bool:
+def product_form(plan: Plan) -> bool:
+    """True when the plan's interaction columns are product indicators or orthogonalised products (moment form here)."""
     kinds = {g.kind for g in plan.generated}
     return getattr(plan, "staged", None) is None and bool(kinds) and kinds <= {"product", "orthogonal"}
 
