@@ -412,3 +412,21 @@ def test_cli_names_renamed_config_keys(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "robustness.region_clusters is now robustness.groups.clusters" in err and "robustness.groups.column" in err
+
+
+@pytest.mark.parametrize("method", ["product_indicator", "orthogonal"])
+def test_product_indicator_permutations_in_moment_form_equal_the_row_path(method, monkeypatch):
+    from leanlearn.pls import moments
+    from leanlearn.pls.engine import Settings
+
+    data = pd.concat([draw_items(120, seed=3).assign(g="A"), draw_items(120, seed=4).assign(g="B")], ignore_index=True)
+    data.loc[[5, 50, 170], "LP2"] = np.nan
+    settings = Settings(interaction=method)
+    fast = compare_groups(data, DEFAULT_MODEL, groups="g", permutations=12, seed=2, settings=settings)
+    monkeypatch.setattr(moments, "product_form", lambda plan: False)  # every fit through the engine's rows
+    rows = compare_groups(data, DEFAULT_MODEL, groups="g", permutations=12, seed=2, settings=settings)
+    for name in ("mga", "compositional", "means_variances"):
+        a, b = getattr(fast, name), getattr(rows, name)
+        num = a.select_dtypes("number").columns
+        np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), atol=1e-10, rtol=0, err_msg=name)
+        assert a.drop(columns=num).equals(b.drop(columns=num))

@@ -93,6 +93,7 @@ from scipy import stats
 from leanlearn.effects import algebra as fx
 from leanlearn.errors import DataError, SpecError
 from leanlearn.extras import require
+from leanlearn.pls import moments
 from leanlearn.pls.engine import fit_counts
 from leanlearn.random import generator
 from leanlearn.spec.model import ModelSpec, parse_model
@@ -554,6 +555,19 @@ def _family(funcs, parameters) -> list:
     return [f for f in funcs if f[0] in chosen]
 
 
+def _fit_counts(plan, X: np.ndarray, counts: np.ndarray, feats=None):
+    """:func:`leanlearn.pls.engine.fit_counts`; product-indicator and orthogonal plans in moment form.
+
+    Those plans' permutation fits come from :func:`leanlearn.pls.moments.fit_resamples` (one
+    product of the group counts with the case monomials instead of the rows of every
+    permuted group; the same numbers to rounding, tests/test_groups.py). ``feats`` are the
+    pair's case features, built once and reused across the permutation blocks.
+    """
+    if feats is not None:
+        return moments.fit_resamples(plan, X, counts, feats)
+    return fit_counts(plan, X, counts)
+
+
 def _configural(plan, X: np.ndarray, labels: np.ndarray, group_names: list, settings, fits_ok: dict) -> pd.DataFrame:
     rows = []
     items = list(plan.items)
@@ -742,7 +756,8 @@ def compare_groups(
         first = np.zeros(n, dtype=bool)
         first[:n_a] = True
         base = np.stack([first, ~first, np.ones(n, dtype=bool)]).astype(float)
-        fit0 = fit_counts(plan, Xp, base)
+        feats = moments.case_features(Xp) if moments.product_form(plan) else None
+        fit0 = _fit_counts(plan, Xp, base, feats)
         w_a, w_b, w_pool = fit0.weights[0], fit0.weights[1], fit0.weights[2]
         P_a, P_b = fit0.paths[0], fit0.paths[1]
 
@@ -789,7 +804,7 @@ def compare_groups(
             counts = np.empty((2 * m, n))
             counts[0::2] = mask
             counts[1::2] = ~mask
-            fit = fit_counts(plan, Xp, counts)
+            fit = _fit_counts(plan, Xp, counts, feats)
             ok = ~fit.failed & fit.converged
             valid = ok[0::2] & ok[1::2]
             Wa, Wb = fit.weights[0::2], fit.weights[1::2]
