@@ -9,8 +9,8 @@ retention rule of :mod:`leanlearn.robustness.fimix`.
 Output contract (written atomically)::
 
     fimix_fit.csv         segments, n, log_likelihood, n_parameters, aic, aic3, aic4, bic, caic,
-                          hq, mdl5, entropy_en, smallest_segment_share, starts, converged_starts,
-                          iterations
+                          hq, mdl5, entropy_en, smallest_segment_share, min_segment_size, starts,
+                          converged_starts, iterations
     fimix_paths.csv       segments, segment, segment_share, n_assigned, source, target, estimate,
                           r_squared, residual_variance
     fimix_membership.csv  segments, case (row of the data file, 1 = first data row), segment,

@@ -137,7 +137,7 @@ __all__ = [
 
 FIT_COLUMNS = [
     "segments", "n", "log_likelihood", "n_parameters", "aic", "aic3", "aic4", "bic", "caic", "hq", "mdl5",
-    "entropy_en", "smallest_segment_share", "starts", "converged_starts", "iterations",
+    "entropy_en", "smallest_segment_share", "min_segment_size", "starts", "converged_starts", "iterations",
 ]  # fmt: skip
 PATH_COLUMNS = [
     "segments",
@@ -439,6 +439,7 @@ def fimix_scores(
             "segments": k, "n": n, "log_likelihood": best.log_likelihood, "n_parameters": q,
             **information_criteria(best.log_likelihood, q, n),
             "entropy_en": normed_entropy(best.posterior), "smallest_segment_share": float(best.shares.min()),
+            "min_segment_size": min_segment_size,
             "starts": starts if k > 1 else 1, "converged_starts": converged, "iterations": iterations,
         })  # fmt: skip
         assigned = np.bincount(best.posterior.argmax(axis=1), minlength=k)
