@@ -292,3 +292,26 @@ def test_fimix_cli_refuses_more_segments_than_the_minimum_size_allows(tmp_path, 
     assert "Traceback" not in err
     assert "at most 11 segments" in err  # 344 cases // 30
     assert not (tmp_path / "o").exists()
+
+
+def test_summary_line_claims_heterogeneity_only_when_the_rule_is_met():
+    from leanlearn.report.analyses import summary_lines
+
+    def fit(en2, share2):
+        return pd.DataFrame({
+            "segments": [1, 2, 3], "n": 200, "aic3": [10.0, 5.0, 7.0], "caic": [10.0, 6.0, 9.0], "aic4": [10.0, 6.0, 9.0],
+            "bic": [10.0, 6.0, 9.0], "entropy_en": [np.nan, en2, 0.9], "smallest_segment_share": [1.0, share2, 0.2],
+            "min_segment_size": 30,
+        })  # fmt: skip
+
+    (met,) = summary_lines({"robustness/fimix/fimix_fit.csv": fit(0.8, 0.3)})
+    assert (
+        "AIC3 and CAIC retain 2 segments" in met and "unobserved heterogeneity indicated" in met and "observed variables" in met
+    )
+    (blurred,) = summary_lines({"robustness/fimix/fimix_fit.csv": fit(0.4, 0.3)})
+    assert "no unobserved heterogeneity claimed" in blurred and "indicated" not in blurred
+    (small,) = summary_lines({"robustness/fimix/fimix_fit.csv": fit(0.8, 0.1)})  # 20 expected cases < 30
+    assert "no unobserved heterogeneity claimed" in small
+    one = fit(0.8, 0.3).assign(aic3=[1.0, 5.0, 7.0], caic=[1.0, 6.0, 9.0])
+    (single,) = summary_lines({"robustness/fimix/fimix_fit.csv": one})
+    assert "retain one segment" in single and "no unobserved heterogeneity" in single
