@@ -59,8 +59,8 @@ discarded as degenerate when a segment's weight falls below the number of its
 coefficients plus one, or a residual variance below :math:`10^{-10}` times the variance of
 its construct (the likelihood is unbounded there). Of ``starts`` starts the one with the
 largest :math:`\ln L` is kept. Segments are labelled 1..K by decreasing share (ties by
-the first path coefficient), so relabelling the segments or reordering the cases does not
-change the tables.
+the last coefficient of the first equation), so relabelling the segments or reordering
+the cases does not change the tables.
 
 Information criteria
 --------------------
@@ -313,7 +313,7 @@ def _random_partition(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _relabel(fit: _Fit) -> _Fit:
-    """Order segments by decreasing share, ties by the first coefficient of the first equation."""
+    """Order segments by decreasing share, ties by the last coefficient of the first equation (decreasing)."""
     first = fit.coefficients[0][:, -1] if fit.coefficients[0].shape[1] else np.zeros(len(fit.shares))
     order = np.lexsort((-first, -np.round(fit.shares, 12)))
     return _Fit(fit.log_likelihood, fit.iterations, fit.converged, fit.shares[order],
