@@ -107,6 +107,13 @@ def test_pipeline_runs_from_raw_export_to_summary(workflow):
     assert (workflow / "logs" / "hypotheses.log").exists()
 
 
+def test_fimix_step_writes_its_tables_and_a_summary_line(workflow):
+    fit = pd.read_csv(workflow / "results" / "robustness" / "fimix" / "fimix_fit.csv")
+    assert fit.segments.tolist() == list(range(1, len(fit) + 1)) and len(fit) >= 2
+    assert (workflow / "results" / "robustness" / "fimix" / "fimix_paths.csv").exists()
+    assert "- FIMIX-PLS (Hahn et al. 2002; Sarstedt et al. 2011" in (workflow / "results" / "summary.md").read_text()
+
+
 def test_nothing_left_to_do_after_a_run(workflow):
     assert _planned(workflow) == set()
 
@@ -120,7 +127,7 @@ def test_changing_a_screening_threshold_reruns_only_what_depends_on_it(workflow)
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
         assert _planned(workflow) == {"screen", "merge", "measurement", "hypotheses", "process", "multiverse",
                                       "predict", "endogeneity", "groups", "describe", "bias", "cfa", "cbsem", "power_replicate", "power", "summary",
-                                      "report", "paper", "manifest", "ipma", "nca", "cvpat"}
+                                      "report", "paper", "manifest", "ipma", "nca", "cvpat", "fimix"}
         cfg = yaml.safe_load(original)
         cfg["measurement"]["ave_min"] = 0.6
         path.write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -343,7 +350,7 @@ def test_every_rule_declares_resources_from_the_config_or_built_in_sizes(tmp_pat
     rules = {k.split("[")[0] for k in base}
     assert rules == {"ingest", "screen", "merge", "describe", "bias", "measurement", "cfa", "hypotheses", "process", "multiverse",
                      "predict", "endogeneity", "groups", "cbsem", "power_replicate", "power", "summary", "report", "paper", "manifest",
-                     "hoc_data", "higher_order", "ipma", "nca", "cvpat"}
+                     "hoc_data", "higher_order", "ipma", "nca", "cvpat", "fimix"}
     assert base["higher_order"]["threads"] == 2 and base["higher_order"]["mem_mb"] == 2 * 1500
     assert all(r["mem_mb"] >= 1000 and r["runtime"] >= 10 for r in base.values())
     assert base["hypotheses"]["threads"] == 2 and base["hypotheses"]["mem_mb"] == 2 * 1500 and base["ingest"]["threads"] == 1

@@ -1,7 +1,8 @@
 # Post-estimation analyses, each behind its switch in the config (robustness.ipma / .nca /
-# .cvpat, `enabled: true`; all off by default): the importance-performance map (and the
-# cIPMA when NCA runs too), necessary condition analysis of every structural path, and the
-# cross-validated predictive ability test. docs/ipma.md, docs/nca.md, docs/cvpat.md.
+# .cvpat / .fimix, `enabled: true`; all off by default): the importance-performance map (and
+# the cIPMA when NCA runs too), necessary condition analysis of every structural path, the
+# cross-validated predictive ability test and FIMIX-PLS segmentation. docs/ipma.md,
+# docs/nca.md, docs/cvpat.md, docs/fimix.md.
 
 from leanlearn.robustness.nca import model_pairs
 from leanlearn.spec.model import parse_model
@@ -9,10 +10,12 @@ from leanlearn.spec.model import parse_model
 IPMA_CFG = ROBUST.get("ipma") or {}
 NCA_CFG = ROBUST.get("nca") or {}
 CVPAT_CFG = ROBUST.get("cvpat") or {}
+FIMIX_CFG = ROBUST.get("fimix") or {}
 IPMA_ON = bool(IPMA_CFG.get("enabled", False))
 NCA_ON = bool(NCA_CFG.get("enabled", False))
 CVPAT_ON = bool(CVPAT_CFG.get("enabled", False))
-ANALYSIS_STEPS = [step for step, on in (("ipma", IPMA_ON), ("nca", NCA_ON), ("cvpat", CVPAT_ON)) if on]
+FIMIX_ON = bool(FIMIX_CFG.get("enabled", False))
+ANALYSIS_STEPS = [step for step, on in (("ipma", IPMA_ON), ("nca", NCA_ON), ("cvpat", CVPAT_ON), ("fimix", FIMIX_ON)) if on]
 # one scatter per structural path (interaction terms left out), as the nca verb draws them
 try:
     NCA_PAIRS = model_pairs(parse_model(Path(config["model"]).read_text(encoding="utf-8"))) if NCA_ON else []
@@ -109,4 +112,31 @@ rule cvpat:
         "logs/cvpat.log",
     shell:
         "python -m leanlearn cvpat {input.data} {input.model} --config results/config.yaml --out results/robustness/cvpat "
+        "> {log} 2>&1"
+
+
+rule fimix:
+    conda:
+        ENV
+    threads: rule_threads("fimix")
+    resources:
+        mem_mb=rule_mem_mb("fimix"),
+        runtime=rule_runtime("fimix"),
+    input:
+        data=ANALYSIS,
+        model=config["model"],
+    output:
+        fit="results/robustness/fimix/fimix_fit.csv",
+        paths="results/robustness/fimix/fimix_paths.csv",
+        membership="results/robustness/fimix/fimix_membership.csv",
+        notes="results/robustness/fimix/notes.txt",
+        settings="results/robustness/fimix/fimix_settings.json",
+    params:
+        fimix=FIMIX_CFG,
+        estimation=config.get("estimation"),
+        seed=config["seed"],
+    log:
+        "logs/fimix.log",
+    shell:
+        "python -m leanlearn fimix {input.data} {input.model} --config results/config.yaml --out results/robustness/fimix "
         "> {log} 2>&1"

@@ -147,6 +147,7 @@ BUILTIN_RESOURCES = {
     "report": (1500, 20),
     "higher_order": (1500, 30),
     "nca": (1000, 30),
+    "fimix": (1000, 30),
     "cvpat": (1500, 30),
 }
 # rules whose verb takes --workers: their threads default to bootstrap.workers

@@ -30,6 +30,7 @@ rule summary:
         ipma=rules.ipma.output.constructs if IPMA_ON else [],
         nca=rules.nca.output.effects if NCA_ON else [],
         cvpat=rules.cvpat.output.table if CVPAT_ON else [],
+        fimix=rules.fimix.output.fit if FIMIX_ON else [],
     output:
         report("results/summary.md", caption="../report/summary.rst", category="Summary"),
     log:

@@ -41,6 +41,7 @@ VERB_HELP = {
     "cvpat": "CVPAT: out-of-sample losses of PLS against IA/LM benchmarks and of two competing models",
     "ipma": "importance-performance map analysis (and cIPMA with NCA) of a target construct",
     "nca": "necessary condition analysis (CE-FDH, CR-FDH, permutation test) of construct scores",
+    "fimix": "FIMIX-PLS: latent segments of the structural model with AIC3, CAIC, BIC, EN and the other criteria",
     "cbsem": "CB-SEM (ML) cross-check and a PLS / PLSc / CB-SEM path comparison",
     "endogeneity": "Gaussian copula test of the structural equations (a weak diagnostic at small N)",
     "groups": "MICOM measurement invariance and permutation MGA across the configured groups",

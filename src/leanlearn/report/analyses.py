@@ -1,4 +1,4 @@
-"""Summary lines of the post-estimation analyses (IPMA/cIPMA, NCA, CVPAT) for ``results/summary.md``.
+"""Summary lines of the post-estimation analyses (IPMA/cIPMA, NCA, CVPAT, FIMIX-PLS) for ``results/summary.md``.
 
 Pure: the result tables (keyed by their path under ``results/``) in, Markdown bullet
 lines out; :func:`leanlearn.report.headline.summary_markdown` adds them to its robustness
@@ -18,6 +18,7 @@ TABLES = [
     "robustness/ipma/ipma_combined.csv",
     "robustness/nca/nca_details.csv",
     "robustness/cvpat/cvpat.csv",
+    "robustness/fimix/fimix_fit.csv",
 ]
 
 
@@ -76,6 +77,31 @@ def _cvpat(t: dict) -> list[str]:
     return ["- CVPAT (Liengaard et al. 2021; Sharma et al. 2023; overall loss): " + "; ".join(parts) + "."] if parts else []
 
 
+def _fimix(t: dict) -> list[str]:
+    from leanlearn.robustness.fimix import ENTROPY_MIN, retained_segments
+
+    f = t.get("robustness/fimix/fimix_fit.csv")
+    if f is None or not len(f):
+        return []
+    min_size = int(f.min_segment_size.iloc[0]) if "min_segment_size" in f else 30
+    k, how, het = retained_segments(f, min_size)
+    top = int(f.segments.max())
+    best = {c.upper(): int(f.segments.iloc[int(np.argmin(f[c].to_numpy()))]) for c in ("aic3", "caic", "aic4", "bic")}
+    picks = ", ".join(f"{c} K = {v}" for c, v in best.items())
+    text = f"- FIMIX-PLS (Hahn et al. 2002; Sarstedt et al. 2011; K = 1..{top}): smallest {picks}"
+    if k is None:
+        return [text + "; the criteria disagree, so no number of segments is retained and no unobserved heterogeneity is claimed."]
+    row = f.set_index("segments").loc[k]
+    if k == 1:
+        return [text + f"; {how} retain one segment: no unobserved heterogeneity in the structural model by the rule."]
+    detail = f"EN = {num(row.entropy_en, 2)}, smallest segment {num(100 * row.smallest_segment_share, 1)} %"
+    if het:
+        return [text + f"; {how} retain {k} segments ({detail}): unobserved heterogeneity indicated (EN >= {ENTROPY_MIN}, "
+                f"segments >= {min_size} cases); the segments still have to be explained by observed variables."]  # fmt: skip
+    return [text + f"; {how} retain {k} segments but {detail} fails EN >= {ENTROPY_MIN} or the minimum of {min_size} cases: "
+            "no unobserved heterogeneity claimed."]  # fmt: skip
+
+
 def summary_lines(tables: dict) -> list[str]:
     """Bullet lines for every post-estimation analysis whose table is in ``tables``."""
-    return _ipma(tables) + _nca(tables) + _cvpat(tables)
+    return _ipma(tables) + _nca(tables) + _cvpat(tables) + _fimix(tables)
