@@ -187,7 +187,7 @@ def test_the_help_of_every_verb_shows_only_glossary_spellings():
 
 # verbs that read a data file and a model; power replicate keeps --model (its data file is optional)
 DATA_MODEL_VERBS = ("estimate", "hypotheses", "measurement", "process", "predict", "cvpat", "ipma", "nca", "endogeneity",
-                    "groups", "micom", "mga", "describe", "bias", "cfa", "cbsem", "multiverse")
+                    "groups", "micom", "mga", "describe", "bias", "cfa", "cbsem", "multiverse", "fimix")
 
 
 @pytest.mark.parametrize("verb", DATA_MODEL_VERBS)
