@@ -123,6 +123,11 @@ def test_pooled_verdicts_are_byte_identical_for_one_and_two_workers_and_record_t
     assert (pd.read_csv(tmp_path / "w1_structural" / "imputation_report.csv")["n_missing"] > 0).all()
     paths = pd.read_csv(tmp_path / "w1_structural" / "paths.csv")
     assert {"fmi", "rubin_lower", "rubin_upper", "n_imputations"} <= set(paths.columns)
+    from leanlearn.report.headline import summary_markdown
+
+    flow = pd.DataFrame({"step": ["responses_in", "kept"], "n_after": [160, 160], "n_excluded": [0, 0], "n_flagged": [0, 0]})
+    text = summary_markdown({"screening/flow.csv": flow, "structural/settings": rec, "hypotheses/hypotheses.csv": hyp})
+    assert "multiple imputation, M = 3 imputed data sets" in text and "Pooled over 3 imputations" in text
 
 
 def test_pooled_estimate_is_the_mean_of_the_imputations_estimates():
