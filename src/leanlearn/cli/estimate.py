@@ -370,11 +370,6 @@ def run(args) -> int:
             f"{args.model}: --hoc {args.hoc} was given but the model has no higher-order construct "
             "(a construct whose indicators are constructs, e.g. 'LP =~ JIT + TQM'); drop --hoc"
         )
-    if spec.higher_order and args.weights is not None:
-        raise UserError(
-            f"{args.model}: --weights is not available for models with higher-order constructs yet; "
-            "drop --weights, or model the lower-order constructs' items directly"
-        )
     data = read_numbers(args.data)
     if args.missing == "multiple":
         if spec.higher_order:

@@ -255,9 +255,13 @@ def estimate_hoc(
     assess : bool
         Compute the assessment tables (of the final stage, and of stage 1 for the LOCs).
     on_nonconvergence : {"warn", "error"}
-    weights : None
-        Case weights are not supported with higher-order constructs yet; anything but None
-        raises ``ValueError`` (the CLI refuses ``--weights`` for such models).
+    weights : str or array-like, optional
+        Case weights (weighted PLS, frequency weights as in :func:`leanlearn.estimate`): a
+        column of ``data`` or one number per row. They enter every stage: the missing-data
+        treatment (weighted means), stage 1 (weighted correlations, so the LOC scores are
+        standardised with the weights) and stage 2; the bootstrap multiplies its case
+        counts by them in both stages. Integer weights give exactly the result of
+        duplicating rows (tests/test_hoc_extensions.py).
 
     Returns
     -------
@@ -294,9 +298,6 @@ def estimate_hoc(
     """
     if method not in HOC_METHODS:
         raise ValueError(f"method must be one of {HOC_METHODS}, not {method!r}")
-    if weights is not None:
-        raise ValueError("case weights are not available for models with higher-order constructs yet: "
-                         "estimate without weights, or model the construct's items directly")
     spec = parse_model(model) if isinstance(model, str) else model
     _check(spec)
     if settings is None:
@@ -304,14 +305,15 @@ def estimate_hoc(
     elif kwargs:
         raise TypeError("give either settings or keyword settings, not both")
     prepared = prepare_data(
-        data, spec.items, missing_value=settings.missing_value, missing=settings.missing, source=source
+        data, spec.items, missing_value=settings.missing_value, missing=settings.missing, source=source, weights=weights
     )
+    wts = prepared.weights  # aligned with the rows used; None when unweighted
     pos = {it: j for j, it in enumerate(prepared.items)}
     treated = pd.DataFrame(prepared.X, columns=list(prepared.items), index=prepared.index)
     clean = replace(settings, missing_value=None)
     if method == "repeated_indicators":
         ri = repeated_indicators_spec(spec)
-        res = estimate(treated, ri, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence)
+        res = estimate(treated, ri, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence, weights=wts)
         stages = HOCStages(
             method=method,
             spec=spec,
@@ -323,13 +325,13 @@ def estimate_hoc(
         )
     else:
         s1 = first_stage_spec(spec) if method == "two_stage" else repeated_indicators_spec(spec, interactions=False)
-        res1 = estimate(treated, s1, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence)
+        res1 = estimate(treated, s1, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence, weights=wts)
         locs = spec.lower_order
         data2 = treated.copy()
         for loc in locs:
             data2[loc] = res1.scores[loc].to_numpy()
         s2 = second_stage_spec(spec)
-        res = estimate(data2, s2, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence)
+        res = estimate(data2, s2, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence, weights=wts)
         loc_pos = {loc: j for j, loc in enumerate(locs)}
         stages = HOCStages(
             method=method,
