@@ -147,7 +147,7 @@ def multiple_imputation_on(cfg: dict) -> bool:
     return ((cfg.get("missing") or {}).get("treatment")) == "multiple"
 
 
-def check_multiple_imputation(cfg: dict, spec, *, config_path: str, resamples: int, weighted: bool) -> int:
+def check_multiple_imputation(cfg: dict, spec, *, config_path: str, resamples: int) -> int:
     """Refuse what multiple imputation cannot pool (exit 2, naming the key); returns M."""
     from leanlearn.data.missing import missing_config
 
@@ -155,8 +155,6 @@ def check_multiple_imputation(cfg: dict, spec, *, config_path: str, resamples: i
         mcfg = missing_config(cfg.get("missing"))
     M = mcfg.imputations
     why = []
-    if weighted and (cfg.get("estimation") or {}).get("weights"):
-        why.append("estimation.weights is set: weighted PLS is not pooled over imputations; drop the weights or use a single treatment")
     if spec.higher_order:
         why.append("the model has higher-order constructs; pooling of the two-stage estimates over imputations is not available")
     interval = (cfg.get("inference") or {}).get("interval", "percentile")
@@ -191,7 +189,7 @@ def study_multiple(data_path: str, model_path: str, cfg: dict, *, untreated: str
     from leanlearn.cli._io import read_codebook
 
     data, spec, excluded, _ = study_data(data_path, model_path, cfg, controls=True)
-    M = check_multiple_imputation(cfg, spec, config_path=config_path, resamples=bootstrap["resamples"], weighted=weighted)
+    M = check_multiple_imputation(cfg, spec, config_path=config_path, resamples=bootstrap["resamples"])
     if untreated is None:
         raise UserError("missing.treatment: multiple needs --untreated (the kept responses before treatment, from 'leanlearn screen')")
     raw = read_survey(untreated)
@@ -205,7 +203,8 @@ def study_multiple(data_path: str, model_path: str, cfg: dict, *, untreated: str
     with user_errors(data_path):
         mi = multiple_imputation(data, spec, imputations=M, seed=bootstrap["seed"], settings=Settings(**estimation_settings(cfg)),
                                  resamples=bootstrap["resamples"], workers=bootstrap["workers"], ci_level=bootstrap["ci_level"],
-                                 bounds=bounds, source=data_path, progress=progress)  # fmt: skip
+                                 bounds=bounds, source=data_path, progress=progress,
+                                 weights=(cfg.get("estimation") or {}).get("weights") if weighted else None)  # fmt: skip
     pooled = mi.pooled_bootstrap()
     if not pooled.result.converged:
         raise UserError(f"{data_path}: PLS did not converge on every imputed data set; see the warning above")

@@ -321,6 +321,8 @@ def multiple_imputation(
     bounds: dict[str, tuple[float, float]] | None = None,
     source: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    hoc: str | None = None,
+    weights=None,
 ) -> MIResult:
     """Multiple imputation, estimation (and bootstrap) of every imputed set, and pooling.
 
@@ -349,6 +351,14 @@ def multiple_imputation(
         File name for messages.
     progress : callable, optional
         Called with (imputation done, M).
+    hoc : str, optional
+        Approach for a model with higher-order constructs (:data:`leanlearn.pls.hoc.HOC_METHODS`;
+        default ``two_stage``): every imputed data set is fitted in stages by
+        :func:`leanlearn.pls.hoc.estimate_hoc` and bootstrapped with both stages redone per
+        resample; the stage-1 and higher-order tables are pooled like every other table.
+    weights : str or array-like, optional
+        Case weights (weighted PLS) of every imputed data set's estimation and bootstrap.
+        The imputation model itself is unweighted.
 
     Returns
     -------
@@ -366,10 +376,19 @@ def multiple_imputation(
     settings = settings or Settings()
     imputed, report = impute_items(data, spec.items, imputations=imputations, seed=seed, missing_value=settings.missing_value, bounds=bounds, source=source)
     est_settings = replace(settings, missing="mean", missing_value=None)
+    fit: Callable = estimate
+    if spec.higher_order:
+        from functools import partial
+
+        from leanlearn.pls.hoc import estimate_hoc
+
+        fit = partial(estimate_hoc, method=hoc or "two_stage")
+    elif hoc is not None:
+        raise ValueError("hoc was given but the model has no higher-order construct")
     results, boots = [], []
     for m, frame in enumerate(imputed):
         where = f"{source} (imputation {m + 1})" if source else f"imputation {m + 1}"
-        res = estimate(frame, spec, settings=est_settings, source=where)
+        res = fit(frame, spec, settings=est_settings, source=where, weights=weights)
         results.append(res)
         if resamples:
             boot_seed = seed if m == 0 else stream(seed, "bootstrap", "imputation", m)
