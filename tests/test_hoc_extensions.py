@@ -122,3 +122,51 @@ def test_cli_estimate_missing_multiple_on_a_higher_order_model(tmp_path, mobi):
 
     rec = json.loads((tmp_path / "o" / "settings.json").read_text())
     assert rec["hoc"] == "two_stage" and rec["imputations"] == 2
+
+
+# ---- MICOM and MGA ---------------------------------------------------------------------------------
+SINGLE = "A =~ IMAG1\nB =~ IMAG2\nC =~ IMAG3\nImage =~ A + B + C\nSatisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image\n"
+PLAIN = "Image =~ IMAG1 + IMAG2 + IMAG3\nSatisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image\n"
+
+
+def _groups(mobi):
+    return pd.Series(np.where(np.arange(len(mobi)) % 2 == 0, "a", "b"), index=mobi.index, dtype=object)
+
+
+@pytest.mark.parametrize("method", ["two_stage", "embedded_two_stage"])
+def test_micom_and_mga_of_a_hoc_with_single_item_locs_equal_those_of_the_plain_model(mobi, method):
+    from leanlearn.robustness.groups import compare_groups, multigroup_analysis
+
+    g = _groups(mobi)
+    hoc = compare_groups(mobi, SINGLE, groups=g, permutations=60, seed=3, hoc=method)
+    plain = compare_groups(mobi, PLAIN, groups=g, permutations=60, seed=3)
+    np.testing.assert_allclose(hoc.compositional["c"], plain.compositional["c"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(hoc.means_variances.select_dtypes("number"), plain.means_variances.select_dtypes("number"), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(hoc.mga["difference"], plain.mga["difference"], rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(hoc.mga["p_value"], plain.mga["p_value"])
+    boot_hoc = multigroup_analysis(mobi, SINGLE, groups=g, method="welch", resamples=40, seed=2, hoc=method)
+    boot_plain = multigroup_analysis(mobi, PLAIN, groups=g, method="welch", resamples=40, seed=2)
+    np.testing.assert_allclose(boot_hoc.table["statistic"], boot_plain.table["statistic"], rtol=0, atol=1e-8)
+
+
+def test_final_stage_data_reproduces_the_hoc_estimate(mobi):
+    from leanlearn import estimate
+    from leanlearn.pls.hoc import final_stage_data
+
+    model = MOBI_HOC.format(op="=~")
+    data, spec = final_stage_data(mobi, model)
+    again = estimate(data, spec)
+    np.testing.assert_allclose(again.path_coefficients.estimate, estimate_hoc(mobi, model).path_coefficients.estimate, rtol=0, atol=1e-12)
+    assert not spec.higher_order and {"Image", "Expect"} <= set(data.columns)
+
+
+def test_cli_micom_runs_on_a_higher_order_model(tmp_path, mobi):
+    import json
+
+    mobi.assign(g=_groups(mobi)).to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "m.lav").write_text(MOBI_HOC.format(op="=~"))
+    assert main(["micom", str(tmp_path / "d.csv"), str(tmp_path / "m.lav"), "--group", "g", "--out", str(tmp_path / "o"),
+                 "--permutations", "20", "--seed", "1"]) == 0  # fmt: skip
+    comp = pd.read_csv(tmp_path / "o" / "micom_compositional.csv")
+    assert "Antecedents" in set(comp["construct"])
+    assert json.loads((tmp_path / "o" / "settings.json").read_text())["hoc"] == "two_stage"

@@ -64,6 +64,7 @@ __all__ = [
     "first_stage_spec",
     "second_stage_spec",
     "repeated_indicators_spec",
+    "final_stage_data",
 ]
 
 HOC_METHODS = ("two_stage", "embedded_two_stage", "repeated_indicators")
@@ -351,7 +352,45 @@ def estimate_hoc(
                 "htmt": res1.htmt,
                 "converged": res1.converged,
                 "iterations": res1.iterations,
+                "scores": res1.scores[list(locs)],
             },
         )
     plan = replace(res.plan, items=prepared.items, settings=settings, staged=stages)
     return replace(res, plan=plan, settings=settings, prepared=prepared, data_report=prepared.report)
+
+
+def final_stage_data(
+    data: pd.DataFrame,
+    model: ModelSpec | str,
+    *,
+    method: str = "two_stage",
+    settings: Settings | None = None,
+    source: str | None = None,
+    weights=None,
+) -> tuple[pd.DataFrame, ModelSpec]:
+    """The data and the one-stage model of a HOC model's final stage, for analyses that refit a model many times.
+
+    For the two-stage approaches: the treated items and one column per lower-order
+    construct holding its stage-1 score of the whole sample, with the stage-2 model
+    (:func:`second_stage_spec`, the HOC measured by those columns). For repeated
+    indicators: the treated items and the repeated-indicators model. Estimating the
+    returned model on the returned data gives exactly the final stage of
+    :func:`estimate_hoc`. MICOM and MGA of a HOC model run on it
+    (:mod:`leanlearn.robustness.groups`): the groups are compared on the stage-2 model,
+    with the stage-1 scores fixed at their whole-sample values (the LOCs' own measurement
+    model can be compared by running the analysis on :func:`first_stage_spec`).
+
+    Returns
+    -------
+    (data, spec)
+        ``data`` is indexed like the rows :func:`estimate_hoc` used (listwise deletion can
+        drop rows), so labels aligned with the original data's index still apply.
+    """
+    res = estimate_hoc(data, model, method=method, settings=settings, source=source, assess=False, weights=weights)
+    staged = res.plan.staged
+    prepared = res.prepared
+    out = pd.DataFrame(prepared.X, columns=list(prepared.items), index=prepared.index)
+    if staged.first is not None:
+        for loc in staged.locs:
+            out[loc] = staged.first_stage["scores"][loc].to_numpy()
+    return out, res.spec
