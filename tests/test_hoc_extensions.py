@@ -170,3 +170,58 @@ def test_cli_micom_runs_on_a_higher_order_model(tmp_path, mobi):
     comp = pd.read_csv(tmp_path / "o" / "micom_compositional.csv")
     assert "Antecedents" in set(comp["construct"])
     assert json.loads((tmp_path / "o" / "settings.json").read_text())["hoc"] == "two_stage"
+
+
+# ---- PLSpredict -------------------------------------------------------------------------------------
+ENDO_SINGLE = "A =~ CUSA1\nB =~ CUSA2\nC =~ CUSA3\nSatisfaction =~ A + B + C\nImage =~ IMAG1 + IMAG2 + IMAG3\nSatisfaction ~ Image\n"
+ENDO_PLAIN = "Image =~ IMAG1 + IMAG2 + IMAG3\nSatisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image\n"
+
+
+@pytest.mark.parametrize("model, plain", [(SINGLE, PLAIN), (ENDO_SINGLE, ENDO_PLAIN)], ids=["exogenous_hoc", "endogenous_hoc"])
+@pytest.mark.parametrize("technique", ["direct", "earliest"])
+def test_plspredict_of_a_hoc_with_single_item_locs_equals_the_plain_model(mobi, model, plain, technique):
+    from leanlearn.robustness.predict import pls_predict
+
+    a = pls_predict(mobi, model, folds=5, repetitions=2, seed=4, technique=technique)
+    b = pls_predict(mobi, plain, folds=5, repetitions=2, seed=4, technique=technique)
+    assert list(a.items.indicator) == list(b.items.indicator)
+    num = ["rmse_pls", "mae_pls", "rmse_lm", "mae_lm", "q2_predict"]
+    np.testing.assert_allclose(a.items[num], b.items[num], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(a.cases.predicted_pls, b.cases.predicted_pls, rtol=0, atol=1e-10)
+    assert list(a.summary.verdict) == list(b.summary.verdict)
+    c = pls_predict(mobi, model, folds=5, repetitions=2, seed=4, technique=technique, benchmark="all_other")
+    d = pls_predict(mobi, plain, folds=5, repetitions=2, seed=4, technique=technique, benchmark="all_other")
+    np.testing.assert_allclose(c.items[num], d.items[num], rtol=0, atol=1e-10)
+
+
+def test_plspredict_of_a_hoc_predicts_the_locs_items_and_refits_both_stages_per_fold(mobi):
+    from leanlearn.robustness.predict import pls_predict
+
+    model = """Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Quality =~ PERQ1 + PERQ2 + PERQ3
+Value =~ PERV1 + PERV2
+Outcome =~ Quality + Value
+Outcome ~ Image
+"""
+    res = pls_predict(mobi, model, folds=5, repetitions=1, seed=1)
+    assert set(res.items.construct) == {"Outcome"}
+    assert list(res.items.indicator) == ["PERQ1", "PERQ2", "PERQ3", "PERV1", "PERV2"]
+    assert (res.items.q2_predict > 0).all()
+    # with the whole sample as the single "training fold", the prediction chain reproduces the HOC estimate's scores
+    est = estimate_hoc(mobi, model)
+    assert res.n == est.n
+    with pytest.raises(Exception, match="two-stage approach"):
+        pls_predict(mobi, model, folds=5, repetitions=1, seed=1, hoc="repeated_indicators")
+
+
+def test_cli_predict_runs_on_a_higher_order_model(tmp_path, mobi):
+    mobi.to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "m.lav").write_text(ENDO_SINGLE.replace("CUSA1", "CUSA1 + PERQ1"))
+    argv = ["predict", str(tmp_path / "d.csv"), str(tmp_path / "m.lav"), "--out", str(tmp_path / "o"), "--folds", "5",
+            "--repetitions", "1", "--seed", "2"]  # fmt: skip
+    assert main(argv) == 0
+    items = pd.read_csv(tmp_path / "o" / "predict_items.csv")
+    assert list(items["indicator"]) == ["CUSA1", "PERQ1", "CUSA2", "CUSA3"]  # the LOCs' items of the endogenous HOC
+    import json
+
+    assert json.loads((tmp_path / "o" / "predict_settings.json").read_text())["hoc"] == "two_stage"  # the default, recorded

@@ -201,6 +201,19 @@ class HOCStages:
         c = np.asarray(counts, dtype=float)
         if self.first is None:
             return fit_batch(self.final, X[:, self.final_columns], c, keep_rows=keep_rows)
+        return self.fit_stages(X, c, keep_rows=keep_rows)[2]
+
+    def fit_stages(self, X: np.ndarray, counts: np.ndarray, keep_rows: bool = False) -> tuple[BatchFit, np.ndarray, BatchFit]:
+        """(stage-1 fit, stage-2 columns (B, n, p2), stage-2 fit) of the two-stage approaches.
+
+        The stage-2 columns of every data set hold its items and its LOC scores, formed for
+        *all* n rows with that data set's stage-1 weights, means and SDs (rows with count 0
+        included: PLSpredict uses them for the test cases of a fold).
+        """
+        X = np.asarray(X, dtype=float)
+        c = np.asarray(counts, dtype=float)
+        if self.first is None:
+            raise ValueError("the repeated-indicators approach has one stage")
         fit1 = fit_batch(self.first, X[:, self.first_columns], c, keep_rows=True)
         lay1 = self.first.final
         assert fit1.Z is not None
@@ -221,7 +234,7 @@ class HOCStages:
         fit2 = fit_batch(self.final, X2, c, keep_rows=keep_rows)
         fit2.failed = fit2.failed | failed1
         fit2.converged = fit2.converged & fit1.converged & ~fit2.failed
-        return fit2
+        return fit1, X2, fit2
 
 
 # ---- estimation ---------------------------------------------------------------------------------
