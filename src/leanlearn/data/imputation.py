@@ -67,7 +67,7 @@ __all__ = [
 IMPUTER = {
     "method": "chained equations (scikit-learn IterativeImputer, BayesianRidge, sample_posterior=True)",
     "rounds": 10,
-    "clipping": "to the item's scale (codebook) or, without one, its observed range; not rounded",
+    "clipping": "to the item's scale (codebook) or, without one, its observed range, not rounded",
     "imputation_stream": "leanlearn.random.integer_seed(seed, 'imputation', 'multiple', m)",
     "bootstrap_streams": "imputation 0: stream(seed, 'bootstrap', block); m >= 1: stream(seed, 'bootstrap', 'imputation', m)",
     "pooling": "Rubin (1987) for point estimates and variances; intervals, p-values and verdicts from the pooled draws of all imputations (Schomaker & Heumann 2018)",

@@ -65,9 +65,9 @@ def _flow(t: dict) -> list[str]:
         lines.append(f"- **Analysed:** N = {settings['n_used']} {_w(t, 'unit.plural', 'respondents')}" + (f" ({n_out} without a value on a control variable left out; controls are never imputed)" if n_out else "") + ".")
         if settings.get("missing") == "multiple":
             lines.append(
-                f"- **Missing answers:** multiple imputation, M = {settings.get('imputations')} imputed data sets ({settings.get('imputation_method')}, "
-                f"{settings.get('imputation_rounds')} rounds; {settings.get('imputation_clipping')}); measurement and hypotheses pooled: "
-                f"{settings.get('pooling')}. The other steps read one model-based imputation."
+                f"- **Missing answers:** multiple imputation, M = {settings.get('imputations')} imputed data sets, seed {settings.get('imputation_seed')}; "
+                f"imputer: {settings.get('imputation_method')}, {settings.get('imputation_rounds')} rounds, clipped {settings.get('imputation_clipping')}. "
+                f"Measurement and hypotheses pooled: {settings.get('pooling')}. The other steps read one model-based imputation."
             )
     return lines
 
