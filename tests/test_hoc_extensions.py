@@ -114,7 +114,7 @@ def test_cli_estimate_missing_multiple_on_a_higher_order_model(tmp_path, mobi):
     mobi.mask(holes).to_csv(tmp_path / "d.csv", index=False)
     (tmp_path / "m.lav").write_text(MOBI_HOC.format(op="=~"))
     argv = ["estimate", str(tmp_path / "d.csv"), str(tmp_path / "m.lav"), "--out", str(tmp_path / "o"), "--missing", "multiple",
-            "--imputations", "2", "--boot", "30", "--seed", "3"]  # fmt: skip
+            "--imputations", "2", "--resamples", "30", "--seed", "3"]  # fmt: skip
     assert main(argv) == 0
     assert {"fmi", "ci_lower"} <= set(pd.read_csv(tmp_path / "o" / "paths.csv").columns)
     assert (tmp_path / "o" / "hoc_reliability.csv").exists() and (tmp_path / "o" / "first_stage_loadings.csv").exists()
