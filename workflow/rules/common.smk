@@ -229,6 +229,11 @@ def rule_threads(name):
 # the analysis data: screened responses merged with the archival data, or the screened
 # responses themselves for a study without archival data
 ANALYSIS = "data/processed/analysis.csv" if HAS_ARCHIVAL else "data/processed/survey_clean.csv"
+# multiple imputation (missing.treatment: multiple): measurement and hypotheses impute the
+# untreated answers M times and pool; every other step reads the single imputation in ANALYSIS
+MI_ON = (config.get("missing") or {}).get("treatment") == "multiple"
+UNTREATED = "data/processed/survey_kept_untreated.csv"
+MI_ARGS = f"--untreated {UNTREATED}" if MI_ON else ""
 
 
 FIGURES = [

@@ -11,6 +11,7 @@ rule hypotheses:
     input:
         data=ANALYSIS,
         model=config["model"],
+        untreated=UNTREATED if MI_ON else [],
     output:
         structural=directory("results/structural"),
         hypotheses="results/hypotheses/hypotheses.csv",
@@ -26,11 +27,13 @@ rule hypotheses:
         bootstrap=config.get("bootstrap"),
         inference=config.get("inference"),
         seed=config["seed"],
+        missing=config.get("missing"),
+        mi=MI_ARGS,
     log:
         "logs/hypotheses.log",
     shell:
         "python -m leanlearn hypotheses {input.data} {input.model} --config results/config.yaml --out results/hypotheses "
-        "--tables {output.structural} --seed {params.seed} --workers {threads} > {log} 2>&1"
+        "--tables {output.structural} --seed {params.seed} --workers {threads} {params.mi} > {log} 2>&1"
 
 
 rule process:

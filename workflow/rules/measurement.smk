@@ -11,6 +11,7 @@ rule measurement:
     input:
         data=ANALYSIS,
         model=config["model"],
+        untreated=UNTREATED if MI_ON else [],
     output:
         assessment="results/measurement/measurement_assessment.csv",
         reliability="results/measurement/reliability.csv",
@@ -31,11 +32,13 @@ rule measurement:
         controls=config.get("controls"),
         bootstrap=config.get("bootstrap"),
         seed=config["seed"],
+        missing=config.get("missing"),
+        mi=MI_ARGS,
     log:
         "logs/measurement.log",
     shell:
         "python -m leanlearn measurement {input.data} {input.model} --config results/config.yaml --out results/measurement "
-        "--seed {params.seed} --workers {threads} > {log} 2>&1"
+        "--seed {params.seed} --workers {threads} {params.mi} > {log} 2>&1"
 
 
 rule cfa:

@@ -140,3 +140,92 @@ def provenance(**extra) -> dict:
     from leanlearn import __version__
 
     return {"leanlearn_version": __version__, **extra}
+
+
+def multiple_imputation_on(cfg: dict) -> bool:
+    """True when the config asks for multiple imputation (``missing.treatment: multiple``)."""
+    return ((cfg.get("missing") or {}).get("treatment")) == "multiple"
+
+
+def check_multiple_imputation(cfg: dict, spec, *, config_path: str, resamples: int) -> int:
+    """Refuse what multiple imputation cannot pool (exit 2, naming the key); returns M."""
+    from leanlearn.data.missing import missing_config
+
+    with user_errors(config_path):
+        mcfg = missing_config(cfg.get("missing"))
+    M = mcfg.imputations
+    why = []
+    if spec.higher_order:
+        why.append("the model has higher-order constructs; pooling of the two-stage estimates over imputations is not available")
+    interval = (cfg.get("inference") or {}).get("interval", "percentile")
+    if interval == "bca" and M > 1:
+        why.append(f"inference.interval is bca, but BCa needs the jackknife of one data set and is not defined for draws pooled over {M} "
+                   "imputations; use interval: percentile")  # fmt: skip
+    if resamples < 2:
+        why.append("the pooled-draws intervals need a bootstrap: bootstrap.resamples (or --boot) must be at least 2")
+    if why:
+        raise UserError(f"{config_path}: missing.treatment: multiple cannot be used here: " + "; ".join(why))
+    return M
+
+
+def study_multiple(data_path: str, model_path: str, cfg: dict, *, untreated: str | None, config_path: str, bootstrap: dict,
+                   weighted: bool = False, progress=None):  # fmt: skip
+    """Multiple imputation of the study model (``missing.treatment: multiple``): (pooled result, pooled bootstrap, data, excluded, MIResult).
+
+    The analysis data hold the screening step's single imputation; the answers missing in
+    ``untreated`` (the kept responses before treatment, matched on the respondent id) are
+    set missing again and imputed ``missing.imputations`` times
+    (:func:`leanlearn.data.imputation.multiple_imputation`, clipped to the codebook's
+    scales), each imputed set is estimated with the configured controls and settings and
+    bootstrapped; the pooled result and bootstrap feed the same tables and verdicts as a
+    single estimation.
+    """
+    from pathlib import Path
+
+    from leanlearn.data.imputation import multiple_imputation, restore_missing
+    from leanlearn.pls.engine import Settings
+    from leanlearn.spec.codebook import RESPONDENT_ID
+    from leanlearn.cli.screen import read_survey
+    from leanlearn.cli._io import read_codebook
+
+    data, spec, excluded, _ = study_data(data_path, model_path, cfg, controls=True)
+    M = check_multiple_imputation(cfg, spec, config_path=config_path, resamples=bootstrap["resamples"])
+    if untreated is None:
+        raise UserError("missing.treatment: multiple needs --untreated (the kept responses before treatment, from 'leanlearn screen')")
+    raw = read_survey(untreated)
+    with user_errors(untreated):
+        data = restore_missing(data, raw, [i for i in spec.items if i in raw.columns], key=RESPONDENT_ID, source=data_path)
+    bounds = None
+    cb = cfg.get("codebook")
+    if cb and Path(cb).exists():
+        scales = read_codebook(cb).item_scales()
+        bounds = {i: tuple(scales[i][:2]) for i in spec.items if i in scales}
+    with user_errors(data_path):
+        mi = multiple_imputation(data, spec, imputations=M, seed=bootstrap["seed"], settings=Settings(**estimation_settings(cfg)),
+                                 resamples=bootstrap["resamples"], workers=bootstrap["workers"], ci_level=bootstrap["ci_level"],
+                                 bounds=bounds, source=data_path, progress=progress,
+                                 weights=(cfg.get("estimation") or {}).get("weights") if weighted else None)  # fmt: skip
+    pooled = mi.pooled_bootstrap()
+    if not pooled.result.converged:
+        raise UserError(f"{data_path}: PLS did not converge on every imputed data set; see the warning above")
+    return pooled.result, pooled, data, excluded, mi
+
+
+MI_KEYS = {"paths.csv": ("paths", ["source", "target"]), "outer_loadings.csv": ("outer_loadings", ["construct", "indicator"]),
+           "outer_weights.csv": ("outer_weights", ["construct", "indicator"]), "indirect_effects.csv": ("indirect_effects", ["path"])}  # fmt: skip
+MI_EXTRA = ["fmi", "lambda", "rubin_lower", "rubin_upper", "df", "n_imputations"]
+
+
+def multiple_tables(mi, out: dict) -> dict:
+    """The estimation tables of a pooled run (``out``, from :func:`leanlearn.cli.estimate.tables`) with Rubin's
+    columns (:data:`MI_EXTRA`) added to paths, loadings, weights and indirect effects, and the
+    ``pooled_<family>.csv`` tables and ``imputation_report.csv`` of :class:`leanlearn.data.imputation.MIResult`."""
+    out = dict(out)
+    for name, (family, keys) in MI_KEYS.items():
+        if name in out:
+            extra = mi.pooled[family][keys + MI_EXTRA]
+            out[name] = out[name].merge(extra, on=keys, how="left", validate="one_to_one")
+    for family, table in mi.pooled.items():
+        out[f"pooled_{family}.csv"] = table
+    out["imputation_report.csv"] = mi.report
+    return out

@@ -302,15 +302,14 @@ def run_multiple(args, spec, data) -> int:
 
     if args.seed is None:
         raise UserError("--missing multiple needs --seed: the imputed data sets are drawn at random and must be reproducible")
-    if args.weights is not None:
-        raise UserError("--weights cannot be combined with --missing multiple (yet); weight the cases or impute, not both")
     if args.imputations < 1:
         raise UserError(f"--imputations must be a whole number of at least 1 (got {args.imputations})")
     settings = Settings(scheme=args.scheme, interaction=args.interaction, consistent=args.consistent, tolerance=args.tolerance,
                         max_iterations=args.max_iterations, missing="mean", missing_value=_missing_value(args.missing_value))  # fmt: skip
     with user_errors(args.data):
         mi = multiple_imputation(data, spec, imputations=args.imputations, seed=args.seed, settings=settings, resamples=args.resamples,
-                                 workers=args.workers, ci_level=args.ci_level, source=args.data)  # fmt: skip
+                                 workers=args.workers, ci_level=args.ci_level, source=args.data, hoc=args.hoc if spec.higher_order else None,
+                                 weights=args.weights)  # fmt: skip
     log.info("estimated %s on %d imputed data sets (%d cases each)", args.model, mi.imputations, mi.results[0].n)
     out = mi.point_tables(lambda r: tables(r))
     extra = ["fmi", "lambda", "rubin_lower", "rubin_upper", "df", "n_imputations"] if args.resamples else ["between_variance", "n_imputations"]
@@ -341,8 +340,11 @@ def run_multiple(args, spec, data) -> int:
             "bootstrap_streams": "imputation 0: stream(seed, 'bootstrap', block); m >= 1: stream(seed, 'bootstrap', 'imputation', m)",
             "seed": args.seed, "bootstrap_resamples": args.resamples, "ci_level": args.ci_level,
             "interval": "percentile of the pooled draws of all imputations (Rubin t interval in pooled_*.csv)" if args.resamples else None,
-            "tolerance": settings.tolerance, "max_iterations": settings.max_iterations,
+            "tolerance": settings.tolerance, "max_iterations": settings.max_iterations, "weights": args.weights,
         }  # fmt: skip
+        if spec.higher_order:
+            rec["hoc"] = args.hoc or "two_stage"
+            rec["higher_order_constructs"] = {h.name: list(h.indicators) for h in spec.higher_order}
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     log.info("wrote %s", args.out)
     return 0
@@ -370,18 +372,8 @@ def run(args) -> int:
             f"{args.model}: --hoc {args.hoc} was given but the model has no higher-order construct "
             "(a construct whose indicators are constructs, e.g. 'LP =~ JIT + TQM'); drop --hoc"
         )
-    if spec.higher_order and args.weights is not None:
-        raise UserError(
-            f"{args.model}: --weights is not available for models with higher-order constructs yet; "
-            "drop --weights, or model the lower-order constructs' items directly"
-        )
     data = read_numbers(args.data)
     if args.missing == "multiple":
-        if spec.higher_order:
-            raise UserError(
-                f"{args.model}: --missing multiple is not available for models with higher-order constructs yet; "
-                "use --missing mean or listwise, or impute the items before estimation"
-            )
         return run_multiple(args, spec, data)
     fit = estimate
     if spec.higher_order:

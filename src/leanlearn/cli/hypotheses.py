@@ -19,6 +19,13 @@ and the hypothesis tests into ``--out``:
     indirect_contrasts.csv  differences between indirect effects with the same outcome
     excluded_cases.csv      cases left out because a control value is missing
     model.lav               the model as estimated (controls added)
+
+With ``missing.treatment: multiple`` in the config the answers missing in ``--untreated``
+are imputed ``missing.imputations`` times, every imputed set is estimated and bootstrapped,
+and the tables and verdicts come from the pooled estimates and the pooled draws
+(:class:`leanlearn.data.imputation.PooledBootstrap`; docs/imputation.md): hypotheses.csv
+gains n_imputations, fmi, lambda, rubin_lower, rubin_upper; bootstrap_draws.csv holds the
+draws of all imputations; ``--tables`` also gets pooled_<family>.csv and imputation_report.csv.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ def register(sub) -> None:
     add_resamples(p, default=None, help="bootstrap resamples (default: config bootstrap.resamples)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: config seed)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: config bootstrap.workers)")
+    p.add_argument("--untreated", default=None, help="kept responses before missing-data treatment (needed with missing.treatment: multiple)")
     p.set_defaults(func=run)
 
 
@@ -49,7 +57,7 @@ def run(args) -> int:
 
     import pandas as pd
 
-    from leanlearn.cli._study import bootstrap_settings, study_model
+    from leanlearn.cli._study import bootstrap_settings, multiple_imputation_on, multiple_tables, study_model, study_multiple
     from leanlearn.cli.estimate import run_bootstrap, settings_record, tables
     from leanlearn.effects.hypotheses import evaluate_hypotheses, hypothesis_draws, load_hypotheses, load_inference
     from leanlearn.effects.mediation import indirect_contrasts, mediation_table
@@ -58,21 +66,39 @@ def run(args) -> int:
     with user_errors(f"{args.config}"):
         hyps = load_hypotheses(cfg.get("hypotheses"))
         rules = load_inference(cfg.get("inference"))
-    res, data, excluded = study_model(args.data, args.model, cfg, weighted=True)
     bs = bootstrap_settings(cfg, resamples=args.resamples, seed=args.seed, workers=args.workers)
-    log.info("bootstrap: %d resamples, seed %d, %d worker(s)", bs["resamples"], bs["seed"], bs["workers"])
-    boot = run_bootstrap(res, **bs)
+    mi = None
+    if multiple_imputation_on(cfg):
+        res, boot, data, excluded, mi = study_multiple(
+            args.data, args.model, cfg, untreated=args.untreated, config_path=args.config, bootstrap=bs, weighted=True,
+            progress=lambda m, M: log.info("imputation %d of %d estimated and bootstrapped", m, M),
+        )
+        log.info("multiple imputation: %d imputed data sets, %d resamples each (%d pooled draws), seed %d, %d worker(s)",
+                 mi.imputations, bs["resamples"], boot.n_valid, bs["seed"], bs["workers"])  # fmt: skip
+    else:
+        res, data, excluded = study_model(args.data, args.model, cfg, weighted=True)
+        log.info("bootstrap: %d resamples, seed %d, %d worker(s)", bs["resamples"], bs["seed"], bs["workers"])
+        boot = run_bootstrap(res, **bs)
     with user_errors(args.config):
         hyp = evaluate_hypotheses(boot, hyps, rules=rules)
     controls = [c.name for c in res.spec.constructs if c.kind == "observed"]
     contrasts = indirect_contrasts(boot, exclude=controls, moderator_value=rules.moderator_value)
 
+    out_tables = tables(res, boot)
+    if mi is not None:
+        out_tables = multiple_tables(mi, out_tables)
     with atomic_dir(args.tables) as tmp:
-        for name, df in tables(res, boot).items():
+        for name, df in out_tables.items():
             write_csv(df, tmp / name)
-        (tmp / "summary.txt").write_text(res.summary().to_text() + "\n", encoding="utf-8")
+        text = res.summary().to_text()
+        if mi is not None:
+            text = (f"Pooled over {mi.imputations} imputations (Rubin's rules; intervals from the {boot.n_valid} pooled bootstrap "
+                    f"draws of all imputations; docs/imputation.md)\n\n") + text  # fmt: skip
+        (tmp / "summary.txt").write_text(text + "\n", encoding="utf-8")
         rec = settings_record(res, boot, args.data, args.model)
         rec["controls"] = controls
+        if mi is not None:
+            rec.update(mi.settings_record())
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     with atomic_dir(args.out) as tmp:
         write_csv(hyp, tmp / "hypotheses.csv")

@@ -11,6 +11,11 @@ thresholds in config.yaml (``measurement:``). Writes into ``--out``:
     htmt_upper_bounds.csv                   construct_a, construct_b, estimate, upper_bound, quantile
     cross_loadings.csv, vif_items.csv
     measurement_assessment.csv              criterion, construct, indicator, value, threshold, meets, source
+
+With ``missing.treatment: multiple`` every table is pooled over the imputations of
+``--untreated`` (point values averaged, Rubin's rules; HTMT bounds and intervals from the
+pooled bootstrap draws; docs/imputation.md), and pooled_<family>.csv and
+imputation_report.csv are written as well.
 """
 
 from __future__ import annotations
@@ -32,24 +37,35 @@ def register(sub) -> None:
     add_resamples(p, default=None, help="bootstrap resamples (default: config bootstrap.resamples)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--untreated", default=None, help="kept responses before missing-data treatment (needed with missing.treatment: multiple)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from leanlearn.measurement.assessment import htmt_upper_bounds, measurement_assessment
-    from leanlearn.cli._study import bootstrap_settings, study_model
+    from leanlearn.cli._study import bootstrap_settings, multiple_imputation_on, multiple_tables, study_model, study_multiple
     from leanlearn.cli.estimate import _square, run_bootstrap, tables
 
     cfg = read_config(args.config)
-    res, _, _ = study_model(args.data, args.model, cfg, weighted=True)
     bs = bootstrap_settings(cfg, resamples=args.resamples, seed=args.seed, workers=args.workers)
-    boot = run_bootstrap(res, **bs)
+    mi = None
+    if multiple_imputation_on(cfg):
+        res, boot, _, _, mi = study_multiple(
+            args.data, args.model, cfg, untreated=args.untreated, config_path=args.config, bootstrap=bs, weighted=True,
+            progress=lambda m, M: log.info("imputation %d of %d estimated and bootstrapped", m, M),
+        )
+    else:
+        res, _, _ = study_model(args.data, args.model, cfg, weighted=True)
+        boot = run_bootstrap(res, **bs)
     thresholds = cfg.get("measurement", {}) or {}
     bounds = htmt_upper_bounds(boot, float(thresholds.get("htmt_upper_quantile", 0.95)))
     assess = measurement_assessment(res, bounds, thresholds)
     all_tables = tables(res, boot)
     keep = ["outer_loadings.csv", "outer_weights.csv", "reliability.csv", "htmt.csv", "htmt2.csv", "fornell_larcker.csv",
             "htmt_bootstrap.csv", "cross_loadings.csv", "vif_items.csv", "bootstrap_status.csv"]
+    if mi is not None:
+        all_tables = multiple_tables(mi, all_tables)
+        keep += ["pooled_outer_loadings.csv", "pooled_outer_weights.csv", "pooled_htmt.csv", "imputation_report.csv"]
     with atomic_dir(args.out) as tmp:
         for name in keep:
             write_csv(all_tables[name], tmp / name)

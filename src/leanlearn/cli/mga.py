@@ -25,7 +25,7 @@ import logging
 from leanlearn.cli._io import UserError, atomic_dir, user_errors, write_csv
 from leanlearn.cli._study import provenance, settings_json
 from leanlearn.cli.groups import P_ADJUST, _family_setting
-from leanlearn.cli.micom import add_group_arguments, group_data
+from leanlearn.cli.micom import add_group_arguments, group_data, hoc_record
 
 log = logging.getLogger("leanlearn.mga")
 
@@ -62,7 +62,7 @@ def run(args) -> int:
     with user_errors(args.data):
         res = multigroup_analysis(data, spec, groups=labels, method=args.method, settings=settings, resamples=args.resamples,
                                   seed=args.seed, alpha=args.alpha, p_adjust=args.p_adjust, parameters=parameters,
-                                  source=args.data, workers=args.workers)  # fmt: skip
+                                  source=args.data, workers=args.workers, hoc=args.hoc or "two_stage")  # fmt: skip
     log.info("MGA (%s) for %d groups of %s: family of %d tests", args.method, len(res.group_sizes), args.group, res.family_size)
     with atomic_dir(args.out) as tmp:
         write_csv(res.table, tmp / "mga.csv")
@@ -73,7 +73,7 @@ def run(args) -> int:
         rec = provenance(
             data=str(args.data), model=str(args.model), group_column=args.group, method=args.method, resamples=args.resamples,
             seed=args.seed, alpha=args.alpha, p_adjust=args.p_adjust, mga_parameters=parameters, mga_family_size=res.family_size,
-            random_stream=stream, **settings_json(settings),
+            random_stream=stream, **settings_json(settings), **hoc_record(args, spec),
         )  # fmt: skip
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     log.info("wrote %s", args.out)

@@ -59,6 +59,8 @@ def add_group_arguments(p) -> None:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=None, help="seed of the permutations / resamples (default: fresh entropy, recorded)")
     p.add_argument("--alpha", type=float, default=0.05, help="level of every decision (default 0.05)")
+    p.add_argument("--hoc", choices=["two_stage", "embedded_two_stage", "repeated_indicators"], default=None,
+                   help="approach for higher-order constructs (default two_stage): the groups are compared on the final stage's model")
     add_estimation_arguments(p)
 
 
@@ -78,8 +80,18 @@ def group_data(args):
         raise UserError(f"{args.data}: the group column '{args.group}' is an item of the model; name another column")
     text = raw[args.group].astype(object)
     labels = text.where(text.notna(), None).map(lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else str(v).strip())
+    if args.hoc is not None and not spec.higher_order:
+        raise UserError(f"{args.model}: --hoc {args.hoc} was given but the model has no higher-order construct; drop --hoc")
     data = read_numbers(args.data)
     return data, spec, pd.Series(labels.to_numpy(), index=data.index, dtype=object), settings
+
+
+def hoc_record(args, spec) -> dict:
+    """settings.json entries of a higher-order model (empty otherwise)."""
+    if not spec.higher_order:
+        return {}
+    return {"hoc": args.hoc or "two_stage", "higher_order_constructs": {h.name: list(h.indicators) for h in spec.higher_order},
+            "hoc_groups": "groups compared on the final stage's model; lower-order construct scores from stage 1 of the whole sample"}  # fmt: skip
 
 
 def run(args) -> int:
@@ -90,7 +102,7 @@ def run(args) -> int:
     data, spec, labels, settings = group_data(args)
     with user_errors(args.data):
         res = compare_groups(data, spec, groups=labels, settings=settings, permutations=args.permutations, seed=args.seed,
-                             alpha=args.alpha, source=args.data, parameters="paths")  # fmt: skip
+                             alpha=args.alpha, source=args.data, parameters="paths", hoc=args.hoc or "two_stage")  # fmt: skip
     log.info("MICOM for %d groups of %s with %d permutations per pair", len(res.group_sizes), args.group, args.permutations)
     micom_notes = res.notes.split(" MGA multiplicity family:")[0]  # the MGA part belongs to `leanlearn mga`
     with atomic_dir(args.out) as tmp:
@@ -106,6 +118,7 @@ def run(args) -> int:
             alpha=args.alpha, micom_adjustment="none (Henseler et al. 2016)", random_stream="leanlearn.random.stream(seed, 'permutation', pair)",
             micom_step2="c on the pooled standardised items (Henseler et al. 2016, SmartPLS)",
             micom_step3_scores="pooled data, pooled-model weights (Henseler et al. 2016, cSEM)", **settings_json(settings),
+            **hoc_record(args, spec),
         )  # fmt: skip
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     log.info("wrote %s", args.out)

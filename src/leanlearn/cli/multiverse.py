@@ -67,6 +67,8 @@ def run(args) -> int:
     items = [i for i in spec.items if i in scales]
     bounds = {i: scales[i][:2] for i in items}
     main_missing = (cfg.get("missing", {}) or {}).get("treatment", "mean")
+    if main_missing == "multiple":  # the multiverse varies the single treatment the other steps read (docs/imputation.md)
+        main_missing = "iterative"
     cache: dict = {}
 
     def data_for(keep, missing):

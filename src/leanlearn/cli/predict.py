@@ -74,6 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="LM benchmark of the main tables: paired with the technique (default; direct <-> antecedents' indicators, "
         "earliest <-> exogenous indicators), or exogenous, antecedents, all-other. Both fair pairs are always reported too.",
     )
+    p.add_argument("--hoc", choices=["two_stage", "embedded_two_stage"], default=None,
+                   help="two-stage approach for higher-order constructs (default two_stage; every fold redoes both stages)")
     p.add_argument("--metric", choices=["rmse", "mae"], default=None, help="error compared with the LM for the verdict (default rmse)")
     p.add_argument("--scheme", choices=["path", "centroid", "factorial"], default=None, help="inner weighting scheme (default: estimation.scheme or path)")
     p.add_argument("--interaction", choices=["two_stage", "product_indicator", "orthogonal"], default=None, help="default: estimation.interaction or two_stage")
@@ -120,6 +122,7 @@ def settings_record(result, args, extra: dict | None = None) -> dict:
         "missing_value": _missing_value(args.missing_value),
         "n_failed_folds": int(result.n_failed_folds),
         "averaging": "per-case predictions averaged over repetitions, then metrics",
+        "hoc": getattr(args, "hoc", None),
         **(extra or {}),
     }
 
@@ -165,6 +168,10 @@ def run(args: argparse.Namespace) -> int:
         folds=folds, repetitions=repetitions, loo=args.loo, seed=seed, metric=metric, missing=args.missing,
         missing_value=_missing_value(args.missing_value), scheme=scheme, interaction=interaction, source=args.data,
     )  # fmt: skip
+    if args.hoc is not None and not spec.higher_order:
+        raise UserError(f"{args.model}: --hoc {args.hoc} was given but the model has no higher-order construct; drop --hoc")
+    if spec.higher_order:
+        args.hoc = options["hoc"] = args.hoc or "two_stage"
     with user_errors(args.data), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -15,7 +15,9 @@ Outputs in ``--out`` (all written atomically together with ``--clean`` and
 ``missing_treatment.csv``   method, item, n_missing, share_missing, n_imputed, n_cases_dropped, note
 
 ``--clean``: kept responses, items above the item-missingness limit dropped, missing
-values treated as configured (``missing.treatment``). ``--untreated``: the same rows and
+values treated as configured (``missing.treatment``; with ``multiple`` the clean data hold
+the single model-based imputation, ``iterative``, and the measurement and hypotheses steps
+impute ``missing.imputations`` times from the untreated answers). ``--untreated``: the same rows and
 columns before treatment, so that later steps can re-run with ``missing.alternative``.
 """
 
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         treated, treatment = treat_missing(
             kept,
             items=items,
-            method=mcfg.treatment,
+            method=mcfg.single_treatment,
             max_item_missing=mcfg.mean_replacement_max_item_missing,
             strict=mcfg.strict,
             seed=config.get("seed"),
@@ -109,6 +111,12 @@ def run(args: argparse.Namespace) -> int:
         )
     for w in caught:
         log.warning("%s", w.message)
+    if mcfg.treatment == "multiple":
+        treatment["method"] = "multiple"
+        treatment["note"] = [
+            (f"{n}; " if n else "") + f"imputed {mcfg.imputations} times in measurement and hypotheses (pooled); one model-based imputation (iterative) for the other steps"
+            for n in treatment["note"]
+        ]
 
     untreated_path = Path(args.untreated) if args.untreated else Path(args.clean).with_name("survey_kept_untreated.csv")
     with atomic_dir(args.out) as tmp, atomic_file(args.clean) as clean_tmp, atomic_file(untreated_path) as untreated_tmp:

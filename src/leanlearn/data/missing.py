@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 TREATMENTS = ("listwise", "mean", "iterative")
+PIPELINE_TREATMENTS = TREATMENTS + ("multiple",)
+"""``missing.treatment`` of the pipeline: a single treatment, or ``multiple`` imputation
+(the measurement and hypotheses steps impute ``missing.imputations`` times and pool; every
+other step runs on the single model-based imputation, ``iterative``; docs/imputation.md)."""
 
 
 class MissingDataWarning(UserWarning):
@@ -252,6 +256,12 @@ class MissingConfig:
     mean_replacement_max_item_missing: float = 0.05
     strict: bool = False
     alternative: str = "iterative"
+    imputations: int = 20
+
+    @property
+    def single_treatment(self) -> str:
+        """The treatment of the data every step reads: ``iterative`` under multiple imputation."""
+        return "iterative" if self.treatment == "multiple" else self.treatment
 
 
 def missing_config(mapping: dict | None) -> MissingConfig:
@@ -261,9 +271,13 @@ def missing_config(mapping: dict | None) -> MissingConfig:
     for key in mapping:
         if key not in known:
             raise SpecError(f"missing.{key}: unknown key; known keys: {', '.join(known)}")
-    for key in ("treatment", "alternative"):
-        if key in mapping and mapping[key] not in TREATMENTS:
-            raise SpecError(f"missing.{key}: unknown treatment {mapping[key]!r}; use one of {', '.join(TREATMENTS)}")
+    for key, allowed in (("treatment", PIPELINE_TREATMENTS), ("alternative", TREATMENTS)):
+        if key in mapping and mapping[key] not in allowed:
+            extra = " (multiple imputation is a main treatment only: missing.treatment: multiple)" if mapping[key] == "multiple" else ""
+            raise SpecError(f"missing.{key}: unknown treatment {mapping[key]!r}; use one of {', '.join(allowed)}{extra}")
+    m = mapping.get("imputations", 20)
+    if isinstance(m, bool) or not isinstance(m, int) or m < 1:
+        raise SpecError(f"missing.imputations: expected a whole number of at least 1 (imputed data sets), got {m!r}")
     share = mapping.get("mean_replacement_max_item_missing", 0.05)
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
         raise SpecError(f"missing.mean_replacement_max_item_missing: expected a share in [0, 1), got {share!r}")

@@ -77,6 +77,7 @@ __all__ = [
     "INTERVALS",
     "VERDICTS",
     "COLUMNS",
+    "MI_COLUMNS",
 ]
 
 TESTS = ("path", "interaction", "indirect", "indirect_difference", "moderated_mediation", "conditional_indirect")
@@ -98,6 +99,8 @@ COLUMNS = [
     "n_resamples", "p_value_resolution", "sesoi", "tost_lower", "tost_upper", "tost_level", "tost_p_value", "equivalent",
     "fragile", "verdict", "explanation",
 ]  # fmt: skip
+MI_COLUMNS = ["n_imputations", "fmi", "lambda", "rubin_lower", "rubin_upper"]
+"""Columns after :data:`COLUMNS` when the bootstrap is pooled over imputations (:class:`leanlearn.data.imputation.PooledBootstrap`)."""
 
 
 @dataclass(frozen=True)
@@ -419,11 +422,28 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str | N
     (max of the two one-sided p-values; equivalent exactly when < α), equivalent (True/False;
     NaN without a SESOI), fragile, verdict (one of :data:`VERDICTS`) and explanation (the
     verdict in plain words).
+
+    With a bootstrap pooled over M imputations (:class:`leanlearn.data.imputation.PooledBootstrap`,
+    ``pipeline missing.treatment: multiple``) the same rule applies to the pooled draws: the
+    estimate is Rubin's pooled estimate (the mean of the imputations' estimates), the
+    interval, p-value and TOST come from all M × B draws together (Schomaker & Heumann
+    2018), and the columns of :data:`MI_COLUMNS` follow: n_imputations, fmi (Rubin's
+    fraction of missing information of the quantity, from the per-imputation estimates and
+    bootstrap variances), lambda (share of the total variance due to missing data),
+    rubin_lower, rubin_upper (Rubin's t interval, for comparison; the verdict does not use
+    it). BCa intervals are not defined for pooled draws of M > 1 imputations (NaN; an
+    ``interval`` of "bca" is refused).
     """
     rules = rules or InferenceRules()
     interval = interval or rules.interval
     if interval not in INTERVALS:
         raise ValueError(f"interval must be 'percentile' or 'bca', not {interval!r}")
+    pooled = hasattr(boot, "pool_quantity")
+    if pooled and interval == "bca" and not boot.bca_available:
+        raise SpecError(
+            f"inference.interval: bca is not defined for bootstrap draws pooled over {boot.n_imputations} imputations "
+            "(BCa needs the jackknife of one data set); use interval: percentile with multiple imputation"
+        )
     level = float(boot.ci_level)
     alpha = 1 - level
     rows = []
@@ -463,9 +483,18 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str | N
         elif conds and h.test == "path":
             cond_note = f" The path is part of an interaction, so it is the effect at {conds}."
         fragile_note = f" Fragile: the {' and '.join(near)} bound{'s are' if len(near) > 1 else ' is'} within {m:g} of zero." if fragile else ""
+        mi_note, mi_cols = "", {}
+        if pooled:
+            rb = boot.pool_quantity(func)
+            M = boot.n_imputations
+            mi_cols = {"n_imputations": M, "fmi": float(rb["fmi"][0]), "lambda": float(rb["lambda"][0]),
+                       "rubin_lower": float(rb["rubin_lower"][0]), "rubin_upper": float(rb["rubin_upper"][0])}  # fmt: skip
+            if M > 1:
+                mi_note = (f" Pooled over {M} imputations: Rubin's estimate, the interval from the {n_draws} pooled bootstrap draws; "
+                           f"fraction of missing information {num(mi_cols['fmi'])}.")  # fmt: skip
         explanation = (
             f"{h.id} predicts {expected} {h.test.replace('_', ' ')} ({label}).{cond_note} Estimate {num(est)}, "
-            f"{ci(lo, hi, level)}{kind}, {pval(p)}.{tost} Verdict: {why}, so {h.id} is {verdict}.{fragile_note}"
+            f"{ci(lo, hi, level)}{kind}, {pval(p)}.{tost} Verdict: {why}, so {h.id} is {verdict}.{fragile_note}{mi_note}"
         )
         rows.append(
             {
@@ -499,6 +528,7 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str | N
                 "fragile": fragile,
                 "verdict": verdict,
                 "explanation": explanation,
+                **mi_cols,
             }
         )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS + (MI_COLUMNS if pooled else []))

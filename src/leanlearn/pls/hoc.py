@@ -64,6 +64,7 @@ __all__ = [
     "first_stage_spec",
     "second_stage_spec",
     "repeated_indicators_spec",
+    "final_stage_data",
 ]
 
 HOC_METHODS = ("two_stage", "embedded_two_stage", "repeated_indicators")
@@ -200,6 +201,19 @@ class HOCStages:
         c = np.asarray(counts, dtype=float)
         if self.first is None:
             return fit_batch(self.final, X[:, self.final_columns], c, keep_rows=keep_rows)
+        return self.fit_stages(X, c, keep_rows=keep_rows)[2]
+
+    def fit_stages(self, X: np.ndarray, counts: np.ndarray, keep_rows: bool = False) -> tuple[BatchFit, np.ndarray, BatchFit]:
+        """(stage-1 fit, stage-2 columns (B, n, p2), stage-2 fit) of the two-stage approaches.
+
+        The stage-2 columns of every data set hold its items and its LOC scores, formed for
+        *all* n rows with that data set's stage-1 weights, means and SDs (rows with count 0
+        included: PLSpredict uses them for the test cases of a fold).
+        """
+        X = np.asarray(X, dtype=float)
+        c = np.asarray(counts, dtype=float)
+        if self.first is None:
+            raise ValueError("the repeated-indicators approach has one stage")
         fit1 = fit_batch(self.first, X[:, self.first_columns], c, keep_rows=True)
         lay1 = self.first.final
         assert fit1.Z is not None
@@ -220,7 +234,7 @@ class HOCStages:
         fit2 = fit_batch(self.final, X2, c, keep_rows=keep_rows)
         fit2.failed = fit2.failed | failed1
         fit2.converged = fit2.converged & fit1.converged & ~fit2.failed
-        return fit2
+        return fit1, X2, fit2
 
 
 # ---- estimation ---------------------------------------------------------------------------------
@@ -255,9 +269,13 @@ def estimate_hoc(
     assess : bool
         Compute the assessment tables (of the final stage, and of stage 1 for the LOCs).
     on_nonconvergence : {"warn", "error"}
-    weights : None
-        Case weights are not supported with higher-order constructs yet; anything but None
-        raises ``ValueError`` (the CLI refuses ``--weights`` for such models).
+    weights : str or array-like, optional
+        Case weights (weighted PLS, frequency weights as in :func:`leanlearn.estimate`): a
+        column of ``data`` or one number per row. They enter every stage: the missing-data
+        treatment (weighted means), stage 1 (weighted correlations, so the LOC scores are
+        standardised with the weights) and stage 2; the bootstrap multiplies its case
+        counts by them in both stages. Integer weights give exactly the result of
+        duplicating rows (tests/test_hoc_extensions.py).
 
     Returns
     -------
@@ -294,9 +312,6 @@ def estimate_hoc(
     """
     if method not in HOC_METHODS:
         raise ValueError(f"method must be one of {HOC_METHODS}, not {method!r}")
-    if weights is not None:
-        raise ValueError("case weights are not available for models with higher-order constructs yet: "
-                         "estimate without weights, or model the construct's items directly")
     spec = parse_model(model) if isinstance(model, str) else model
     _check(spec)
     if settings is None:
@@ -304,14 +319,15 @@ def estimate_hoc(
     elif kwargs:
         raise TypeError("give either settings or keyword settings, not both")
     prepared = prepare_data(
-        data, spec.items, missing_value=settings.missing_value, missing=settings.missing, source=source
+        data, spec.items, missing_value=settings.missing_value, missing=settings.missing, source=source, weights=weights
     )
+    wts = prepared.weights  # aligned with the rows used; None when unweighted
     pos = {it: j for j, it in enumerate(prepared.items)}
     treated = pd.DataFrame(prepared.X, columns=list(prepared.items), index=prepared.index)
     clean = replace(settings, missing_value=None)
     if method == "repeated_indicators":
         ri = repeated_indicators_spec(spec)
-        res = estimate(treated, ri, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence)
+        res = estimate(treated, ri, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence, weights=wts)
         stages = HOCStages(
             method=method,
             spec=spec,
@@ -323,13 +339,13 @@ def estimate_hoc(
         )
     else:
         s1 = first_stage_spec(spec) if method == "two_stage" else repeated_indicators_spec(spec, interactions=False)
-        res1 = estimate(treated, s1, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence)
+        res1 = estimate(treated, s1, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence, weights=wts)
         locs = spec.lower_order
         data2 = treated.copy()
         for loc in locs:
             data2[loc] = res1.scores[loc].to_numpy()
         s2 = second_stage_spec(spec)
-        res = estimate(data2, s2, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence)
+        res = estimate(data2, s2, settings=clean, source=source, assess=assess, on_nonconvergence=on_nonconvergence, weights=wts)
         loc_pos = {loc: j for j, loc in enumerate(locs)}
         stages = HOCStages(
             method=method,
@@ -349,7 +365,45 @@ def estimate_hoc(
                 "htmt": res1.htmt,
                 "converged": res1.converged,
                 "iterations": res1.iterations,
+                "scores": res1.scores[list(locs)],
             },
         )
     plan = replace(res.plan, items=prepared.items, settings=settings, staged=stages)
     return replace(res, plan=plan, settings=settings, prepared=prepared, data_report=prepared.report)
+
+
+def final_stage_data(
+    data: pd.DataFrame,
+    model: ModelSpec | str,
+    *,
+    method: str = "two_stage",
+    settings: Settings | None = None,
+    source: str | None = None,
+    weights=None,
+) -> tuple[pd.DataFrame, ModelSpec]:
+    """The data and the one-stage model of a HOC model's final stage, for analyses that refit a model many times.
+
+    For the two-stage approaches: the treated items and one column per lower-order
+    construct holding its stage-1 score of the whole sample, with the stage-2 model
+    (:func:`second_stage_spec`, the HOC measured by those columns). For repeated
+    indicators: the treated items and the repeated-indicators model. Estimating the
+    returned model on the returned data gives exactly the final stage of
+    :func:`estimate_hoc`. MICOM and MGA of a HOC model run on it
+    (:mod:`leanlearn.robustness.groups`): the groups are compared on the stage-2 model,
+    with the stage-1 scores fixed at their whole-sample values (the LOCs' own measurement
+    model can be compared by running the analysis on :func:`first_stage_spec`).
+
+    Returns
+    -------
+    (data, spec)
+        ``data`` is indexed like the rows :func:`estimate_hoc` used (listwise deletion can
+        drop rows), so labels aligned with the original data's index still apply.
+    """
+    res = estimate_hoc(data, model, method=method, settings=settings, source=source, assess=False, weights=weights)
+    staged = res.plan.staged
+    prepared = res.prepared
+    out = pd.DataFrame(prepared.X, columns=list(prepared.items), index=prepared.index)
+    if staged.first is not None:
+        for loc in staged.locs:
+            out[loc] = staged.first_stage["scores"][loc].to_numpy()
+    return out, res.spec

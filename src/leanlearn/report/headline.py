@@ -63,6 +63,12 @@ def _flow(t: dict) -> list[str]:
     if settings is not None:
         n_out = excl["row"].nunique() if excl is not None and len(excl) else 0
         lines.append(f"- **Analysed:** N = {settings['n_used']} {_w(t, 'unit.plural', 'respondents')}" + (f" ({n_out} without a value on a control variable left out; controls are never imputed)" if n_out else "") + ".")
+        if settings.get("missing") == "multiple":
+            lines.append(
+                f"- **Missing answers:** multiple imputation, M = {settings.get('imputations')} imputed data sets, seed {settings.get('imputation_seed')}; "
+                f"imputer: {settings.get('imputation_method')}, {settings.get('imputation_rounds')} rounds, clipped {settings.get('imputation_clipping')}. "
+                f"Measurement and hypotheses pooled: {settings.get('pooling')}. The other steps read one model-based imputation."
+            )
     return lines
 
 
@@ -117,6 +123,10 @@ def _hypotheses(t: dict) -> list[str]:
     rule = rule_text(interval, level, h["sesoi"].tolist() if "sesoi" in h else [])
     if "n_resamples" in h and len(h):
         rule += f" p resolution 1/B = 1/{int(h.n_resamples.iloc[0]):,}."
+    if "n_imputations" in h and len(h) and int(h.n_imputations.iloc[0]) > 1:
+        rule += (f" Pooled over {int(h.n_imputations.iloc[0])} imputations: the estimate is the mean of the imputations' estimates and the "
+                 "interval comes from their bootstrap draws taken together; fraction of missing information "
+                 + ", ".join(f"{r.hypothesis} {num(r.fmi)}" for r in h.itertuples()) + ".")
     lines.append(f"- **Rule:** {rule}")
     for r in h.itertuples():
         lines.append(f"- **{r.hypothesis}** ({r.statement}) {r.explanation}")

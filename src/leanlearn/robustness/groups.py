@@ -476,6 +476,17 @@ def _labels_for(data: pd.DataFrame, groups) -> pd.Series:
     return pd.Series(values, index=data.index, dtype=object)
 
 
+def _hoc_final_stage(data: pd.DataFrame, spec: ModelSpec, groups, *, hoc: str, settings, source):
+    """(data, spec, groups) of a HOC model's final stage (:func:`leanlearn.pls.hoc.final_stage_data`); unchanged otherwise."""
+    if not spec.higher_order:
+        return data, spec, groups
+    from leanlearn.pls.hoc import final_stage_data
+
+    labels = _labels_for(data, groups)
+    final, spec2 = final_stage_data(data, spec, method=hoc, settings=settings, source=source)
+    return final, spec2, labels.reindex(final.index)
+
+
 def _functions(result, extra: Mapping[str, Callable] | None) -> list[tuple[str, str, Callable]]:
     """(family, label, f(P) -> (...)) for every MGA parameter."""
     from leanlearn.effects import conditional as cond
@@ -644,6 +655,7 @@ def compare_groups(
     source: str | None = None,
     parameters: str | Sequence[str] = "all",
     unit: str = "cases",
+    hoc: str = "two_stage",
 ) -> GroupComparison:
     """MICOM (steps 1–3) and permutation MGA for every pair of groups.
 
@@ -683,6 +695,14 @@ def compare_groups(
         (default), paths only, or a list of families from :data:`MGA_FAMILIES`.
     unit : str
         What a case is ("firms", "respondents"), for the notes.
+    hoc : {"two_stage", "embedded_two_stage", "repeated_indicators"}
+        For a model with higher-order constructs: the approach. MICOM and MGA then compare
+        the groups on the final stage's model (:func:`leanlearn.pls.hoc.final_stage_data`):
+        the stage-2 model with the lower-order constructs' stage-1 scores of the whole
+        sample as the HOC's indicators (or the repeated-indicators model), so the HOC's
+        composite, its paths and every other construct are tested; the LOCs' own
+        measurement model is not re-estimated per group (run the analysis on
+        :func:`leanlearn.pls.hoc.first_stage_spec` for it).
 
     Returns
     -------
@@ -702,6 +722,7 @@ def compare_groups(
 
     spec = parse_model(model) if isinstance(model, str) else model
     settings = settings or Settings()
+    data, spec, groups = _hoc_final_stage(data, spec, groups, hoc=hoc, settings=settings, source=source)
     if int(permutations) < 10:
         raise ValueError("permutations must be at least 10")
     if p_adjust != "none":
@@ -1091,13 +1112,14 @@ def multigroup_analysis(
     source: str | None = None,
     workers: int = 1,
     unit: str = "cases",
+    hoc: str = "two_stage",
 ) -> MGAResult:
     """Multi-group analysis of any model and any grouping, by permutation or bootstrap.
 
     Parameters
     ----------
-    data, model, groups, settings, seed, alpha, p_adjust, parameters, min_group_size, group_order, source, unit :
-        As in :func:`compare_groups`.
+    data, model, groups, settings, seed, alpha, p_adjust, parameters, min_group_size, group_order, source, unit, hoc :
+        As in :func:`compare_groups` (a higher-order model is compared on its final stage).
     method : {"permutation", "bootstrap", "parametric", "welch"}
         ``permutation``: Chin & Dibbern (2010), through :func:`compare_groups` (the same
         permutations as MICOM). ``bootstrap``: Henseler's PLS-MGA
@@ -1138,6 +1160,7 @@ def multigroup_analysis(
         raise ValueError(f"MGA method must be one of {', '.join(MGA_METHODS)}, not {method!r}")
     spec = parse_model(model) if isinstance(model, str) else model
     settings = settings or Settings()
+    data, spec, groups = _hoc_final_stage(data, spec, groups, hoc=hoc, settings=settings, source=source)
     if method == "permutation":
         cmp = compare_groups(
             data, spec, groups=groups, settings=settings, permutations=resamples, seed=seed, alpha=alpha, p_adjust=p_adjust,

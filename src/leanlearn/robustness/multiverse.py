@@ -100,6 +100,8 @@ def default_variants(config: dict, spec=None, *, columns=None, return_skipped: b
     est = config.get("estimation", {}) or {}
     miss = config.get("missing", {}) or {}
     main_missing = miss.get("treatment", "mean")
+    if main_missing == "multiple":  # the multiverse varies the single treatment the other steps read (docs/imputation.md)
+        main_missing = "iterative"
     ctl = config.get("controls") or {}
     if isinstance(ctl, list):
         ctl = {"variables": ctl}

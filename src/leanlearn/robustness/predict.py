@@ -454,6 +454,36 @@ def _fit_folds(plan: Plan, stage1_plan: Plan | None, X: np.ndarray, counts: np.n
     return out
 
 
+def _fit_folds_hoc(staged, stage1_plan: Plan | None, X: np.ndarray, counts: np.ndarray) -> tuple[list[dict | None], np.ndarray]:
+    """Both stages of a two-stage HOC model on a batch of training folds: the fold fits (as
+    :func:`_fit_folds`, plus the stage-1 loadings ``loadings1``) and each fold's stage-2
+    columns (B, n, p2), the test cases' LOC scores formed with that fold's stage 1."""
+    N = counts.sum(axis=1)
+    mean = counts @ X / N[:, None]
+    var = (counts @ (X * X) - N[:, None] * mean * mean) / (N - 1)[:, None]
+    ok = (var > 1e-12 * X.var(axis=0, ddof=1)).all(axis=1)
+    out: list[dict | None] = [None] * len(counts)
+    X2s = np.zeros((len(counts), X.shape[0], len(staged.final_columns)))
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return out, X2s
+    try:
+        fit1, X2, fit = staged.fit_stages(X, counts[idx])
+    except np.linalg.LinAlgError:
+        return out, X2s
+    fits1 = fit_batch(stage1_plan, X2, counts[idx]) if stage1_plan is not None else None
+    for b, i in enumerate(idx):
+        X2s[i] = X2[b]
+        if fit.failed[b] or (fits1 is not None and fits1.failed[b]):
+            continue
+        out[i] = {
+            "weights": fit.weights[b], "loadings": fit.loadings[b], "paths": fit.paths[b], "scale": fit.scale[b],
+            "converged": bool(fit.converged[b]), "stage1_weights": fits1.weights[b] if fits1 is not None else None,
+            "loadings1": fit1.loadings[b],
+        }  # fmt: skip
+    return out, X2s
+
+
 def _lm_fit_predict(Xtrain: np.ndarray, Ytrain: np.ndarray, Xtest: np.ndarray) -> np.ndarray:
     """OLS with intercept on the training cases; predictions for the test cases."""
     center = Xtrain.mean(axis=0)
@@ -479,6 +509,7 @@ def pls_predict(
     scheme: str = "path",
     interaction: str = "two_stage",
     source: str | None = None,
+    hoc: str = "two_stage",
 ) -> PredictResult:
     r"""PLSpredict (Shmueli et al. 2019): k-fold (repeated) or leave-one-out prediction.
 
@@ -527,6 +558,17 @@ def pls_predict(
         fold's statistics (stage-1 weights, means, SDs, orthogonalisation coefficients).
     source : str, optional
         Data file name for error messages.
+    hoc : {"two_stage", "embedded_two_stage"}
+        For a model with higher-order constructs: the two-stage approach. Every training
+        fold redoes both stages (stage 1 on the fold's cases; the test cases' LOC scores
+        from the fold's stage-1 weights, means and SDs; stage 2 on the fold's cases). The
+        predicted indicators are the *items*: those of every endogenous ordinary construct,
+        and for an endogenous HOC the items of its LOCs, predicted through both stages'
+        loadings, :math:`\hat x = \bar x + s_x\,\lambda^{(1)}_{x}\,\lambda^{(2)}_{LOC}\,\hat\eta_{HOC}`
+        (listed with construct = the HOC). A HOC's items (all items of its LOCs) are the LM
+        predictors wherever the HOC is a predictor. ``repeated_indicators`` is refused:
+        its HOC -> LOC paths would predict a LOC's items from a HOC score built from those
+        same items.
 
     Returns
     -------
@@ -576,11 +618,24 @@ def pls_predict(
     if not isinstance(spec, ModelSpec):
         raise SpecError("the model must be a ModelSpec or lavaan-style model text")
     settings = Settings(scheme=scheme, interaction=interaction, missing=missing, missing_value=missing_value)
-    full = estimate(data, spec, settings=settings, source=source, assess=False)
+    staged = None
+    if spec.higher_order:
+        from leanlearn.pls.hoc import estimate_hoc
+
+        if hoc not in ("two_stage", "embedded_two_stage"):
+            raise SpecError(
+                f"PLSpredict of a higher-order model needs a two-stage approach (two_stage or embedded_two_stage), not {hoc!r}: "
+                "in the repeated-indicators model a lower-order construct's items would be predicted from a higher-order "
+                "score built from those same items"
+            )
+        full = estimate_hoc(data, spec, method=hoc, settings=settings, source=source, assess=False)
+        staged = full.plan.staged
+    else:
+        full = estimate(data, spec, settings=settings, source=source, assess=False)
     prepared = full.prepared
     X = prepared.X
     n = X.shape[0]
-    plan = full.plan
+    plan = full.plan if staged is None else staged.final
     lay = plan.final
 
     if loo:
@@ -596,18 +651,40 @@ def pls_predict(
     # ---- which columns are predicted, and the LM predictors --------------------------------
     endo = [k for k in lay.endogenous]
     target_cols = np.flatnonzero(np.isin(lay.block, endo))
-    item_pos = {it: j for j, it in enumerate(plan.items)}
+    item_pos = {it: j for j, it in enumerate(prepared.items)}
     target_items = lay.sources[target_cols]  # item index of every predicted column
+    target_load1 = np.full(len(target_cols), -1)  # HOC: position of the item's stage-1 loading (-1: none)
     names = lay.constructs
-    exo_names = [c for c in spec.exogenous if c not in {i.name for i in spec.interactions}]
+    col_indicator = [lay.columns[c] for c in target_cols]
+    if staged is not None:  # the items behind every predicted stage-2 column (module docstring of pls_predict's hoc)
+        lay1 = staged.first.final
+        locs = list(staged.locs)
+        tc, ti, tl, tn = [], [], [], []
+        for c in target_cols:
+            j = int(staged.final_columns[lay.sources[c]])
+            if j >= 0:
+                tc.append(c), ti.append(j), tl.append(-1), tn.append(lay.columns[c])
+                continue
+            k1 = int(staged.loc_index[-1 - j])
+            assert lay1.constructs[k1] == locs[-1 - j]
+            for q in np.flatnonzero(lay1.block == k1):
+                tc.append(c), ti.append(item_pos[lay1.columns[q]]), tl.append(int(q)), tn.append(lay1.columns[q])
+        target_cols, target_items, target_load1, col_indicator = np.array(tc), np.array(ti), np.array(tl), tn
+    lower = set(spec.lower_order) if spec.higher_order else set()  # LOCs count through their HOC, never on their own
+    exo_names = [c for c in spec.exogenous if c not in {i.name for i in spec.interactions} and c not in lower]
 
     def items_of(constructs: Sequence[str]) -> list[int]:
         seen: dict[int, None] = {}
         for c in constructs:
             if c in {i.name for i in spec.interactions}:
                 continue
-            for it in spec.construct(c).indicators:
-                seen.setdefault(item_pos[it], None)
+            todo = list(spec.construct(c).indicators)
+            while todo:  # a HOC's indicators are constructs: their items
+                it = todo.pop(0)
+                if it in item_pos:
+                    seen.setdefault(item_pos[it], None)
+                else:
+                    todo[:0] = list(spec.construct(it).indicators)
         return list(seen)
 
     lm_groups: list[tuple[list[int], np.ndarray]] = []  # (predictor items, positions in target_cols)
@@ -617,7 +694,7 @@ def pls_predict(
         elif benchmark == "antecedents":
             preds = items_of([s for s in spec.predecessors(names[k])])
         else:
-            preds = items_of([c.name for c in spec.constructs if c.name != names[k]])
+            preds = items_of([c.name for c in spec.constructs if c.name != names[k] and c.name not in lower])
         lm_groups.append((preds, np.flatnonzero(lay.block[target_cols] == k)))
 
     # ---- fit every training fold (batched) and predict its test cases -----------------------
@@ -630,15 +707,20 @@ def pls_predict(
     score_mean_sum = np.zeros((n, len(endo)))
     n_pred = np.zeros(n)
     actual_scores = full.scores.to_numpy()[:, endo]
-    stage1_plan = make_plan(spec.without_interactions(), settings) if plan.stage1 is not None else None
+    stage1_plan = None
+    if plan.stage1 is not None:
+        stage1_plan = make_plan((spec if staged is None else staged.final.spec).without_interactions(), settings)
     chunk = max(1, _BATCH_ELEMENTS // max(1, n * lay.p))
     n_failed = 0
     n_nonconv = 0
     for start in range(0, len(B_all), chunk):
         block = B_all[start:start + chunk]
         counts = np.stack([(assign[r] != f).astype(float) for r, f in block])
-        fits = _fit_folds(plan, stage1_plan, X, counts)
-        for (r, f), fold in zip(block, fits):
+        if staged is None:
+            fits = _fit_folds(plan, stage1_plan, X, counts)
+        else:
+            fits, X2s = _fit_folds_hoc(staged, stage1_plan, X, counts)
+        for b, ((r, f), fold) in enumerate(zip(block, fits)):
             test = np.flatnonzero(assign[r] == f)
             train = np.flatnonzero(assign[r] != f)
             if fold is None:
@@ -646,12 +728,18 @@ def pls_predict(
                 continue
             if not fold["converged"]:
                 n_nonconv += 1
+            Xf = X if staged is None else X2s[b]  # the final stage's columns of this fold
             fm = _fold_model(
-                plan, X[train], fold["weights"], fold["loadings"], fold["paths"], fold["scale"], fold["stage1_weights"]
+                plan, Xf[train], fold["weights"], fold["loadings"], fold["paths"], fold["scale"], fold["stage1_weights"]
             )
-            pred_scores, pred_z = _predict_fold(plan, fm, X[test], technique)
-            mu, sd = fm.mean[target_items], fm.sd[target_items]
-            pls_sum[test] += mu + sd * pred_z[:, target_cols]
+            pred_scores, pred_z = _predict_fold(plan, fm, Xf[test], technique)
+            if staged is None:
+                mu, sd = fm.mean[target_items], fm.sd[target_items]
+                pls_sum[test] += mu + sd * pred_z[:, target_cols]
+            else:  # items of a LOC: the predicted standardised LOC score times the item's stage-1 loading
+                mu, sd = X[train].mean(axis=0)[target_items], X[train].std(axis=0, ddof=1)[target_items]
+                lam = np.where(target_load1 >= 0, fold["loadings1"][np.maximum(target_load1, 0)], 1.0)
+                pls_sum[test] += mu + sd * lam * pred_z[:, target_cols]
             mean_sum[test] += mu
             for preds, where in lm_groups:
                 ycols = target_items[where]
@@ -684,7 +772,6 @@ def pls_predict(
     rmse_lm, mae_lm = _rmse_mae(Y - lm_hat)
     q2 = q2_predict(Y, pls_hat, ybar)
     col_construct = [names[k] for k in lay.block[target_cols]]
-    col_indicator = [lay.columns[c] for c in target_cols]
     items = pd.DataFrame(
         {
             "construct": col_construct,
