@@ -665,7 +665,12 @@ def bootstrap(
         stream per block, so the same seed gives the same draws and byte-identical
         results whatever ``workers`` is. A ``SeedSequence`` is used as an explicit stream.
     workers : int
-        Worker processes (1 = run in this process).
+        Worker processes (1 = run in this process). The work is split into blocks (the
+        resample blocks of :data:`CHUNK` draws and the jackknife's blocks of up to
+        :data:`CHUNK` cases); at most one process per block is started, and with a single
+        block the work runs in this process (a pool would only add its start-up). Every
+        block's numbers are computed the same way wherever it runs, so the results are
+        byte-identical for any ``workers``.
     ci_level : float
         Level of the percentile and BCa intervals.
     progress : callable, optional
@@ -732,10 +737,11 @@ def bootstrap(
         chunks = list(range(n_boot)) + [-1 - j for j in range(len(_chunk_bounds(n)))]
         parts = []
         done = 0
-        if workers > 1:
+        processes = min(int(workers), len(chunks))  # no more processes than blocks
+        if processes > 1:
             ctx = _mp_context()
             pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                max_workers=processes, mp_context=ctx, initializer=_init_worker,
                 initargs=(plan, X, seed, resamples, os.getpid(), wts),
             )
             try:

@@ -785,8 +785,13 @@ def with_product_columns(R, col_sd, sd, gx, gg, bad):
 def final_block(plan: Plan, R, col_sd, bad):
     """The final stage's columns of R and their SDs; a bad data set gets the identity."""
     src = plan.final.sources
+    if src.size == R.shape[1] and (src == np.arange(src.size)).all():  # every column, in order: no gather
+        if bad.any():
+            R = R.copy()
+            R[bad] = np.eye(src.size)
+        return R, col_sd, bad
     R = R[:, src[:, None], src]
-    R = np.where(bad[:, None, None], np.eye(len(src)), R)
+    R[bad] = np.eye(len(src))
     return R, col_sd[:, src], bad
 
 
@@ -898,11 +903,12 @@ def fit_correlations(
                 wk = w[:, c]
                 loading_reported[:, c] = wk * (np.sqrt(rho[:, k]) / np.einsum("bi,bi->b", wk, wk))[:, None]
     else:
-        Sig = C * scale[:, :, None] * scale[:, None, :]
+        rescaled = any(lay.is_interaction)  # otherwise scale is 1 and Sig is C: one solve serves both
+        Sig = C * scale[:, :, None] * scale[:, None, :] if rescaled else C
         for j in lay.endogenous:
             P = lay.preds(j)
             paths[:, P, j] = _solve(Sig[:, P[:, None], P], Sig[:, P, j], bad)
-            beta_std = _solve(C[:, P[:, None], P], C[:, P, j], bad)
+            beta_std = _solve(C[:, P[:, None], P], C[:, P, j], bad) if rescaled else paths[:, P, j]
             r2[:, j] = np.einsum("bi,bi->b", beta_std, C[:, P, j])
 
     bad |= ~np.isfinite(paths).all(axis=(1, 2))
