@@ -18,7 +18,10 @@ Three parts, each configuration in a fresh process with one BLAS thread per proc
    compares the best setting of each. With ``--seminr-resamples R`` below 5,000 the port
    bootstraps R times and its bootstrap time is scaled linearly to 5,000 (said in the table).
 2. **In-process** ``leanlearn.bootstrap(res, resamples=5000)`` on the same model, timed after
-   the imports and the estimation, median of ``--repeats``.
+   the imports and the estimation, median of ``--repeats``; and the same for a study-shaped
+   model: studies/lean/model.lav (25 items, the LP x DIG two-stage interaction) on N = 2,800
+   cases drawn from leanlearn's population model, ``--study-resamples`` (default 10,000)
+   resamples. Wall clock and CPU seconds (the process and its workers).
 3. **Envelope**: bootstrap draws per second against the sample size N (100 ... 100,000), the
    number of items (10 ... 100; five reflective items per construct, constructs in a chain
    C1 -> C2 -> ... plus C1 -> last, data drawn from that population model) and the workers
@@ -61,6 +64,7 @@ PLOT = ROOT / "docs" / "img" / "envelope.png"
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 ITEMS_PER_CONSTRUCT = 5
+STUDY_N = 2800  # the study-shaped in-process case: N = 2,800, 25 items, one two-stage interaction
 
 
 # ---- child processes ------------------------------------------------------------------------
@@ -94,15 +98,32 @@ print({"before_boot_s": t1 - t0, "boot_s": t2 - t1})
 """
 
 
-def child_inprocess(workers: int, resamples: int) -> dict:
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its reaped children (the pool's workers)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def child_inprocess(workers: int, resamples: int, model: str = "corp_rep") -> dict:
+    """Time ``leanlearn.bootstrap`` after the imports and the estimation: corp_rep extended, or
+    (``model="study"``) the study's model (studies/lean/model.lav: 25 items, the LP x DIG
+    two-stage interaction) on N = STUDY_N cases drawn from leanlearn's population model."""
     import pandas as pd
 
     from leanlearn import bootstrap, estimate
 
-    res = estimate(pd.read_csv(DATA), MODEL.read_text(), missing_value=-99)
+    if model == "study":
+        from leanlearn.datasets.simulate import PopulationModel, draw_items
+
+        res = estimate(draw_items(STUDY_N, PopulationModel(), seed=1), (ROOT / "studies" / "lean" / "model.lav").read_text())
+    else:
+        res = estimate(pd.read_csv(DATA), MODEL.read_text(), missing_value=-99)
+    c0 = _cpu_seconds()
     t0 = time.perf_counter()
     boot = bootstrap(res, resamples=resamples, seed=1, workers=workers)
-    return {"boot_s": time.perf_counter() - t0, "valid": boot.n_valid}
+    return {"boot_s": time.perf_counter() - t0, "cpu_s": _cpu_seconds() - c0, "valid": boot.n_valid}
 
 
 def envelope_data(n: int, items: int, seed: int = 1):
@@ -240,16 +261,24 @@ def whole_process(args) -> list[dict]:
             rows.append({"part": "whole process", "tool": "seminr port", "workers": workers, "resamples": args.resamples,
                          "seconds": statistics.median(times), "cpu_seconds": statistics.median(cpus), "runs": len(times), "note": notes or "script: import, read, estimate_pls, bootstrap_model"})
             print(f"whole process  seminr port workers={workers}: {rows[-1]['seconds']:7.2f} s {notes}", flush=True)
-    for workers in (1, 2):
-        times = []
-        for _ in range(args.repeats):
-            seconds, out, error = run_capped([sys.executable, __file__, "--child-inprocess", str(workers), str(args.resamples)], args.peer_timeout)
-            if error:
-                raise SystemExit(f"in-process bootstrap failed: {error}")
-            times.append(child_json(out)["boot_s"])
-        rows.append({"part": "in-process bootstrap", "tool": "leanlearn", "workers": workers, "resamples": args.resamples,
-                     "seconds": statistics.median(times), "cpu_seconds": float("nan"), "runs": len(times), "note": f"`leanlearn.bootstrap(res, resamples={args.resamples})` after imports and estimation"})
-        print(f"in-process     leanlearn   workers={workers}: {rows[-1]['seconds']:7.2f} s (median of {len(times)})", flush=True)
+    cases = [("corp_rep", args.resamples, "in-process bootstrap",
+              f"`leanlearn.bootstrap(res, resamples={args.resamples})` after imports and estimation")]
+    if args.study_resamples:
+        cases.append(("study", args.study_resamples, "in-process bootstrap, study model",
+                      f"studies/lean/model.lav (25 items, LP x DIG two-stage) on N = {STUDY_N:,} simulated cases; "
+                      f"`leanlearn.bootstrap(res, resamples={args.study_resamples})`"))
+    for model, resamples, part, note in cases:
+        for workers in (1, 2):
+            times, cpus = [], []
+            for _ in range(args.repeats):
+                seconds, out, error = run_capped([sys.executable, __file__, "--child-inprocess", str(workers), str(resamples), model], args.peer_timeout)
+                if error:
+                    raise SystemExit(f"in-process bootstrap failed: {error}")
+                times.append(child_json(out)["boot_s"])
+                cpus.append(child_json(out)["cpu_s"])
+            rows.append({"part": part, "tool": "leanlearn", "workers": workers, "resamples": resamples,
+                         "seconds": statistics.median(times), "cpu_seconds": statistics.median(cpus), "runs": len(times), "note": note})
+            print(f"{part}  leanlearn   workers={workers}: {rows[-1]['seconds']:7.2f} s, {rows[-1]['cpu_seconds']:.2f} CPU s (median of {len(times)})", flush=True)
     return rows
 
 
@@ -391,9 +420,11 @@ def _terminate(signum, frame):  # noqa: ARG001
 def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--child-inprocess", nargs=2, type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child-inprocess", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--child-envelope", nargs=5, help=argparse.SUPPRESS)
     ap.add_argument("--resamples", type=int, default=5000, help="resamples of the whole-process and in-process runs (default 5000)")
+    ap.add_argument("--study-resamples", type=int, default=10000,
+                    help=f"resamples of the in-process study-model case at N = {STUDY_N:,} (default 10000; 0 skips it)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per leanlearn configuration; the median is reported (default 3)")
     ap.add_argument("--seminr-resamples", type=int, default=5000,
                     help="resamples of the port's whole-process run; below --resamples its bootstrap time is scaled linearly (default 5000)")
@@ -410,7 +441,8 @@ def main() -> int:
     ap.add_argument("--plot-only", metavar="SUBTITLE", help="redraw docs/img/envelope.png from benchmarks/results/envelope.csv, with this subtitle")
     args = ap.parse_args()
     if args.child_inprocess:
-        print(json.dumps(child_inprocess(*args.child_inprocess)))
+        workers, resamples, model = args.child_inprocess
+        print(json.dumps(child_inprocess(int(workers), int(resamples), model)))
         return 0
     if args.child_envelope:
         tool, n, items, workers, resamples = args.child_envelope

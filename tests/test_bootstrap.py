@@ -255,3 +255,31 @@ def test_bootstrap_tables_report_the_p_matching_each_interval(boot5000):
         alpha = 1 - t.ci_level
         np.testing.assert_array_equal((t.ci_lower > 0) | (t.ci_upper < 0), t.p_value < alpha)
         np.testing.assert_array_equal((t.bca_lower > 0) | (t.bca_upper < 0), t.bca_p_value < alpha)
+
+
+def test_type7_quantiles_from_sorted_draws_are_numpys_to_the_bit():
+    from leanlearn.pls.bootstrap import _type7
+
+    rng = np.random.default_rng(4)
+    for B in (2, 7, 501):
+        x = rng.standard_normal((B, 12))
+        x[:, 3] = 0.25  # a constant column
+        x[: B // 2, 4] = -1.0  # ties
+        xs = np.sort(x, axis=0)
+        for q in (0.0, 0.025, 0.5, 0.975, 1.0):
+            assert (_type7(xs, q) == np.quantile(x, q, axis=0, method="linear")).all()
+        levels = rng.random(12)
+        per_column = np.array([np.quantile(x[:, j], levels[j], method="linear") for j in range(12)])
+        assert (_type7(xs, levels) == per_column).all()
+
+
+def test_normal_quantile_and_distribution_function_agree_with_scipy_special():
+    from scipy.special import ndtr, ndtri
+
+    from leanlearn.pls.bootstrap import _ndtr, _ndtri
+
+    u = np.r_[np.linspace(1e-9, 1 - 1e-9, 4001), 1e-4, 0.025, 0.975]
+    np.testing.assert_allclose(_ndtri(u), ndtri(u), rtol=1e-14, atol=1e-14)
+    assert _ndtri(np.array([0.0]))[0] == -np.inf and _ndtri(np.array([1.0]))[0] == np.inf
+    x = np.linspace(-9, 9, 4001)
+    np.testing.assert_allclose(_ndtr(x), ndtr(x), rtol=1e-14, atol=1e-16)

@@ -82,6 +82,8 @@ def test_estimate_with_bootstrap_imports_no_scipy_stats_matplotlib_or_semopy(tmp
     # only the estimate verb's module among the 24
     assert sorted(m for m in modules if m.startswith("leanlearn.cli.") and m.rsplit(".", 1)[1] in VERB_HELP) == ["leanlearn.cli.estimate"]
     assert not _loaded(modules, "leanlearn.datasets")  # the bundled data and the simulator are not needed
+    # the BCa interval's normal quantile and distribution function come from the standard library
+    assert not _loaded(modules, "scipy")
 
 
 @pytest.mark.parametrize("name", ["estimate", "bootstrap", "PLSResult", "datasets", "parse_model", "to_seminr", "DataError"])

@@ -293,7 +293,25 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
     return x
 
 
-def _ill_conditioned(A: np.ndarray, limit: float) -> np.ndarray:
+def _inverse(A: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Batched inverse of finite square matrices; an ill-conditioned one (cond > 1e12) is marked in ``bad`` and gives NaN.
+
+    The same flags and numbers as ``_solve(A, I, bad)`` (LAPACK's inverse is its solve with
+    the identity), with the inverse computed once: the condition bound of
+    :func:`_ill_conditioned` reuses it.
+    """
+    try:
+        inv = np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        return _solve(A, np.broadcast_to(np.eye(A.shape[-1]), A.shape).copy(), bad)
+    sing = _ill_conditioned(A, 1e12, inv)
+    if sing.any():
+        bad |= sing
+        inv[sing] = np.nan
+    return inv
+
+
+def _ill_conditioned(A: np.ndarray, limit: float, inv: np.ndarray | None = None) -> np.ndarray:
     """cond₂(A) > limit (or undefined), per matrix of a batch of finite square matrices.
 
     The same decision as ``~(numpy.linalg.cond(A) < limit)`` at a fraction of its cost:
@@ -301,10 +319,11 @@ def _ill_conditioned(A: np.ndarray, limit: float) -> np.ndarray:
     margin absorbs the rounding of the computed inverse) is well conditioned; only the
     others (rare) get the singular value decomposition.
     """
-    try:
-        inv = np.linalg.inv(A)
-    except np.linalg.LinAlgError:
-        return ~(np.linalg.cond(A) < limit)
+    if inv is None:
+        try:
+            inv = np.linalg.inv(A)
+        except np.linalg.LinAlgError:
+            return ~(np.linalg.cond(A) < limit)
     with np.errstate(invalid="ignore", over="ignore"):
         bound = np.sqrt((A * A).sum(axis=(-2, -1)) * (inv * inv).sum(axis=(-2, -1)))
     out = ~(bound < limit / 10)
@@ -381,29 +400,43 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     return w, iters, converged
 
 
+def _segments(lay: Layout) -> list[slice]:
+    """Each construct's indicator columns as a slice (``_layout`` lists them block by block)."""
+    out = []
+    for k in range(lay.K):
+        c = lay.cols(k)
+        if c.size == 0 or c[-1] - c[0] + 1 != c.size:
+            raise ValueError(f"indicator columns of construct {lay.constructs[k]!r} are not contiguous")
+        out.append(slice(int(c[0]), int(c[-1]) + 1))
+    return out
+
+
 def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     """The PLS iterations on a batch (b, p, p); returns (weights, iterations, still active).
 
-    With weights w and the block-membership matrix O (p, K), one iteration needs
-    RW = R (w ⊙ O) (item-composite covariances, one batched matrix product), the
-    composite covariances (w ⊙ O)ᵀ RW, the inner weights, and the new, unscaled weights
-    T. The composite variances that rescale T to unit-variance composites are the diagonal
-    of the next iteration's (T ⊙ O)ᵀ R (T ⊙ O), so each pass over R serves both: pass
-    t + 1 first rescales T of iteration t and applies the stop rule to it, then goes on
-    with iteration t + 1. The arrays of the data sets still iterating are compacted when
-    fewer than 3/4 of the rows carried along are active; rows that stopped are carried
-    along, unused, until then.
+    With unscaled weights T and the block-membership matrix O (p, K), one iteration needs
+    the item-composite covariances RW = R (T ⊙ O), the composite covariances
+    (T ⊙ O)ᵀ RW, the inner weights E, and the new, unscaled weights
+    Tᵢ = (RW E)ᵢ,block(i) (Mode A), premultiplied by the inverse of the block's correlation
+    matrix (Mode B). The composite variances that rescale T to unit-variance composites are
+    the diagonal of the next iteration's (T ⊙ O)ᵀ R (T ⊙ O), so each pass over R serves
+    both: pass t + 1 first rescales T of iteration t and applies the stop rule to it, then
+    goes on with iteration t + 1 (the rescaling of RW's columns is folded into E's rows).
+
+    RW is formed block by block as (RW)ᵀ_k· = T_kᵀ R[c_k, :] (R is symmetric): one batched
+    vector-matrix product per construct on contiguous row blocks of R, which costs about
+    half of one batched (p × p)(p × K) product with the zeros of T ⊙ O. The arrays of the
+    data sets still iterating are compacted when fewer than 3/4 of the rows carried along
+    are active; rows that stopped are carried along, unused, until then.
     """
     b, p, _ = R.shape
     K = lay.K
-    onehot = lay.onehot
     block = lay.block
+    segs = _segments(lay)
+    flat = np.arange(p) * K + block  # position of weight i in a data set's flattened (p, K) matrix T ⊙ O
+    own = block * p + np.arange(p)  # position of (block(i), i) in a flattened (K, p) matrix
     modeB = [k for k in range(K) if lay.modes[k] == "B"]
-    invB = {}
-    for k in modeB:
-        c = lay.cols(k)
-        Rk = R[:, c[:, None], c]
-        invB[k] = _solve(Rk, np.broadcast_to(np.eye(len(c)), Rk.shape).copy(), bad)
+    invB = {k: _inverse(R[:, segs[k], segs[k]], bad) for k in modeB}
     inner = _inner_plan(lay, settings.scheme)
     w = np.ones((b, p))
     iters = np.zeros(b, dtype=int)
@@ -418,14 +451,19 @@ def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarra
             rows, Ta = rows[live], Ta[live]
             if rows.size == 0:
                 break
+            m = rows.size
             Ra = R[rows]
             invBa = {k: v[rows] for k, v in invB.items()}
             prev = w[rows]
-            live = np.ones(rows.size, dtype=bool)
+            live = np.ones(m, dtype=bool)
+            W = np.zeros((m, p, K))  # T ⊙ O: only the entries at ``flat`` are ever set
+            Wf = W.reshape(m, p * K)
+            RWt = np.empty((m, K, p))  # (RW)ᵀ
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            W = Ta[:, :, None] * onehot
-            RW = np.matmul(Ra, W)  # (n, p, K)
-            Cu = np.matmul(W.transpose(0, 2, 1), RW)
+            for k, sl in enumerate(segs):
+                np.matmul(Ta[:, None, sl], Ra[:, sl, :], out=RWt[:, k : k + 1, :])
+            Wf[:, flat] = Ta
+            Cu = np.matmul(RWt, W).transpose(0, 2, 1)  # (T ⊙ O)ᵀ R (T ⊙ O)
             scale = 1.0 / np.sqrt(np.diagonal(Cu, axis1=1, axis2=2))
             new = Ta * scale[:, block]
         if it >= 0:
@@ -444,14 +482,35 @@ def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarra
                 break
         prev = new
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            C = Cu * scale[:, :, None] * scale[:, None, :]
-            RW *= scale[:, None, :]
-            E = inner(C, np.zeros(rows.size, dtype=bool))  # a singular set gives NaN: flagged at the stop rule
-            Ta = np.einsum("bil,bli->bi", RW, E[:, :, block])
-            for k in modeB:
-                c = lay.cols(k)
-                Ta[:, c] = np.matmul(invBa[k], Ta[:, c, None])[:, :, 0]
+            C = Cu * (scale[:, :, None] * scale[:, None, :])
+            E = inner(C, np.zeros(m, dtype=bool))  # a singular set gives NaN: flagged at the stop rule
+            # Tᵢ = Σ_l RW[i, l] scale_l E[l, block(i)]: the composites' rescaling folded into E's rows
+            Ta = np.matmul((E * scale[:, :, None]).transpose(0, 2, 1), RWt).reshape(m, K * p)[:, own]
+            for k, inv in invBa.items():
+                sl = segs[k]
+                Ta[:, sl] = np.matmul(inv, Ta[:, sl, None])[:, :, 0]
     return w, iters, active
+
+
+# predictor sets up to this size are solved by :func:`_small_spd_solve` inside the iterations
+SMALL_SOLVE = 8
+
+
+def _small_spd_solve(A: np.ndarray, k: int) -> np.ndarray:
+    """Solve small symmetric positive definite systems in place, batch on the last axis.
+
+    ``A`` (k, k + m, b) holds [L | Y] of b systems L x = Y; on return ``A[:, k:]`` is x.
+    Gauss–Jordan elimination without pivoting (stable for positive definite matrices such
+    as the predictors' correlation matrices): k steps of three array operations over the
+    whole batch, the batch on the contiguous axis, instead of one LAPACK call per data
+    set. A singular L gives non-finite values (the iterations flag them at the stop
+    rule). The same solution as ``numpy.linalg.solve`` up to rounding.
+    """
+    for i in range(k):
+        piv = A[i] / A[i, i]
+        A -= A[:, i, None, :] * piv[None, :, :]
+        A[i] = piv
+    return A[:, k:]
 
 
 def _inner_plan(lay: Layout, scheme: str):
@@ -460,8 +519,9 @@ def _inner_plan(lay: Layout, scheme: str):
     Path scheme: predecessors enter with the OLS coefficients of the construct regressed on
     them (one batched solve per distinct predictor set, for all its targets at once),
     successors with correlations; factorial: correlations; centroid: signs of correlations.
-    A batch whose predictor set is exactly singular falls back to :func:`_solve` (flagging
-    the data sets in ``bad``); non-finite rows give NaN and fail at the stop rule.
+    Non-finite or singular sets give NaN or infinite weights and fail at the stop rule
+    (predictor sets larger than :data:`SMALL_SOLVE` go through LAPACK, where an exactly
+    singular set is flagged in ``bad``).
     """
     A = lay.adjacency.astype(float)
     sym = A + A.T
@@ -469,31 +529,30 @@ def _inner_plan(lay: Layout, scheme: str):
         return lambda C, bad: C * sym
     if scheme == "centroid":
         return lambda C, bad: np.sign(C) * sym
-    K = lay.K
     targets: dict[tuple[int, ...], list[int]] = {}
     for j in lay.endogenous:
         targets.setdefault(tuple(lay.preds(j)), []).append(j)
     groups = []
     for key, js in targets.items():
         P = np.array(key)
-        lhs = (P[:, None] * K + P[None, :]).ravel()
-        rhs = (P[:, None] * K + np.array(js)[None, :]).ravel()
-        groups.append((len(P), len(js), lhs, rhs))
+        groups.append((P, np.array(js), np.concatenate([P, js])))
     AT = A.T.copy()
 
     def path(C: np.ndarray, bad: np.ndarray) -> np.ndarray:
-        b = C.shape[0]
-        E = C * AT
-        Cf = C.reshape(b, K * K)
-        Ef = E.reshape(b, K * K)
-        for k, m, lhs, rhs in groups:
-            L, Y = Cf[:, lhs].reshape(b, k, k), Cf[:, rhs].reshape(b, k, m)
-            try:
-                x = np.linalg.solve(L, Y)
-            except np.linalg.LinAlgError:
-                x = _solve(L, Y, bad, check=False)
-            Ef[:, rhs] = x.reshape(b, k * m)
-        return E
+        Ct = np.ascontiguousarray(C.transpose(1, 2, 0))  # (K, K, b): the batch on the contiguous axis
+        Et = Ct * AT[:, :, None]
+        for P, js, both in groups:
+            k = P.size
+            if k <= SMALL_SOLVE:
+                Et[P[:, None], js] = _small_spd_solve(Ct[P[:, None], both], k)
+            else:
+                L, Y = C[:, P[:, None], P], C[:, P[:, None], js]
+                try:
+                    x = np.linalg.solve(L, Y)
+                except np.linalg.LinAlgError:
+                    x = _solve(L, Y, bad, check=False)
+                Et[P[:, None], js] = x.transpose(1, 2, 0)
+        return Et.transpose(2, 0, 1)
 
     return path
 
@@ -726,8 +785,13 @@ def with_product_columns(R, col_sd, sd, gx, gg, bad):
 def final_block(plan: Plan, R, col_sd, bad):
     """The final stage's columns of R and their SDs; a bad data set gets the identity."""
     src = plan.final.sources
+    if src.size == R.shape[1] and (src == np.arange(src.size)).all():  # every column, in order: no gather
+        if bad.any():
+            R = R.copy()
+            R[bad] = np.eye(src.size)
+        return R, col_sd, bad
     R = R[:, src[:, None], src]
-    R = np.where(bad[:, None, None], np.eye(len(src)), R)
+    R[bad] = np.eye(len(src))
     return R, col_sd[:, src], bad
 
 
@@ -839,11 +903,12 @@ def fit_correlations(
                 wk = w[:, c]
                 loading_reported[:, c] = wk * (np.sqrt(rho[:, k]) / np.einsum("bi,bi->b", wk, wk))[:, None]
     else:
-        Sig = C * scale[:, :, None] * scale[:, None, :]
+        rescaled = any(lay.is_interaction)  # otherwise scale is 1 and Sig is C: one solve serves both
+        Sig = C * scale[:, :, None] * scale[:, None, :] if rescaled else C
         for j in lay.endogenous:
             P = lay.preds(j)
             paths[:, P, j] = _solve(Sig[:, P[:, None], P], Sig[:, P, j], bad)
-            beta_std = _solve(C[:, P[:, None], P], C[:, P, j], bad)
+            beta_std = _solve(C[:, P[:, None], P], C[:, P, j], bad) if rescaled else paths[:, P, j]
             r2[:, j] = np.einsum("bi,bi->b", beta_std, C[:, P, j])
 
     bad |= ~np.isfinite(paths).all(axis=(1, 2))

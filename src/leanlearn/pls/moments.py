@@ -178,12 +178,9 @@ def _unpack(feats: CaseFeatures, sums: np.ndarray):
     N = sums[:, 0]
     sx = sums[:, 1 : 1 + p]
     at = 1 + p
-    iu = np.triu_indices(p)
-    T = sums[:, at : at + iu[0].size]
-    at += iu[0].size
-    S = np.empty((B, p, p))
-    S[:, iu[0], iu[1]] = T
-    S[:, iu[1], iu[0]] = T
+    ntri = p * (p + 1) // 2
+    S = sums[:, at + _symmetric_positions(p)].reshape(B, p, p)  # the triangle's sums, mirrored
+    at += ntri
     if q:
         nu = sums[:, at : at + q]  # Σc u: missing cells of each item with missing cells
         at += q
@@ -203,9 +200,18 @@ def _unpack(feats: CaseFeatures, sums: np.ndarray):
         S[:, miss[:, None], miss] += D * mm_[:, :, None] * mm_[:, None, :]
     else:
         m = sx / N[:, None]
-    S -= N[:, None, None] * m[:, :, None] * m[:, None, :]
+    Nm = N[:, None] * m
+    S -= Nm[:, :, None] * m[:, None, :]
     S /= (N - 1)[:, None, None]
     return N, m, S
+
+
+def _symmetric_positions(p: int) -> np.ndarray:
+    """For every (j, k) of a p × p matrix (row-major), the position of (min, max) in the
+    upper triangle's row-major order (``numpy.triu_indices``)."""
+    j, k = np.divmod(np.arange(p * p), p)
+    lo, hi = np.minimum(j, k), np.maximum(j, k)
+    return lo * p - lo * (lo - 1) // 2 + (hi - lo)
 
 
 def resample_correlations(plan: Plan, feats: CaseFeatures, sums: np.ndarray, counts) -> tuple:

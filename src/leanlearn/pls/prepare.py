@@ -127,6 +127,13 @@ def prepare_data(
     values = np.empty(frame.shape, dtype=float)
     for j, item in enumerate(items):
         col = frame[item]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiub" and not isinstance(missing_value, str):
+            # a plain numeric column: every cell is a number or NaN, the code is a number
+            num_values = col.to_numpy(dtype=float)
+            if missing_value is not None:
+                num_values = np.where(num_values == float(missing_value), np.nan, num_values)
+            values[:, j] = num_values
+            continue
         if missing_value is not None:
             code = missing_value
             col = col.mask(col.astype(str).str.strip() == str(code).strip()) if isinstance(code, str) else col.mask(
