@@ -244,6 +244,28 @@ def test_paper_is_byte_reproducible(run_dir):
         assert (res / "paper" / name).read_bytes() == before[name], name
 
 
+def test_a_rebuild_keeps_numbers_json_when_the_previous_run_recorded_the_numbers_as_its_own(run_dir, tmp_path):
+    # An older version wrote numbers.json inside the paper's atomic directory, so its record of the
+    # paper verb's files lists them; with the manuscripts deleted (as Snakemake does before a
+    # rerun) the folder then looks like "only this verb's previous files" and is swapped in whole.
+    res = run_dir / "results"
+    out = tmp_path / "results" / "paper"
+    argv = ["paper", "--results", str(res), "--config", str(run_dir / "config.yaml"), "--source", str(ROOT / "studies" / "lean" / "manuscript.md"),
+            "--out", str(out), "--figures", str(res / "figures"), "--pdf", "never"]
+    assert main(argv) == 0
+    registry = out.parent / ".leanlearn-written.log"
+    record = json.loads(registry.read_text())
+    record["paper/paper"] = ["manuscript.html", "manuscript.md", "numbers.json", "numbers.tex"]
+    registry.write_text(json.dumps(record))
+    for name in ("manuscript.html", "manuscript.md", "numbers.json", "numbers.tex"):
+        (out / name).unlink()
+    assert main(argv) == 0
+    for name in ("manuscript.html", "manuscript.md", "numbers.json", "numbers.tex"):
+        assert (out / name).is_file(), name
+        assert (out / name).stat().st_mode & 0o044, name  # readable by others like every other output
+    assert json.loads((out / "numbers.json").read_text())["H1.estimate"]
+
+
 def test_a_missing_number_fails_the_build_naming_the_placeholder(run_dir, tmp_path, capsys):
     source = tmp_path / "manuscript.md"
     source.write_text("# T\n\nFine: {{ H1.estimate }}.\n\nBroken: {{ H1.estimat }}.\n")

@@ -181,7 +181,8 @@ def run(args) -> int:
     numbers = paper_numbers(results, cfg, codebook=codebook)
     # numbers.json first, so that a failing build still shows every key that exists
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in (("numbers.json", dumps_numbers(numbers)), ("numbers.tex", numbers_tex(numbers))):
+    number_files = {"numbers.json": dumps_numbers(numbers), "numbers.tex": numbers_tex(numbers)}
+    for name, text in number_files.items():
         with atomic_file(out / name) as tmp_file:
             tmp_file.write_text(text, encoding="utf-8")
     tables = build_tables(results, cfg, words=study_words(codebook))
@@ -199,6 +200,11 @@ def run(args) -> int:
     body = markdown_to_html(html_md)
     pdf_note = None
     with atomic_dir(out) as tmp:
+        # the numbers again, so that they belong to this run's set of files: a directory the
+        # previous run wrote (or one an older version recorded with the numbers in it) is
+        # swapped in whole, and files written outside the set would be lost
+        for name, text in number_files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
         (tmp / "manuscript.md").write_text(plain_md, encoding="utf-8")
         (tmp / "manuscript.html").write_text(page(title=title, body=body), encoding="utf-8")
         if args.pdf == "auto":
