@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_pipeline.py [--n 3000] [--cores 2] [--out DIR] [--keep]
+    python benchmarks/bench_pipeline.py [--n 3000] [--cores 2] [--out DIR] [--record FILE]
 
 What it does:
 
@@ -18,7 +18,15 @@ What it does:
    with one BLAS thread per process;
 3. prints the wall time of every job (from Snakemake's own log: the time between a job's
    start and its "Finished job" line; jobs run side by side on N cores, so they do not add
-   up to the total) and the total, and writes them to ``DIR/times.json``.
+   up to the total) and the total, and writes them to ``DIR/times.json``;
+4. prints the CPU seconds (user + system, the process and the workers it waited for) of
+   every ``python -m leanlearn VERB`` command the rules ran: the rules find ``python`` on
+   ``PATH``, and the script puts a small launcher first on it (``DIR/launcher/python``) that
+   starts the real interpreter, waits for it with ``os.wait4`` and appends the command, its
+   wall time and its CPU seconds to ``DIR/commands.jsonl``. On a shared machine CPU seconds
+   vary less than wall times. The load average (1, 5, 15 min) before and after the run is
+   printed and stored too. ``--record FILE`` also writes ``times.json`` to FILE (e.g.
+   ``benchmarks/results/pipeline.json``).
 
 Times on a shared machine are noisy; compare runs made in the same conditions.
 """
@@ -33,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,17 +145,52 @@ def job_times(log: str) -> dict[str, float]:
     return times
 
 
+LAUNCHER = """\
+#!{python}
+# written by benchmarks/bench_pipeline.py: runs the real interpreter and records its CPU time
+import json, os, sys, time
+real = {python!r}
+t0 = time.time()
+pid = os.posix_spawn(real, [real] + sys.argv[1:], os.environ)
+_, status, ru = os.wait4(pid, 0)
+rec = {{"argv": sys.argv[1:], "cwd": os.getcwd(), "start": t0, "wall_s": time.time() - t0,
+        "user_s": ru.ru_utime, "system_s": ru.ru_stime, "max_rss_kb": ru.ru_maxrss}}
+with open({log!r}, "a") as fh:
+    fh.write(json.dumps(rec) + "\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def command_name(argv: list[str]) -> str:
+    """'leanlearn VERB' (and the sub-verb of power) of a recorded command, else the argv."""
+    if argv[:2] == ["-m", "leanlearn"] and len(argv) > 2:
+        verb = argv[2]
+        if verb == "power" and len(argv) > 3 and not argv[3].startswith("-"):
+            verb += " " + argv[3]
+        return f"leanlearn {verb}"
+    return " ".join(argv)[:40]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--record", type=Path, default=None, help="also write times.json to this file")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="leanlearn-bench-pipeline-"))
     write_study(out / "study", args.n)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                LEANLEARN_SALT="5f2c0a9e" * 8)  # a fixed salt; the survey has no personal data
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    launcher = out / "launcher"
+    launcher.mkdir(parents=True, exist_ok=True)
+    commands = out / "commands.jsonl"
+    commands.unlink(missing_ok=True)
+    (launcher / "python").write_text(LAUNCHER.format(python=sys.executable, log=str(commands)))
+    (launcher / "python").chmod(0o755)
+    env["PATH"] = os.pathsep.join([str(launcher), str(Path(sys.executable).parent), env.get("PATH", "")])
+    load_before = os.getloadavg()
+    cpu0 = os.times()
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"), "--cores", str(args.cores),
@@ -155,14 +198,34 @@ def main() -> None:
         capture_output=True, text=True, env=env, cwd=ROOT,
     )
     total = time.perf_counter() - t0
+    cpu1 = os.times()
+    load_after = os.getloadavg()
+    cpu_total = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
     log = proc.stderr + proc.stdout
     (out / "snakemake.log").write_text(log)
     times = job_times(log)
     for name, sec in sorted(times.items(), key=lambda kv: -kv[1]):
         print(f"{name:24s} {sec:8.0f} s")
     print(f"{'total (wall)':24s} {total:8.0f} s   exit {proc.returncode}   n = {args.n}, cores = {args.cores}")
-    (out / "times.json").write_text(json.dumps({"n": args.n, "cores": args.cores, "total_s": total,
-                                                "returncode": proc.returncode, "jobs_s": times}, indent=2))
+    cpu: dict[str, float] = {}
+    if commands.exists():
+        for line in commands.read_text().splitlines():
+            rec = json.loads(line)
+            name = command_name(rec["argv"])
+            cpu[name] = cpu.get(name, 0.0) + rec["user_s"] + rec["system_s"]
+    print("\nCPU seconds (user + system) per command:")
+    for name, sec in sorted(cpu.items(), key=lambda kv: -kv[1]):
+        print(f"{name:32s} {sec:8.1f} s")
+    print(f"{'all (snakemake and its jobs)':32s} {cpu_total:8.1f} s")
+    print("load average (1, 5, 15 min): before " + ", ".join(f"{x:.2f}" for x in load_before)
+          + "; after " + ", ".join(f"{x:.2f}" for x in load_after))
+    record = {"n": args.n, "cores": args.cores, "total_s": total, "returncode": proc.returncode,
+              "jobs_s": times, "commands_cpu_s": cpu, "cpu_total_s": cpu_total,
+              "load_average_before": list(load_before), "load_average_after": list(load_after),
+              "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    (out / "times.json").write_text(json.dumps(record, indent=2))
+    if args.record:
+        args.record.write_text(json.dumps(record, indent=2) + "\n")
     print(f"log and times in {out}")
     if proc.returncode:
         print(log[-3000:], file=sys.stderr)

@@ -18,7 +18,13 @@ from scipy import stats
 
 import leanlearn
 from leanlearn.cli import main
-from leanlearn.robustness.endogeneity import copula_term, copula_test, gaussian_copula, normality_tests
+from leanlearn.robustness.endogeneity import (
+    copula_term,
+    copula_terms_resampled,
+    copula_test,
+    gaussian_copula,
+    normality_tests,
+)
 from leanlearn.errors import DataError
 from leanlearn.robustness.power import DEFAULT_MODEL
 from leanlearn.datasets.simulate import draw_items
@@ -32,6 +38,24 @@ def test_copula_term_is_normal_quantile_of_rank_over_n_plus_one():
     np.testing.assert_allclose(copula_term([1.0, 1.0, 2.0]), stats.norm.ppf([1.5 / 4, 1.5 / 4, 3 / 4]))
     # batched along the last axis
     np.testing.assert_allclose(copula_term(np.array([[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]]))[1], stats.norm.ppf([0.25, 0.5, 0.75]))
+
+
+@pytest.mark.parametrize("kind", ["continuous", "seven_point", "rounded_with_ties"])
+def test_copula_terms_of_resamples_equal_copula_term_of_each_resample_bit_for_bit(kind):
+    rng = np.random.default_rng(7)
+    n = 301
+    x = {
+        "continuous": rng.normal(size=n),
+        "seven_point": rng.integers(1, 8, n).astype(float),
+        "rounded_with_ties": np.round(rng.exponential(size=n), 1),
+    }[kind]
+    idx = rng.integers(0, n, size=(64, n))
+    assert np.array_equal(copula_terms_resampled(x, idx), copula_term(x[idx]))
+
+
+def test_copula_terms_of_resamples_refuse_missing_values():
+    with pytest.raises(DataError, match="missing"):
+        copula_terms_resampled(np.array([1.0, np.nan, 2.0]), np.zeros((2, 3), dtype=int))
 
 
 @pytest.fixture(scope="module")

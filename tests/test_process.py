@@ -38,6 +38,33 @@ def test_model7_coefficients_equal_ols_by_hand(fitted):
     assert out.loc["conditional_indirect_+1", "estimate"] == pytest.approx((a[1] + a[3] * sd_w) * b[3], abs=1e-10)
 
 
+def test_model7_bootstrap_from_draw_counts_equals_refitting_each_resample_on_its_rows(fitted):
+    """The moment-form bootstrap gives the intervals of redoing the regressions (centring
+    of X and W included) on the rows of every resample."""
+    from leanlearn.pls.bootstrap import percentile_interval
+    from leanlearn.random import generator
+
+    res, eq = fitted
+    B = 150
+    out = process_model7(res.scores, eq, resamples=B, seed=3).set_index("quantity")
+    s = res.scores
+    n = len(s)
+    idx = generator(3, "bootstrap", "process").integers(0, n, size=(B, n))
+    a_draws, b_draws = np.empty((B, 4)), np.empty((B, 4))
+    for r in range(B):
+        t = s.iloc[idx[r]]
+        xc, wc = t.LP - t.LP.mean(), t.DIG - t.DIG.mean()
+        Xm = np.column_stack([np.ones(n), t.LP, t.DIG, xc * wc])
+        a_draws[r] = np.linalg.lstsq(Xm, t.LS, rcond=None)[0]
+        Xy = np.column_stack([np.ones(n), t.LP, t.DIG, t.LS])
+        b_draws[r] = np.linalg.lstsq(Xy, t.OP, rcond=None)[0]
+    for label, d in [("a1", a_draws[:, 1]), ("a3", a_draws[:, 3]), ("b", b_draws[:, 3]), ("index", a_draws[:, 3] * b_draws[:, 3])]:
+        lo, hi = percentile_interval(d[:, None], 0.95)
+        assert out.loc[label, "ci_lower"] == pytest.approx(lo[0], abs=1e-12)
+        assert out.loc[label, "ci_upper"] == pytest.approx(hi[0], abs=1e-12)
+    assert out.loc["index", "std_error"] == pytest.approx((a_draws[:, 3] * b_draws[:, 3]).std(ddof=1), abs=1e-12)
+
+
 def test_model7_bootstrap_is_seeded(fitted):
     res, eq = fitted
     a = process_model7(res.scores, eq, resamples=200, seed=1)

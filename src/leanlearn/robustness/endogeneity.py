@@ -108,6 +108,44 @@ def copula_term(x) -> np.ndarray:
     return stats.norm.ppf(ranks / (n + 1))
 
 
+def copula_terms_resampled(x, idx) -> np.ndarray:
+    r"""Copula terms of the resamples ``x[idx]`` without sorting each resample.
+
+    Equal, element for element, to ``copula_term(np.asarray(x)[idx])`` (the same float
+    operations on the same exact ranks; tests/test_endogeneity.py checks equality with
+    ``np.array_equal``), in O(B·n) instead of O(B·n log n). The average rank of an original
+    value u within resample b is :math:`\sum_{v<u} m_{bv} + (m_{bu} + 1)/2`, with
+    :math:`m_{bv}` how often the distinct value v was drawn; a rank is a multiple of 1/2
+    between 1 and n, so :math:`\Phi^{-1}(r/(n+1))` is looked up in a table of the 2n − 1
+    possible ranks, each computed as :func:`copula_term` computes it.
+
+    Parameters
+    ----------
+    x : array (n,)
+        The variable in the original sample (no NaN).
+    idx : int array (B, m)
+        Row indices of B resamples of size m (m = n for the case bootstrap).
+    """
+    from scipy.special import ndtri  # the function scipy.stats.norm.ppf evaluates
+
+    x = np.asarray(x, dtype=float)
+    idx = np.asarray(idx)
+    if np.isnan(x).any():
+        raise DataError("copula_term: the variable has missing values; the copula needs complete scores")
+    if idx.ndim != 2:
+        raise ValueError("idx must be a (resamples, cases) array of row indices")
+    B, m = idx.shape
+    uniq, code = np.unique(x, return_inverse=True)
+    u = len(uniq)
+    drawn = code[idx]  # (B, m): the distinct value each draw takes
+    counts = np.bincount((drawn + (np.arange(B) * u)[:, None]).ravel(), minlength=B * u).reshape(B, u)
+    before = np.cumsum(counts, axis=1) - counts
+    # twice the average rank, an exact integer: 2*before + count + 1
+    twice = 2 * before + counts + 1
+    table = ndtri(np.arange(2 * m + 1) / 2 / (m + 1))
+    return table[np.take_along_axis(twice, drawn, axis=1)]
+
+
 def _residualize(c: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Residuals of c (..., n) on the columns of W (..., n, q) plus an intercept, batched."""
     ones = np.ones(W.shape[:-1] + (1,))
@@ -424,7 +462,7 @@ def copula_test(
     idx = rng.integers(0, n, size=(int(resamples), n))
     values = {v: frame[v].to_numpy(dtype=float) for v in needed}
     cop_point = {v: copula_term(values[v]) for v in set(copula_vars) | set(control_vars)}
-    cop_boot = {v: copula_term(values[v][idx]) for v in set(copula_vars) | set(control_vars)}
+    cop_boot = {v: copula_terms_resampled(values[v], idx) for v in set(copula_vars) | set(control_vars)}
 
     normality = (
         normality_tests(frame, copula_vars, alpha=alpha, mc_samples=normality_mc_samples, seed=seed)

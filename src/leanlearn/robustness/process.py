@@ -66,11 +66,28 @@ def _design(scores: pd.DataFrame, predictors: list[str], eq: dict) -> tuple[np.n
     return np.column_stack(cols), names
 
 
+def _weighted_moments(counts: np.ndarray, A: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Σ_i c_bi a_i a_iᵀ (B, p, p) and Σ_i c_bi a_i y_i (B, p) for every resample b.
+
+    One matrix product of the draw counts (B, n) with the per-case cross-products, instead
+    of weighting a (B, n, p) copy of the design.
+    """
+    n, k = A.shape
+    M = (counts @ (A[:, :, None] * A[:, None, :]).reshape(n, k * k)).reshape(-1, k, k)
+    return M, counts @ (A * y[:, None])
+
+
 def _boot_ols(X: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    Xw = X[None, :, :] * counts[:, :, None]
-    XtX = np.einsum("bnk,nl->bkl", Xw, X)
-    Xty = np.einsum("bnk,n->bk", Xw, y)
+    """OLS of y on X in every resample, from the draw counts (B, n): solve (XᵀCX) b = XᵀCy."""
+    XtX, Xty = _weighted_moments(counts, X, y)
     return np.linalg.solve(XtX, Xty[..., None])[..., 0]
+
+
+def _draw_counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """How often each case is drawn in each resample: (B, n) floats from row indices (B, n)."""
+    B = idx.shape[0]
+    flat = (idx + (np.arange(B) * n)[:, None]).ravel()
+    return np.bincount(flat, minlength=B * n).reshape(B, n).astype(float)
 
 
 def process_model7(
@@ -112,11 +129,8 @@ def process_model7(
 
     n = len(scores)
     rng = generator(seed, "bootstrap", "process")
-    counts = np.zeros((resamples, n))
-    idx = rng.integers(0, n, size=(resamples, n))
-    np.add.at(counts, (np.repeat(np.arange(resamples), n), idx.ravel()), 1.0)
+    counts = _draw_counts(rng.integers(0, n, size=(resamples, n)), n)
     # the centring of X and W is repeated inside every resample, as PROCESS does
-    draws_m = np.empty((resamples, Xm.shape[1]))
     draws_y = _boot_ols(Xy, yy, counts)
     x = scores[eq["x"]].to_numpy(dtype=float)
     w = scores[eq["w"]].to_numpy(dtype=float)
@@ -124,14 +138,22 @@ def process_model7(
     N = counts.sum(axis=1)
     xb = (counts @ x) / N
     wb = (counts @ w) / N
-    for start in range(0, resamples, 1000):
-        sl = slice(start, min(start + 1000, resamples))
-        Xb = np.repeat(Xm[None], sl.stop - sl.start, axis=0)
-        Xb[:, :, pos] = (x[None, :] - xb[sl, None]) * (w[None, :] - wb[sl, None])
-        Xw = Xb * counts[sl, :, None]
-        XtX = np.matmul(Xw.transpose(0, 2, 1), Xb)
-        Xty = np.einsum("bnk,n->bk", Xw, ym)
-        draws_m[sl] = np.linalg.solve(XtX, Xty[..., None])[..., 0]
+    # the product column of resample b, (x - x̄_b)(w - w̄_b) = xw - w̄_b x - x̄_b w + x̄_b w̄_b,
+    # is linear in a_i = (Xm_i, x_i w_i, x_i, w_i) (Xm's first column is the constant): the
+    # design of resample b is L_b a_i, so its moments are L_b (Σ c_bi a_i a_iᵀ) L_bᵀ
+    k = Xm.shape[1]
+    A = np.column_stack([Xm, x * w, x, w])
+    L = np.zeros((resamples, k, k + 3))
+    L[:, np.arange(k), np.arange(k)] = 1.0
+    L[:, pos, pos] = 0.0
+    L[:, pos, k] = 1.0
+    L[:, pos, k + 1] = -wb
+    L[:, pos, k + 2] = -xb
+    L[:, pos, 0] = xb * wb
+    M, My = _weighted_moments(counts, A, ym)
+    XtX = L @ M @ L.transpose(0, 2, 1)
+    Xty = (L @ My[..., None])[..., 0]
+    draws_m = np.linalg.solve(XtX, Xty[..., None])[..., 0]
 
     probe = np.asarray(probe_values, dtype=float) * sd_w
     rows = []
