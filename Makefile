@@ -54,8 +54,10 @@ check: install-test
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --site-dir $(abspath $(VENV))/site
 
+# in two processes (pytest-xdist), one test file per worker so that module- and session-scoped
+# fixtures (one pipeline run shared by several tests) are built once; see tests/conftest.py
 test: check
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # the workflow through a real scheduler (tests/test_slurm.py, minutes): needs a running SLURM
 # cluster, e.g. the single-node one of `sudo workflow/cluster/start-slurm.sh` (docs/cluster.md)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +73,6 @@ def simulate_composites(n: int, rng: np.random.Generator, *, loadings=(0.9, 0.85
 @pytest.fixture(scope="session")
 def front_half(tmp_path_factory):
     """ingest -> screen -> merge on the bundled raw files with the default config (a temp dir)."""
-    import os
-
     from leanlearn.cli import main
 
     os.environ.setdefault("LEANLEARN_SALT", "test-suite-salt-0f1e2d3c4b5a6978")
@@ -105,6 +104,9 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # see "running in parallel" below
+        rank = {name: i for i, name in enumerate(_LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(_file_of(item.nodeid), len(rank)))  # stable: the rest keep their order
     if config.getoption("--slurm"):
         return
     skip = pytest.mark.skip(
@@ -114,3 +116,31 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("slurm") is not None:
             item.add_marker(skip)
+
+
+# ---- running in parallel (pytest-xdist; `make test` uses `-n 2 --dist loadfile`) ----------------
+# With --dist loadfile every test file runs in one worker, so a module- or session-scoped fixture
+# (one pipeline run, one bootstrap) is built once. Two files share one expensive run and go to the
+# same worker: tests/test_notebooks.py reads the results that tests/test_paper.py and
+# tests/test_corp_rep.py make (test_paper.pipeline_results, test_corp_rep.corp_rep_results). The files that take longest start first, so that one long file
+# does not run alone at the end while the other worker waits.
+_SAME_WORKER = {"test_notebooks.py": "test_paper.py", "test_corp_rep.py": "test_paper.py"}
+_LONGEST_FIRST = ("test_workflow.py", "test_paper.py", "test_corp_rep.py", "test_notebooks.py")
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class _SharedRunsScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            name = _file_of(nodeid)
+            return super()._split_scope(nodeid).replace(name, _SAME_WORKER.get(name, name))
+
+    config.option.loadscopereorder = False  # keep the collection order set below
+    return _SharedRunsScheduling(config, log)
