@@ -132,6 +132,49 @@ def _counts(prepared: PreparedData) -> np.ndarray | None:
     return None if prepared.weights is None else prepared.weights[None, :]
 
 
+def _check_sample_fit(fit: BatchFit, settings: Settings, source: str | None, on_nonconvergence: str) -> None:
+    """Step of :func:`estimate`: raise on a failed sample fit; warn or raise on non-convergence."""
+    where = f"{source}: " if source else ""
+    if fit.failed[0]:
+        raise DataError(
+            f"{where}the model cannot be estimated on these data: a block or a set of predictors is "
+            "perfectly collinear (singular correlation matrix), or a construct's weights are undefined. "
+            "Check for duplicated or linearly dependent items, or an item that is a sum of others."
+        )
+    if not fit.converged[0]:
+        msg = (
+            f"{where}PLS did not converge within {settings.max_iterations} iterations "
+            f"(tolerance {settings.tolerance:g}); results may be unreliable"
+        )
+        if on_nonconvergence == "error":
+            raise ConvergenceError(msg)
+        warnings.warn(msg, ConvergenceWarning, stacklevel=3)  # the caller of estimate()
+
+
+def _path_table(spec: ModelSpec, lay: Layout, fit: BatchFit) -> pd.DataFrame:
+    """Step of :func:`estimate`: the path coefficients of the sample, in the model's path order."""
+    names = lay.constructs
+    P = fit.paths[0]
+    path_rows = []
+    for path in spec.paths:
+        s, t = names.index(path.source), names.index(path.target)
+        path_rows.append((path.source, path.target, P[s, t]))
+    return pd.DataFrame(path_rows, columns=["source", "target", "estimate"])
+
+
+def _r_squared_table(lay: Layout, fit: BatchFit, prepared: PreparedData) -> pd.DataFrame:
+    """Step of :func:`estimate`: R² and adjusted R² of every endogenous construct."""
+    names = lay.constructs
+    n = prepared.X.shape[0]
+    n_eff = n if prepared.weights is None else float(prepared.weights.sum())  # frequency weights: N = their sum
+    r2_rows = []
+    for j in lay.endogenous:
+        k = int(lay.adjacency[:, j].sum())
+        r2 = fit.r_squared[0, j]
+        r2_rows.append((names[j], r2, 1 - (1 - r2) * (n_eff - 1) / (n_eff - k - 1)))
+    return pd.DataFrame(r2_rows, columns=["construct", "r_squared", "r_squared_adj"])
+
+
 def estimate(
     data: pd.DataFrame,
     model: ModelSpec | str,
@@ -237,38 +280,11 @@ def estimate(
     plan = make_plan(spec, settings)
     fit = fit_batch(plan, prepared.X, _counts(prepared), keep_rows=True)
     lay = plan.final
-    where = f"{source}: " if source else ""
-    if fit.failed[0]:
-        raise DataError(
-            f"{where}the model cannot be estimated on these data: a block or a set of predictors is "
-            "perfectly collinear (singular correlation matrix), or a construct's weights are undefined. "
-            "Check for duplicated or linearly dependent items, or an item that is a sum of others."
-        )
-    if not fit.converged[0]:
-        msg = (
-            f"{where}PLS did not converge within {settings.max_iterations} iterations "
-            f"(tolerance {settings.tolerance:g}); results may be unreliable"
-        )
-        if on_nonconvergence == "error":
-            raise ConvergenceError(msg)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-
+    _check_sample_fit(fit, settings, source, on_nonconvergence)
     names = lay.constructs
-    P = fit.paths[0]
-    path_rows = []
-    for path in spec.paths:
-        s, t = names.index(path.source), names.index(path.target)
-        path_rows.append((path.source, path.target, P[s, t]))
-    path_df = pd.DataFrame(path_rows, columns=["source", "target", "estimate"])
     n = prepared.X.shape[0]
-    n_eff = n if prepared.weights is None else float(prepared.weights.sum())  # frequency weights: N = their sum
-    r2_rows = []
-    for j in lay.endogenous:
-        k = int(lay.adjacency[:, j].sum())
-        r2 = fit.r_squared[0, j]
-        r2_rows.append((names[j], r2, 1 - (1 - r2) * (n_eff - 1) / (n_eff - k - 1)))
-    r2_df = pd.DataFrame(r2_rows, columns=["construct", "r_squared", "r_squared_adj"])
-
+    path_df = _path_table(spec, lay, fit)
+    r2_df = _r_squared_table(lay, fit, prepared)
     scores = np.matmul(fit.Z[0], fit.weights[0][:, None] * lay.onehot) * fit.scale[0][None, :]
     scores_df = pd.DataFrame(scores, columns=list(names), index=prepared.index)
 
