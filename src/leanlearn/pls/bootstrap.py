@@ -171,7 +171,7 @@ def bootstrap(
     BootstrapResult(resamples=500, valid=500, seed=42, ci_level=0.95, result=PLSResult(n=344, constructs=4, paths=5, scheme='path', converged=True, iterations=4))
     >>> paths = boot.table("paths")
     >>> list(paths.columns[:7])
-    ['source', 'target', 'estimate', 'boot_mean', 'std_error', 't_value', 'p_value']
+    ['source', 'target', 'estimate', 'bootstrap_mean', 'std_error', 't_value', 'p_value']
     >>> bool((paths.ci_lower < paths.estimate).all() and (paths.estimate < paths.ci_upper).all())
     True
 

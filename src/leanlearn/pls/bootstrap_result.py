@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 STAT_COLUMNS = [
-    "estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "ci_level",
+    "estimate", "bootstrap_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "ci_level",
     "bca_lower", "bca_upper", "bca_p_value", "n_resamples",
 ]  # fmt: skip
 
@@ -113,7 +113,7 @@ class BootstrapResult:
             t = est / se
         cols = _interval_columns(draws, est, np.asarray(jack, dtype=float), self.ci_level)
         out["estimate"] = est
-        out["boot_mean"] = draws.mean(axis=0)
+        out["bootstrap_mean"] = draws.mean(axis=0)
         out["std_error"] = se
         out["t_value"] = t
         out["p_value"] = cols["p_value"]
@@ -131,7 +131,7 @@ class BootstrapResult:
 
         Families: "paths", "outer_loadings", "outer_weights", "htmt", "r_squared",
         "total_effects", "total_indirect_effects", "indirect_effects".
-        Columns: the family's key columns, then estimate, boot_mean, std_error, t_value,
+        Columns: the family's key columns, then estimate, bootstrap_mean, std_error, t_value,
         p_value (bootstrap p matching the percentile interval), ci_lower, ci_upper
         (percentile), ci_level, bca_lower, bca_upper, bca_p_value (matching the BCa
         interval), n_resamples. See :func:`bootstrap_p_value`.
