@@ -25,6 +25,8 @@ DOCTEST_MODULES = [
     "leanlearn",
     "leanlearn.pls.engine",
     "leanlearn.pls.bootstrap",
+    "leanlearn.pls.result",  # PLSResult (re-exported by leanlearn.pls.engine)
+    "leanlearn.pls.bootstrap_result",  # BootstrapResult (re-exported by leanlearn.pls.bootstrap)
     "leanlearn.pls.summary",
     "leanlearn.spec.model",
     "leanlearn.spec.export",
