@@ -25,6 +25,8 @@ DOCTEST_MODULES = [
     "leanlearn",
     "leanlearn.pls.engine",
     "leanlearn.pls.bootstrap",
+    "leanlearn.pls.result",  # PLSResult (re-exported by leanlearn.pls.engine)
+    "leanlearn.pls.bootstrap_result",  # BootstrapResult (re-exported by leanlearn.pls.bootstrap)
     "leanlearn.pls.summary",
     "leanlearn.spec.model",
     "leanlearn.spec.export",
@@ -97,7 +99,7 @@ def test_bootstrap_summary_tables_carry_the_bootstrap_table_numbers(corp_boot):
     ]
     paths = dict(s.tables)["Path coefficients"]
     full = corp_boot.table("paths")
-    cols = ["estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "bca_lower", "bca_upper", "bca_p_value"]
+    cols = ["estimate", "bootstrap_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "bca_lower", "bca_upper", "bca_p_value"]
     assert list(paths.columns) == ["source", "target", *cols]
     pd.testing.assert_frame_equal(paths[cols], full[cols])
 
@@ -117,9 +119,9 @@ def test_bootstrap_summary_renders_as_text_markdown_latex_and_html(corp_boot):
     for out in (text, md, tex, html):
         assert cell in out
     assert text.startswith("PLS-SEM bootstrap\n=================")
-    assert "| source | target | estimate | boot_mean |" in md
+    assert "| source | target | estimate | bootstrap_mean |" in md
     assert tex.count("\\begin{tabular}") == len(s.tables) == tex.count("\\bottomrule")
-    assert "boot\\_mean" in tex and "COMP $\\rightarrow$ CUSA $\\rightarrow$ CUSL" in tex
+    assert "bootstrap\\_mean" in tex and "COMP $\\rightarrow$ CUSA $\\rightarrow$ CUSL" in tex
     assert html.count("<table") == len(s.tables) and "<h1>PLS-SEM bootstrap</h1>" in html
 
 

@@ -47,7 +47,7 @@ def _within_band(row, ref):
     if sd < 1e-8:  # a single item: weight and loading are 1 in every resample
         assert row.std_error < 1e-8 and row.ci_lower == pytest.approx(1, abs=1e-12)
         return
-    assert abs(row.boot_mean - ref["boot_mean"]) <= 0.1 * sd
+    assert abs(row.bootstrap_mean - ref["boot_mean"]) <= 0.1 * sd
     assert abs(row.std_error / sd - 1) <= 0.07
     assert abs(row.ci_lower - ref["ci_2.5"]) <= 0.25 * sd
     assert abs(row.ci_upper - ref["ci_97.5"]) <= 0.25 * sd

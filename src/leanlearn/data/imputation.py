@@ -649,7 +649,7 @@ class PooledBootstrap:
         else:
             blo = bhi = bp = np.full(est.shape, np.nan)
         out["estimate"] = est
-        out["boot_mean"] = draws.mean(axis=0)
+        out["bootstrap_mean"] = draws.mean(axis=0)
         out["std_error"] = se
         out["t_value"] = t
         out["p_value"] = bootstrap_p_value(draws)

@@ -18,7 +18,7 @@ __all__ = ["Summary"]
 
 # bootstrap columns shown in a summary (ci_level and n_resamples are constant: they go in the notes)
 _BOOT_COLUMNS = [
-    "estimate", "boot_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper",
+    "estimate", "bootstrap_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper",
     "bca_lower", "bca_upper", "bca_p_value",
 ]  # fmt: skip
 

@@ -83,20 +83,56 @@ exactly as the engine builds it for the training cases (checked: with the whole 
 as training fold the rebuilt columns equal the engine's). The seminr port instead keeps
 the full-sample interaction column for test cases and adds it to the LM predictors, so
 information from the test cases leaks into both; leanlearn does not follow it there.
+
+The module is the public face of three parts, each re-exported here (import from
+``leanlearn.robustness.predict``): :mod:`~leanlearn.robustness.predict_result` (options,
+verdict rule, :class:`PredictResult`), :mod:`~leanlearn.robustness.predict_metrics` (folds,
+Q²predict, verdicts, score predictions) and :mod:`~leanlearn.robustness.predict_folds` (one
+training fold). This module runs PLSpredict (:func:`pls_predict`, :func:`paired_assessment`).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from leanlearn.errors import ConvergenceWarning, DataError, SpecError
-from leanlearn.pls.engine import Plan, Settings, estimate, fit_batch, make_plan
+from leanlearn.pls.engine import Settings, estimate, make_plan
 from leanlearn.random import stream
+from leanlearn.robustness.predict_folds import (  # noqa: F401  (re-exported)
+    _columns,
+    _fit_folds,
+    _fit_folds_hoc,
+    _fold_model,
+    _FoldModel,
+    _generated,
+    _lm_fit_predict,
+    _predict_fold,
+)
+from leanlearn.robustness.predict_metrics import (  # noqa: F401  (re-exported)
+    _causal_order,
+    _predict_scores,
+    _rmse_mae,
+    fold_assignments,
+    predictive_power,
+    q2_predict,
+    verdict,
+)
+from leanlearn.robustness.predict_result import (  # noqa: F401  (re-exported)
+    _BATCH_ELEMENTS,
+    BENCHMARK_WORDS,
+    BENCHMARKS,
+    METRICS,
+    PAIRED_BENCHMARK,
+    TECHNIQUE_WORDS,
+    TECHNIQUES,
+    VERDICT_RULE,
+    VERDICTS,
+    PredictResult,
+)
 from leanlearn.spec.model import ModelSpec, parse_model
 
 __all__ = [
@@ -114,382 +150,6 @@ __all__ = [
     "verdict",
     "predictive_power",
 ]
-
-TECHNIQUES = ("direct", "earliest")
-BENCHMARKS = ("exogenous", "antecedents", "all_other")
-METRICS = ("rmse", "mae")
-VERDICTS = ("no predictive power", "low", "medium", "high")
-PAIRED_BENCHMARK = {"direct": "antecedents", "earliest": "exogenous"}
-"""The LM benchmark that uses the same information as each PLS technique."""
-TECHNIQUE_WORDS = {"direct": "direct antecedents", "earliest": "earliest antecedents"}
-BENCHMARK_WORDS = {"antecedents": "LM on the direct antecedents' indicators", "exogenous": "LM on the exogenous constructs' indicators", "all_other": "LM on every other construct's indicators"}
-VERDICT_RULE = (
-    "Verdict rule (Shmueli et al. 2019, p. 2336), per endogenous construct: count the indicators whose Q2predict is "
-    "above 0 and whose PLS prediction error ({metric}) is below the linear-model benchmark's; none: no predictive power; "
-    "fewer than half: low; half or more: medium; all: high. The benchmark is paired with the PLS technique so that both use "
-    "the same information: direct antecedents with the LM on the antecedents' indicators, earliest antecedents with the LM "
-    "on the exogenous constructs' indicators."
-)
-
-# fold fits per fit_batch call are limited so that the (B, n, p) arrays stay small
-_BATCH_ELEMENTS = 4_000_000
-
-
-# ---- results ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PredictResult:
-    """PLSpredict results. All tables are tidy DataFrames.
-
-    Attributes
-    ----------
-    items : DataFrame
-        One row per endogenous indicator: construct, indicator, rmse_pls, mae_pls,
-        rmse_lm, mae_lm, q2_predict.
-    constructs : DataFrame
-        One row per endogenous construct: construct, rmse, mae, q2_predict of the predicted
-        construct scores against the full-sample construct scores (the reference seminr's
-        ``construct_error`` and SmartPLS's LV results use), with the mean of the full-sample
-        scores over the training cases as the naive benchmark.
-    summary : DataFrame
-        One row per endogenous construct: construct, n_indicators, n_q2_positive,
-        n_pls_better_rmse, n_pls_better_mae (both counted among the indicators with
-        Q²_predict > 0), verdict (from the count of ``metric``; see :func:`verdict`).
-    cases : DataFrame
-        One row per case and endogenous indicator: case (row label of the data),
-        construct, indicator, actual, predicted_pls, predicted_lm, predicted_mean (the
-        training-fold mean), error_pls, error_lm (actual − predicted). Predictions are
-        averaged over repetitions.
-    construct_cases : DataFrame
-        One row per case and endogenous construct: case, construct, actual (full-sample
-        score), predicted.
-    fold_assignment : ndarray, shape (repetitions, n)
-        0-based fold of every case in every repetition.
-    n : int
-        Cases used (after the missing-data treatment).
-    folds, repetitions : int
-        As run (leave-one-out: folds = n, repetitions = 1).
-    loo : bool
-    seed : int, SeedSequence or None
-        The seed of the fold assignment (the entropy drawn when none was given, so that a
-        run can be repeated); None for leave-one-out.
-    technique, benchmark, metric : str
-    n_failed_folds : int
-        Training folds on which the model could not be estimated (singular or constant
-        blocks); their test cases have no prediction in that repetition.
-    """
-
-    items: pd.DataFrame = field(repr=False)
-    constructs: pd.DataFrame = field(repr=False)
-    summary: pd.DataFrame = field(repr=False)
-    cases: pd.DataFrame = field(repr=False)
-    construct_cases: pd.DataFrame = field(repr=False)
-    fold_assignment: np.ndarray = field(repr=False)
-    n: int
-    folds: int
-    repetitions: int
-    loo: bool
-    seed: int | None
-    technique: str
-    benchmark: str
-    metric: str
-    n_failed_folds: int = 0
-
-
-# ---- small pure pieces ----------------------------------------------------------------------
-def fold_assignments(n: int, folds: int, repetitions: int, seed: int | np.random.SeedSequence | None) -> np.ndarray:
-    """Fold of every case in every repetition, shape (repetitions, n), 0-based.
-
-    Each repetition draws a permutation of the cases and cuts the permuted positions into
-    ``folds`` contiguous blocks as R's ``cut(seq_len(n), breaks = folds)`` does (1-based
-    position i goes to fold max(1, ⌈(i − 1)·k / (n − 1)⌉)), so block sizes differ by at
-    most one. The permutations come from one ``numpy.random.Generator`` (PCG64) seeded
-    with ``seed``; the first repetition therefore reproduces seminr-port's
-    ``predict_pls(seed=...)`` folds.
-    """
-    if n < 2:
-        raise DataError("cross-validation needs at least 2 cases")
-    rng = np.random.Generator(np.random.PCG64(seed))
-    pos = np.arange(n)
-    block = np.maximum(1, -(-(pos * folds) // (n - 1))) - 1
-    out = np.empty((repetitions, n), dtype=int)
-    for r in range(repetitions):
-        perm = rng.permutation(n)
-        out[r, perm] = block
-    return out
-
-
-def q2_predict(actual: np.ndarray, predicted: np.ndarray, train_mean: np.ndarray) -> np.ndarray:
-    r"""Q²_predict of every column: :math:`1 - \sum (y - \hat y)^2 / \sum (y - \bar y_{train})^2`.
-
-    ``train_mean`` holds, for every case, the mean of the training fold that predicted it
-    (Shmueli et al. 2019; SmartPLS). Columns are indicators; rows with a missing
-    prediction are skipped.
-    """
-    y = np.asarray(actual, dtype=float)
-    e = y - np.asarray(predicted, dtype=float)
-    e0 = y - np.asarray(train_mean, dtype=float)
-    ok = np.isfinite(e) & np.isfinite(e0)
-    sse = np.where(ok, e * e, 0.0).sum(axis=0)
-    sso = np.where(ok, e0 * e0, 0.0).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 1.0 - sse / sso
-
-
-def verdict(n_indicators: int, n_better: int) -> str:
-    """Predictive power of a construct (Shmueli et al. 2019, p. 2336).
-
-    ``n_better`` counts the indicators with Q²_predict > 0 whose PLS error (RMSE, or MAE)
-    is below the LM benchmark's. None → "no predictive power"; fewer than half → "low";
-    half or more (the majority "or the same number") → "medium"; all → "high".
-    """
-    if n_indicators < 1 or not 0 <= n_better <= n_indicators:
-        raise ValueError(f"need 0 <= n_better <= n_indicators and n_indicators >= 1, got {n_better}, {n_indicators}")
-    if n_better == 0:
-        return "no predictive power"
-    if n_better == n_indicators:
-        return "high"
-    return "medium" if 2 * n_better >= n_indicators else "low"
-
-
-def predictive_power(items: pd.DataFrame, *, metric: str = "rmse") -> pd.DataFrame:
-    """Per-construct PLSpredict verdict from an indicator table.
-
-    Parameters
-    ----------
-    items : DataFrame
-        Columns construct, indicator, rmse_pls, mae_pls, rmse_lm, mae_lm, q2_predict (as
-        :attr:`PredictResult.items`).
-    metric : {"rmse", "mae"}
-        Error compared with the LM benchmark for the verdict.
-
-    Returns
-    -------
-    DataFrame
-        construct, n_indicators, n_q2_positive, n_pls_better_rmse, n_pls_better_mae,
-        verdict. The two counts include only indicators with Q²_predict > 0 (an
-        indicator that does not beat the training mean cannot show predictive power);
-        the verdict applies :func:`verdict` to the count of ``metric``.
-    """
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
-    rows = []
-    for construct, t in items.groupby("construct", sort=False):
-        pos = t.q2_predict > 0
-        better_rmse = int((pos & (t.rmse_pls < t.rmse_lm)).sum())
-        better_mae = int((pos & (t.mae_pls < t.mae_lm)).sum())
-        n_ind = len(t)
-        chosen = better_rmse if metric == "rmse" else better_mae
-        rows.append((construct, n_ind, int(pos.sum()), better_rmse, better_mae, verdict(n_ind, chosen)))
-    return pd.DataFrame(
-        rows, columns=["construct", "n_indicators", "n_q2_positive", "n_pls_better_rmse", "n_pls_better_mae", "verdict"]
-    )
-
-
-def _rmse_mae(err: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.sqrt(np.nanmean(err * err, axis=0)), np.nanmean(np.abs(err), axis=0)
-
-
-def _causal_order(adjacency: np.ndarray) -> list[int]:
-    """Endogenous constructs in an order where every antecedent comes first."""
-    K = adjacency.shape[0]
-    done = {k for k in range(K) if not adjacency[:, k].any()}
-    order: list[int] = []
-    pending = [k for k in range(K) if k not in done]
-    while pending:
-        ready = [k for k in pending if all(s in done for s in np.flatnonzero(adjacency[:, k]))]
-        order.extend(ready)
-        done.update(ready)
-        pending = [k for k in pending if k not in done]
-    return order
-
-
-def _predict_scores(scores: np.ndarray, paths: np.ndarray, adjacency: np.ndarray, technique: str) -> np.ndarray:
-    """Predicted construct scores (m, K) from the test cases' own scores (m, K).
-
-    Exogenous constructs keep their scores. "direct": each endogenous construct from the
-    scores of its direct antecedents; "earliest": from the predictions of its antecedents,
-    starting at the exogenous constructs (seminr's predict_DA / predict_EA).
-    """
-    out = scores.copy()
-    order = _causal_order(adjacency)
-    if technique == "direct":
-        for j in order:
-            out[:, j] = scores @ paths[:, j]
-        return out
-    out[:, order] = 0.0
-    for j in order:
-        out[:, j] = out @ paths[:, j]
-    return out
-
-
-# ---- one training fold ----------------------------------------------------------------------
-@dataclass
-class _FoldModel:
-    """What a training fold fixes for predicting new cases."""
-
-    mean: np.ndarray  # (p_items,) training means of the items
-    sd: np.ndarray  # (p_items,) training SDs (n - 1)
-    weights: np.ndarray  # (p,) outer weights of the final layout
-    loadings: np.ndarray  # (p,)
-    paths: np.ndarray  # (K, K)
-    scale: np.ndarray  # (K,) interaction score rescaling (1 otherwise)
-    stage1_weights: np.ndarray | None = None
-    gen_center: np.ndarray | None = None  # (q,) training means of the raw generated columns
-    gen_beta: dict | None = None  # orthogonal: regressors -> (len(regs), len(members)) betas
-    gen_mean: np.ndarray | None = None  # (q,) training mean of the generated columns
-    gen_sd: np.ndarray | None = None  # (q,)
-
-
-def _generated(plan: Plan, fm: _FoldModel, Zi: np.ndarray) -> np.ndarray:
-    """Generated interaction columns for rows already z-scored with the training statistics.
-
-    Mirrors the engine's construction (two-stage products of stage-1 scores; products of
-    z-scored items; orthogonalised products), with every coefficient taken from the
-    training fold, then z-scores them with the training means and SDs.
-    """
-    scores1 = None
-    if plan.stage1 is not None:
-        l1 = plan.stage1
-        scores1 = Zi[:, l1.sources] @ (fm.stage1_weights[:, None] * l1.onehot)
-    cols = []
-    for g in plan.generated:
-        if g.kind == "two_stage":
-            cols.append(scores1[:, g.a] * scores1[:, g.b])
-        else:
-            cols.append(Zi[:, g.a] * Zi[:, g.b])
-    G = np.stack(cols, axis=1)
-    if fm.gen_beta:
-        for regs, (members, beta) in fm.gen_beta.items():
-            G[:, members] = (G[:, members] - fm.gen_center[members]) - Zi[:, list(regs)] @ beta
-    return G
-
-
-def _columns(plan: Plan, fm: _FoldModel, X: np.ndarray) -> np.ndarray:
-    """The final layout's indicator columns for rows X (m, p_items), z-scored with training statistics."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        Zi = (X - fm.mean) / fm.sd
-        if plan.generated:
-            Gz = (_generated(plan, fm, Zi) - fm.gen_mean) / fm.gen_sd
-            Zi = np.concatenate([Zi, Gz], axis=1)
-    return Zi[:, plan.final.sources]
-
-
-def _fold_model(plan: Plan, Xtrain: np.ndarray, weights, loadings, paths, scale, stage1_weights) -> _FoldModel:
-    mean = Xtrain.mean(axis=0)
-    sd = Xtrain.std(axis=0, ddof=1)
-    fm = _FoldModel(mean, sd, weights, loadings, paths, scale, stage1_weights)
-    if plan.generated:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            Zi = (Xtrain - mean) / sd
-            fm.gen_center = np.zeros(len(plan.generated))
-            G = _generated(plan, fm, Zi)
-            orth = [i for i, g in enumerate(plan.generated) if g.kind == "orthogonal"]
-            if orth:
-                fm.gen_center = G.mean(axis=0)
-                groups: dict[tuple[int, ...], list[int]] = {}
-                for i in orth:
-                    groups.setdefault(plan.generated[i].regressors, []).append(i)
-                fm.gen_beta = {}
-                for regs, members in groups.items():
-                    Xr = Zi[:, list(regs)]
-                    Yc = G[:, members] - fm.gen_center[members]
-                    fm.gen_beta[regs] = (members, np.linalg.lstsq(Xr, Yc, rcond=None)[0])
-                G = _generated(plan, fm, Zi)
-            fm.gen_mean = G.mean(axis=0)
-            fm.gen_sd = G.std(axis=0, ddof=1)
-    return fm
-
-
-def _predict_fold(plan: Plan, fm: _FoldModel, X: np.ndarray, technique: str):
-    """Predicted construct scores (m, K) and standardised indicator predictions (m, p)."""
-    lay = plan.final
-    Z = _columns(plan, fm, X)
-    scores = (Z @ (fm.weights[:, None] * lay.onehot)) * fm.scale
-    pred = _predict_scores(scores, fm.paths, lay.adjacency, technique)
-    return pred, pred[:, lay.block] * fm.loadings
-
-
-def _fit_folds(plan: Plan, stage1_plan: Plan | None, X: np.ndarray, counts: np.ndarray) -> list[dict | None]:
-    """Estimate the model on a batch of training folds (0/1 case counts); None for a failed fold.
-
-    Folds in which an item is constant are failed up front. The remaining folds go to
-    :func:`leanlearn.pls.engine.fit_batch` in one call; should the batched linear algebra still
-    break on one degenerate fold (``LinAlgError``), the folds are refitted one at a time
-    so that only the offending fold fails.
-    """
-    N = counts.sum(axis=1)
-    mean = counts @ X / N[:, None]
-    var = (counts @ (X * X) - N[:, None] * mean * mean) / (N - 1)[:, None]
-    ok = (var > 1e-12 * X.var(axis=0, ddof=1)).all(axis=1)
-    out: list[dict | None] = [None] * len(counts)
-    idx = np.flatnonzero(ok)
-    if idx.size == 0:
-        return out
-
-    def run(rows: np.ndarray) -> None:
-        fit = fit_batch(plan, X, counts[rows])
-        fit1 = fit_batch(stage1_plan, X, counts[rows]) if stage1_plan is not None else None
-        for b, i in enumerate(rows):
-            if fit.failed[b] or (fit1 is not None and fit1.failed[b]):
-                continue
-            out[i] = {
-                "weights": fit.weights[b],
-                "loadings": fit.loadings[b],
-                "paths": fit.paths[b],
-                "scale": fit.scale[b],
-                "converged": bool(fit.converged[b]),
-                "stage1_weights": fit1.weights[b] if fit1 is not None else None,
-            }
-
-    try:
-        run(idx)
-    except np.linalg.LinAlgError:
-        for i in idx:
-            try:
-                run(np.array([i]))
-            except np.linalg.LinAlgError:
-                out[i] = None
-    return out
-
-
-def _fit_folds_hoc(staged, stage1_plan: Plan | None, X: np.ndarray, counts: np.ndarray) -> tuple[list[dict | None], np.ndarray]:
-    """Both stages of a two-stage HOC model on a batch of training folds: the fold fits (as
-    :func:`_fit_folds`, plus the stage-1 loadings ``loadings1``) and each fold's stage-2
-    columns (B, n, p2), the test cases' LOC scores formed with that fold's stage 1."""
-    N = counts.sum(axis=1)
-    mean = counts @ X / N[:, None]
-    var = (counts @ (X * X) - N[:, None] * mean * mean) / (N - 1)[:, None]
-    ok = (var > 1e-12 * X.var(axis=0, ddof=1)).all(axis=1)
-    out: list[dict | None] = [None] * len(counts)
-    X2s = np.zeros((len(counts), X.shape[0], len(staged.final_columns)))
-    idx = np.flatnonzero(ok)
-    if idx.size == 0:
-        return out, X2s
-    try:
-        fit1, X2, fit = staged.fit_stages(X, counts[idx])
-    except np.linalg.LinAlgError:
-        return out, X2s
-    fits1 = fit_batch(stage1_plan, X2, counts[idx]) if stage1_plan is not None else None
-    for b, i in enumerate(idx):
-        X2s[i] = X2[b]
-        if fit.failed[b] or (fits1 is not None and fits1.failed[b]):
-            continue
-        out[i] = {
-            "weights": fit.weights[b], "loadings": fit.loadings[b], "paths": fit.paths[b], "scale": fit.scale[b],
-            "converged": bool(fit.converged[b]), "stage1_weights": fits1.weights[b] if fits1 is not None else None,
-            "loadings1": fit1.loadings[b],
-        }  # fmt: skip
-    return out, X2s
-
-
-def _lm_fit_predict(Xtrain: np.ndarray, Ytrain: np.ndarray, Xtest: np.ndarray) -> np.ndarray:
-    """OLS with intercept on the training cases; predictions for the test cases."""
-    center = Xtrain.mean(axis=0)
-    D = np.column_stack([np.ones(len(Xtrain)), Xtrain - center])
-    beta = np.linalg.lstsq(D, Ytrain, rcond=None)[0]
-    return np.column_stack([np.ones(len(Xtest)), Xtest - center]) @ beta
 
 
 # ---- the user-facing function ------------------------------------------------------------------

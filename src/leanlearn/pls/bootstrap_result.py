@@ -1,0 +1,249 @@
+"""Bootstrap, part 3: :class:`BootstrapResult`, the draws and their summary tables.
+
+Re-exported by :mod:`leanlearn.pls.bootstrap`, whose :func:`~leanlearn.pls.bootstrap.bootstrap`
+builds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import pandas as pd
+
+from leanlearn.effects import algebra as fx
+from leanlearn.pls.bootstrap_intervals import (
+    _interval_columns,
+    bca_constants,
+    bca_interval,
+    percentile_interval,
+    tail_levels,
+)
+from leanlearn.pls.engine import PLSResult
+
+if TYPE_CHECKING:
+    from leanlearn.pls.summary import Summary
+
+
+STAT_COLUMNS = [
+    "estimate", "bootstrap_mean", "std_error", "t_value", "p_value", "ci_lower", "ci_upper", "ci_level",
+    "bca_lower", "bca_upper", "bca_p_value", "n_resamples",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Bootstrap draws of a fitted model and their summaries.
+
+    Attributes
+    ----------
+    result : PLSResult
+        The model estimated on the sample.
+    resamples : int
+        Resamples requested.
+    seed : int or None
+    ci_level : float
+    path_draws : ndarray, shape (B_valid, K, K)
+        Path-coefficient matrices of the valid resamples; every effect (total, specific
+        indirect, conditional, differences) is derived from these, so all inference uses
+        the same draws.
+    path_jackknife : ndarray, shape (n, K, K)
+    draws, jackknife, estimates : dict of ndarray
+        Per family ("paths", "outer_loadings", "outer_weights", "htmt", "r_squared"):
+        (B_valid, m), (n, m) and (m,) arrays; labels in :attr:`labels`.
+    labels : dict of DataFrame
+    status : DataFrame
+        One row per reason: reason ("valid", "singular", "not_converged"), count.
+    """
+
+    result: PLSResult
+    resamples: int
+    seed: int | None
+    ci_level: float
+    path_draws: np.ndarray = field(repr=False)
+    path_jackknife: np.ndarray = field(repr=False)
+    draws: dict = field(repr=False)
+    jackknife: dict = field(repr=False)
+    estimates: dict = field(repr=False)
+    labels: dict = field(repr=False)
+    status: pd.DataFrame = field(repr=False)
+
+    @property
+    def n_valid(self) -> int:
+        return int(self.path_draws.shape[0])
+
+    @property
+    def n_failed(self) -> int:
+        return self.resamples - self.n_valid
+
+    def summary(self) -> "Summary":
+        """Bootstrap tables (estimate, mean, SE, t, p, percentile and BCa intervals) as text, Markdown, LaTeX or HTML.
+
+        See :meth:`leanlearn.pls.summary.Summary.from_bootstrap` for the tables and notes.
+
+        Examples
+        --------
+        >>> import leanlearn as ll
+        >>> res = ll.estimate(ll.datasets.load("corp_rep"), ll.datasets.model("corp_rep"), missing_value=-99)
+        >>> boot = ll.bootstrap(res, resamples=200, seed=1)
+        >>> s = boot.summary()
+        >>> [title for title, _ in s.tables][:3]
+        ['Path coefficients', 'Total indirect effects', 'Specific indirect effects']
+        >>> s.notes[0]
+        'n = 344; 200 resamples requested, 200 valid; seed: 1'
+        """
+        from leanlearn.pls.summary import Summary
+
+        return Summary.from_bootstrap(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"BootstrapResult(resamples={self.resamples}, valid={self.n_valid}, seed={self.seed}, "
+            f"ci_level={self.ci_level:g}, result={self.result!r})"
+        )
+
+    # -- tables --
+    def _stat_table(self, labels: pd.DataFrame, est, draws, jack) -> pd.DataFrame:
+        est = np.asarray(est, dtype=float)
+        draws = np.asarray(draws, dtype=float)
+        out = labels.reset_index(drop=True).copy()
+        se = draws.std(axis=0, ddof=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = est / se
+        cols = _interval_columns(draws, est, np.asarray(jack, dtype=float), self.ci_level)
+        out["estimate"] = est
+        out["bootstrap_mean"] = draws.mean(axis=0)
+        out["std_error"] = se
+        out["t_value"] = t
+        out["p_value"] = cols["p_value"]
+        out["ci_lower"] = cols["ci_lower"]
+        out["ci_upper"] = cols["ci_upper"]
+        out["ci_level"] = self.ci_level
+        out["bca_lower"] = cols["bca_lower"]
+        out["bca_upper"] = cols["bca_upper"]
+        out["bca_p_value"] = cols["bca_p_value"]
+        out["n_resamples"] = draws.shape[0]
+        return out
+
+    def table(self, family: str) -> pd.DataFrame:
+        """Tidy table of one family with bootstrap columns.
+
+        Families: "paths", "outer_loadings", "outer_weights", "htmt", "r_squared",
+        "total_effects", "total_indirect_effects", "indirect_effects".
+        Columns: the family's key columns, then estimate, bootstrap_mean, std_error, t_value,
+        p_value (bootstrap p matching the percentile interval), ci_lower, ci_upper
+        (percentile), ci_level, bca_lower, bca_upper, bca_p_value (matching the BCa
+        interval), n_resamples. See :func:`bootstrap_p_value`.
+        """
+        if family in self.draws:
+            return self._stat_table(self.labels[family], self.estimates[family], self.draws[family], self.jackknife[family])
+        names = list(self.result.constructs)
+        if family in ("total_effects", "total_indirect_effects"):
+            f = lambda P: fx.total_effects(P) - (P if family == "total_indirect_effects" else 0)  # noqa: E731
+            est, draws, jack = f(self.result.path_matrix), f(self.path_draws), f(self.path_jackknife)
+            keep = np.argwhere(np.abs(est) > 0) if family == "total_effects" else self._indirect_pairs()
+            labels = pd.DataFrame({"source": [names[i] for i, _ in keep], "target": [names[j] for _, j in keep]})
+            if not len(keep):
+                return _empty(labels)
+            sel = (slice(None), keep[:, 0], keep[:, 1])
+            return self._stat_table(labels, est[keep[:, 0], keep[:, 1]], draws[sel], jack[sel])
+        if family == "indirect_effects":
+            ch = fx.chains(self.result.plan.final.adjacency)
+            labels = pd.DataFrame(
+                {
+                    "path": [c.label(names) for c in ch],
+                    "source": [names[c.source] for c in ch],
+                    "target": [names[c.target] for c in ch],
+                }
+            )
+            if not ch:
+                return _empty(labels)
+            return self.derived(labels, lambda P: fx.chain_effects(P, ch))
+        raise KeyError(f"unknown family {family!r}")
+
+    def _indirect_pairs(self) -> np.ndarray:
+        ch = fx.chains(self.result.plan.final.adjacency)
+        pairs = sorted({(c.source, c.target) for c in ch})
+        return np.array(pairs, dtype=int).reshape(-1, 2)
+
+    def derived(self, labels: pd.DataFrame, func: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
+        """Bootstrap table of statistics derived from the path coefficients.
+
+        ``func`` maps path matrices (..., K, K) to (..., m); it is applied to the sample's
+        paths, every valid resample and the jackknife, so derived effects (differences of
+        indirect effects, conditional indirect effects, indices of moderated mediation)
+        share the draws of all other results.
+        """
+        est = np.asarray(func(self.result.path_matrix[None]))[0]
+        return self._stat_table(labels, est, func(self.path_draws), func(self.path_jackknife))
+
+    def derived_test(self, func: Callable[[np.ndarray], np.ndarray], *, method: str = "percentile", level: float | None = None, value: float = 0.0) -> dict:
+        """Interval and matching bootstrap p-values of the first statistic of ``func`` (see :meth:`derived`).
+
+        Returns a dict: estimate, lower, upper (the two-sided interval of ``method``,
+        "percentile" or "bca", at ``level``, default :attr:`ci_level`), p_below, p_above (the
+        one-sided bootstrap p-values of H0: θ ≤ ``value`` and H0: θ ≥ ``value``; see
+        :func:`tail_levels`), p_value (two-sided, :func:`bootstrap_p_value`) and n (valid
+        draws). The interval at level 1 − α excludes ``value`` exactly when p_value < α.
+        """
+        if method not in ("percentile", "bca"):
+            raise ValueError(f"method must be 'percentile' or 'bca', not {method!r}")
+        level = self.ci_level if level is None else float(level)
+        est = np.asarray(func(self.result.path_matrix[None]), dtype=float)[0][:1]
+        draws = np.asarray(func(self.path_draws), dtype=float)[:, :1]
+        jack = np.asarray(func(self.path_jackknife), dtype=float)[:, :1]
+        z0, a = bca_constants(draws, est, jack)
+        lo, hi = percentile_interval(draws, level) if method == "percentile" else bca_interval(draws, est, jack, level)
+        below, above = tail_levels(draws, value, method=method, z0=z0, a=a)
+        return {
+            "estimate": float(est[0]),
+            "lower": float(lo[0]),
+            "upper": float(hi[0]),
+            "p_below": float(below[0]),
+            "p_above": float(above[0]),
+            "p_value": float(min(1.0, 2.0 * min(below[0], above[0]))),
+            "n": int(draws.shape[0]),
+            "std_error": float(draws[:, 0].std(ddof=1)),
+        }
+
+    def derived_draws(self, func: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(estimate, draws) of a derived statistic, for callers that need the raw draws."""
+        return np.asarray(func(self.result.path_matrix[None]))[0], func(self.path_draws)
+
+
+def _empty(labels: pd.DataFrame) -> pd.DataFrame:
+    """A table with no rows but every bootstrap column (a model without such effects)."""
+    out = labels.copy()
+    for col in STAT_COLUMNS:
+        out[col] = pd.Series(dtype=float)
+    return out
+
+
+def _labels(result: PLSResult) -> dict[str, pd.DataFrame]:
+    lay = result.plan.final
+    names = list(lay.constructs)
+    pairs = [(a, b) for a in range(lay.K) for b in range(a + 1, lay.K)]
+    endo = lay.endogenous
+    return {
+        "paths": result.path_coefficients[["source", "target"]].copy(),
+        "outer_loadings": result.outer_loadings[["construct", "indicator"]].copy(),
+        "outer_weights": result.outer_weights[["construct", "indicator"]].copy(),
+        "htmt": pd.DataFrame({"construct_a": [names[a] for a, _ in pairs], "construct_b": [names[b] for _, b in pairs]}),
+        "r_squared": pd.DataFrame({"construct": [names[j] for j in endo]}),
+    }
+
+
+def _flatten(result: PLSResult, summ: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    lay = result.plan.final
+    names = list(lay.constructs)
+    pidx = [(names.index(s), names.index(t)) for s, t in zip(result.path_coefficients.source, result.path_coefficients.target)]
+    pa, pb = np.array([i for i, _ in pidx]), np.array([j for _, j in pidx])
+    iu = np.triu_indices(lay.K, 1)
+    return {
+        "paths": summ["paths"][:, pa, pb],
+        "outer_loadings": summ["outer_loadings"],
+        "outer_weights": summ["outer_weights"],
+        "htmt": summ["htmt"][:, iu[0], iu[1]],
+        "r_squared": summ["r_squared"][:, lay.endogenous],
+    }

