@@ -216,6 +216,27 @@ MI_KEYS = {"paths.csv": ("paths", ["source", "target"]), "outer_loadings.csv": (
 MI_EXTRA = ["fmi", "lambda", "rubin_lower", "rubin_upper", "df", "n_imputations"]
 
 
+def study_bootstrap(args, cfg: dict, bs: dict, log):
+    """Estimate the study model with its weights and bootstrap it, pooled over imputations when
+    the config asks for multiple imputation: (result, bootstrap, data, excluded, MIResult or None).
+
+    The one route of the verbs whose tables rest on the main model's bootstrap (measurement,
+    hypotheses); ``args`` carries ``data``, ``model``, ``untreated`` and ``config``."""
+    from leanlearn.cli.estimate import run_bootstrap
+
+    if multiple_imputation_on(cfg):
+        res, boot, data, excluded, mi = study_multiple(
+            args.data, args.model, cfg, untreated=args.untreated, config_path=args.config, bootstrap=bs, weighted=True,
+            progress=lambda m, M: log.info("imputation %d of %d estimated and bootstrapped", m, M),
+        )
+        log.info("multiple imputation: %d imputed data sets, %d resamples each (%d pooled draws), seed %d, %d worker(s)",
+                 mi.imputations, bs["resamples"], boot.n_valid, bs["seed"], bs["workers"])  # fmt: skip
+        return res, boot, data, excluded, mi
+    res, data, excluded = study_model(args.data, args.model, cfg, weighted=True)
+    log.info("bootstrap: %d resamples, seed %d, %d worker(s)", bs["resamples"], bs["seed"], bs["workers"])
+    return res, run_bootstrap(res, **bs), data, excluded, None
+
+
 def multiple_tables(mi, out: dict) -> dict:
     """The estimation tables of a pooled run (``out``, from :func:`leanlearn.cli.estimate.tables`) with Rubin's
     columns (:data:`MI_EXTRA`) added to paths, loadings, weights and indirect effects, and the

@@ -57,8 +57,8 @@ def run(args) -> int:
 
     import pandas as pd
 
-    from leanlearn.cli._study import bootstrap_settings, multiple_imputation_on, multiple_tables, study_model, study_multiple
-    from leanlearn.cli.estimate import run_bootstrap, settings_record, tables
+    from leanlearn.cli._study import bootstrap_settings, multiple_tables, study_bootstrap
+    from leanlearn.cli.estimate import settings_record, tables
     from leanlearn.effects.hypotheses import evaluate_hypotheses, hypothesis_draws, load_hypotheses, load_inference
     from leanlearn.effects.mediation import indirect_contrasts, mediation_table
 
@@ -67,18 +67,7 @@ def run(args) -> int:
         hyps = load_hypotheses(cfg.get("hypotheses"))
         rules = load_inference(cfg.get("inference"))
     bs = bootstrap_settings(cfg, resamples=args.resamples, seed=args.seed, workers=args.workers)
-    mi = None
-    if multiple_imputation_on(cfg):
-        res, boot, data, excluded, mi = study_multiple(
-            args.data, args.model, cfg, untreated=args.untreated, config_path=args.config, bootstrap=bs, weighted=True,
-            progress=lambda m, M: log.info("imputation %d of %d estimated and bootstrapped", m, M),
-        )
-        log.info("multiple imputation: %d imputed data sets, %d resamples each (%d pooled draws), seed %d, %d worker(s)",
-                 mi.imputations, bs["resamples"], boot.n_valid, bs["seed"], bs["workers"])  # fmt: skip
-    else:
-        res, data, excluded = study_model(args.data, args.model, cfg, weighted=True)
-        log.info("bootstrap: %d resamples, seed %d, %d worker(s)", bs["resamples"], bs["seed"], bs["workers"])
-        boot = run_bootstrap(res, **bs)
+    res, boot, data, excluded, mi = study_bootstrap(args, cfg, bs, log)
     with user_errors(args.config):
         hyp = evaluate_hypotheses(boot, hyps, rules=rules)
     controls = [c.name for c in res.spec.constructs if c.kind == "observed"]

@@ -43,20 +43,12 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from leanlearn.measurement.assessment import htmt_upper_bounds, measurement_assessment
-    from leanlearn.cli._study import bootstrap_settings, multiple_imputation_on, multiple_tables, study_model, study_multiple
-    from leanlearn.cli.estimate import _square, run_bootstrap, tables
+    from leanlearn.cli._study import bootstrap_settings, multiple_tables, study_bootstrap
+    from leanlearn.cli.estimate import _square, tables
 
     cfg = read_config(args.config)
     bs = bootstrap_settings(cfg, resamples=args.resamples, seed=args.seed, workers=args.workers)
-    mi = None
-    if multiple_imputation_on(cfg):
-        res, boot, _, _, mi = study_multiple(
-            args.data, args.model, cfg, untreated=args.untreated, config_path=args.config, bootstrap=bs, weighted=True,
-            progress=lambda m, M: log.info("imputation %d of %d estimated and bootstrapped", m, M),
-        )
-    else:
-        res, _, _ = study_model(args.data, args.model, cfg, weighted=True)
-        boot = run_bootstrap(res, **bs)
+    res, boot, _, _, mi = study_bootstrap(args, cfg, bs, log)
     thresholds = cfg.get("measurement", {}) or {}
     bounds = htmt_upper_bounds(boot, float(thresholds.get("htmt_upper_quantile", 0.95)))
     assess = measurement_assessment(res, bounds, thresholds)
