@@ -54,7 +54,7 @@ hands them to :func:`leanlearn.pls.engine.fit_counts`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,9 @@ class CaseFeatures:
         below 1e-12 of it is degenerate.
     blocks : list of (slice, ndarray or None)
         Case blocks and their feature matrices (None: built when needed).
+    products : dict
+        :class:`ProductFeatures` of the product-indicator and orthogonal plans fitted on this
+        sample, by the plan's generated columns (built once by :func:`product_features`).
     """
 
     X0: np.ndarray
@@ -106,6 +109,7 @@ class CaseFeatures:
     miss: np.ndarray
     ref_var: np.ndarray
     blocks: list
+    products: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -514,7 +518,7 @@ def product_features(plan: Plan, feats: CaseFeatures) -> ProductFeatures:
     """
     from scipy import sparse
 
-    cache = feats.__dict__.setdefault("_products", {})
+    cache = feats.products
     if plan.generated in cache:
         return cache[plan.generated]
     X0, p, obs = feats.X0, feats.p, feats.O
