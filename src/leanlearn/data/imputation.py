@@ -633,34 +633,9 @@ class PooledBootstrap:
         return rubin_pool(est, var, level=self.ci_level if level is None else float(level))
 
     def _stat_table(self, labels: pd.DataFrame, est, draws, jack=None) -> pd.DataFrame:
-        from leanlearn.pls.bootstrap import bca_constants, bca_interval
+        from leanlearn.pls.bootstrap_result import stat_table
 
-        est = np.asarray(est, dtype=float)
-        draws = np.asarray(draws, dtype=float)
-        out = labels.reset_index(drop=True).copy()
-        se = draws.std(axis=0, ddof=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = est / se
-        lo, hi = percentile_interval(draws, self.ci_level)
-        if jack is not None:
-            blo, bhi = bca_interval(draws, est, jack, self.ci_level)
-            z0, a = bca_constants(draws, est, jack)
-            bp = bootstrap_p_value(draws, method="bca", z0=z0, a=a)
-        else:
-            blo = bhi = bp = np.full(est.shape, np.nan)
-        out["estimate"] = est
-        out["bootstrap_mean"] = draws.mean(axis=0)
-        out["std_error"] = se
-        out["t_value"] = t
-        out["p_value"] = bootstrap_p_value(draws)
-        out["ci_lower"] = lo
-        out["ci_upper"] = hi
-        out["ci_level"] = self.ci_level
-        out["bca_lower"] = blo
-        out["bca_upper"] = bhi
-        out["bca_p_value"] = bp
-        out["n_resamples"] = draws.shape[0]
-        return out
+        return stat_table(labels, est, draws, jack, self.ci_level)
 
     def derived(self, labels: pd.DataFrame, func: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
         """Pooled bootstrap table of statistics of the path matrices (see :meth:`BootstrapResult.derived`)."""

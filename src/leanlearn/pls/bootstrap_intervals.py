@@ -211,19 +211,25 @@ def bootstrap_p_value(draws: np.ndarray, value: float = 0.0, *, method: str = "p
     return np.minimum(1.0, 2.0 * np.minimum(below, above))
 
 
-def _interval_columns(draws: np.ndarray, est: np.ndarray, jack: np.ndarray, level: float) -> dict[str, np.ndarray]:
-    """Every bootstrap column of a table from one sort of the draws (see :meth:`BootstrapResult.table`)."""
+def _interval_columns(draws: np.ndarray, est: np.ndarray, jack: np.ndarray | None, level: float) -> dict[str, np.ndarray]:
+    """Every bootstrap column of a table from one sort of the draws (see :meth:`BootstrapResult.table`).
+
+    Without a jackknife (``jack`` None) the BCa columns are NaN."""
     xs = np.sort(draws, axis=0)
     alpha = 1 - level
     below, above = _tails(xs, 0.0, "percentile")
-    z0, a = bca_constants(draws, est, jack)
-    bbelow, babove = _tails(xs, 0.0, "bca", z0, a)
-    blo, bhi = _bca_bounds(xs, z0, a, level)
+    if jack is None:
+        blo = bhi = bp = np.full(np.shape(est), np.nan)
+    else:
+        z0, a = bca_constants(draws, est, jack)
+        bbelow, babove = _tails(xs, 0.0, "bca", z0, a)
+        blo, bhi = _bca_bounds(xs, z0, a, level)
+        bp = np.minimum(1.0, 2.0 * np.minimum(bbelow, babove))
     return {
         "p_value": np.minimum(1.0, 2.0 * np.minimum(below, above)),
         "ci_lower": _type7(xs, alpha / 2),
         "ci_upper": _type7(xs, 1 - alpha / 2),
         "bca_lower": blo,
         "bca_upper": bhi,
-        "bca_p_value": np.minimum(1.0, 2.0 * np.minimum(bbelow, babove)),
+        "bca_p_value": bp,
     }

@@ -32,6 +32,33 @@ STAT_COLUMNS = [
 ]  # fmt: skip
 
 
+def stat_table(labels: pd.DataFrame, est, draws, jack, ci_level: float) -> pd.DataFrame:
+    """One family's bootstrap table: the key columns of ``labels``, then estimate, bootstrap_mean,
+    std_error, t_value, p_value, ci_lower, ci_upper, ci_level, bca_lower, bca_upper,
+    bca_p_value, n_resamples (see :meth:`BootstrapResult.table`). ``jack`` None gives NaN BCa
+    columns (pooled draws of several imputations have no one jackknife)."""
+    est = np.asarray(est, dtype=float)
+    draws = np.asarray(draws, dtype=float)
+    out = labels.reset_index(drop=True).copy()
+    se = draws.std(axis=0, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = est / se
+    cols = _interval_columns(draws, est, None if jack is None else np.asarray(jack, dtype=float), ci_level)
+    out["estimate"] = est
+    out["bootstrap_mean"] = draws.mean(axis=0)
+    out["std_error"] = se
+    out["t_value"] = t
+    out["p_value"] = cols["p_value"]
+    out["ci_lower"] = cols["ci_lower"]
+    out["ci_upper"] = cols["ci_upper"]
+    out["ci_level"] = ci_level
+    out["bca_lower"] = cols["bca_lower"]
+    out["bca_upper"] = cols["bca_upper"]
+    out["bca_p_value"] = cols["bca_p_value"]
+    out["n_resamples"] = draws.shape[0]
+    return out
+
+
 @dataclass(frozen=True)
 class BootstrapResult:
     """Bootstrap draws of a fitted model and their summaries.
@@ -105,26 +132,7 @@ class BootstrapResult:
 
     # -- tables --
     def _stat_table(self, labels: pd.DataFrame, est, draws, jack) -> pd.DataFrame:
-        est = np.asarray(est, dtype=float)
-        draws = np.asarray(draws, dtype=float)
-        out = labels.reset_index(drop=True).copy()
-        se = draws.std(axis=0, ddof=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = est / se
-        cols = _interval_columns(draws, est, np.asarray(jack, dtype=float), self.ci_level)
-        out["estimate"] = est
-        out["bootstrap_mean"] = draws.mean(axis=0)
-        out["std_error"] = se
-        out["t_value"] = t
-        out["p_value"] = cols["p_value"]
-        out["ci_lower"] = cols["ci_lower"]
-        out["ci_upper"] = cols["ci_upper"]
-        out["ci_level"] = self.ci_level
-        out["bca_lower"] = cols["bca_lower"]
-        out["bca_upper"] = cols["bca_upper"]
-        out["bca_p_value"] = cols["bca_p_value"]
-        out["n_resamples"] = draws.shape[0]
-        return out
+        return stat_table(labels, est, draws, jack, self.ci_level)
 
     def table(self, family: str) -> pd.DataFrame:
         """Tidy table of one family with bootstrap columns.
