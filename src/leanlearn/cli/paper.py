@@ -21,7 +21,7 @@ file's folder), else the generic results paper shipped with leanlearn
 (``leanlearn/report/templates/manuscript.md``). The codebook named by the config (or
 ``--codebook``) gives the study's unit and construct labels.
 
-``numbers.json`` and ``numbers.tex`` are written first, also when the build then fails. A
+``numbers.json`` and ``numbers.tex`` are written with the manuscript, and alone when the build fails. A
 placeholder without a value fails the build with exit code 2 and a message listing *every*
 such placeholder with its line.
 """
@@ -179,36 +179,35 @@ def run(args) -> int:
     out = Path(args.out)
     figures_dir = Path(args.figures) if args.figures else out.parent / "figures"
     numbers = paper_numbers(results, cfg, codebook=codebook)
-    # numbers.json first, so that a failing build still shows every key that exists
-    out.mkdir(parents=True, exist_ok=True)
     number_files = {"numbers.json": dumps_numbers(numbers), "numbers.tex": numbers_tex(numbers)}
-    for name, text in number_files.items():
-        with atomic_file(out / name) as tmp_file:
-            tmp_file.write_text(text, encoding="utf-8")
-    tables = build_tables(results, cfg, words=study_words(codebook))
-    tables["software"] = software_table(numbers)
-    ran = stages_run(results, codebook)
-    title = _title(source)
+    try:
+        tables = build_tables(results, cfg, words=study_words(codebook))
+        tables["software"] = software_table(numbers)
+        ran = stages_run(results, codebook)
+        title = _title(source)
 
-    def filled(mode: str) -> str:
-        refs = _figure_refs(figures_dir, results, out, mode=mode, embed=not args.link_figures)
-        with user_errors():
-            return render(source, numbers, tables=tables, figures=refs, ran=ran, mode=mode, source_name=str(source_path))
+        def filled(mode: str) -> str:
+            refs = _figure_refs(figures_dir, results, out, mode=mode, embed=not args.link_figures)
+            with user_errors():
+                return render(source, numbers, tables=tables, figures=refs, ran=ran, mode=mode, source_name=str(source_path))
 
-    html_md = filled("html")
-    plain_md = filled("markdown")
-    body = markdown_to_html(html_md)
-    pdf_note = None
-    with atomic_dir(out) as tmp:
-        # the numbers again, so that they belong to this run's set of files: a directory the
-        # previous run wrote (or one an older version recorded with the numbers in it) is
-        # swapped in whole, and files written outside the set would be lost
+        html_md = filled("html")
+        plain_md = filled("markdown")
+        body = markdown_to_html(html_md)
+        pdf_note = None
+        with atomic_dir(out) as tmp:
+            for name, text in number_files.items():
+                (tmp / name).write_text(text, encoding="utf-8")
+            (tmp / "manuscript.md").write_text(plain_md, encoding="utf-8")
+            (tmp / "manuscript.html").write_text(page(title=title, body=body), encoding="utf-8")
+            if args.pdf == "auto":
+                pdf_note = build_pdf(filled("pandoc"), tmp / "manuscript.pdf", title=title)
+    except BaseException:
+        # a failed build still writes the numbers, so that the user sees every key that exists
         for name, text in number_files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
-        (tmp / "manuscript.md").write_text(plain_md, encoding="utf-8")
-        (tmp / "manuscript.html").write_text(page(title=title, body=body), encoding="utf-8")
-        if args.pdf == "auto":
-            pdf_note = build_pdf(filled("pandoc"), tmp / "manuscript.pdf", title=title)
+            with atomic_file(out / name) as tmp_file:
+                tmp_file.write_text(text, encoding="utf-8")
+        raise
     if pdf_note:
         log.info("%s", pdf_note)
     log.info("manuscript: %d numbers, %d tables, stages run: %s; wrote %s", len(numbers),
