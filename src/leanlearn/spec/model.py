@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from leanlearn.errors import SpecError
 
@@ -326,73 +327,11 @@ def parse_model(text: str) -> ModelSpec:
     """
     if not isinstance(text, str):
         raise SpecError("the model must be given as text")
-    blocks: dict[str, dict] = {}
-    structural: list[tuple[int, str, list[str]]] = []
-
-    for lineno, stmt in _logical_lines(text):
-        if "=~" in stmt:
-            op = "=~"
-        elif "<~" in stmt:
-            op = "<~"
-        elif "~~" in stmt:
-            raise SpecError(
-                f"line {lineno}: '~~' (covariances) is not used in PLS-SEM models: '{stmt}'. "
-                "Remove the line; composites are free to correlate."
-            )
-        elif ":=" in stmt:
-            raise SpecError(
-                f"line {lineno}: ':=' (defined parameters) is not supported: '{stmt}'. Indirect and "
-                "conditional effects are computed for every path automatically."
-            )
-        elif "~" in stmt:
-            op = "~"
-        else:
-            raise SpecError(
-                f"line {lineno}: no operator in '{stmt}'. Expected 'X =~ items', 'X <~ items' or 'Y ~ X + Z'."
-            )
-        lhs, rhs = (s.strip() for s in stmt.split(op, 1))
-        if not lhs:
-            raise SpecError(f"line {lineno}: nothing on the left of '{op}' in '{stmt}'")
-        if not rhs:
-            raise SpecError(f"line {lineno}: nothing on the right of '{op}' in '{stmt}' (an empty block)")
-        if not _NAME_RE.match(lhs):
-            raise SpecError(f"line {lineno}: '{lhs}' is not a valid name (letters, digits, '_' and '.')")
-        terms = _split_terms(rhs, lineno, stmt)
-        if op in ("=~", "<~"):
-            for t in terms:
-                if not _NAME_RE.match(t):
-                    raise SpecError(f"line {lineno}: indicator '{t}' of {lhs} is not a valid name")
-            if lhs in blocks and blocks[lhs]["op"] != op:
-                raise SpecError(
-                    f"line {lineno}: construct {lhs} is defined with '{op}' here but with "
-                    f"'{blocks[lhs]['op']}' on line {blocks[lhs]['line']}"
-                )
-            entry = blocks.setdefault(lhs, {"op": op, "line": lineno, "items": [], "item_lines": {}})
-            for t in terms:
-                if t in entry["items"]:
-                    raise SpecError(f"line {lineno}: indicator '{t}' listed twice for construct {lhs}")
-                for other, oentry in blocks.items():
-                    if other != lhs and t in oentry["items"]:
-                        raise SpecError(
-                            f"line {lineno}: indicator '{t}' is in construct {lhs} here and in construct {other} on "
-                            f"line {oentry['item_lines'][t]}; an indicator can measure one construct only (its "
-                            "composites would be collinear). Remove it from one of them."
-                        )
-                entry["items"].append(t)
-                entry["item_lines"][t] = lineno
-        else:
-            for t in terms:
-                if not (_NAME_RE.match(t) or _INTERACTION_RE.match(t)):
-                    raise SpecError(
-                        f"line {lineno}: '{t}' in '{stmt}' is neither a name nor an interaction X:Z"
-                    )
-            structural.append((lineno, lhs, terms))
-
+    blocks, structural = _read_statements(text)
     if not structural:
         raise SpecError("the model has no structural equations ('Y ~ X'); PLS-SEM needs at least one path")
 
     higher = _higher_order_blocks(blocks, structural)
-
     constructs: list[Construct] = [
         Construct(
             name=name,
@@ -403,6 +342,109 @@ def parse_model(text: str) -> ModelSpec:
         )
         for name, entry in blocks.items()
     ]
+    observed, interactions, paths = _structural_paths(blocks, structural)
+    constructs.extend(_observed_constructs(blocks, higher, observed, interactions))
+    _check_interactions(constructs, interactions, paths)
+    _check_connected(constructs, blocks, higher, paths)
+    _check_acyclic(paths)
+    return ModelSpec(
+        constructs=tuple(constructs),
+        interactions=tuple(interactions.values()),
+        paths=tuple(paths),
+        text=text,
+    )
+
+
+def _statement_operator(lineno: int, stmt: str) -> str:
+    """The operator of one statement (``=~``, ``<~`` or ``~``); unsupported ones are refused."""
+    if "=~" in stmt:
+        return "=~"
+    if "<~" in stmt:
+        return "<~"
+    if "~~" in stmt:
+        raise SpecError(
+            f"line {lineno}: '~~' (covariances) is not used in PLS-SEM models: '{stmt}'. "
+            "Remove the line; composites are free to correlate."
+        )
+    if ":=" in stmt:
+        raise SpecError(
+            f"line {lineno}: ':=' (defined parameters) is not supported: '{stmt}'. Indirect and "
+            "conditional effects are computed for every path automatically."
+        )
+    if "~" in stmt:
+        return "~"
+    raise SpecError(
+        f"line {lineno}: no operator in '{stmt}'. Expected 'X =~ items', 'X <~ items' or 'Y ~ X + Z'."
+    )
+
+
+def _read_statements(
+    text: str,
+) -> tuple[dict[str, dict[str, Any]], list[tuple[int, str, list[str]]]]:
+    """Sort the statements into measurement blocks and structural equations.
+
+    Returns the blocks (construct name -> operator, first line, indicators and the line of
+    each indicator) and the structural equations as ``(line, target, terms)``.
+    """
+    blocks: dict[str, dict[str, Any]] = {}
+    structural: list[tuple[int, str, list[str]]] = []
+    for lineno, stmt in _logical_lines(text):
+        op = _statement_operator(lineno, stmt)
+        lhs, rhs = (s.strip() for s in stmt.split(op, 1))
+        if not lhs:
+            raise SpecError(f"line {lineno}: nothing on the left of '{op}' in '{stmt}'")
+        if not rhs:
+            raise SpecError(f"line {lineno}: nothing on the right of '{op}' in '{stmt}' (an empty block)")
+        if not _NAME_RE.match(lhs):
+            raise SpecError(f"line {lineno}: '{lhs}' is not a valid name (letters, digits, '_' and '.')")
+        terms = _split_terms(rhs, lineno, stmt)
+        if op in ("=~", "<~"):
+            _add_indicators(blocks, lineno, lhs, op, terms)
+        else:
+            for t in terms:
+                if not (_NAME_RE.match(t) or _INTERACTION_RE.match(t)):
+                    raise SpecError(
+                        f"line {lineno}: '{t}' in '{stmt}' is neither a name nor an interaction X:Z"
+                    )
+            structural.append((lineno, lhs, terms))
+    return blocks, structural
+
+
+def _add_indicators(
+    blocks: dict[str, dict[str, Any]], lineno: int, lhs: str, op: str, terms: list[str]
+) -> None:
+    """Add one ``=~``/``<~`` statement's indicators to the block of construct ``lhs``."""
+    for t in terms:
+        if not _NAME_RE.match(t):
+            raise SpecError(f"line {lineno}: indicator '{t}' of {lhs} is not a valid name")
+    if lhs in blocks and blocks[lhs]["op"] != op:
+        raise SpecError(
+            f"line {lineno}: construct {lhs} is defined with '{op}' here but with "
+            f"'{blocks[lhs]['op']}' on line {blocks[lhs]['line']}"
+        )
+    entry = blocks.setdefault(lhs, {"op": op, "line": lineno, "items": [], "item_lines": {}})
+    for t in terms:
+        if t in entry["items"]:
+            raise SpecError(f"line {lineno}: indicator '{t}' listed twice for construct {lhs}")
+        for other, oentry in blocks.items():
+            if other != lhs and t in oentry["items"]:
+                raise SpecError(
+                    f"line {lineno}: indicator '{t}' is in construct {lhs} here and in construct {other} on "
+                    f"line {oentry['item_lines'][t]}; an indicator can measure one construct only (its "
+                    "composites would be collinear). Remove it from one of them."
+                )
+        entry["items"].append(t)
+        entry["item_lines"][t] = lineno
+
+
+def _structural_paths(
+    blocks: dict[str, dict[str, Any]], structural: list[tuple[int, str, list[str]]]
+) -> tuple[dict[str, int], dict[str, Interaction], list[Path]]:
+    """The paths of the structural equations, with the interactions and observed variables used.
+
+    Returns the observed variables (name -> line of first use), the interactions by name and
+    the paths in order of appearance.
+    """
     observed: dict[str, int] = {}
     interactions: dict[str, Interaction] = {}
     paths: list[Path] = []
@@ -419,20 +461,7 @@ def parse_model(text: str) -> ModelSpec:
         for t in terms:
             m = _INTERACTION_RE.match(t)
             if m:
-                a, b = m.group(1), m.group(2)
-                name = f"{a}:{b}"
-                if a == b:
-                    raise SpecError(
-                        f"line {lineno}: interaction {name} multiplies {a} with itself; a quadratic term is not "
-                        "supported. Use two different constructs (X:W)."
-                    )
-                if f"{b}:{a}" in interactions:
-                    raise SpecError(
-                        f"line {lineno}: interaction {name} is the same term as {b}:{a} used before; write it one way"
-                    )
-                if name not in interactions:
-                    interactions[name] = Interaction(name=name, terms=(a, b))
-                source = name
+                source = _interaction_term(interactions, lineno, m.group(1), m.group(2))
             else:
                 source = resolve(t, lineno)
             if source == lhs:
@@ -444,7 +473,33 @@ def parse_model(text: str) -> ModelSpec:
                 )
             seen_paths[key] = lineno
             paths.append(Path(source=source, target=lhs))
+    return observed, interactions, paths
 
+
+def _interaction_term(interactions: dict[str, Interaction], lineno: int, a: str, b: str) -> str:
+    """Register the interaction ``a:b`` (refusing ``a:a`` and a reversed repeat); its name."""
+    name = f"{a}:{b}"
+    if a == b:
+        raise SpecError(
+            f"line {lineno}: interaction {name} multiplies {a} with itself; a quadratic term is not "
+            "supported. Use two different constructs (X:W)."
+        )
+    if f"{b}:{a}" in interactions:
+        raise SpecError(
+            f"line {lineno}: interaction {name} is the same term as {b}:{a} used before; write it one way"
+        )
+    if name not in interactions:
+        interactions[name] = Interaction(name=name, terms=(a, b))
+    return name
+
+
+def _observed_constructs(
+    blocks: dict[str, dict[str, Any]],
+    higher: set[str],
+    observed: dict[str, int],
+    interactions: dict[str, Interaction],
+) -> list[Construct]:
+    """Single-item constructs for the observed variables, none of which may be an indicator."""
     indicator_home = {
         i: (b, e["item_lines"][i]) for b, e in blocks.items() if b not in higher for i in e["items"]
     }
@@ -455,13 +510,17 @@ def parse_model(text: str) -> ModelSpec:
                 f"line {lineno}: '{name}' is used as an observed variable in a structural equation but it is an "
                 f"indicator of construct {home} (line {hline}); use the construct {home}, or remove '{name}' from it"
             )
-    for name in observed:
-        if name in interactions:
-            continue
-        constructs.append(
-            Construct(name=name, indicators=(name,), mode="A", reflective=False, kind="observed")
-        )
+    return [
+        Construct(name=name, indicators=(name,), mode="A", reflective=False, kind="observed")
+        for name in observed
+        if name not in interactions
+    ]
 
+
+def _check_interactions(
+    constructs: list[Construct], interactions: dict[str, Interaction], paths: list[Path]
+) -> None:
+    """Each interaction multiplies constructs of the model, is no target, and has its main effects."""
     known = {c.name for c in constructs}
     for inter in interactions.values():
         for part in inter.terms:
@@ -483,6 +542,11 @@ def parse_model(text: str) -> ModelSpec:
                     f"{target} must also be in the model (always include X -> Y and W -> Y with X:W -> Y)"
                 )
 
+
+def _check_connected(
+    constructs: list[Construct], blocks: dict[str, dict[str, Any]], higher: set[str], paths: list[Path]
+) -> None:
+    """Every construct other than a lower-order one is in at least one structural path."""
     in_paths = {p.source for p in paths} | {p.target for p in paths}
     locs = {loc for h in higher for loc in blocks[h]["items"]}
     for c in constructs:
@@ -494,16 +558,8 @@ def parse_model(text: str) -> ModelSpec:
                 "construct to be connected. Add a path or remove the construct."
             )
 
-    _check_acyclic(paths)
-    return ModelSpec(
-        constructs=tuple(constructs),
-        interactions=tuple(interactions.values()),
-        paths=tuple(paths),
-        text=text,
-    )
 
-
-def _higher_order_blocks(blocks: dict[str, dict], structural: list[tuple[int, str, list[str]]]) -> set[str]:
+def _higher_order_blocks(blocks: dict[str, dict[str, Any]], structural: list[tuple[int, str, list[str]]]) -> set[str]:
     """Names of the blocks whose indicators are constructs, after checking the HOC rules."""
     higher: set[str] = set()
     for name, entry in blocks.items():
