@@ -201,6 +201,59 @@ def merge_archival(
     """
     if FIRM_ID not in survey.columns:
         raise DataError("the survey data have no 'firm_id' column; run 'leanlearn ingest' and 'screen' first")
+    arch, number_notes = _checked_archival(archival, financials, source)
+
+    surv = survey.copy()
+    surv[FIRM_ID] = _ids(surv[FIRM_ID])
+    survey_firms = set(surv[FIRM_ID].dropna())
+    archival_firms = set(arch[FIRM_ID])
+    frame_firms = set(_ids(frame[FIRM_ID]).dropna()) if frame is not None and FIRM_ID in frame.columns else None
+    if frame is not None and frame_firms is None:
+        raise DataError("the sampling frame has no 'firm_id' column")
+    _check_some_match(surv, survey_firms, archival_firms, source)
+    unmatched = _unmatched_firms(surv, survey_firms, archival_firms, frame_firms)
+
+    # -- join
+    rename = {c: f"{c}_archival" for c in arch.columns if c != FIRM_ID and c in surv.columns}
+    arch = arch.rename(columns=rename)
+    merged = surv.merge(arch, on=FIRM_ID, how="left", validate="many_to_one", sort=False)
+
+    report: list[tuple[str, str, str, object]] = [
+        ("match", "", "n_survey_responses", len(surv)),
+        ("match", "", "n_survey_firms", len(survey_firms)),
+        ("match", "", "n_archival_firms", len(archival_firms)),
+        ("match", "", "n_matched_firms", len(survey_firms & archival_firms)),
+        ("match", "", "n_survey_firms_unmatched", len(survey_firms - archival_firms)),
+        ("match", "", "n_archival_firms_unmatched", len(archival_firms - survey_firms)),
+    ]
+    if frame_firms is not None:
+        report.append(("match", "", "n_frame_firms", len(frame_firms)))
+    for note in number_notes:
+        report.append(("read", note.split("'")[1] if "'" in note else "", "number_format", note))
+
+    report += _derive_controls(merged, rename, survey_year)
+    report += _winsorize_financials(merged, financials, rename, winsorize_limits)
+
+    # -- coverage (missing stays missing)
+    coverage = [c for c in arch.columns if c != FIRM_ID] + ["log_employees", "firm_age", "industry", "country"]
+    for col in dict.fromkeys(coverage):
+        if col in merged.columns:
+            report.append(("coverage", col, "n_missing", int(merged[col].isna().sum())))
+
+    return MergeResult(
+        data=merged,
+        unmatched=unmatched,
+        report=pd.DataFrame(report, columns=["section", "variable", "quantity", "value"]),
+    )
+
+
+def _checked_archival(
+    archival: pd.DataFrame, financials: Sequence[str], source: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """The archival table with text firm ids (present, unique) and numeric columns checked.
+
+    Returns the copy and the notes on the thousands separators read.
+    """
     missing = [c for c in (*ARCHIVAL_REQUIRED, *financials) if c not in archival.columns]
     if missing:
         raise DataError(
@@ -223,18 +276,14 @@ def merge_archival(
             archival, col, what="archival number", source=source,
             fix="Archival values must be numbers; fix the cell or leave it empty (missing).", notes=number_notes,
         ).to_numpy()
+    return arch, number_notes
 
-    surv = survey.copy()
-    surv[FIRM_ID] = _ids(surv[FIRM_ID])
-    survey_firms = set(surv[FIRM_ID].dropna())
-    archival_firms = set(arch[FIRM_ID])
-    frame_firms = set(_ids(frame[FIRM_ID]).dropna()) if frame is not None and FIRM_ID in frame.columns else None
-    if frame is not None and frame_firms is None:
-        raise DataError("the sampling frame has no 'firm_id' column")
+
+def _check_some_match(surv: pd.DataFrame, survey_firms: set, archival_firms: set, source: str) -> None:
+    """Refuse an empty survey and a merge in which no survey firm is in the archival file."""
     if len(surv) == 0:
         raise DataError("0 survey responses to merge: the screened survey data have no rows")
-    matched = survey_firms & archival_firms
-    if not matched:
+    if not survey_firms & archival_firms:
         n_no_id = int(surv[FIRM_ID].isna().sum())
         raise DataError(
             f"{source}: 0 firms matched: none of the {len(survey_firms)} firm id(s) of the {len(surv)} survey "
@@ -244,7 +293,11 @@ def merge_archival(
             "identifiers.firm_id and the archival file."
         )
 
-    # -- unmatched firms
+
+def _unmatched_firms(
+    surv: pd.DataFrame, survey_firms: set, archival_firms: set, frame_firms: set | None
+) -> pd.DataFrame:
+    """The firms without a partner on the other side, with the reason (``firm_id``, ``side``, ``reason``)."""
     rows = []
     n_no_id = int(surv[FIRM_ID].isna().sum())
     if n_no_id:
@@ -262,31 +315,16 @@ def merge_archival(
         else:
             reason = "not in the sampling frame"
         rows.append({FIRM_ID: f, "side": "archival", "reason": reason})
-    unmatched = pd.DataFrame(rows, columns=[FIRM_ID, "side", "reason"])
+    return pd.DataFrame(rows, columns=[FIRM_ID, "side", "reason"])
 
-    # -- join
-    rename = {c: f"{c}_archival" for c in arch.columns if c != FIRM_ID and c in surv.columns}
-    arch = arch.rename(columns=rename)
-    merged = surv.merge(arch, on=FIRM_ID, how="left", validate="many_to_one", sort=False)
-    emp = rename.get("employees", "employees")
-    year_col = rename.get("founding_year", "founding_year")
-    nace_col = rename.get("nace2", "nace2")
 
-    report: list[tuple[str, str, str, object]] = [
-        ("match", "", "n_survey_responses", len(surv)),
-        ("match", "", "n_survey_firms", len(survey_firms)),
-        ("match", "", "n_archival_firms", len(archival_firms)),
-        ("match", "", "n_matched_firms", len(survey_firms & archival_firms)),
-        ("match", "", "n_survey_firms_unmatched", len(survey_firms - archival_firms)),
-        ("match", "", "n_archival_firms_unmatched", len(archival_firms - survey_firms)),
-    ]
-    if frame_firms is not None:
-        report.append(("match", "", "n_frame_firms", len(frame_firms)))
-    for note in number_notes:
-        report.append(("read", note.split("'")[1] if "'" in note else "", "number_format", note))
-
-    # -- controls
-    employees = merged[emp].astype(float)
+def _derive_controls(
+    merged: pd.DataFrame, rename: dict[str, str], survey_year: int | None
+) -> list[tuple[str, str, str, object]]:
+    """Add ``log_employees``, ``survey_year``, ``firm_age``, ``industry``, ``industry_group``
+    (and ``country`` from ``country_iso``) to ``merged`` in place; the report rows."""
+    report: list[tuple[str, str, str, object]] = []
+    employees = merged[rename.get("employees", "employees")].astype(float)
     nonpositive = employees <= 0
     with np.errstate(divide="ignore", invalid="ignore"):
         merged["log_employees"] = np.log(employees.where(~nonpositive))
@@ -303,34 +341,33 @@ def merge_archival(
             year_source = f"{year_source}; survey_year={survey_year} where recorded is missing"
         year = year.fillna(float(survey_year))
     merged["survey_year"] = year
-    age = year - merged[year_col].astype(float)
+    age = year - merged[rename.get("founding_year", "founding_year")].astype(float)
     negative = age < 0
     merged["firm_age"] = age.where(~negative)
     report.append(("controls", "firm_age", "survey_year_source", year_source))
     report.append(("controls", "firm_age", "n_negative_set_missing", int(negative.sum())))
 
-    merged["industry"] = merged[nace_col].map(nace_division).astype(object)
+    merged["industry"] = merged[rename.get("nace2", "nace2")].map(nace_division).astype(object)
     merged["industry_group"] = merged["industry"].map(industry_group).astype(object)
     if "country" not in merged.columns and "country_iso" in merged.columns:
         merged["country"] = merged["country_iso"]
+    return report
 
-    # -- winsorise financials (never impute)
+
+def _winsorize_financials(
+    merged: pd.DataFrame,
+    financials: Sequence[str],
+    rename: dict[str, str],
+    winsorize_limits: tuple[float, float],
+) -> list[tuple[str, str, str, object]]:
+    """Winsorise the financial columns of ``merged`` in place (never impute); the report rows."""
+    report: list[tuple[str, str, str, object]] = []
     for col in financials:
         name = rename.get(col, col)
-        merged[name], info = winsorize(merged[name], limits=tuple(winsorize_limits))
+        lower, upper = winsorize_limits
+        merged[name], info = winsorize(merged[name], limits=(lower, upper))
         report.append(("winsorize", name, "lower_quantile", float(winsorize_limits[0])))
         report.append(("winsorize", name, "upper_quantile", float(winsorize_limits[1])))
         for key, value in info.items():
             report.append(("winsorize", name, key, value))
-
-    # -- coverage (missing stays missing)
-    coverage = [c for c in arch.columns if c != FIRM_ID] + ["log_employees", "firm_age", "industry", "country"]
-    for col in dict.fromkeys(coverage):
-        if col in merged.columns:
-            report.append(("coverage", col, "n_missing", int(merged[col].isna().sum())))
-
-    return MergeResult(
-        data=merged,
-        unmatched=unmatched,
-        report=pd.DataFrame(report, columns=["section", "variable", "quantity", "value"]),
-    )
+    return report
