@@ -169,14 +169,56 @@ def method_factor_check(
         Missing or non-numeric items, constant items, fewer cases than items, a block with
         fewer than two items.
     """
-    blocks = {str(c): list(items) for c, items in blocks.items()}
+    items_of = {str(c): list(items) for c, items in blocks.items()}
+    marker_items = [str(i) for i in marker_items]
+    substantive = [i for items in items_of.values() for i in items]
+    x = _complete_items(data, items_of, substantive, marker_items)
+    n = len(x)
+    technique = "cfa_marker" if marker_items else "ulmc"
+    rename = {item: f"x{k + 1}" for k, item in enumerate(substantive)}
+    rename.update({item: f"z{k + 1}" for k, item in enumerate(marker_items)})
+    factor = {c: f"f{k + 1}" for k, c in enumerate(items_of)}
+    construct_of = {i: c for c, items in items_of.items() for i in items}
+    frame = x.rename(columns=rename)
+    fits = _fit_method_models(frame, items_of, rename, factor, substantive, marker_items)
+
+    order = list(frame.columns)
+    s_full = np.cov(frame.to_numpy().T, ddof=0)
+    p = len(order)
+    moments = p * (p + 1) // 2
+    stats_rows, loading_rows = {}, []
+    for name, fit in fits.items():
+        idx = [fit["observed"].index(v) for v in order]
+        sigma = fit["sigma"][np.ix_(idx, idx)]
+        t = _chi2(s_full, sigma, n)
+        df = moments - fit["k"]
+        row = {
+            "technique": technique, "model": name, "n": n, "n_items": len(substantive), "chi2": t, "df": df,
+            "p_value": float(stats.chi2.sf(t, df)) if df > 0 else np.nan, "n_parameters": fit["k"],
+            "converged": fit["converged"],
+        }  # fmt: skip
+        if name != "baseline":
+            rows, shares_m, shares_s = _method_loadings(fit, technique, name, substantive, rename, factor, construct_of)
+            loading_rows += rows
+            row["method_variance_share"] = float(np.mean(shares_m))
+            row["substantive_variance_share"] = float(np.mean(shares_s))
+        stats_rows[name] = row
+    flagged = _difference_tests(stats_rows, alpha)
+    out = pd.DataFrame(list(stats_rows.values()), columns=METHOD_MODEL_COLUMNS)
+    out["flagged"] = flagged
+    out["rule"] = RULE
+    return out, pd.DataFrame(loading_rows, columns=METHOD_LOADING_COLUMNS)
+
+
+def _complete_items(
+    data: pd.DataFrame, blocks: dict[str, list[str]], substantive: list[str], marker_items: list[str]
+) -> pd.DataFrame:
+    """The substantive and marker items as floats, complete cases, after checking the input."""
     if not blocks:
         raise DataError("method factor: no substantive constructs")
     for c, items in blocks.items():
         if len(items) < 2:
             raise DataError(f"method factor: construct {c} has fewer than two items")
-    substantive = [i for items in blocks.values() for i in items]
-    marker_items = [str(i) for i in marker_items]
     columns = list(dict.fromkeys(substantive + marker_items))
     absent = [c for c in columns if c not in data.columns]
     if absent:
@@ -188,12 +230,18 @@ def method_factor_check(
     flat = [c for c in columns if x[c].std() == 0]
     if flat:
         raise DataError(f"method factor: item(s) {', '.join(flat)} have no variance")
-    technique = "cfa_marker" if marker_items else "ulmc"
-    rename = {item: f"x{k + 1}" for k, item in enumerate(substantive)}
-    rename.update({item: f"z{k + 1}" for k, item in enumerate(marker_items)})
-    factor = {c: f"f{k + 1}" for k, c in enumerate(blocks)}
-    construct_of = {i: c for c, items in blocks.items() for i in items}
-    frame = x.rename(columns=rename)
+    return x
+
+
+def _fit_method_models(
+    frame: pd.DataFrame,
+    blocks: dict[str, list[str]],
+    rename: dict[str, str],
+    factor: dict[str, str],
+    substantive: list[str],
+    marker_items: list[str],
+) -> dict[str, dict]:
+    """Fit ``baseline``, ``method_c`` and ``method_u`` (CFA marker technique with marker items, else ULMC)."""
     lines = [f"{factor[c]} =~ " + " + ".join(rename[i] for i in items) for c, items in blocks.items()]
     names = list(factor.values())
     lines += [f"{a} ~~ {b}" for k, a in enumerate(names) for b in names[k + 1:]]
@@ -202,7 +250,7 @@ def method_factor_check(
     markers = [rename[i] for i in marker_items]
 
     fits: dict[str, dict] = {}
-    if technique == "cfa_marker":
+    if marker_items:
         base_text = "\n".join(lines + ["m =~ " + " + ".join(markers)] + orth)
         fits["baseline"] = _fit(base_text, frame)
         b = fits["baseline"]
@@ -220,47 +268,48 @@ def method_factor_check(
         fits["baseline"] = _fit("\n".join(lines), frame)
         fits["method_c"] = _fit("\n".join(lines + ["m =~ " + " + ".join(f"1*{s}" for s in subs)] + orth), frame)
         fits["method_u"] = _fit("\n".join(lines + ["m =~ " + " + ".join(subs)] + orth), frame)
+    return fits
 
-    order = list(frame.columns)
-    s_full = np.cov(frame.to_numpy().T, ddof=0)
-    p = len(order)
-    moments = p * (p + 1) // 2
-    stats_rows, loading_rows = {}, []
-    for name, fit in fits.items():
-        idx = [fit["observed"].index(v) for v in order]
-        sigma = fit["sigma"][np.ix_(idx, idx)]
-        t = _chi2(s_full, sigma, n)
-        df = moments - fit["k"]
-        row = {
-            "technique": technique, "model": name, "n": n, "n_items": len(subs), "chi2": t, "df": df,
-            "p_value": float(stats.chi2.sf(t, df)) if df > 0 else np.nan, "n_parameters": fit["k"],
-            "converged": fit["converged"],
-        }  # fmt: skip
-        if name != "baseline":
-            mi = fit["inner"].index("m")
-            est = fit["estimates"]
-            load = est[(est["op"] == "~") & (est["rval"] == "m")].set_index("lval")
-            shares_m, shares_s = [], []
-            for item in substantive:
-                v = rename[item]
-                j = fit["observed"].index(v)
-                sd = np.sqrt(fit["sigma"][j, j])
-                fk = fit["inner"].index(factor[construct_of[item]])
-                std_m = fit["lam"][j, mi] * np.sqrt(fit["psi"][mi, mi]) / sd
-                std_s = fit["lam"][j, fk] * np.sqrt(fit["psi"][fk, fk]) / sd
-                shares_m.append(std_m**2)
-                shares_s.append(std_s**2)
-                pv = load["p-value"].get(v, np.nan) if v in load.index else np.nan
-                loading_rows.append(
-                    {
-                        "technique": technique, "model": name, "indicator": item, "construct": construct_of[item],
-                        "substantive_loading": float(std_s), "method_loading": float(std_m),
-                        "method_share": float(std_m**2), "p_value": float(pd.to_numeric(pv, errors="coerce")),
-                    }
-                )  # fmt: skip
-            row["method_variance_share"] = float(np.mean(shares_m))
-            row["substantive_variance_share"] = float(np.mean(shares_s))
-        stats_rows[name] = row
+
+def _method_loadings(
+    fit: dict,
+    technique: str,
+    model: str,
+    substantive: list[str],
+    rename: dict[str, str],
+    factor: dict[str, str],
+    construct_of: dict[str, str],
+) -> tuple[list[dict], list[float], list[float]]:
+    """Standardised substantive and method loadings of every substantive item in one method model.
+
+    Returns the loading rows and the squared standardised method and substantive loadings.
+    """
+    mi = fit["inner"].index("m")
+    est = fit["estimates"]
+    load = est[(est["op"] == "~") & (est["rval"] == "m")].set_index("lval")
+    shares_m, shares_s, rows = [], [], []
+    for item in substantive:
+        v = rename[item]
+        j = fit["observed"].index(v)
+        sd = np.sqrt(fit["sigma"][j, j])
+        fk = fit["inner"].index(factor[construct_of[item]])
+        std_m = fit["lam"][j, mi] * np.sqrt(fit["psi"][mi, mi]) / sd
+        std_s = fit["lam"][j, fk] * np.sqrt(fit["psi"][fk, fk]) / sd
+        shares_m.append(std_m**2)
+        shares_s.append(std_s**2)
+        pv = load["p-value"].get(v, np.nan) if v in load.index else np.nan
+        rows.append(
+            {
+                "technique": technique, "model": model, "indicator": item, "construct": construct_of[item],
+                "substantive_loading": float(std_s), "method_loading": float(std_m),
+                "method_share": float(std_m**2), "p_value": float(pd.to_numeric(pv, errors="coerce")),
+            }
+        )  # fmt: skip
+    return rows, shares_m, shares_s
+
+
+def _difference_tests(stats_rows: dict[str, dict], alpha: float) -> bool:
+    """Add the chi-square difference test against ``baseline`` to the method models' rows; flagged?"""
     base = stats_rows["baseline"]
     flagged = False
     for name in ("method_c", "method_u"):
@@ -272,7 +321,4 @@ def method_factor_check(
         row.update(compared_with="baseline", delta_chi2=float(d_chi2), delta_df=int(d_df), delta_p_value=d_p,
                    alpha_per_test=alpha / 2, significant=sig)  # fmt: skip
         flagged = flagged or sig
-    out = pd.DataFrame(list(stats_rows.values()), columns=METHOD_MODEL_COLUMNS)
-    out["flagged"] = flagged
-    out["rule"] = RULE
-    return out, pd.DataFrame(loading_rows, columns=METHOD_LOADING_COLUMNS)
+    return flagged
