@@ -93,7 +93,7 @@ _NACE_SHARES = {
 # =================================================================================================
 # The raw study files
 # =================================================================================================
-def _scale_count(base: int, factor: float) -> int:
+def _scale_count(base: float, factor: float) -> int:
     return max(1, int(round(base * factor)))
 
 
@@ -384,35 +384,72 @@ def simulate_study(
 
     frame = _build_frame(design, pop, rng_frame)
     clean_rows, bad_rows = _select_respondents(frame, design, rng_select)
+    responses = _attentive_responses(frame, design, clean_rows, bad_rows, pop, rng_items)
+    domains = _fill_respondents(responses, frame, rng_para, rng_person)
+    for r in responses:
+        if r.kind != "clean":
+            _apply_defect(r, r.kind, rng_defect)
+    clean = [r for r in responses if r.kind == "clean"]
+    _plant_cell_defects(clean, design, rng_cells)
+    responses.extend(_duplicate_responses(clean, frame, design, domains, pop, rng_defect, rng_items, rng_para, rng_person))
 
-    # one response per responding firm, in a fixed order: clean first, then the defective types
+    ids = _response_ids(len(responses), rng_person)
+    for r, rid in zip(responses, ids):
+        r.response_id = rid
+
+    export = _export_frame(responses, frame)
+    sampling_frame = frame[["firm_id", "country", "country_iso", "nace2", "employees"]].copy()
+    orbis, archival_defects = _archival(frame, clean, responses, design, rng_arch)
+    defects = _defect_log(responses, frame, archival_defects)
+    return {
+        "survey_export": export,
+        "orbis_firms": orbis,
+        "sampling_frame": sampling_frame,
+        "defects": defects,
+    }
+
+
+def _attentive_responses(
+    frame: pd.DataFrame,
+    design: dict,
+    clean_rows: np.ndarray,
+    bad_rows: np.ndarray,
+    pop: PopulationModel,
+    rng_items: np.random.Generator,
+) -> list[_Response]:
+    """One response per responding firm with the answers of an attentive respondent.
+
+    In a fixed order: the clean responses first, then the defective types of the design (whose
+    defects are applied later).
+    """
     kinds = ["clean"] * len(clean_rows)
     for kind, count in design["defects"].items():
         if not kind.startswith("duplicate"):
             kinds.extend([kind] * count)
     firm_rows = np.concatenate([clean_rows, bad_rows])
     responses = [_Response(int(f), k) for f, k in zip(firm_rows, kinds)]
-
-    # answers of attentive respondents (everybody starts as one)
     keyed = _draw_keyed_items(frame.iloc[firm_rows], pop, rng_items)
     for r, row in zip(responses, keyed):
         r.answers = _model_answers(row)
+    return responses
 
-    # key-informant questions, page times, dates, people
+
+def _fill_respondents(
+    responses: list[_Response], frame: pd.DataFrame, rng_para: np.random.Generator, rng_person: np.random.Generator
+) -> dict[int, str]:
+    """Key-informant answers, page times, dates, people and comments; the e-mail domain of each firm."""
     responding = list(dict.fromkeys(r.firm for r in responses))
     domains = dict(zip(responding, _firm_domains(len(responding), rng_person)))
     for r in responses:
         _fill_paradata(r, rng_para)
-        iso = frame.at[r.firm, "country_iso"]
+        iso = str(frame.at[r.firm, "country_iso"])
         r.person = _person(iso, domains[r.firm], rng_person)
         r.comment = _comment(iso, rng_person)
+    return domains
 
-    for r in responses:
-        if r.kind != "clean":
-            _apply_defect(r, r.kind, rng_defect)
 
-    # cell-level defects in clean responses: scattered missing answers, out-of-range codes
-    clean = [r for r in responses if r.kind == "clean"]
+def _plant_cell_defects(clean: list[_Response], design: dict, rng_cells: np.random.Generator) -> None:
+    """Scattered missing answers and out-of-range codes in the clean responses."""
     item_cols = [ITEM_COLUMN[i] for i in ITEMS]
     n_cells = len(clean) * len(item_cols)
     picks = rng_cells.choice(n_cells, size=design["missing_cells"] + design["out_of_range"], replace=False)
@@ -427,7 +464,19 @@ def simulate_study(
             r.answers[col] = float(code)
             r.defects.append(("out_of_range_code", f"{item} ({col}) = {code}"))
 
-    # duplicates of clean responses: a second respondent of the firm, identical resubmissions
+
+def _duplicate_responses(
+    clean: list[_Response],
+    frame: pd.DataFrame,
+    design: dict,
+    domains: dict[int, str],
+    pop: PopulationModel,
+    rng_defect: np.random.Generator,
+    rng_items: np.random.Generator,
+    rng_para: np.random.Generator,
+    rng_person: np.random.Generator,
+) -> list[_Response]:
+    """Duplicates of clean responses: a second respondent of the firm, identical resubmissions."""
     originals = rng_defect.choice(
         len(clean),
         size=design["defects"]["duplicate_second_respondent"] + design["defects"]["duplicate_resubmission"],
@@ -447,12 +496,12 @@ def simulate_study(
                 orig.recorded + timedelta(seconds=int(rng_para.integers(86400, 15 * 86400))),
                 _FIELD_START + timedelta(days=_FIELD_DAYS) - timedelta(hours=1),
             )
-            iso = frame.at[orig.firm, "country_iso"]
+            iso = str(frame.at[orig.firm, "country_iso"])
             d.person = _person(iso, domains[orig.firm], rng_person)
             while d.person["RecipientEmail"] == orig.person["RecipientEmail"]:
                 d.person = _person(iso, domains[orig.firm], rng_person)
             d.comment = _comment(iso, rng_person)
-            d.defects.append(("duplicate_second_respondent", f"second respondent of {frame.at[orig.firm, 'firm_id']}"))
+            d.defects.append(("duplicate_second_respondent", f"second respondent of {str(frame.at[orig.firm, 'firm_id'])}"))
         else:
             d = _Response(orig.firm, "duplicate_resubmission")
             d.answers = dict(orig.answers)
@@ -464,22 +513,7 @@ def simulate_study(
             d.recorded = orig.recorded + timedelta(seconds=int(rng_para.integers(120, 2400)) + orig.duration())
             d.defects.append(("duplicate_resubmission", "identical answers, new ResponseId"))
         duplicates.append(d)
-    responses.extend(duplicates)
-
-    ids = _response_ids(len(responses), rng_person)
-    for r, rid in zip(responses, ids):
-        r.response_id = rid
-
-    export = _export_frame(responses, frame)
-    sampling_frame = frame[["firm_id", "country", "country_iso", "nace2", "employees"]].copy()
-    orbis, archival_defects = _archival(frame, clean, responses, design, rng_arch)
-    defects = _defect_log(responses, frame, archival_defects)
-    return {
-        "survey_export": export,
-        "orbis_firms": orbis,
-        "sampling_frame": sampling_frame,
-        "defects": defects,
-    }
+    return duplicates
 
 
 def _fill_paradata(r: _Response, rng: np.random.Generator) -> None:
@@ -496,7 +530,7 @@ def _fill_paradata(r: _Response, rng: np.random.Generator) -> None:
 
 def _export_frame(responses: list[_Response], frame: pd.DataFrame) -> pd.DataFrame:
     names, texts, ids = _export_header()
-    rows = []
+    rows: list[list[str]] = []
     for r in sorted(responses, key=lambda x: (x.recorded, x.response_id)):
         duration = r.duration()
         row = {
@@ -512,7 +546,7 @@ def _export_frame(responses: list[_Response], frame: pd.DataFrame) -> pd.DataFra
             "DistributionChannel": "email",
             "UserLanguage": "EN",
             "Q7_comments": r.comment,
-            "firm_id": frame.at[r.firm, "firm_id"],
+            "firm_id": str(frame.at[r.firm, "firm_id"]),
             "wave": str(_wave(r.recorded)),
         }
         row.update(r.person)
@@ -545,11 +579,11 @@ def _archival(
                              "revenue_usd_th", "founding_year"]].copy()  # fmt: skip
     orbis.loc[no_revenue, "revenue_usd_th"] = np.nan
     orbis = orbis.sort_values("bvd_id").reset_index(drop=True)
-    log = [(frame.at[f, "firm_id"], "archival_unmatched", "firm not found in the Orbis extract", "no_archival_data")
+    log = [(str(frame.at[f, "firm_id"]), "archival_unmatched", "firm not found in the Orbis extract", "no_archival_data")
            for f in unmatched]  # fmt: skip
-    log += [(frame.at[f, "firm_id"], "archival_missing_revenue", "revenue_usd_th missing", "left_missing")
+    log += [(str(frame.at[f, "firm_id"]), "archival_missing_revenue", "revenue_usd_th missing", "left_missing")
             for f in no_revenue]  # fmt: skip
-    log += [(frame.at[f, "firm_id"], "archival_extra", "in the Orbis extract but did not respond", "not_merged")
+    log += [(str(frame.at[f, "firm_id"]), "archival_extra", "in the Orbis extract but did not respond", "not_merged")
             for f in extra]  # fmt: skip
     return orbis, log
 
