@@ -8,7 +8,7 @@ the cells replaced (mean replacement), item by item.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -126,28 +126,7 @@ def prepare_data(
     frame = data.loc[:, list(items)]
     values = np.empty(frame.shape, dtype=float)
     for j, item in enumerate(items):
-        col = frame[item]
-        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiub" and not isinstance(missing_value, str):
-            # a plain numeric column: every cell is a number or NaN, the code is a number
-            num_values = col.to_numpy(dtype=float)
-            if missing_value is not None:
-                num_values = np.where(num_values == float(missing_value), np.nan, num_values)
-            values[:, j] = num_values
-            continue
-        if missing_value is not None:
-            code = missing_value
-            col = col.mask(col.astype(str).str.strip() == str(code).strip()) if isinstance(code, str) else col.mask(
-                pd.to_numeric(col, errors="coerce") == float(code)
-            )
-        num = pd.to_numeric(col, errors="coerce")
-        bad = num.isna() & col.notna() & (col.astype(str).str.strip() != "")
-        if bad.any():
-            pos = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"{where}column '{item}', {_row_label(frame.index, pos)}: value {safe_cell(col.iloc[pos])} is not a number "
-                f"({int(bad.sum())} such cell(s) in this column). Recode it, or declare it as the missing-value code."
-            )
-        values[:, j] = num.to_numpy(dtype=float)
+        values[:, j] = _numeric_item(frame[item], item, missing_value, where)
 
     n_raw = values.shape[0]
     miss = np.isnan(values)
@@ -161,7 +140,7 @@ def prepare_data(
     dropped: tuple = ()
     replaced = np.full(len(items), np.nan)
     if missing == "listwise":
-        keep = ~miss.any(axis=1)
+        keep = cast(np.ndarray, ~miss.any(axis=1))  # numpy's stubs type a reduction over an axis as scalar or array
         dropped = tuple(index[~keep])
         values = values[keep]
         raw = values.copy()
@@ -179,21 +158,7 @@ def prepare_data(
         X = np.where(miss, means, values)
         replaced = np.where(n_missing > 0, means, np.nan)
 
-    if X.shape[0] < 3:
-        raise DataError(f"{where}only {X.shape[0]} usable row(s) after {missing} treatment; at least 3 are needed")
-    if w is not None and not w.sum() > 1:
-        name = weights if isinstance(weights, str) else "the case weights"
-        raise DataError(
-            f"{where}weights column '{name}': the weights of the rows used sum to 1 or less (all zero, or probabilities). "
-            "They are frequency weights (N is their sum); rescale them, e.g. to a mean of 1."
-        )
-    sd = X.std(axis=0, ddof=1)
-    constant = [items[j] for j in range(len(items)) if not sd[j] > 0]
-    if constant:
-        raise DataError(
-            f"{where}item(s) with zero variance (every used row has the same value): {', '.join(constant)}. "
-            "A constant item carries no information; remove it from the model."
-        )
+    _check_usable(X, w, weights, items, missing, where)
     report = pd.DataFrame(
         {
             "indicator": list(items),
@@ -214,6 +179,56 @@ def prepare_data(
         weights=None if w is None else np.ascontiguousarray(w, dtype=float),
         weights_name=None if weights is None else (weights if isinstance(weights, str) else "weights"),
     )
+
+
+def _numeric_item(col: pd.Series, item: str, missing_value: float | int | str | None, where: str) -> np.ndarray:
+    """One item column as floats, the missing-value code and empty cells as NaN; other text refused."""
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiub" and not isinstance(missing_value, str):
+        # a plain numeric column: every cell is a number or NaN, the code is a number
+        num_values = col.to_numpy(dtype=float)
+        if missing_value is not None:
+            num_values = np.where(num_values == float(missing_value), np.nan, num_values)
+        return num_values
+    if missing_value is not None:
+        code = missing_value
+        col = col.mask(col.astype(str).str.strip() == str(code).strip()) if isinstance(code, str) else col.mask(
+            pd.to_numeric(col, errors="coerce") == float(code)
+        )
+    num = pd.to_numeric(col, errors="coerce")
+    bad = num.isna() & col.notna() & (col.astype(str).str.strip() != "")
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{where}column '{item}', {_row_label(col.index, pos)}: value {safe_cell(col.iloc[pos])} is not a number "
+            f"({int(bad.sum())} such cell(s) in this column). Recode it, or declare it as the missing-value code."
+        )
+    return num.to_numpy(dtype=float)
+
+
+def _check_usable(
+    X: np.ndarray,
+    w: np.ndarray | None,
+    weights: str | Sequence[float] | np.ndarray | None,
+    items: tuple[str, ...],
+    missing: str,
+    where: str,
+) -> None:
+    """Refuse fewer than 3 rows, weights summing to 1 or less, and constant items after the treatment."""
+    if X.shape[0] < 3:
+        raise DataError(f"{where}only {X.shape[0]} usable row(s) after {missing} treatment; at least 3 are needed")
+    if w is not None and not w.sum() > 1:
+        name = weights if isinstance(weights, str) else "the case weights"
+        raise DataError(
+            f"{where}weights column '{name}': the weights of the rows used sum to 1 or less (all zero, or probabilities). "
+            "They are frequency weights (N is their sum); rescale them, e.g. to a mean of 1."
+        )
+    sd = X.std(axis=0, ddof=1)
+    constant = [items[j] for j in range(len(items)) if not sd[j] > 0]
+    if constant:
+        raise DataError(
+            f"{where}item(s) with zero variance (every used row has the same value): {', '.join(constant)}. "
+            "A constant item carries no information; remove it from the model."
+        )
 
 
 def case_weights(data: pd.DataFrame, weights, *, source: str | None = None, items: Sequence[str] = ()) -> np.ndarray:
