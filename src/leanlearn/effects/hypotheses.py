@@ -445,90 +445,112 @@ def evaluate_hypotheses(boot, hypotheses: list[Hypothesis], *, interval: str | N
             "(BCa needs the jackknife of one data set); use interval: percentile with multiple imputation"
         )
     level = float(boot.ci_level)
-    alpha = 1 - level
-    rows = []
-    for h in hypotheses:
-        label, conds, func = _quantity_conditions(boot, h, rules)
-        pt = boot.derived_test(func, method="percentile", level=level)
-        bt = boot.derived_test(func, method="bca", level=level)
-        est, se, n_draws = pt["estimate"], pt["std_error"], pt["n"]
-        plo, phi, pp = pt["lower"], pt["upper"], pt["p_value"]
-        blo, bhi, bp = bt["lower"], bt["upper"], bt["p_value"]
-        lo, hi, p = (blo, bhi, bp) if interval == "bca" else (plo, phi, pp)
-        delta = _sesoi(h, rules)
-        tlo = thi = tp = np.nan
-        equivalent = None
-        if delta is not None:
-            # TOST: H0 θ ≤ −Δ and H0 θ ≥ Δ, each one-sided at α; both rejected exactly when the
-            # 1 − 2α interval lies inside (−Δ, Δ)
-            low = boot.derived_test(func, method=interval, level=1 - 2 * alpha, value=-delta)
-            up = boot.derived_test(func, method=interval, level=1 - 2 * alpha, value=delta)
-            tlo, thi = low["lower"], low["upper"]
-            tp = float(max(low["p_below"], up["p_above"]))
-            equivalent = bool(tlo > -delta and thi < delta)
-        verdict, why = verdict_rule(h.direction, lo, hi, equivalent)
-        m = rules.fragile_margin
-        near = [b for b, v in (("lower", lo), ("upper", hi)) if abs(v) <= m]
-        fragile = bool(near)
-        expected = {"positive": "a positive", "negative": "a negative", "nonzero": "a non-zero", "none": "no"}[h.direction]
-        kind = " (BCa)" if interval == "bca" else ""
-        tost = ""
-        if delta is not None:
-            tost = f" Equivalence (TOST, SESOI ±{delta:g}): {ci(tlo, thi, 1 - 2 * alpha)}{kind}, {pval(tp)}."
-        elif h.direction == "none":
-            tost = " No SESOI is declared for it."
-        cond_note = ""
-        if conds and h.test in ("indirect", "indirect_difference"):
-            cond_note = f" In this moderated model the indirect effect depends on the moderator, so it is evaluated at {conds}."
-        elif conds and h.test == "path":
-            cond_note = f" The path is part of an interaction, so it is the effect at {conds}."
-        fragile_note = f" Fragile: the {' and '.join(near)} bound{'s are' if len(near) > 1 else ' is'} within {m:g} of zero." if fragile else ""
-        mi_note, mi_cols = "", {}
-        if pooled:
-            rb = boot.pool_quantity(func)
-            M = boot.n_imputations
-            mi_cols = {"n_imputations": M, "fmi": float(rb["fmi"][0]), "lambda": float(rb["lambda"][0]),
-                       "rubin_lower": float(rb["rubin_lower"][0]), "rubin_upper": float(rb["rubin_upper"][0])}  # fmt: skip
-            if M > 1:
-                mi_note = (f" Pooled over {M} imputations: Rubin's estimate, the interval from the {n_draws} pooled bootstrap draws; "
-                           f"fraction of missing information {num(mi_cols['fmi'])}.")  # fmt: skip
-        explanation = (
-            f"{h.id} predicts {expected} {h.test.replace('_', ' ')} ({label}).{cond_note} Estimate {num(est)}, "
-            f"{ci(lo, hi, level)}{kind}, {pval(p)}.{tost} Verdict: {why}, so {h.id} is {verdict}.{fragile_note}{mi_note}"
-        )
-        rows.append(
-            {
-                "hypothesis": h.id,
-                "statement": h.statement,
-                "test": h.test,
-                "direction": h.direction,
-                "quantity": label,
-                "conditional_on": conds,
-                "estimate": est,
-                "std_error": se,
-                "interval": interval,
-                "ci_lower": lo,
-                "ci_upper": hi,
-                "ci_level": level,
-                "p_value": p,
-                "percentile_lower": plo,
-                "percentile_upper": phi,
-                "percentile_p_value": pp,
-                "bca_lower": blo,
-                "bca_upper": bhi,
-                "bca_p_value": bp,
-                "n_resamples": n_draws,
-                "p_value_resolution": 1.0 / n_draws,
-                "sesoi": np.nan if delta is None else delta,
-                "tost_lower": tlo,
-                "tost_upper": thi,
-                "tost_level": 1 - 2 * alpha,
-                "tost_p_value": tp,
-                "equivalent": np.nan if equivalent is None else equivalent,
-                "fragile": fragile,
-                "verdict": verdict,
-                "explanation": explanation,
-                **mi_cols,
-            }
-        )
+    rows = [_hypothesis_row(boot, h, rules, interval, level, pooled) for h in hypotheses]
     return pd.DataFrame(rows, columns=COLUMNS + (MI_COLUMNS if pooled else []))
+
+
+def _hypothesis_row(boot, h: Hypothesis, rules: InferenceRules, interval: str, level: float, pooled: bool) -> dict:
+    """The row of one hypothesis: both interval types, the TOST, the verdict and its explanation."""
+    alpha = 1 - level
+    label, conds, func = _quantity_conditions(boot, h, rules)
+    pt = boot.derived_test(func, method="percentile", level=level)
+    bt = boot.derived_test(func, method="bca", level=level)
+    est, se, n_draws = pt["estimate"], pt["std_error"], pt["n"]
+    plo, phi, pp = pt["lower"], pt["upper"], pt["p_value"]
+    blo, bhi, bp = bt["lower"], bt["upper"], bt["p_value"]
+    lo, hi, p = (blo, bhi, bp) if interval == "bca" else (plo, phi, pp)
+    delta = _sesoi(h, rules)
+    tlo, thi, tp, equivalent = _tost(boot, func, interval, alpha, delta)
+    verdict, why = verdict_rule(h.direction, lo, hi, equivalent)
+    m = rules.fragile_margin
+    near = [b for b, v in (("lower", lo), ("upper", hi)) if abs(v) <= m]
+    fragile = bool(near)
+    mi_cols, mi_note = _pooled_columns(boot, func, n_draws) if pooled else ({}, "")
+    row = {
+        "hypothesis": h.id,
+        "statement": h.statement,
+        "test": h.test,
+        "direction": h.direction,
+        "quantity": label,
+        "conditional_on": conds,
+        "estimate": est,
+        "std_error": se,
+        "interval": interval,
+        "ci_lower": lo,
+        "ci_upper": hi,
+        "ci_level": level,
+        "p_value": p,
+        "percentile_lower": plo,
+        "percentile_upper": phi,
+        "percentile_p_value": pp,
+        "bca_lower": blo,
+        "bca_upper": bhi,
+        "bca_p_value": bp,
+        "n_resamples": n_draws,
+        "p_value_resolution": 1.0 / n_draws,
+        "sesoi": np.nan if delta is None else delta,
+        "tost_lower": tlo,
+        "tost_upper": thi,
+        "tost_level": 1 - 2 * alpha,
+        "tost_p_value": tp,
+        "equivalent": np.nan if equivalent is None else equivalent,
+        "fragile": fragile,
+        "verdict": verdict,
+        **mi_cols,
+    }
+    row["explanation"] = _explanation(h, row, delta, why, near, m, mi_note)
+    return row
+
+
+def _tost(boot, func, interval: str, alpha: float, delta: float | None) -> tuple[float, float, float, bool | None]:
+    """Equivalence test against ±``delta``: the 1 − 2α interval, the TOST p-value, equivalent?
+
+    TOST: H0 θ ≤ −Δ and H0 θ ≥ Δ, each one-sided at α; both rejected exactly when the
+    1 − 2α interval lies inside (−Δ, Δ). Without a SESOI: NaN and None.
+    """
+    if delta is None:
+        return np.nan, np.nan, np.nan, None
+    low = boot.derived_test(func, method=interval, level=1 - 2 * alpha, value=-delta)
+    up = boot.derived_test(func, method=interval, level=1 - 2 * alpha, value=delta)
+    tlo, thi = low["lower"], low["upper"]
+    tp = float(max(low["p_below"], up["p_above"]))
+    return tlo, thi, tp, bool(tlo > -delta and thi < delta)
+
+
+def _pooled_columns(boot, func, n_draws: int) -> tuple[dict, str]:
+    """The multiple-imputation columns of a pooled bootstrap (:data:`MI_COLUMNS`) and their note."""
+    rb = boot.pool_quantity(func)
+    M = boot.n_imputations
+    mi_cols = {"n_imputations": M, "fmi": float(rb["fmi"][0]), "lambda": float(rb["lambda"][0]),
+               "rubin_lower": float(rb["rubin_lower"][0]), "rubin_upper": float(rb["rubin_upper"][0])}  # fmt: skip
+    mi_note = ""
+    if M > 1:
+        mi_note = (f" Pooled over {M} imputations: Rubin's estimate, the interval from the {n_draws} pooled bootstrap draws; "
+                   f"fraction of missing information {num(mi_cols['fmi'])}.")  # fmt: skip
+    return mi_cols, mi_note
+
+
+def _explanation(h: Hypothesis, row: dict, delta: float | None, why: str, near: list[str], margin: float, mi_note: str) -> str:
+    """The verdict of one hypothesis in plain words, from its row."""
+    expected = {"positive": "a positive", "negative": "a negative", "nonzero": "a non-zero", "none": "no"}[h.direction]
+    kind = " (BCa)" if row["interval"] == "bca" else ""
+    tost = ""
+    if delta is not None:
+        tost = (f" Equivalence (TOST, SESOI ±{delta:g}): {ci(row['tost_lower'], row['tost_upper'], row['tost_level'])}{kind}, "
+                f"{pval(row['tost_p_value'])}.")  # fmt: skip
+    elif h.direction == "none":
+        tost = " No SESOI is declared for it."
+    conds = row["conditional_on"]
+    cond_note = ""
+    if conds and h.test in ("indirect", "indirect_difference"):
+        cond_note = f" In this moderated model the indirect effect depends on the moderator, so it is evaluated at {conds}."
+    elif conds and h.test == "path":
+        cond_note = f" The path is part of an interaction, so it is the effect at {conds}."
+    fragile_note = ""
+    if near:
+        fragile_note = f" Fragile: the {' and '.join(near)} bound{'s are' if len(near) > 1 else ' is'} within {margin:g} of zero."
+    return (
+        f"{h.id} predicts {expected} {h.test.replace('_', ' ')} ({row['quantity']}).{cond_note} Estimate {num(row['estimate'])}, "
+        f"{ci(row['ci_lower'], row['ci_upper'], row['ci_level'])}{kind}, {pval(row['p_value'])}.{tost} "
+        f"Verdict: {why}, so {h.id} is {row['verdict']}.{fragile_note}{mi_note}"
+    )
