@@ -149,26 +149,26 @@ def em_mean_cov(x: np.ndarray | pd.DataFrame, *, max_iter: int = 1000, tol: floa
     the closed-form ML estimates for bivariate monotone data (Anderson 1957) in
     ``tests/test_missing.py``.
     """
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 2:
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim != 2:
         raise DataError("em_mean_cov needs a 2-D array (cases x variables)")
-    keep = ~np.all(np.isnan(x), axis=1)
-    x = x[keep]
-    n, p = x.shape
-    empty = np.flatnonzero(np.all(np.isnan(x), axis=0)) if n else np.arange(p)
+    keep = ~np.all(np.isnan(arr), axis=1)
+    arr = arr[keep]
+    n, p = arr.shape
+    empty = np.flatnonzero(np.all(np.isnan(arr), axis=0)) if n else np.arange(p)
     if n == 0 or len(empty):
         raise DataError(f"variable(s) at position(s) {list(empty)} have no observed values; EM cannot estimate them")
-    mu = np.nanmean(x, axis=0)
-    var = np.nanvar(x, axis=0)
+    mu = np.nanmean(arr, axis=0)
+    var = np.nanvar(arr, axis=0)
     sigma = np.diag(np.where(var > 0, var, 1.0))
-    groups = _patterns(x)
+    groups = _patterns(arr)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
         for obs, rows in groups:
-            xo = x[np.ix_(rows, obs)]
+            xo = arr[np.ix_(rows, obs)]
             if obs.all():
                 t1 += xo.sum(axis=0)
                 t2 += xo.T @ xo

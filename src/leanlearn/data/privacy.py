@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from typing import Iterable
+from typing import Iterable, cast
 
 import numpy as np
 import pandas as pd
@@ -126,7 +126,7 @@ def protect(raw: pd.DataFrame, codebook: Codebook, *, salt: bytes | str) -> tupl
                 hashed = data[entry.column].map(
                     lambda v, k=entry.kind: v if pd.isna(v) else hash_value(v, salt=salt_b, kind=k)
                 )
-                pos = data.columns.get_loc(entry.column)
+                pos = cast(int, data.columns.get_loc(entry.column))  # a unique column name (a repeat fails n_values above)
                 data = data.drop(columns=[entry.column])
                 data.insert(pos, output, hashed.astype(object))
             else:

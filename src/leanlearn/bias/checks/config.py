@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Mapping
+from typing import Any, Mapping
 
 from leanlearn.errors import SpecError
 
@@ -142,7 +142,7 @@ def bias_config(mapping: Mapping | None = None) -> BiasConfig:
     if unknown:
         raise SpecError(f"bias.{unknown[0]}: unknown setting; known settings: {', '.join(sorted(known))}")
     cfg = BiasConfig()
-    values = {}
+    values: dict[str, Any] = {}
     for key, value in section.items():
         default = getattr(cfg, key)
         path = f"bias.{key}"

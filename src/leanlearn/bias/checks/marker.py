@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -84,7 +84,7 @@ def marker_correction(
     rows = []
     for i, a in enumerate(subs):
         for b in subs[i + 1:]:
-            r_u = float(r.loc[a, b])
+            r_u = float(cast(float, r.loc[a, b]))  # a cell of a correlation matrix; the stubs say any scalar
             t_u = r_u * math.sqrt((n - 2) / (1 - r_u**2)) if abs(r_u) < 1 else np.inf
             p_u = float(2 * stats.t.sf(abs(t_u), n - 2))
             r_a, t_a, p_a = lindell_whitney(r_u, r_m, n)

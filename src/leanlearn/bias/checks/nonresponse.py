@@ -297,7 +297,7 @@ def _compare_categorical(data: pd.DataFrame, var: str, in_a: np.ndarray, in_b: n
 
 
 def _empty_row(var: str, kind: str, a: str, b: str) -> dict:
-    row = {c: np.nan for c in COMPARISON_COLUMNS}
+    row: dict[str, object] = {c: np.nan for c in COMPARISON_COLUMNS}
     row.update(variable=var, kind=kind, group_a=a, group_b=b, equivalent=pd.NA)
     return row
 
@@ -445,24 +445,28 @@ def _bias_row(variable: str, level: str, y: pd.Series, g: pd.Series) -> dict:
     y, gg = y[ok].astype(float), g[ok]
     yr, ynr = y[gg == "respondent"], y[gg == "nonrespondent"]
     n, n_nr = len(y), len(ynr)
-    rec = {
+    share = n_nr / n if n else np.nan
+    mean_r = float(yr.mean()) if len(yr) else np.nan
+    mean_nr = float(ynr.mean()) if n_nr else np.nan
+    mf = float(y.mean()) if n else np.nan
+    if len(yr) and n_nr:
+        bias = share * (mean_r - mean_nr)
+    elif len(yr):
+        bias = 0.0
+    else:
+        bias = np.nan
+    sdf = float(y.std(ddof=1)) if n > 1 else np.nan
+    return {
         "variable": variable,
         "level": level,
         "n_frame": n,
         "n_respondents": len(yr),
         "n_nonrespondents": n_nr,
-        "nonresponse_share": n_nr / n if n else np.nan,
-        "mean_respondents": float(yr.mean()) if len(yr) else np.nan,
-        "mean_nonrespondents": float(ynr.mean()) if n_nr else np.nan,
-        "mean_frame": float(y.mean()) if n else np.nan,
+        "nonresponse_share": share,
+        "mean_respondents": mean_r,
+        "mean_nonrespondents": mean_nr,
+        "mean_frame": mf,
+        "bias": bias,
+        "relative_bias": bias / mf if mf not in (0.0,) and np.isfinite(mf) else np.nan,
+        "bias_sd": bias / sdf if np.isfinite(sdf) and sdf > 0 else np.nan,
     }
-    if len(yr) and n_nr:
-        rec["bias"] = rec["nonresponse_share"] * (rec["mean_respondents"] - rec["mean_nonrespondents"])
-    elif len(yr):
-        rec["bias"] = 0.0
-    else:
-        rec["bias"] = np.nan
-    mf, sdf = rec["mean_frame"], float(y.std(ddof=1)) if n > 1 else np.nan
-    rec["relative_bias"] = rec["bias"] / mf if mf not in (0.0,) and np.isfinite(mf) else np.nan
-    rec["bias_sd"] = rec["bias"] / sdf if np.isfinite(sdf) and sdf > 0 else np.nan
-    return rec

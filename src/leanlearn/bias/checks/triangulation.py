@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ def archival_measure(data: pd.DataFrame, spec: "TriangulationSpec") -> pd.Series
         d = pd.to_numeric(data[spec.per], errors="coerce").astype(float)
         y = y / d.where(d != 0)
     if spec.log:
-        y = np.log(y.where(y > 0))
+        y = cast(pd.Series, np.log(y.where(y > 0)))  # a ufunc of a Series is a Series; the stubs say ndarray
     return y
 
 
@@ -76,7 +76,7 @@ def archival_triangulation(
         x = pd.to_numeric(scores[spec.construct], errors="coerce")
         ok = x.notna() & y.notna() & np.isfinite(y)
         n = int(ok.sum())
-        row = {c: np.nan for c in TRIANGULATION_COLUMNS}
+        row: dict[str, object] = {c: np.nan for c in TRIANGULATION_COLUMNS}
         row.update(construct=spec.construct, measure=spec.label, variable=spec.variable, per=spec.per or "", log=spec.log, n=n, ci_level=ci_level)
         if n >= 4 and x[ok].std() > 0 and y[ok].std() > 0:
             r, p = stats.pearsonr(x[ok], y[ok])
