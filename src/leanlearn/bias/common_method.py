@@ -97,6 +97,7 @@ def _quiet() -> Iterator[None]:
 
 
 def _fit(text: str, frame: pd.DataFrame):
+    """Fit one semopy model by ML; its matrices, implied covariance, free parameters and estimates."""
     with _quiet():
         import semopy
 
@@ -123,6 +124,7 @@ def _fit(text: str, frame: pd.DataFrame):
 
 
 def _chi2(sample: np.ndarray, sigma: np.ndarray, n: int) -> float:
+    """The ML chi-square :math:`T = N F_{ML}` of an implied covariance (module docstring)."""
     p = sample.shape[0]
     _, logdet_sigma = np.linalg.slogdet(sigma)
     _, logdet_s = np.linalg.slogdet(sample)

@@ -529,6 +529,7 @@ def _fill_paradata(r: _Response, rng: np.random.Generator) -> None:
 
 
 def _export_frame(responses: list[_Response], frame: pd.DataFrame) -> pd.DataFrame:
+    """The export as text: the two header rows, then one row per response in order of submission."""
     names, texts, ids = _export_header()
     rows: list[list[str]] = []
     for r in sorted(responses, key=lambda x: (x.recorded, x.response_id)):

@@ -274,6 +274,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 
 def _split_terms(rhs: str, lineno: int, statement: str) -> list[str]:
+    """The ``+``-separated terms of a right-hand side; empty terms and lavaan modifiers refused."""
     terms = [t.strip() for t in rhs.split("+")]
     if any(t == "" for t in terms):
         raise SpecError(f"line {lineno}: empty term in '{statement}' (a '+' with nothing on one side)")
@@ -602,6 +603,7 @@ def _higher_order_blocks(blocks: dict[str, dict[str, Any]], structural: list[tup
 
 
 def _check_acyclic(paths: list[Path]) -> None:
+    """Refuse a feedback loop in the structural model (depth-first search), naming the cycle."""
     graph: dict[str, list[str]] = {}
     for p in paths:
         graph.setdefault(p.source, []).append(p.target)
