@@ -152,6 +152,11 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     w = np.ones((B, p))
     iters = np.zeros(B, dtype=int)
     active = ~bad
+    if B <= FEW_DATA_SETS:
+        for i in range(B):
+            if not bad[i]:
+                w[i], iters[i], active[i], bad[i] = _iterate_one(R[i], lay, settings)
+        return w, iters, ~active & ~bad
     for a in range(0, B, ITERATION_BATCH):
         sl = slice(a, min(a + ITERATION_BATCH, B))
         sub = bad[sl]  # a view: flags set by the iterations land in ``bad``
@@ -256,6 +261,49 @@ def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarra
                 sl = segs[k]
                 Ta[sl] = np.einsum("ijm,jm->im", inv, Ta[sl])
     return w, iters, active
+
+
+# batches of up to this many data sets are iterated one by one with matrix products (:func:`_iterate_one`)
+FEW_DATA_SETS = 4
+
+
+def _iterate_one(R: np.ndarray, lay: Layout, settings: Settings) -> tuple[np.ndarray, int, bool, bool]:
+    """The PLS iterations on one item correlation matrix (p, p): (weights, iteration, still active, failed).
+
+    The steps of :func:`_iterate_rows` for a single data set, as products of small
+    matrices (the sample's estimate and the reduced models of f² call the iterations on
+    one data set; there the batched form's per-pass overhead would dominate). The same
+    numbers to rounding; a set whose weights become non-finite fails.
+    """
+    bad = np.zeros(1, dtype=bool)
+    segs = _segments(lay)
+    invB = {k: _inverse(R[None, segs[k], segs[k]], bad)[0] for k in range(lay.K) if lay.modes[k] == "B"}
+    block, onehot = lay.block, lay.onehot
+    own = (np.arange(lay.p), block)
+    inner = _inner_plan(lay, settings.scheme)
+    T = np.ones(lay.p)
+    w, prev, last = T, T, 0
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for it in range(-1, settings.max_iterations + 1):
+            W = onehot * T[:, None]
+            RW = R @ W
+            Cu = W.T @ RW
+            scale = 1.0 / np.sqrt(np.diagonal(Cu))
+            new = T * scale[block]
+            if it >= 0:
+                w, last = new, it
+                if not np.isfinite(new).all():
+                    return w, last, False, True
+                if np.abs(new - prev).sum() < settings.tolerance:
+                    return w, last, False, bool(bad[0])
+                if it == settings.max_iterations:
+                    break
+            prev = new
+            E = inner((Cu * np.outer(scale, scale))[:, :, None])[:, :, 0] * scale[:, None]
+            T = (RW @ E)[own]
+            for k, inv in invB.items():
+                T[segs[k]] = inv @ T[segs[k]]
+    return w, last, True, bool(bad[0])
 
 
 # predictor sets up to this size are solved by :func:`_small_spd_solve` inside the iterations
