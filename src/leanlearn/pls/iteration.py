@@ -125,7 +125,7 @@ def _weighted_standardize(X: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.
 def _degenerate(sd: np.ndarray, reference_sd: np.ndarray) -> np.ndarray:
     """Data sets in which some column is constant (SD at rounding level relative to its usual SD)."""
     with np.errstate(invalid="ignore"):
-        return ~(sd > 1e-6 * reference_sd).all(axis=1)
+        return np.asarray(~(sd > 1e-6 * reference_sd).all(axis=1))
 
 
 def _weighted_corr(Z: np.ndarray, c: np.ndarray) -> np.ndarray:
