@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import MOBI_MODERATION, REF
-from leanlearn.pls import moments
+from leanlearn.pls import case_moments, moments
 from leanlearn.pls.bootstrap import resample_counts
 from leanlearn.pls.engine import _iterate, batch_correlations, estimate, fit_correlations, fit_counts
 
@@ -95,7 +95,7 @@ def test_feature_matrix_built_in_case_blocks_gives_the_same_moments(corp_extende
     n = X.shape[0]
     counts = resample_counts(np.random.default_rng(1).integers(0, n, size=(10, n)), n)
     whole = moments.fit_resamples(corp_extended.plan, X, counts)
-    monkeypatch.setattr(moments, "FEATURE_ELEMENTS", 20_000)  # blocks of a few dozen cases, rebuilt when needed
+    monkeypatch.setattr(case_moments, "FEATURE_ELEMENTS", 20_000)  # blocks of a few dozen cases, rebuilt when needed
     feats = moments.case_features(X)
     assert len(feats.blocks) > 1 and feats.blocks[0][1] is None
     _assert_same_fit(moments.fit_resamples(corp_extended.plan, X, counts, feats), whole, atol=1e-12)
@@ -106,7 +106,7 @@ def test_the_row_path_in_sub_blocks_gives_the_same_numbers_as_one_block(mobi, mo
     X = res.prepared.raw
     n = X.shape[0]
     counts = resample_counts(np.random.default_rng(6).integers(0, n, size=(12, n)), n)
-    monkeypatch.setattr(moments, "ROW_ELEMENTS", 1000)  # forces sub-blocks of one resample
+    monkeypatch.setattr(case_moments, "ROW_ELEMENTS", 1000)  # forces sub-blocks of one resample
     _assert_same_fit(moments._rows_fit(res.plan, X, counts), fit_counts(res.plan, X, counts), atol=1e-13)
 
 

@@ -450,3 +450,36 @@ def test_collinear_mode_b_block_gives_a_clear_error(sim):
 def test_bad_syntax_is_a_spec_error(sim):
     with pytest.raises(SpecError, match="line 1"):
         estimate(sim, "X == x1 + x2")
+
+
+@pytest.mark.parametrize("scheme", ["path", "factorial", "centroid"])
+@pytest.mark.parametrize("max_iterations", [300, 3])
+def test_iterations_one_data_set_at_a_time_give_the_batched_numbers(corp_rep, monkeypatch, scheme, max_iterations):
+    """The iterations of a few data sets run one by one with matrix products (_iterate_one);
+    the batch-last pass (_iterate_rows) must give the same weights, iteration counts and flags,
+    also when the iteration limit stops them (max_iterations=3)."""
+    from dataclasses import replace
+
+    from leanlearn.pls import iteration, moments
+    from leanlearn.random import generator
+
+    res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    feats = moments.case_features(res.prepared.raw)
+    n = res.prepared.raw.shape[0]
+    counts = np.stack([np.bincount(generator(3, "bootstrap", i).integers(0, n, n), minlength=n) for i in range(12)]).astype(float)
+    R, _, bad, _ = moments.resample_correlations(res.plan, feats, feats.sums(counts), lambda a, b: counts[a:b])
+    settings = replace(res.plan.settings, scheme=scheme, max_iterations=max_iterations)
+    bad[5] = True  # a data set already known to fail stays failed either way
+    monkeypatch.setattr(iteration, "FEW_DATA_SETS", 0)
+    bad_batch = bad.copy()
+    batched = iteration._iterate(R, res.plan.final, settings, bad_batch)
+    monkeypatch.setattr(iteration, "FEW_DATA_SETS", 100)
+    bad_one = bad.copy()
+    one = iteration._iterate(R, res.plan.final, settings, bad_one)
+    ok = ~bad_batch
+    assert ok.sum() == 11
+    np.testing.assert_allclose(one[0][ok], batched[0][ok], rtol=0, atol=1e-13)
+    np.testing.assert_array_equal(one[1][ok], batched[1][ok])
+    np.testing.assert_array_equal(one[2], batched[2])
+    np.testing.assert_array_equal(bad_one, bad_batch)
+    assert batched[2][ok].all() == (max_iterations == 300)

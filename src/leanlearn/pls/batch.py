@@ -57,6 +57,7 @@ def _generated_columns(plan: Plan, Zitems: np.ndarray, scores1: np.ndarray | Non
     cols = []
     for g in plan.generated:
         if g.kind == "two_stage":
+            assert scores1 is not None  # two-stage columns come from the first stage's scores
             cols.append(scores1[:, :, g.a] * scores1[:, :, g.b])
         else:
             cols.append(Zitems[:, :, g.a] * Zitems[:, :, g.b])
@@ -191,6 +192,7 @@ def moment_correlations(plan: Plan, X: np.ndarray, counts: np.ndarray):
     col_sd = np.ones((B, p))
     if plan.generated:
         l1 = plan.stage1
+        assert l1 is not None  # generated columns come with a first stage
         R1 = np.where(bad[:, None, None], np.eye(p), R)[:, l1.sources[:, None], l1.sources]
         w1, it1, conv1 = _iterate(R1, l1, settings, bad)
         stage1_iters = Stage1(it1, conv1)

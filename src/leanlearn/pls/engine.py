@@ -285,6 +285,7 @@ def estimate(
     n = prepared.X.shape[0]
     path_df = _path_table(spec, lay, fit)
     r2_df = _r_squared_table(lay, fit, prepared)
+    assert fit.Z is not None  # the sample's fit keeps its z-scored columns (keep_rows)
     scores = np.matmul(fit.Z[0], fit.weights[0][:, None] * lay.onehot) * fit.scale[0][None, :]
     scores_df = pd.DataFrame(scores, columns=list(names), index=prepared.index)
 

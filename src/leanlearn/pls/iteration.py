@@ -125,7 +125,7 @@ def _weighted_standardize(X: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.
 def _degenerate(sd: np.ndarray, reference_sd: np.ndarray) -> np.ndarray:
     """Data sets in which some column is constant (SD at rounding level relative to its usual SD)."""
     with np.errstate(invalid="ignore"):
-        return ~(sd > 1e-6 * reference_sd).all(axis=1)
+        return np.asarray(~(sd > 1e-6 * reference_sd).all(axis=1))
 
 
 def _weighted_corr(Z: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -135,8 +135,8 @@ def _weighted_corr(Z: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 # ---- the PLS iterations -------------------------------------------------------------------
-# rows per pass of the PLS iterations: the correlation matrices of one pass stay in the CPU cache
-ITERATION_BATCH = 256
+# data sets per pass of the PLS iterations (a bootstrap block of 500 resamples is one pass)
+ITERATION_BATCH = 512
 
 
 def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
@@ -152,6 +152,11 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     w = np.ones((B, p))
     iters = np.zeros(B, dtype=int)
     active = ~bad
+    if B <= FEW_DATA_SETS:
+        for i in range(B):
+            if not bad[i]:
+                w[i], iters[i], active[i], bad[i] = _iterate_one(R[i], lay, settings)
+        return w, iters, ~active & ~bad
     for a in range(0, B, ITERATION_BATCH):
         sl = slice(a, min(a + ITERATION_BATCH, B))
         sub = bad[sl]  # a view: flags set by the iterations land in ``bad``
@@ -183,73 +188,122 @@ def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarra
     both: pass t + 1 first rescales T of iteration t and applies the stop rule to it, then
     goes on with iteration t + 1 (the rescaling of RW's columns is folded into E's rows).
 
-    RW is formed block by block as (RW)ᵀ_k· = T_kᵀ R[c_k, :] (R is symmetric): one batched
-    vector-matrix product per construct on contiguous row blocks of R, which costs about
-    half of one batched (p × p)(p × K) product with the zeros of T ⊙ O. The arrays of the
-    data sets still iterating are compacted when fewer than 3/4 of the rows carried along
-    are active; rows that stopped are carried along, unused, until then.
+    The batch is the last, contiguous axis of every array (R is copied once to (p, p, b)),
+    so each step is a handful of vectorised operations over the whole batch instead of one
+    small matrix product per data set: (RW)ᵀ_k· = Σ_{i ∈ block k} Tᵢ R[i, ·] is one
+    ``einsum`` per construct on a contiguous block of R's rows (R is symmetric), and only
+    the nonzero entries of T ⊙ O and of RW E are ever formed. The arrays of the data sets
+    still iterating are compacted when fewer than half of those carried along are active;
+    rows that stopped are carried along, unused, until then.
     """
     b, p, _ = R.shape
     K = lay.K
     block = lay.block
     segs = _segments(lay)
-    flat = np.arange(p) * K + block  # position of weight i in a data set's flattened (p, K) matrix T ⊙ O
-    own = block * p + np.arange(p)  # position of (block(i), i) in a flattened (K, p) matrix
     modeB = [k for k in range(K) if lay.modes[k] == "B"]
     invB = {k: _inverse(R[:, segs[k], segs[k]], bad) for k in modeB}
     inner = _inner_plan(lay, settings.scheme)
     w = np.ones((b, p))
     iters = np.zeros(b, dtype=int)
     active = ~bad
-    rows = np.flatnonzero(active)  # data sets carried in the compacted arrays
+    rows = np.flatnonzero(active)
     live = np.ones(rows.size, dtype=bool)
-    Ra = None
-    Ta = w[rows]  # the unscaled weights of the last iteration, per row carried along
+    Rt = np.ascontiguousarray(R[rows].transpose(1, 2, 0))  # (p, p, m): the batch on the contiguous axis
+    invBt = {k: np.ascontiguousarray(v[rows].transpose(1, 2, 0)) for k, v in invB.items()}
+    m = rows.size
+    Ta = np.ones((p, m))
+    prev = Ta
+    RWt = np.empty((K, p, m))
+    Cu = np.empty((K, K, m))
     limit = settings.max_iterations
-    for it in range(-1, limit + 1):  # pass it + 1: rescale and test iteration it, then run iteration it + 1
-        if Ra is None or live.sum() < 0.75 * rows.size:
-            rows, Ta = rows[live], Ta[live]
+    diag = np.arange(K)
+    for it in range(-1, limit + 1):
+        if live.sum() < 0.5 * m:
+            keep = np.flatnonzero(live)
+            rows, Ta, prev = rows[keep], Ta[:, keep], prev[:, keep]
             if rows.size == 0:
                 break
             m = rows.size
-            Ra = R[rows]
-            invBa = {k: v[rows] for k, v in invB.items()}
-            prev = w[rows]
+            Rt = np.take(Rt, keep, axis=2)
+            invBt = {k: np.take(v, keep, axis=2) for k, v in invBt.items()}
             live = np.ones(m, dtype=bool)
-            W = np.zeros((m, p, K))  # T ⊙ O: only the entries at ``flat`` are ever set
-            Wf = W.reshape(m, p * K)
-            RWt = np.empty((m, K, p))  # (RW)ᵀ
+            RWt = np.empty((K, p, m))
+            Cu = np.empty((K, K, m))
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             for k, sl in enumerate(segs):
-                np.matmul(Ta[:, None, sl], Ra[:, sl, :], out=RWt[:, k : k + 1, :])
-            Wf[:, flat] = Ta
-            Cu = np.matmul(RWt, W).transpose(0, 2, 1)  # (T ⊙ O)ᵀ R (T ⊙ O)
-            scale = 1.0 / np.sqrt(np.diagonal(Cu, axis1=1, axis2=2))
-            new = Ta * scale[:, block]
+                np.einsum("ijm,im->jm", Rt[sl], Ta[sl], out=RWt[k])
+            for k, sl in enumerate(segs):
+                np.einsum("kim,im->km", RWt[:, sl], Ta[sl], out=Cu[:, k])
+            scale = 1.0 / np.sqrt(Cu[diag, diag])  # (K, m)
+            new = Ta * scale[block]
         if it >= 0:
             with np.errstate(invalid="ignore"):
-                sub_bad = ~np.isfinite(new).all(axis=1)
-                diff = np.abs(new - prev).sum(axis=1)
+                sub_bad = ~np.isfinite(new).all(axis=0)
+                diff = np.abs(new - prev).sum(axis=0)
             upd = np.flatnonzero(live)
             tgt = rows[upd]
             bad[tgt] |= sub_bad[upd]
-            w[tgt] = new[upd]
+            w[tgt] = new[:, upd].T
             iters[tgt] = it
             done = (diff[upd] < settings.tolerance) | sub_bad[upd]
             active[tgt[done]] = False
             live[upd[done]] = False
-            if it == limit:
+            if it == limit or not live.any():
                 break
         prev = new
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            C = Cu * (scale[:, :, None] * scale[:, None, :])
-            E = inner(C, np.zeros(m, dtype=bool))  # a singular set gives NaN: flagged at the stop rule
-            # Tᵢ = Σ_l RW[i, l] scale_l E[l, block(i)]: the composites' rescaling folded into E's rows
-            Ta = np.matmul((E * scale[:, :, None]).transpose(0, 2, 1), RWt).reshape(m, K * p)[:, own]
-            for k, inv in invBa.items():
+            C = Cu * (scale[:, None, :] * scale[None, :, :])
+            E = inner(C) * scale[:, None, :]  # (K, K, m): E[l, k] scale_l
+            Ta = np.empty((p, m))
+            for k, sl in enumerate(segs):
+                np.einsum("lim,lm->im", RWt[:, sl], E[:, k], out=Ta[sl])
+            for k, inv in invBt.items():
                 sl = segs[k]
-                Ta[:, sl] = np.matmul(inv, Ta[:, sl, None])[:, :, 0]
+                Ta[sl] = np.einsum("ijm,jm->im", inv, Ta[sl])
     return w, iters, active
+
+
+# batches of up to this many data sets are iterated one by one with matrix products (:func:`_iterate_one`)
+FEW_DATA_SETS = 4
+
+
+def _iterate_one(R: np.ndarray, lay: Layout, settings: Settings) -> tuple[np.ndarray, int, bool, bool]:
+    """The PLS iterations on one item correlation matrix (p, p): (weights, iteration, still active, failed).
+
+    The steps of :func:`_iterate_rows` for a single data set, as products of small
+    matrices (the sample's estimate and the reduced models of f² call the iterations on
+    one data set; there the batched form's per-pass overhead would dominate). The same
+    numbers to rounding; a set whose weights become non-finite fails.
+    """
+    bad = np.zeros(1, dtype=bool)
+    segs = _segments(lay)
+    invB = {k: _inverse(R[None, segs[k], segs[k]], bad)[0] for k in range(lay.K) if lay.modes[k] == "B"}
+    block, onehot = lay.block, lay.onehot
+    own = (np.arange(lay.p), block)
+    inner = _inner_plan(lay, settings.scheme)
+    T = np.ones(lay.p)
+    w, prev, last = T, T, 0
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for it in range(-1, settings.max_iterations + 1):
+            W = onehot * T[:, None]
+            RW = R @ W
+            Cu = W.T @ RW
+            scale = 1.0 / np.sqrt(np.diagonal(Cu))
+            new = T * scale[block]
+            if it >= 0:
+                w, last = new, it
+                if not np.isfinite(new).all():
+                    return w, last, False, True
+                if np.abs(new - prev).sum() < settings.tolerance:
+                    return w, last, False, bool(bad[0])
+                if it == settings.max_iterations:
+                    break
+            prev = new
+            E = inner((Cu * np.outer(scale, scale))[:, :, None])[:, :, 0] * scale[:, None]
+            T = (RW @ E)[own]
+            for k, inv in invB.items():
+                T[segs[k]] = inv @ T[segs[k]]
+    return w, last, True, bool(bad[0])
 
 
 # predictor sets up to this size are solved by :func:`_small_spd_solve` inside the iterations
@@ -274,21 +328,20 @@ def _small_spd_solve(A: np.ndarray, k: int) -> np.ndarray:
 
 
 def _inner_plan(lay: Layout, scheme: str):
-    """The inner weighting scheme as a function of a batch of construct correlations (b, K, K).
+    """The inner weighting scheme as a function of a batch of construct correlations (K, K, b).
 
-    Path scheme: predecessors enter with the OLS coefficients of the construct regressed on
-    them (one batched solve per distinct predictor set, for all its targets at once),
-    successors with correlations; factorial: correlations; centroid: signs of correlations.
-    Non-finite or singular sets give NaN or infinite weights and fail at the stop rule
-    (predictor sets larger than :data:`SMALL_SOLVE` go through LAPACK, where an exactly
-    singular set is flagged in ``bad``).
+    The batch is on the last axis (as in :func:`_iterate_rows`). Path scheme: predecessors
+    enter with the OLS coefficients of the construct regressed on them (one batched solve
+    per distinct predictor set, for all its targets at once), successors with correlations;
+    factorial: correlations; centroid: signs of correlations. Non-finite or singular sets
+    give NaN or infinite weights and fail at the stop rule.
     """
     A = lay.adjacency.astype(float)
-    sym = A + A.T
+    sym = (A + A.T)[:, :, None]
     if scheme == "factorial":
-        return lambda C, bad: C * sym
+        return lambda C: C * sym
     if scheme == "centroid":
-        return lambda C, bad: np.sign(C) * sym
+        return lambda C: np.sign(C) * sym
     targets: dict[tuple[int, ...], list[int]] = {}
     for j in lay.endogenous:
         targets.setdefault(tuple(lay.preds(j)), []).append(j)
@@ -296,22 +349,18 @@ def _inner_plan(lay: Layout, scheme: str):
     for key, js in targets.items():
         P = np.array(key)
         groups.append((P, np.array(js), np.concatenate([P, js])))
-    AT = A.T.copy()
+    AT = A.T.copy()[:, :, None]
 
-    def path(C: np.ndarray, bad: np.ndarray) -> np.ndarray:
-        Ct = np.ascontiguousarray(C.transpose(1, 2, 0))  # (K, K, b): the batch on the contiguous axis
-        Et = Ct * AT[:, :, None]
+    def path(Ct: np.ndarray) -> np.ndarray:
+        Et = Ct * AT
         for P, js, both in groups:
             k = P.size
             if k <= SMALL_SOLVE:
                 Et[P[:, None], js] = _small_spd_solve(Ct[P[:, None], both], k)
             else:
-                L, Y = C[:, P[:, None], P], C[:, P[:, None], js]
-                try:
-                    x = np.linalg.solve(L, Y)
-                except np.linalg.LinAlgError:
-                    x = _solve(L, Y, bad, check=False)
+                L, Y = Ct[P[:, None], P].transpose(2, 0, 1), Ct[P[:, None], js].transpose(2, 0, 1)
+                x = _solve(L, Y, np.zeros(L.shape[0], dtype=bool), check=False)
                 Et[P[:, None], js] = x.transpose(1, 2, 0)
-        return Et.transpose(2, 0, 1)
+        return Et
 
     return path

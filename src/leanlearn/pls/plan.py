@@ -200,11 +200,11 @@ def make_plan(spec: ModelSpec, settings: Settings | None = None) -> Plan:
             inter_cols[inter.name] = [inter.name]
         return Plan(spec, settings, items, _layout(spec, items, inter_cols), stage1, tuple(generated))
     for inter in spec.interactions:
-        x, z = (spec.construct(t) for t in inter.terms)
-        regress = tuple(item_pos[i] for i in dict.fromkeys(x.indicators + z.indicators))
+        cx, cz = (spec.construct(t) for t in inter.terms)
+        regress = tuple(item_pos[i] for i in dict.fromkeys(cx.indicators + cz.indicators))
         cols = []
-        for xi in x.indicators:
-            for zi in z.indicators:
+        for xi in cx.indicators:
+            for zi in cz.indicators:
                 name = f"{xi}:{zi}"
                 kind = "orthogonal" if settings.interaction == "orthogonal" else "product"
                 generated.append(Generated(name, kind, item_pos[xi], item_pos[zi], regress))

@@ -335,14 +335,17 @@ def numeric_columns(raw: pd.DataFrame, *, source: str, notes: list[str] | None =
     column is refused). Columns holding any text cell are left as they are; numbers
     already stored as numbers (.sav, .dta) are untouched.
     """
-    out = raw.copy()
+    columns: dict = {}
     for c in raw.columns:
-        cells = [v for v in raw[c].to_numpy(dtype=object) if isinstance(v, str) and v.strip()]
+        column = raw[c]
+        columns[c] = column
+        cells = [v for v in dict.fromkeys(column.to_numpy(dtype=object)) if isinstance(v, str) and v.strip()]
         if not cells:
             continue
-        if any(_number_kind(v.strip())[0] == "text" for v in dict.fromkeys(cells)):
+        if any(_number_kind(v.strip())[0] == "text" for v in cells):
             continue
-        out[c] = coerce_numeric(raw, c, what="number", source=source, fix="", notes=notes).to_numpy()
+        columns[c] = coerce_numeric(raw, c, what="number", source=source, fix="", notes=notes, values=column).to_numpy()
+    out = pd.DataFrame(columns, index=raw.index)  # built once: a column assignment per item costs more than the parsing
     out.attrs = dict(raw.attrs)
     return out
 

@@ -1,0 +1,269 @@
+"""Case features and the item moments of resamples (part 1 of :mod:`leanlearn.pls.moments`).
+
+A resample of the sample is a vector of case counts c (n,); the jackknife's leave-one-out
+samples are the counts 1 − e_j. Every statistic of a PLS path model estimated on such a
+data set is a function of its item covariance matrix, and that matrix follows from sums
+over the cases weighted by c: Σc, Σc x and Σc x xᵀ (plus, with missing cells, the sums
+that repeat the mean replacement inside every resample). With one row of *features* per
+case, f_i = (1, x_i, the upper triangle of x_i x_iᵀ, ...), the sums of all resamples of a
+block are one matrix product ``counts @ F`` of the (B, n) count matrix with the (n, m)
+feature matrix, and the sums of the n jackknife samples are ``F.sum(0) − F`` (no product
+at all). The PLS iterations then run on the small (B, p, p) correlation matrices, batched
+over resamples (:func:`leanlearn.pls.engine.fit_correlations`).
+
+Only a two-stage interaction term needs the cases themselves: its product column is
+built from the first stage's scores of each resample. Its covariances with the items need
+Σc g, Σc g² and Σc g x, computed from the (B, n) products of the scores with a
+matrix product ``(c ⊙ g) @ X`` over a sub-block of resamples small enough to keep the
+arrays in memory bounds (:data:`ROW_ELEMENTS`).
+
+Mean replacement inside a resample: with x⁰ the item centred at the sample's observed mean
+(0 where missing), o the observed indicator, u = 1 − o and m the resample's mean of the
+observed values, the imputed cross products are
+
+.. math::
+    \\sum c\\, x^0_j x^0_k + m_k \\sum c\\, x^0_j u_k + m_j \\sum c\\, u_j x^0_k + m_j m_k \\sum c\\, u_j u_k,
+
+so the features hold x⁰, the triangle of x⁰x⁰ᵀ and, for the q items with missing cells,
+u, x⁰ ⊗ u and the triangle of u uᵀ (Hair et al. 2017 and seminr repeat mean replacement
+within every bootstrap resample; so does leanlearn).
+
+Memory: the feature matrix is built (and kept) in blocks of cases when it would exceed
+:data:`FEATURE_ELEMENTS` elements; the counts come in blocks of
+:data:`leanlearn.pls.bootstrap.CHUNK` resamples. The numbers agree with the row-by-row
+path of :func:`leanlearn.pls.engine.batch_correlations` to rounding (1e-12;
+tests/test_moments.py), and do not depend on the other resamples of the block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from leanlearn.pls.engine import Plan, Stage1, _iterate, final_block, with_product_columns
+
+FEATURE_ELEMENTS = 8_000_000
+# (resamples x cases) arrays of the two-stage interaction are formed for at most this many
+# elements at a time (2 MB of float64, so that they stay in the CPU cache)
+ROW_ELEMENTS = 262_144
+
+
+@dataclass
+class CaseFeatures:
+    """The sample's rows in the form the moment sums need (built by :func:`case_features`).
+
+    Attributes
+    ----------
+    X0 : ndarray (n, p)
+        Items centred at their observed means, 0 where missing.
+    O : ndarray (n, p) or None
+        1 where observed (None without missing cells).
+    miss : ndarray (q,)
+        Items with missing cells.
+    ref_var : ndarray (p,)
+        The sample's item variances (observed cells); a resample whose item variance falls
+        below 1e-12 of it is degenerate.
+    blocks : list of (slice, ndarray or None)
+        Case blocks and their feature matrices (None: built when needed).
+    products : dict
+        :class:`ProductFeatures` of the product-indicator and orthogonal plans fitted on this
+        sample, by the plan's generated columns (built once by :func:`product_features`).
+    """
+
+    X0: np.ndarray
+    O: np.ndarray | None
+    miss: np.ndarray
+    ref_var: np.ndarray
+    blocks: list
+    products: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return self.X0.shape[0]
+
+    @property
+    def p(self) -> int:
+        return self.X0.shape[1]
+
+    def features(self, rows: "slice | np.ndarray") -> np.ndarray:
+        """Feature rows (cases ``rows``): 1, x⁰, triangle of x⁰x⁰ᵀ [, u, x⁰⊗u, triangle of uuᵀ]."""
+        X0 = self.X0[rows]
+        p = X0.shape[1]
+        iu = np.triu_indices(p)
+        parts = [np.ones((X0.shape[0], 1)), X0, X0[:, iu[0]] * X0[:, iu[1]]]
+        if self.miss.size:
+            U = 1.0 - self.O[rows][:, self.miss]  # type: ignore[index]
+            q = self.miss.size
+            ju = np.triu_indices(q)
+            parts += [U, (X0[:, :, None] * U[:, None, :]).reshape(-1, p * q), U[:, ju[0]] * U[:, ju[1]]]
+        return np.concatenate(parts, axis=1)
+
+    def sums(self, counts: np.ndarray) -> np.ndarray:
+        """Count-weighted feature sums of every data set: counts (B, n) -> (B, m)."""
+        out = None
+        for i, (rows, F) in enumerate(self.blocks):
+            F = F if F is not None else self.features(rows)
+            part = counts[:, rows] @ F
+            out = part if out is None else out + part
+        return out  # type: ignore[return-value]
+
+    def jackknife_sums(self, leave_out: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Feature sums of the samples without case j, for every j in ``leave_out``: total − f_j.
+
+        With case ``weights`` (n,) the sums are weighted: Σᵢ wᵢ fᵢ − w_j f_j.
+        """
+        total = None
+        for rows, F in self.blocks:
+            F = F if F is not None else self.features(rows)
+            s = F.sum(axis=0) if weights is None else weights[rows] @ F
+            total = s if total is None else total + s
+        own = self.features(leave_out)
+        if weights is not None:
+            own *= weights[leave_out][:, None]
+        return total[None, :] - own  # type: ignore[index]
+
+
+def case_features(X: np.ndarray) -> CaseFeatures:
+    """Prepare the sample's raw items (n, p), NaN where missing, for :func:`resample_correlations`."""
+    X = np.asarray(X, dtype=float)
+    obs = ~np.isnan(X)
+    X0 = np.where(obs, X - np.nanmean(X, axis=0), 0.0)
+    n, p = X0.shape
+    miss = np.flatnonzero(~obs.all(axis=0))
+    q = miss.size
+    m = 1 + p + p * (p + 1) // 2 + (q + p * q + q * (q + 1) // 2 if q else 0)
+    step = max(1, FEATURE_ELEMENTS // m)
+    feats = CaseFeatures(X0=X0, O=obs.astype(float) if q else None, miss=miss, ref_var=np.nanvar(X, axis=0, ddof=1), blocks=[])
+    keep = n * m <= FEATURE_ELEMENTS
+    for a in range(0, n, step):
+        rows = slice(a, min(a + step, n))
+        feats.blocks.append((rows, feats.features(rows) if keep else None))
+    return feats
+
+
+def _unpack(feats: CaseFeatures, sums: np.ndarray):
+    """N (B,), resample means m (B, p) and covariance matrices S (B, p, p) from feature sums."""
+    p, miss, q = feats.p, feats.miss, feats.miss.size
+    B = sums.shape[0]
+    N = sums[:, 0]
+    sx = sums[:, 1 : 1 + p]
+    at = 1 + p
+    ntri = p * (p + 1) // 2
+    S = sums[:, at + _symmetric_positions(p)].reshape(B, p, p)  # the triangle's sums, mirrored
+    at += ntri
+    if q:
+        nu = sums[:, at : at + q]  # Σc u: missing cells of each item with missing cells
+        at += q
+        Bm = sums[:, at : at + p * q].reshape(B, p, q)  # Σc x⁰ⱼ uₖ
+        at += p * q
+        ju = np.triu_indices(q)
+        D = np.empty((B, q, q))
+        D[:, ju[0], ju[1]] = sums[:, at : at + ju[0].size]
+        D[:, ju[1], ju[0]] = sums[:, at : at + ju[0].size]
+        nobs = np.repeat(N[:, None], p, axis=1)
+        nobs[:, miss] -= nu
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = sx / nobs
+        mm_ = m[:, miss]
+        S[:, :, miss] += Bm * mm_[:, None, :]
+        S[:, miss, :] += Bm.transpose(0, 2, 1) * mm_[:, :, None]
+        S[:, miss[:, None], miss] += D * mm_[:, :, None] * mm_[:, None, :]
+    else:
+        m = sx / N[:, None]
+    Nm = N[:, None] * m
+    S -= Nm[:, :, None] * m[:, None, :]
+    S /= (N - 1)[:, None, None]
+    return N, m, S
+
+
+def _symmetric_positions(p: int) -> np.ndarray:
+    """For every (j, k) of a p × p matrix (row-major), the position of (min, max) in the
+    upper triangle's row-major order (``numpy.triu_indices``)."""
+    j, k = np.divmod(np.arange(p * p), p)
+    lo, hi = np.minimum(j, k), np.maximum(j, k)
+    return lo * p - lo * (lo - 1) // 2 + (hi - lo)
+
+
+def resample_correlations(plan: Plan, feats: CaseFeatures, sums: np.ndarray, counts) -> tuple:
+    """Correlation matrices of the final stage's indicator columns from feature sums.
+
+    ``sums`` (B, m) are the count-weighted feature sums of the data sets
+    (:meth:`CaseFeatures.sums` or :meth:`CaseFeatures.jackknife_sums`); ``counts`` is a
+    function ``(a, b) -> (b − a, n)`` giving the counts of data sets a..b, called only for a
+    two-stage interaction. Returns ``(R, column_sd, bad, stage1)`` as
+    :func:`leanlearn.pls.engine.moment_correlations`.
+    """
+    settings = plan.settings
+    N, m, S = _unpack(feats, sums)
+    B, p = m.shape
+    var = np.diagonal(S, axis1=1, axis2=2)
+    with np.errstate(invalid="ignore"):
+        bad: np.ndarray = np.asarray(~(var > 1e-12 * feats.ref_var).all(axis=1))
+    sd = np.sqrt(np.where(var > 0, var, 1.0))
+    R = S / (sd[:, :, None] * sd[:, None, :])
+    stage1 = None
+    col_sd = np.ones((B, p))
+    if plan.generated:
+        l1 = plan.stage1
+        assert l1 is not None  # two-stage interactions only (see _moment_form)
+        R1 = np.where(bad[:, None, None], np.eye(p), R)[:, l1.sources[:, None], l1.sources]
+        w1, it1, conv1 = _iterate(R1, l1, settings, bad)
+        stage1 = Stage1(it1, conv1)
+        gx, gg = _two_stage_moments(plan, feats, w1, sd, m, N, counts)
+        R, col_sd, bad = with_product_columns(R, col_sd, sd, gx, gg, bad)
+    return final_block(plan, R, col_sd, bad) + (stage1,)
+
+
+def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
+    """Covariances of the two-stage product columns with the items (B, q, p) and among themselves (B, q, q).
+
+    With s the centred stage-1 scores of a resample and g = s_a s_b its product column,
+    cov(g, xⱼ) ∝ Σc g x⁰ⱼ − mⱼ Σc g oⱼ (the imputed deviation x̃ⱼ − mⱼ is oⱼ(x⁰ⱼ − mⱼ), whose
+    count-weighted sum is 0) and var(g) ∝ Σc g² − (Σc g)²/N.
+    """
+    l1 = plan.stage1
+    assert l1 is not None
+    X0, O = feats.X0, feats.O
+    n, p = X0.shape
+    B = w1.shape[0]
+    gens = plan.generated
+    q = len(gens)
+    needed = sorted({g.a for g in gens} | {g.b for g in gens})
+    coef, items = {}, {}
+    for k in needed:
+        cols = l1.cols(k)
+        items[k] = l1.sources[cols]
+        coef[k] = w1[:, cols] / sd[:, items[k]]  # weights on the centred raw items
+    gx = np.empty((B, q, p))
+    gg = np.empty((B, q, q))
+    step = max(1, ROW_ELEMENTS // max(n, 1))
+    XT = {k: np.ascontiguousarray(X0[:, items[k]].T) for k in needed}
+    OT = {k: np.ascontiguousarray(O[:, items[k]].T) for k in needed} if O is not None else {}
+    for a in range(0, B, step):
+        b = min(a + step, B)
+        c = counts(a, b)
+        scores = {}
+        for k in needed:
+            ck = coef[k][a:b]
+            sc = ck @ XT[k]  # (b − a, n)
+            if O is not None:
+                sc -= (ck * m[a:b, items[k]]) @ OT[k]
+            else:
+                sc -= (ck * m[a:b, items[k]]).sum(axis=1)[:, None]
+            scores[k] = sc
+        prods = [scores[g.a] * scores[g.b] for g in gens]
+        cg = [c * pr for pr in prods]
+        s1 = np.stack([x.sum(axis=1) for x in cg], axis=1)  # Σc g, (b − a, q)
+        for u in range(q):
+            gx[a:b, u] = cg[u] @ X0
+            gx[a:b, u] -= m[a:b] * ((cg[u] @ O) if O is not None else s1[:, u, None])
+            for v in range(u, q):
+                val = np.einsum("bn,bn->b", cg[u], prods[v]) - s1[:, u] * s1[:, v] / N[a:b]
+                gg[a:b, u, v] = val
+                gg[a:b, v, u] = val
+    gx /= (N - 1)[:, None, None]
+    gg /= (N - 1)[:, None, None]
+    return gx, gg
+
+
