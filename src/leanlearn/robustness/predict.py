@@ -295,6 +295,13 @@ def pls_predict(
 
 
 # ---- the steps of pls_predict -------------------------------------------------------------------
+def _drawn_seed() -> int:
+    """A fresh seed from the operating system's entropy (recorded in the result so that the run can be repeated)."""
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)
+    return entropy
+
+
 def _is_int(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, np.integer))
 
@@ -341,7 +348,7 @@ def _fold_plan(n: int, folds: int, repetitions: int, loo: bool, seed) -> tuple[n
         return np.arange(n)[None, :], n, 1, None
     if folds > n:
         raise ValueError(f"folds ({folds}) cannot exceed the number of cases ({n})")
-    seed_used = int(np.random.SeedSequence().entropy) if seed is None else seed
+    seed_used = _drawn_seed() if seed is None else seed
     assign = fold_assignments(n, int(folds), int(repetitions), stream(seed_used, "folds"))
     return assign, int(folds), int(repetitions), seed_used
 
@@ -437,7 +444,7 @@ def paired_assessment(data: pd.DataFrame, model: ModelSpec | str, *, metric: str
     for k in ("technique", "benchmark"):
         options.pop(k, None)
     if not options.get("loo") and options.get("seed") is None:
-        options["seed"] = int(np.random.SeedSequence().entropy)
+        options["seed"] = _drawn_seed()
     results, items, summary = {}, [], []
     for technique in TECHNIQUES:
         bench = PAIRED_BENCHMARK[technique]

@@ -79,7 +79,7 @@ def fit_fold_batch(plan: Plan, stage1_plan: Plan | None, X: np.ndarray, feats: C
     """
     N, m, S = _unpack(feats, feats.sums(counts))
     var = np.diagonal(S, axis1=1, axis2=2)
-    ok = (var > 1e-12 * feats.ref_var).all(axis=1)
+    ok = np.asarray((var > 1e-12 * feats.ref_var).all(axis=1), dtype=bool)
     idx = np.flatnonzero(ok)
     fits = _fit_rows(plan, stage1_plan, X, feats, counts, idx)
     good = np.array([f is not None for f in fits], dtype=bool)
@@ -196,14 +196,14 @@ def fold_models(plan: Plan, fb: FoldBatch, X0: np.ndarray, shift: np.ndarray) ->
     ]
 
 
-def lm_slopes(fb: FoldBatch, preds: list[int], ycols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lm_slopes(fb: FoldBatch, preds: np.ndarray, ycols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """OLS slopes (B, |P|, |Y|) of the LM benchmark from the folds' training covariances, and a
     (B,) flag of the folds whose predictors are too collinear for the normal equations
     (:data:`LM_CONDITION`; those need :func:`lm_rows`)."""
     B = fb.cov.shape[0]
-    if not preds:
+    if not preds.size:
         return np.zeros((B, 0, ycols.size)), np.zeros(B, dtype=bool)
-    P = np.asarray(preds)
+    P = preds
     A = fb.cov[:, P[:, None], P]
     sdp = fb.sd[:, P]
     cond = np.linalg.cond(A / (sdp[:, :, None] * sdp[:, None, :]))
@@ -212,7 +212,7 @@ def lm_slopes(fb: FoldBatch, preds: list[int], ycols: np.ndarray) -> tuple[np.nd
     return np.linalg.solve(Asafe, fb.cov[:, P[:, None], ycols]), rows
 
 
-def lm_predict(fb: FoldBatch, b: int, X: np.ndarray, test: np.ndarray, preds: list[int], ycols: np.ndarray, slopes: tuple) -> np.ndarray:
+def lm_predict(fb: FoldBatch, b: int, X: np.ndarray, test: np.ndarray, preds: np.ndarray, ycols: np.ndarray, slopes: tuple) -> np.ndarray:
     """LM predictions of fold ``b`` for its test cases: training mean + centred predictors × slopes."""
     beta, rows = slopes
     if rows[b]:

@@ -52,16 +52,22 @@ def targets(lay: Any, items: Sequence[str], staged: Any) -> Targets:
     for c in cols:
         j = int(staged.final_columns[lay.sources[c]])
         if j >= 0:
-            tc.append(c), ti.append(j), tl.append(-1), tn.append(lay.columns[c])
+            tc.append(int(c))
+            ti.append(j)
+            tl.append(-1)
+            tn.append(lay.columns[c])
             continue
         k1 = int(staged.loc_index[-1 - j])
         assert lay1.constructs[k1] == locs[-1 - j]
         for q in np.flatnonzero(lay1.block == k1):
-            tc.append(c), ti.append(item_pos[lay1.columns[q]]), tl.append(int(q)), tn.append(lay1.columns[q])
+            tc.append(int(c))
+            ti.append(item_pos[lay1.columns[q]])
+            tl.append(int(q))
+            tn.append(lay1.columns[q])
     return Targets(np.array(tc), np.array(ti), np.array(tl), tn)
 
 
-def lm_groups(spec: ModelSpec, lay: Any, items: Sequence[str], benchmark: str, target_cols: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
+def lm_groups(spec: ModelSpec, lay: Any, items: Sequence[str], benchmark: str, target_cols: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(predictor items, positions among the predicted columns) of every endogenous construct's LM benchmark."""
     item_pos = {it: j for j, it in enumerate(items)}
     inter = {i.name for i in spec.interactions}
@@ -91,7 +97,7 @@ def lm_groups(spec: ModelSpec, lay: Any, items: Sequence[str], benchmark: str, t
             preds = items_of(list(spec.predecessors(names[k])))
         else:
             preds = items_of([c.name for c in spec.constructs if c.name != names[k] and c.name not in lower])
-        groups.append((preds, np.flatnonzero(lay.block[target_cols] == k)))
+        groups.append((np.asarray(preds, dtype=int), np.flatnonzero(lay.block[target_cols] == k)))
     return groups
 
 
@@ -131,7 +137,7 @@ class Job:
     folds: int
     technique: str
     targets: Targets
-    lm_groups: list[tuple[list[int], np.ndarray]]
+    lm_groups: list[tuple[np.ndarray, np.ndarray]]  # (predictor items, positions among the predicted columns)
     actual_scores: np.ndarray  # (n, K_endo) full-sample scores of the endogenous constructs
 
     @property
