@@ -106,3 +106,30 @@ def test_plain_plans_take_the_moment_form_and_higher_order_ones_the_rows():
         assert moment_path(make_plan(parse_model(text), Settings(interaction=method)))
     staged = replace(make_plan(parse_model(CORP_REP_SIMPLE)), staged=object())  # a higher-order model's plan refits its stages
     assert not moment_path(staged)
+
+
+@pytest.mark.parametrize("noise,row_fit", [(1e-4, True), (0.5, False)])
+def test_only_nearly_collinear_lm_predictors_fall_back_to_least_squares_on_the_rows(monkeypatch, noise, row_fit):
+    import leanlearn.robustness.predict_batched as pb
+
+    rng = np.random.default_rng(4)
+    n = 80
+    x = rng.standard_normal(n)
+    df = pd.DataFrame({"x1": x + rng.normal(0, 0.5, n)})
+    df["x2"] = df["x1"] + rng.normal(0, noise, n)  # with noise 1e-4 the LM's predictors are nearly collinear
+    for i in (1, 2):
+        df[f"y{i}"] = 0.6 * x + rng.normal(0, 0.7, n)
+    model = "X =~ x1 + x2\nY =~ y1 + y2\nY ~ X"
+    fallbacks = []
+    real = pb.lm_slopes
+
+    def spy(fb, preds, ycols):
+        out = real(fb, preds, ycols)
+        fallbacks.append(out[1])
+        return out
+
+    monkeypatch.setattr("leanlearn.robustness.predict_run.lm_slopes", spy)
+    a, b = both_paths(monkeypatch, df, model, folds=5, repetitions=1, seed=3)
+    flags = np.concatenate(fallbacks)
+    assert flags.all() if row_fit else not flags.any()
+    assert_same_tables(a, b)
