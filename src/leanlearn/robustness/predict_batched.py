@@ -81,7 +81,7 @@ def fit_fold_batch(plan: Plan, stage1_plan: Plan | None, X: np.ndarray, feats: C
     var = np.diagonal(S, axis1=1, axis2=2)
     ok = np.asarray((var > 1e-12 * feats.ref_var).all(axis=1), dtype=bool)
     idx = np.flatnonzero(ok)
-    fits = _fit_rows(plan, stage1_plan, X, feats, counts, idx)
+    fits = _fit_moments(plan, stage1_plan, X, feats, counts, idx)
     good = np.array([f is not None for f in fits], dtype=bool)
     ok[idx[~good]] = False
     keep = idx[good]
@@ -99,7 +99,7 @@ def fit_fold_batch(plan: Plan, stage1_plan: Plan | None, X: np.ndarray, feats: C
     )  # fmt: skip
 
 
-def _fit_rows(plan: Plan, stage1_plan: Plan | None, X: np.ndarray, feats: CaseFeatures, counts: np.ndarray, idx: np.ndarray) -> list:
+def _fit_moments(plan: Plan, stage1_plan: Plan | None, X: np.ndarray, feats: CaseFeatures, counts: np.ndarray, idx: np.ndarray) -> list:
     """(weights, loadings, paths, scale, converged, stage-1 weights) of the folds ``idx``; None where a fold failed."""
     out: list = [None] * idx.size
     if idx.size == 0:
