@@ -27,6 +27,7 @@ import argparse
 import json
 import logging
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,7 +82,9 @@ def options(args, config: dict) -> dict:
         raise UserError(f"--resamples must be at least 2 (got {resamples})")
     seed = seed_of(args, config)
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)
+        entropy = np.random.SeedSequence().entropy
+        assert isinstance(entropy, int)
+        seed = entropy
         log.info("no seed given: drew %d (recorded in cvpat_settings.json)", seed)
     return {"loo": loo, "folds": folds, "repetitions": repetitions, "resamples": resamples, "seed": seed}
 
@@ -91,6 +94,7 @@ def verdicts(table: pd.DataFrame) -> list[str]:
              "pls_b_vs_ia": "PLS (model b) vs the indicator averages", "pls_b_vs_lm": "PLS (model b) vs the linear model",
              "a_vs_b": "model a vs model b"}  # fmt: skip
     out = []
+    r: Any  # a row of the table (itertuples' attributes are typed as any scalar)
     for r in table[table.construct == "overall"].itertuples():
         if not np.isfinite(r.p_value):
             v = "no test (identical losses)"

@@ -137,33 +137,13 @@ def _skipped(out, reason: str, record: dict) -> None:
 
 
 def run(args) -> int:
-    from leanlearn.robustness.groups import (
-        GroupSettings,
-        assign_groups,
-        compare_groups,
-        feasibility_note,
-        group_settings,
-        level_feasibility,
-        multigroup_analysis,
-    )
-
     config, config_path = load_config(args.config)
     where = config_path or "config"
     robust = section(config, "robustness")
     settings = estimation_settings_from_args(config, args)
-    with user_errors(where):
-        gset = group_settings(robust.get("groups"))
-    if args.group_column:
-        gset = GroupSettings(column=args.group_column, clusters=gset.clusters if gset and gset.column == args.group_column else None, unassigned=gset.unassigned if gset else "error")
-    permutations = args.permutations if args.permutations is not None else int(robust.get("micom_permutations", 5000))
-    seed = args.seed if args.seed is not None else config.get("seed")
-    p_adjust = args.p_adjust or robust.get("mga_p_adjust", "holm")
-    if p_adjust not in P_ADJUST:
-        raise UserError(f"{where}: robustness.mga_p_adjust: expected one of {', '.join(P_ADJUST)}, got {p_adjust!r}")
-    parameters = _family_setting(args.parameters if args.parameters is not None else robust.get("mga_parameters"), "--parameters" if args.parameters is not None else f"{where}: robustness.mga_parameters")
-    if permutations < 10:
-        raise UserError("--permutations must be at least 10")
-    record = dict(data=str(args.data), model=str(args.model), config=config_path, seed=seed)
+    opts = _options(args, config, robust, where)
+    record = dict(data=str(args.data), model=str(args.model), config=config_path, seed=opts["seed"])
+    gset = opts["groups"]
     if gset is None:
         reason = "no grouping is configured (robustness.groups is absent or none); set robustness.groups.column to a categorical column of the analysis data to compare groups."
         log.info("groups: %s", reason)
@@ -172,38 +152,79 @@ def run(args) -> int:
     column = gset.column
     unassigned = args.unassigned or gset.unassigned
     clusters = None if args.no_clusters else gset.clusters
-
-    config = _without_group_controls(config, column)
-    data, spec, excluded, ctl = study_data(args.data, args.model, config, controls=not args.no_controls)
+    data, spec, excluded, ctl = study_data(args.data, args.model, _without_group_controls(config, column), controls=not args.no_controls)
     if column not in data.columns:
         raise UserError(f"{args.data}: no group column '{column}' (robustness.groups.column); columns of the analysis data can be groups")
+    result, extra, levels, resamples = _analyse(args, data, spec, settings, robust, opts, column, clusters, unassigned)
+    log.info(
+        "compared %d groups (%s) with %d permutations per pair; MGA family of %d tests (%s)",
+        len(result.group_sizes), ", ".join(f"{g}: {n}" for g, n in zip(result.group_sizes.group, result.group_sizes.n)), opts["permutations"],
+        result.family_size, opts["p_adjust"],
+    )  # fmt: skip
+    rec = provenance(
+        **record, group_column=column, clusters={k: list(v) for k, v in clusters.items()} if clusters else None,
+        unassigned=unassigned, controls=ctl, permutations=opts["permutations"], alpha=args.alpha, p_adjust=opts["p_adjust"],
+        mga_parameters=opts["parameters"], mga_family_size=result.family_size, micom_adjustment="none (Henseler et al. 2016)",
+        random_stream="leanlearn.random.stream(seed, 'permutation', pair)",
+        micom_step3_scores="pooled data, pooled-model weights (cSEM convention)",
+        mga_methods=["permutation", *extra], mga_resamples=resamples if extra else None, **settings_json(settings),
+    )  # fmt: skip
+    _write(args.out, result, extra, levels, excluded, _notes_text(result, extra, levels, column, clusters), rec)
+    log.info("wrote %s", args.out)
+    return 0
+
+
+def _options(args, config: dict, robust: dict, where: str) -> dict:
+    """The grouping, permutations, seed, p-value adjustment and MGA family, from the options or the config."""
+    from leanlearn.robustness.groups import GroupSettings, group_settings
+
+    with user_errors(where):
+        gset = group_settings(robust.get("groups"))
+    if args.group_column:
+        gset = GroupSettings(column=args.group_column, clusters=gset.clusters if gset and gset.column == args.group_column else None, unassigned=gset.unassigned if gset else "error")
+    permutations = args.permutations if args.permutations is not None else int(robust.get("micom_permutations", 5000))
+    p_adjust = args.p_adjust or robust.get("mga_p_adjust", "holm")
+    if p_adjust not in P_ADJUST:
+        raise UserError(f"{where}: robustness.mga_p_adjust: expected one of {', '.join(P_ADJUST)}, got {p_adjust!r}")
+    parameters = _family_setting(args.parameters if args.parameters is not None else robust.get("mga_parameters"), "--parameters" if args.parameters is not None else f"{where}: robustness.mga_parameters")
+    if permutations < 10:
+        raise UserError("--permutations must be at least 10")
+    seed = args.seed if args.seed is not None else config.get("seed")
+    return {"groups": gset, "permutations": permutations, "seed": seed, "p_adjust": p_adjust, "parameters": parameters}
+
+
+def _analyse(args, data, spec, settings, robust: dict, opts: dict, column: str, clusters, unassigned: str):
+    """MICOM and the permutation MGA (and the configured other MGA methods): (result, {method: MGAResult}, level sizes, resamples)."""
+    from leanlearn.robustness.groups import assign_groups, compare_groups, level_feasibility, multigroup_analysis
+
     unit = "cases"
+    order = list(clusters) if clusters else None
+    common = dict(seed=opts["seed"], alpha=args.alpha, p_adjust=opts["p_adjust"], group_order=order, source=args.data, parameters=opts["parameters"], unit=unit)
     with user_errors(args.data):
         groups = assign_groups(data[column], clusters, unassigned=unassigned, column=column)
         levels = level_feasibility(data[column], groups if clusters is not None else None)
-        result = compare_groups(
-            data, spec, groups=groups, settings=settings, permutations=permutations, seed=seed, alpha=args.alpha,
-            p_adjust=p_adjust, group_order=list(clusters) if clusters else None, source=args.data, parameters=parameters, unit=unit,
-        )  # fmt: skip
+        result = compare_groups(data, spec, groups=groups, settings=settings, permutations=opts["permutations"], **common)
         extra: dict = {}
         resamples = int(robust.get("mga_resamples", 5000))
         for method in robust.get("mga_methods") or []:
-            extra[method] = multigroup_analysis(
-                data, spec, groups=groups, method=method, settings=settings, resamples=resamples, seed=seed, alpha=args.alpha,
-                p_adjust=p_adjust, parameters=parameters, group_order=list(clusters) if clusters else None, source=args.data, unit=unit,
-            )  # fmt: skip
+            extra[method] = multigroup_analysis(data, spec, groups=groups, method=method, settings=settings, resamples=resamples, **common)
+    return result, extra, levels, resamples
+
+
+def _notes_text(result, extra: dict, levels, column: str, clusters) -> str:
+    from leanlearn.robustness.groups import feasibility_note
+
     notes = f"Groups: {column}" + (f" merged into {len(clusters)} clusters ({', '.join(clusters)})." if clusters else " (its levels as groups).")
     notes += "\n\n" + result.notes
     for method, mres in extra.items():
         notes += f"\n\nmga_{method}.csv: " + mres.notes
     if clusters is not None:
-        notes = feasibility_note(levels, result.group_sizes, column=column, unit=unit) + "\n\n" + notes
-    log.info(
-        "compared %d groups (%s) with %d permutations per pair; MGA family of %d tests (%s)",
-        len(result.group_sizes), ", ".join(f"{g}: {n}" for g, n in zip(result.group_sizes.group, result.group_sizes.n)), permutations,
-        result.family_size, p_adjust,
-    )  # fmt: skip
-    with atomic_dir(args.out) as tmp:
+        notes = feasibility_note(levels, result.group_sizes, column=column, unit="cases") + "\n\n" + notes
+    return notes
+
+
+def _write(out, result, extra: dict, levels, excluded, notes: str, rec: dict) -> None:
+    with atomic_dir(out) as tmp:
         write_csv(result.group_sizes, tmp / "group_sizes.csv")
         write_csv(levels, tmp / "level_sizes.csv")
         write_csv(result.configural, tmp / "micom_configural.csv")
@@ -217,14 +238,4 @@ def run(args) -> int:
         if excluded is not None:
             write_csv(excluded, tmp / "excluded_cases.csv")
         (tmp / "notes.txt").write_text(notes + "\n", encoding="utf-8")
-        rec = provenance(
-            **record, group_column=column, clusters={k: list(v) for k, v in clusters.items()} if clusters else None,
-            unassigned=unassigned, controls=ctl, permutations=permutations, alpha=args.alpha, p_adjust=p_adjust,
-            mga_parameters=parameters, mga_family_size=result.family_size, micom_adjustment="none (Henseler et al. 2016)",
-            random_stream="leanlearn.random.stream(seed, 'permutation', pair)",
-            micom_step3_scores="pooled data, pooled-model weights (cSEM convention)",
-            mga_methods=["permutation", *extra], mga_resamples=resamples if extra else None, **settings_json(settings),
-        )  # fmt: skip
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
-    log.info("wrote %s", args.out)
-    return 0

@@ -132,11 +132,50 @@ def _pick(arg, section: dict, key: str, default):
 
 
 def run(args: argparse.Namespace) -> int:
-    from leanlearn.cli._study import estimation_settings, load_config, section, study_data
-    from leanlearn.cli.estimate import _missing_value, read_data
-    from leanlearn.robustness.predict import PAIRED_BENCHMARK, TECHNIQUE_WORDS, paired_assessment, pls_predict
+    from leanlearn.cli._study import load_config, study_data
+    from leanlearn.cli.estimate import read_data
+    from leanlearn.robustness.predict import PAIRED_BENCHMARK
 
     config, config_path = load_config(args.config)
+    opts = _options(args, config, config_path)
+    excluded, ctl = None, None
+    if config_path is not None:
+        data, spec, excluded, ctl = study_data(args.data, args.model, config, controls=not args.no_controls)
+    else:
+        data = read_data(args.data)
+        spec = read_model(args.model)
+    options = opts["options"]
+    if args.hoc is not None and not spec.higher_order:
+        raise UserError(f"{args.model}: --hoc {args.hoc} was given but the model has no higher-order construct; drop --hoc")
+    if spec.higher_order:
+        args.hoc = options["hoc"] = args.hoc or "two_stage"
+    pairs, result = _predict(args, data, spec, opts)
+    mode = "leave-one-out" if result.loo else f"{result.folds}-fold x {result.repetitions} (seed {result.seed})"
+    log.info("PLSpredict %s on %d cases, %s antecedents, LM on %s indicators", mode, result.n, result.technique, result.benchmark)
+    notes = _notes_lines(result, pairs, mode, ctl, excluded, opts["metric"])
+    with atomic_dir(args.out) as tmp:
+        for name, df in tables(result).items():
+            write_csv(df, tmp / name)
+        write_csv(pairs["items"], tmp / "predict_pairs.csv")
+        write_csv(pairs["summary"], tmp / "predict_verdicts.csv")
+        if config_path is not None:  # the analysed model's cases: always listed (empty without exclusions)
+            write_csv(excluded if excluded is not None else pd.DataFrame(columns=["row", "variable", "reason"]), tmp / "excluded_cases.csv")
+        (tmp / "notes.txt").write_text("\n\n".join(notes) + "\n", encoding="utf-8")
+        extra = {
+            "config": config_path, "controls": ctl, "scheme": options["scheme"], "interaction": options["interaction"],
+            "pairs": {t: PAIRED_BENCHMARK[t] for t in PAIRED_BENCHMARK},
+        }  # fmt: skip
+        (tmp / "predict_settings.json").write_text(json.dumps(settings_record(result, args, extra), indent=2) + "\n", encoding="utf-8")
+    log.info("wrote %s", args.out)
+    return 0
+
+
+def _options(args: argparse.Namespace, config: dict, config_path) -> dict:
+    """The run's options from the command line, else the config (robustness.predict, estimation, seed), else the defaults."""
+    from leanlearn.cli._study import estimation_settings, section
+    from leanlearn.cli.estimate import _missing_value
+    from leanlearn.robustness.predict import PAIRED_BENCHMARK
+
     robust = section(config, "robustness") if config else {}
     pcfg = robust.get("predict") or {}
     if not isinstance(pcfg, dict):
@@ -145,10 +184,6 @@ def run(args: argparse.Namespace) -> int:
     folds = int(_pick(args.folds, pcfg, "folds", 10))
     repetitions = int(_pick(args.repetitions, pcfg, "repetitions", 10))
     technique = _pick(args.technique, pcfg, "technique", "direct")
-    benchmark = str(_pick(args.benchmark, pcfg, "benchmark", "paired")).replace("-", "_")
-    metric = _pick(args.metric, pcfg, "metric", "rmse")
-    scheme = args.scheme or est["scheme"]
-    interaction = args.interaction or est["interaction"]
     seed = args.seed if args.seed is not None else config.get("seed")
     if not args.loo and folds < 2:
         raise UserError("--folds must be at least 2")
@@ -158,27 +193,27 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--seed must be a non-negative integer")
     if technique not in PAIRED_BENCHMARK:
         raise UserError(f"{config_path or '--technique'}: robustness.predict.technique must be direct or earliest, not {technique!r}")
-    excluded, ctl = None, None
-    if config_path is not None:
-        data, spec, excluded, ctl = study_data(args.data, args.model, config, controls=not args.no_controls)
-    else:
-        data = read_data(args.data)
-        spec = read_model(args.model)
+    metric = _pick(args.metric, pcfg, "metric", "rmse")
     options = dict(
         folds=folds, repetitions=repetitions, loo=args.loo, seed=seed, metric=metric, missing=args.missing,
-        missing_value=_missing_value(args.missing_value), scheme=scheme, interaction=interaction, source=args.data,
+        missing_value=_missing_value(args.missing_value), scheme=args.scheme or est["scheme"],
+        interaction=args.interaction or est["interaction"], source=args.data,
     )  # fmt: skip
-    if args.hoc is not None and not spec.higher_order:
-        raise UserError(f"{args.model}: --hoc {args.hoc} was given but the model has no higher-order construct; drop --hoc")
-    if spec.higher_order:
-        args.hoc = options["hoc"] = args.hoc or "two_stage"
+    benchmark = str(_pick(args.benchmark, pcfg, "benchmark", "paired")).replace("-", "_")
+    return {"options": options, "technique": technique, "benchmark": benchmark, "metric": metric}
+
+
+def _predict(args: argparse.Namespace, data, spec, opts: dict):
+    """Both fair pairs on the same folds, and the main tables' run (the configured technique and benchmark)."""
+    from leanlearn.robustness.predict import PAIRED_BENCHMARK, paired_assessment, pls_predict
+
+    options, technique, benchmark = opts["options"], opts["technique"], opts["benchmark"]
     with user_errors(args.data), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             pairs = paired_assessment(data, spec, **options)
             options["seed"] = pairs["results"]["direct"].seed
-            paired = PAIRED_BENCHMARK[technique]
-            if benchmark in ("paired", paired):
+            if benchmark in ("paired", PAIRED_BENCHMARK[technique]):
                 result = pairs["results"][technique]
             else:
                 result = pls_predict(data, spec, technique=technique, benchmark=benchmark, **options)
@@ -188,8 +223,13 @@ def run(args: argparse.Namespace) -> int:
             raise
     for w in dict.fromkeys(str(w.message) for w in caught):
         log.warning("%s", w)
-    mode = "leave-one-out" if result.loo else f"{result.folds}-fold x {result.repetitions} (seed {result.seed})"
-    log.info("PLSpredict %s on %d cases, %s antecedents, LM on %s indicators", mode, result.n, result.technique, result.benchmark)
+    return pairs, result
+
+
+def _notes_lines(result, pairs: dict, mode: str, ctl, excluded, metric: str) -> list[str]:
+    """notes.txt: the run, the verdict rule, both pairs' verdicts, the main tables' pair and the cases left out."""
+    from leanlearn.robustness.predict import PAIRED_BENCHMARK, TECHNIQUE_WORDS
+
     lines = [
         f"PLSpredict ({mode}) on {result.n} cases" + (f", with the controls {', '.join(ctl['terms'])}" if ctl and ctl.get("terms") else ", without controls") + ".",
         pairs["rule"],
@@ -206,15 +246,4 @@ def run(args: argparse.Namespace) -> int:
     if excluded is not None and len(excluded):
         n_out = excluded["row"].nunique() if "row" in excluded.columns else len(excluded)
         lines.append(f"{n_out} case(s) without a control value were left out, as in the main analysis (excluded_cases.csv).")
-    with atomic_dir(args.out) as tmp:
-        for name, df in tables(result).items():
-            write_csv(df, tmp / name)
-        write_csv(pairs["items"], tmp / "predict_pairs.csv")
-        write_csv(pairs["summary"], tmp / "predict_verdicts.csv")
-        if config_path is not None:  # the analysed model's cases: always listed (empty without exclusions)
-            write_csv(excluded if excluded is not None else pd.DataFrame(columns=["row", "variable", "reason"]), tmp / "excluded_cases.csv")
-        (tmp / "notes.txt").write_text("\n\n".join(lines) + "\n", encoding="utf-8")
-        extra = {"config": config_path, "controls": ctl, "scheme": scheme, "interaction": interaction, "pairs": {t: PAIRED_BENCHMARK[t] for t in PAIRED_BENCHMARK}}
-        (tmp / "predict_settings.json").write_text(json.dumps(settings_record(result, args, extra), indent=2) + "\n", encoding="utf-8")
-    log.info("wrote %s", args.out)
-    return 0
+    return lines

@@ -93,7 +93,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -311,9 +311,7 @@ def multigroup_analysis(
     sum written out; the t statistics equal the formulas worked by hand; results are
     byte-identical for 1 and 2 workers.
     """
-    from leanlearn.pls.bootstrap import bootstrap
-    from leanlearn.pls.engine import Settings, estimate
-    from leanlearn.random import stream
+    from leanlearn.pls.engine import Settings
 
     if method not in MGA_METHODS:
         raise ValueError(f"MGA method must be one of {', '.join(MGA_METHODS)}, not {method!r}")
@@ -325,26 +323,7 @@ def multigroup_analysis(
             data, spec, groups=groups, settings=settings, permutations=resamples, seed=seed, alpha=alpha, p_adjust=p_adjust,
             min_group_size=min_group_size, group_order=group_order, source=source, parameters=parameters, unit=unit,
         )  # fmt: skip
-        m = cmp.mga
-        n_of = dict(zip(cmp.group_sizes["group"], cmp.group_sizes["n"]))
-        table = pd.DataFrame(
-            {
-                "group_a": m["group_a"], "group_b": m["group_b"], "method": "permutation", "family": m["family"],
-                "parameter": m["parameter"], "estimate_a": m["estimate_a"], "estimate_b": m["estimate_b"],
-                "difference": m["difference"], "std_error_a": np.nan, "std_error_b": np.nan, "statistic": m["difference"],
-                "df": np.nan, "null_lower": m["permutation_lower"], "null_upper": m["permutation_upper"], "p_value_one_sided": np.nan,
-                "p_value": m["p_value"], "p_adjusted": m["p_adjusted"], "significant": m["significant"],
-                "family_size": m["family_size"], "n_a": [n_of[g] for g in m["group_a"]], "n_b": [n_of[g] for g in m["group_b"]],
-                "draws_a": m["n_permutations"], "draws_b": m["n_permutations"],
-            },
-            columns=MGA_COLUMNS,
-        )  # fmt: skip
-        st = cmp.status
-        status = pd.DataFrame(
-            {"group": st["group_a"] + " vs " + st["group_b"], "resamples": st["n_permutations"], "valid": st["valid"], "failed": st["failed"]}
-        )
-        return MGAResult(table=table, group_sizes=cmp.group_sizes, status=status, notes=cmp.notes, method=method, resamples=int(resamples),
-                         seed=seed, alpha=alpha, p_adjust=p_adjust, family_size=cmp.family_size)  # fmt: skip
+        return _permutation_result(cmp, int(resamples), seed, alpha, p_adjust)
 
     if int(resamples) < 10:
         raise ValueError("resamples must be at least 10")
@@ -353,17 +332,60 @@ def multigroup_analysis(
     labels_all = _labels_for(data, groups)
     has_group = labels_all.notna().to_numpy()
     n_no_group = int((~has_group).sum())
-    sub = data.loc[has_group]
-    labels = labels_all[has_group].astype(str)
+    fits, sizes, status, funcs, redundant = _group_bootstraps(
+        data.loc[has_group], labels_all[has_group].astype(str), spec, settings, parameters=parameters, group_order=group_order,
+        min_group_size=min_group_size, resamples=int(resamples), seed=seed, workers=workers, source=source,
+    )  # fmt: skip
+    table = pd.DataFrame(_pair_tests(method, fits, funcs), columns=[c for c in MGA_COLUMNS if c not in ("p_adjusted", "significant", "family_size")])
+    family_size = int(np.isfinite(table["p_value"].to_numpy(dtype=float)).sum())
+    table["p_adjusted"] = _adjust(table["p_value"].to_numpy(dtype=float), p_adjust)
+    table["significant"] = table["p_adjusted"] < alpha
+    table["family_size"] = family_size
+    table = table[MGA_COLUMNS]
+    notes = _mga_notes(method, sizes, int(resamples), p_adjust, alpha, family_size, funcs, redundant, n_no_group, unit)
+    return MGAResult(table=table, group_sizes=sizes, status=status,
+                     notes=notes, method=method, resamples=int(resamples), seed=seed, alpha=alpha, p_adjust=p_adjust, family_size=family_size)  # fmt: skip
+
+
+def _permutation_result(cmp: GroupComparison, resamples: int, seed, alpha: float, p_adjust: str) -> MGAResult:
+    """The permutation MGA of :func:`compare_groups` in the columns of :data:`MGA_COLUMNS`."""
+    m = cmp.mga
+    n_of = dict(zip(cmp.group_sizes["group"], cmp.group_sizes["n"]))
+    table = pd.DataFrame(
+        {
+            "group_a": m["group_a"], "group_b": m["group_b"], "method": "permutation", "family": m["family"],
+            "parameter": m["parameter"], "estimate_a": m["estimate_a"], "estimate_b": m["estimate_b"],
+            "difference": m["difference"], "std_error_a": np.nan, "std_error_b": np.nan, "statistic": m["difference"],
+            "df": np.nan, "null_lower": m["permutation_lower"], "null_upper": m["permutation_upper"], "p_value_one_sided": np.nan,
+            "p_value": m["p_value"], "p_adjusted": m["p_adjusted"], "significant": m["significant"],
+            "family_size": m["family_size"], "n_a": [n_of[g] for g in m["group_a"]], "n_b": [n_of[g] for g in m["group_b"]],
+            "draws_a": m["n_permutations"], "draws_b": m["n_permutations"],
+        },
+        columns=MGA_COLUMNS,
+    )  # fmt: skip
+    st = cmp.status
+    status = pd.DataFrame(
+        {"group": st["group_a"] + " vs " + st["group_b"], "resamples": st["n_permutations"], "valid": st["valid"], "failed": st["failed"]}
+    )
+    return MGAResult(table=table, group_sizes=cmp.group_sizes, status=status, notes=cmp.notes, method="permutation", resamples=resamples,
+                     seed=seed, alpha=alpha, p_adjust=p_adjust, family_size=cmp.family_size)  # fmt: skip
+
+
+def _group_bootstraps(sub: pd.DataFrame, labels: pd.Series, spec: ModelSpec, settings, *, parameters, group_order, min_group_size: int,
+                      resamples: int, seed, workers: int, source: str | None):  # fmt: skip
+    """Every group's own estimate and bootstrap: ({group: (n, estimates, draws)}, sizes, status, tested functions, redundant ones)."""
+    from leanlearn.pls.bootstrap import bootstrap
+    from leanlearn.pls.engine import estimate
+    from leanlearn.random import stream
+
     pooled = estimate(sub, spec, settings=settings, assess=False, source=source)
     present = set(labels.loc[pooled.prepared.index])
     order = [str(g) for g in (group_order or ()) if str(g) in present]
     group_names = order + sorted(present - set(order))
     if len(group_names) < 2:
         raise DataError(f"group comparison needs at least two groups; found {group_names}")
-    lay = pooled.plan.final
     funcs_all = _family(_functions(pooled, None), parameters)
-    keep, redundant = _distinct(funcs_all, lay.adjacency)
+    keep, redundant = _distinct(funcs_all, pooled.plan.final.adjacency)
     funcs = [funcs_all[j] for j in keep]
     fits: dict[str, tuple] = {}
     size_rows, status_rows = [], []
@@ -373,14 +395,22 @@ def multigroup_analysis(
         res_g = estimate(part, spec, settings=settings, assess=False, source=where)
         if res_g.n < min_group_size:
             raise DataError(f"group {g} has {res_g.n} cases; at least {min_group_size} are needed. Merge it into a larger cluster.")
-        boot_g = bootstrap(res_g, resamples=int(resamples), seed=stream(seed, "bootstrap", "mga", gi) if seed is not None else None, workers=workers)
+        boot_seed: Any = stream(seed, "bootstrap", "mga", gi) if seed is not None else None  # bootstrap takes a SeedSequence
+        boot_g = bootstrap(res_g, resamples=resamples, seed=boot_seed, workers=workers)
         est = np.array([float(f(res_g.path_matrix)) for _, _, f in funcs])
         draws = np.stack([np.asarray(f(boot_g.path_draws), dtype=float) for _, _, f in funcs], axis=-1) if funcs else np.empty((boot_g.n_valid, 0))
         fits[g] = (res_g.n, est, draws)
         size_rows.append({"group": g, "n": int(res_g.n)})
-        status_rows.append({"group": g, "resamples": int(resamples), "valid": int(boot_g.n_valid), "failed": int(boot_g.n_failed)})
+        status_rows.append({"group": g, "resamples": resamples, "valid": int(boot_g.n_valid), "failed": int(boot_g.n_failed)})
+    sizes = pd.DataFrame(size_rows, columns=["group", "n"])
+    status = pd.DataFrame(status_rows, columns=["group", "resamples", "valid", "failed"])
+    return fits, sizes, status, funcs, redundant
+
+
+def _pair_tests(method: str, fits: dict[str, tuple], funcs) -> list[dict]:
+    """Rows of every pair of groups: Henseler's bootstrap p-value or the parametric / Welch–Satterthwaite t-test."""
     rows = []
-    for ga, gb in combinations(group_names, 2):
+    for ga, gb in combinations(list(fits), 2):
         n_a, est_a, dr_a = fits[ga]
         n_b, est_b, dr_b = fits[gb]
         se_a, se_b = dr_a.std(axis=0, ddof=1), dr_b.std(axis=0, ddof=1)
@@ -402,16 +432,7 @@ def multigroup_analysis(
                     "n_a": n_a, "n_b": n_b, "draws_a": dr_a.shape[0], "draws_b": dr_b.shape[0],
                 }
             )  # fmt: skip
-    table = pd.DataFrame(rows, columns=[c for c in MGA_COLUMNS if c not in ("p_adjusted", "significant", "family_size")])
-    family_size = int(np.isfinite(table["p_value"].to_numpy(dtype=float)).sum())
-    table["p_adjusted"] = _adjust(table["p_value"].to_numpy(dtype=float), p_adjust)
-    table["significant"] = table["p_adjusted"] < alpha
-    table["family_size"] = family_size
-    table = table[MGA_COLUMNS]
-    sizes = pd.DataFrame(size_rows, columns=["group", "n"])
-    notes = _mga_notes(method, sizes, int(resamples), p_adjust, alpha, family_size, funcs, redundant, n_no_group, unit)
-    return MGAResult(table=table, group_sizes=sizes, status=pd.DataFrame(status_rows, columns=["group", "resamples", "valid", "failed"]),
-                     notes=notes, method=method, resamples=int(resamples), seed=seed, alpha=alpha, p_adjust=p_adjust, family_size=family_size)  # fmt: skip
+    return rows
 
 
 def _mga_notes(method, sizes, resamples, p_adjust, alpha, family_size, funcs, redundant, n_no_group, unit) -> str:

@@ -94,7 +94,7 @@ training fold). This module runs PLSpredict (:func:`pls_predict`, :func:`paired_
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,7 @@ import pandas as pd
 from leanlearn.errors import ConvergenceWarning, DataError, SpecError
 from leanlearn.pls.engine import Settings, estimate, make_plan
 from leanlearn.random import stream
+from leanlearn.robustness.predict_batched import moment_path
 from leanlearn.robustness.predict_folds import (  # noqa: F401  (re-exported)
     _columns,
     _fit_folds,
@@ -133,6 +134,7 @@ from leanlearn.robustness.predict_result import (  # noqa: F401  (re-exported)
     VERDICTS,
     PredictResult,
 )
+from leanlearn.robustness.predict_run import Job, Sums, lm_groups, run_moments, run_rows, targets
 from leanlearn.spec.model import ModelSpec, parse_model
 
 __all__ = [
@@ -251,236 +253,34 @@ def pls_predict(
 
     Notes
     -----
-    Training folds are estimated in batches by :func:`leanlearn.pls.engine.fit_batch` with 0/1
-    case counts, so each fold is z-scored with its own means and SDs. Leave-one-out on
+    Every training fold is a 0/1 case-count row, so each fold is z-scored with its own means
+    and SDs. The folds of all repetitions of a model without higher-order constructs are
+    estimated together in moment form (:func:`leanlearn.pls.moments.fit_resamples`, as the
+    bootstrap) and their test cases predicted with arrays over folds
+    (:mod:`leanlearn.robustness.predict_batched`); a higher-order model's folds are fitted on
+    their rows (:func:`leanlearn.pls.engine.fit_batch`). Both give the same numbers to
+    rounding (1e-10; tests/test_predict_batched.py). Leave-one-out on
     corp_rep (COMP, LIKE → CUSA → CUSL) matches the seminr port's ``predict_pls`` for
     ``predict_DA`` (with ``benchmark="antecedents"``) and ``predict_EA`` (with
     ``benchmark="exogenous"``) at 1e-9. PLSc (``consistent``) is not offered: its path
     coefficients describe common factors, not the composite scores the prediction chain
     uses.
     """
-    if technique not in TECHNIQUES:
-        raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
-    if benchmark is None or benchmark == "paired":
-        benchmark = PAIRED_BENCHMARK.get(technique, "exogenous")
-    if benchmark not in BENCHMARKS:
-        raise ValueError(f"benchmark must be one of {BENCHMARKS}, not {benchmark!r}")
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
-    if not loo:
-        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
-            raise ValueError(f"folds must be an integer of at least 2, not {folds!r}")
-        if isinstance(repetitions, bool) or not isinstance(repetitions, (int, np.integer)) or repetitions < 1:
-            raise ValueError(f"repetitions must be a positive integer, not {repetitions!r}")
-    if seed is not None and not isinstance(seed, np.random.SeedSequence) and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer, a SeedSequence or None, not {seed!r}")
+    benchmark = _check_options(folds, repetitions, loo, seed, technique, benchmark, metric)
     spec = parse_model(model) if isinstance(model, str) else model
     if not isinstance(spec, ModelSpec):
         raise SpecError("the model must be a ModelSpec or lavaan-style model text")
     settings = Settings(scheme=scheme, interaction=interaction, missing=missing, missing_value=missing_value)
-    staged = None
-    if spec.higher_order:
-        from leanlearn.pls.hoc import estimate_hoc
-
-        if hoc not in ("two_stage", "embedded_two_stage"):
-            raise SpecError(
-                f"PLSpredict of a higher-order model needs a two-stage approach (two_stage or embedded_two_stage), not {hoc!r}: "
-                "in the repeated-indicators model a lower-order construct's items would be predicted from a higher-order "
-                "score built from those same items"
-            )
-        full = estimate_hoc(data, spec, method=hoc, settings=settings, source=source, assess=False)
-        staged = full.plan.staged
-    else:
-        full = estimate(data, spec, settings=settings, source=source, assess=False)
+    full, staged = _fit_sample(data, spec, settings, hoc, source)
     prepared = full.prepared
-    X = prepared.X
-    n = X.shape[0]
+    n = prepared.X.shape[0]
     plan = full.plan if staged is None else staged.final
-    lay = plan.final
-
-    if loo:
-        folds_run, reps_run, seed_used = n, 1, None
-        assign = np.arange(n)[None, :]
-    else:
-        if folds > n:
-            raise ValueError(f"folds ({folds}) cannot exceed the number of cases ({n})")
-        seed_used = int(np.random.SeedSequence().entropy) if seed is None else seed
-        folds_run, reps_run = int(folds), int(repetitions)
-        assign = fold_assignments(n, folds_run, reps_run, stream(seed_used, "folds"))
-
-    # ---- which columns are predicted, and the LM predictors --------------------------------
-    endo = [k for k in lay.endogenous]
-    target_cols = np.flatnonzero(np.isin(lay.block, endo))
-    item_pos = {it: j for j, it in enumerate(prepared.items)}
-    target_items = lay.sources[target_cols]  # item index of every predicted column
-    target_load1 = np.full(len(target_cols), -1)  # HOC: position of the item's stage-1 loading (-1: none)
-    names = lay.constructs
-    col_indicator = [lay.columns[c] for c in target_cols]
-    if staged is not None:  # the items behind every predicted stage-2 column (module docstring of pls_predict's hoc)
-        lay1 = staged.first.final
-        locs = list(staged.locs)
-        tc, ti, tl, tn = [], [], [], []
-        for c in target_cols:
-            j = int(staged.final_columns[lay.sources[c]])
-            if j >= 0:
-                tc.append(c), ti.append(j), tl.append(-1), tn.append(lay.columns[c])
-                continue
-            k1 = int(staged.loc_index[-1 - j])
-            assert lay1.constructs[k1] == locs[-1 - j]
-            for q in np.flatnonzero(lay1.block == k1):
-                tc.append(c), ti.append(item_pos[lay1.columns[q]]), tl.append(int(q)), tn.append(lay1.columns[q])
-        target_cols, target_items, target_load1, col_indicator = np.array(tc), np.array(ti), np.array(tl), tn
-    lower = set(spec.lower_order) if spec.higher_order else set()  # LOCs count through their HOC, never on their own
-    exo_names = [c for c in spec.exogenous if c not in {i.name for i in spec.interactions} and c not in lower]
-
-    def items_of(constructs: Sequence[str]) -> list[int]:
-        seen: dict[int, None] = {}
-        for c in constructs:
-            if c in {i.name for i in spec.interactions}:
-                continue
-            todo = list(spec.construct(c).indicators)
-            while todo:  # a HOC's indicators are constructs: their items
-                it = todo.pop(0)
-                if it in item_pos:
-                    seen.setdefault(item_pos[it], None)
-                else:
-                    todo[:0] = list(spec.construct(it).indicators)
-        return list(seen)
-
-    lm_groups: list[tuple[list[int], np.ndarray]] = []  # (predictor items, positions in target_cols)
-    for k in endo:
-        if benchmark == "exogenous":
-            preds = items_of(exo_names)
-        elif benchmark == "antecedents":
-            preds = items_of([s for s in spec.predecessors(names[k])])
-        else:
-            preds = items_of([c.name for c in spec.constructs if c.name != names[k] and c.name not in lower])
-        lm_groups.append((preds, np.flatnonzero(lay.block[target_cols] == k)))
-
-    # ---- fit every training fold (batched) and predict its test cases -----------------------
-    B_all = [(r, f) for r in range(reps_run) for f in range(folds_run)]
-    m = len(target_cols)
-    pls_sum = np.zeros((n, m))
-    lm_sum = np.zeros((n, m))
-    mean_sum = np.zeros((n, m))
-    score_sum = np.zeros((n, len(endo)))
-    score_mean_sum = np.zeros((n, len(endo)))
-    n_pred = np.zeros(n)
-    actual_scores = full.scores.to_numpy()[:, endo]
-    stage1_plan = None
-    if plan.stage1 is not None:
-        stage1_plan = make_plan((spec if staged is None else staged.final.spec).without_interactions(), settings)
-    chunk = max(1, _BATCH_ELEMENTS // max(1, n * lay.p))
-    n_failed = 0
-    n_nonconv = 0
-    for start in range(0, len(B_all), chunk):
-        block = B_all[start:start + chunk]
-        counts = np.stack([(assign[r] != f).astype(float) for r, f in block])
-        if staged is None:
-            fits = _fit_folds(plan, stage1_plan, X, counts)
-        else:
-            fits, X2s = _fit_folds_hoc(staged, stage1_plan, X, counts)
-        for b, ((r, f), fold) in enumerate(zip(block, fits)):
-            test = np.flatnonzero(assign[r] == f)
-            train = np.flatnonzero(assign[r] != f)
-            if fold is None:
-                n_failed += 1
-                continue
-            if not fold["converged"]:
-                n_nonconv += 1
-            Xf = X if staged is None else X2s[b]  # the final stage's columns of this fold
-            fm = _fold_model(
-                plan, Xf[train], fold["weights"], fold["loadings"], fold["paths"], fold["scale"], fold["stage1_weights"]
-            )
-            pred_scores, pred_z = _predict_fold(plan, fm, Xf[test], technique)
-            if staged is None:
-                mu, sd = fm.mean[target_items], fm.sd[target_items]
-                pls_sum[test] += mu + sd * pred_z[:, target_cols]
-            else:  # items of a LOC: the predicted standardised LOC score times the item's stage-1 loading
-                mu, sd = X[train].mean(axis=0)[target_items], X[train].std(axis=0, ddof=1)[target_items]
-                lam = np.where(target_load1 >= 0, fold["loadings1"][np.maximum(target_load1, 0)], 1.0)
-                pls_sum[test] += mu + sd * lam * pred_z[:, target_cols]
-            mean_sum[test] += mu
-            for preds, where in lm_groups:
-                ycols = target_items[where]
-                lm_sum[np.ix_(test, where)] += _lm_fit_predict(X[np.ix_(train, preds)], X[np.ix_(train, ycols)], X[np.ix_(test, preds)])
-            score_sum[test] += pred_scores[:, endo]
-            score_mean_sum[test] += actual_scores[train].mean(axis=0)
-            n_pred[test] += 1
-
-    if n_failed == len(B_all):
-        raise DataError(
-            f"{source + ': ' if source else ''}the model could not be estimated on any training fold "
-            "(a constant or perfectly collinear block in every fold)"
-        )
-    if n_failed or n_nonconv:
-        warnings.warn(
-            f"PLSpredict: {n_failed} of {len(B_all)} training folds could not be estimated and "
-            f"{n_nonconv} stopped at the iteration limit; cases of failed folds have no prediction "
-            "in that repetition",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inv = np.where(n_pred > 0, 1.0 / n_pred, np.nan)[:, None]
-    pls_hat, lm_hat, ybar = pls_sum * inv, lm_sum * inv, mean_sum * inv
-    score_hat, score_bar = score_sum * inv, score_mean_sum * inv
-    Y = X[:, target_items]
-
-    # ---- tables -------------------------------------------------------------------------
-    rmse_pls, mae_pls = _rmse_mae(Y - pls_hat)
-    rmse_lm, mae_lm = _rmse_mae(Y - lm_hat)
-    q2 = q2_predict(Y, pls_hat, ybar)
-    col_construct = [names[k] for k in lay.block[target_cols]]
-    items = pd.DataFrame(
-        {
-            "construct": col_construct,
-            "indicator": col_indicator,
-            "rmse_pls": rmse_pls,
-            "mae_pls": mae_pls,
-            "rmse_lm": rmse_lm,
-            "mae_lm": mae_lm,
-            "q2_predict": q2,
-        }
-    )
-    c_rmse, c_mae = _rmse_mae(actual_scores - score_hat)
-    constructs = pd.DataFrame(
-        {
-            "construct": [names[k] for k in endo],
-            "rmse": c_rmse,
-            "mae": c_mae,
-            "q2_predict": q2_predict(actual_scores, score_hat, score_bar),
-        }
-    )
-    summary = predictive_power(items, metric=metric)
-    case_labels = np.asarray(prepared.index)
-    cases = pd.DataFrame(
-        {
-            "case": np.repeat(case_labels, m),
-            "construct": np.tile(col_construct, n),
-            "indicator": np.tile(col_indicator, n),
-            "actual": Y.ravel(),
-            "predicted_pls": pls_hat.ravel(),
-            "predicted_lm": lm_hat.ravel(),
-            "predicted_mean": ybar.ravel(),
-            "error_pls": (Y - pls_hat).ravel(),
-            "error_lm": (Y - lm_hat).ravel(),
-        }
-    )
-    construct_cases = pd.DataFrame(
-        {
-            "case": np.repeat(case_labels, len(endo)),
-            "construct": np.tile([names[k] for k in endo], n),
-            "actual": actual_scores.ravel(),
-            "predicted": score_hat.ravel(),
-        }
-    )
+    assign, folds_run, reps_run, seed_used = _fold_plan(n, folds, repetitions, loo, seed)
+    job = _job(spec, settings, full, staged, plan, assign, folds_run, technique, benchmark)
+    sums = run_moments(job) if staged is None and moment_path(plan) else run_rows(job)
+    _check_folds(sums, reps_run * folds_run, source)
     return PredictResult(
-        items=items,
-        constructs=constructs,
-        summary=summary,
-        cases=cases,
-        construct_cases=construct_cases,
+        **_tables(job, sums, plan.final, np.asarray(prepared.index), metric),
         fold_assignment=assign,
         n=n,
         folds=folds_run,
@@ -490,8 +290,133 @@ def pls_predict(
         technique=technique,
         benchmark=benchmark,
         metric=metric,
-        n_failed_folds=n_failed,
+        n_failed_folds=sums.failed,
     )
+
+
+# ---- the steps of pls_predict -------------------------------------------------------------------
+def _drawn_seed() -> int:
+    """A fresh seed from the operating system's entropy (recorded in the result so that the run can be repeated)."""
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)
+    return entropy
+
+
+def _is_int(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+
+def _check_options(folds, repetitions, loo, seed, technique: str, benchmark: str | None, metric: str) -> str:
+    """Refuse unknown options (ValueError naming the option); returns the benchmark ("paired" resolved)."""
+    if technique not in TECHNIQUES:
+        raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
+    if benchmark is None or benchmark == "paired":
+        benchmark = PAIRED_BENCHMARK.get(technique, "exogenous")
+    if benchmark not in BENCHMARKS:
+        raise ValueError(f"benchmark must be one of {BENCHMARKS}, not {benchmark!r}")
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
+    if not loo:
+        if not _is_int(folds) or folds < 2:
+            raise ValueError(f"folds must be an integer of at least 2, not {folds!r}")
+        if not _is_int(repetitions) or repetitions < 1:
+            raise ValueError(f"repetitions must be a positive integer, not {repetitions!r}")
+    if seed is not None and not isinstance(seed, np.random.SeedSequence) and (not _is_int(seed) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer, a SeedSequence or None, not {seed!r}")
+    return benchmark
+
+
+def _fit_sample(data: pd.DataFrame, spec: ModelSpec, settings: Settings, hoc: str, source: str | None) -> tuple[Any, Any]:
+    """The full-sample estimate (its prepared data, plan and scores) and, for a higher-order model, its staged plan."""
+    if not spec.higher_order:
+        return estimate(data, spec, settings=settings, source=source, assess=False), None
+    from leanlearn.pls.hoc import estimate_hoc
+
+    if hoc not in ("two_stage", "embedded_two_stage"):
+        raise SpecError(
+            f"PLSpredict of a higher-order model needs a two-stage approach (two_stage or embedded_two_stage), not {hoc!r}: "
+            "in the repeated-indicators model a lower-order construct's items would be predicted from a higher-order "
+            "score built from those same items"
+        )
+    full = estimate_hoc(data, spec, method=hoc, settings=settings, source=source, assess=False)
+    return full, full.plan.staged
+
+
+def _fold_plan(n: int, folds: int, repetitions: int, loo: bool, seed) -> tuple[np.ndarray, int, int, Any]:
+    """(fold assignment (repetitions, n), folds, repetitions, seed used) of the run."""
+    if loo:
+        return np.arange(n)[None, :], n, 1, None
+    if folds > n:
+        raise ValueError(f"folds ({folds}) cannot exceed the number of cases ({n})")
+    seed_used = _drawn_seed() if seed is None else seed
+    assign = fold_assignments(n, int(folds), int(repetitions), stream(seed_used, "folds"))
+    return assign, int(folds), int(repetitions), seed_used
+
+
+def _job(spec: ModelSpec, settings: Settings, full, staged, plan, assign, folds: int, technique: str, benchmark: str) -> Job:
+    """What the fold runners need: plans, items, folds, predicted columns and LM predictors."""
+    lay = plan.final
+    items = full.prepared.items
+    t = targets(lay, items, staged)
+    stage1_plan = None
+    if plan.stage1 is not None:
+        stage1_plan = make_plan((spec if staged is None else staged.final.spec).without_interactions(), settings)
+    return Job(
+        plan=plan, stage1_plan=stage1_plan, staged=staged, X=full.prepared.X, assign=assign, folds=folds, technique=technique,
+        targets=t, lm_groups=lm_groups(spec, lay, items, benchmark, t.cols), actual_scores=full.scores.to_numpy()[:, list(lay.endogenous)],
+    )  # fmt: skip
+
+
+def _check_folds(sums: Sums, n_folds: int, source: str | None) -> None:
+    """DataError when no training fold could be estimated; a ConvergenceWarning when some failed or stopped early."""
+    if sums.failed == n_folds:
+        raise DataError(
+            f"{source + ': ' if source else ''}the model could not be estimated on any training fold "
+            "(a constant or perfectly collinear block in every fold)"
+        )
+    if sums.failed or sums.nonconverged:
+        warnings.warn(
+            f"PLSpredict: {sums.failed} of {n_folds} training folds could not be estimated and "
+            f"{sums.nonconverged} stopped at the iteration limit; cases of failed folds have no prediction "
+            "in that repetition",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def _tables(job: Job, sums: Sums, lay, case_labels: np.ndarray, metric: str) -> dict[str, pd.DataFrame]:
+    """The result tables (items, constructs, summary, cases, construct_cases) from the averaged predictions."""
+    pls_hat, lm_hat, ybar, score_hat, score_bar = sums.means()
+    t, names, endo = job.targets, lay.constructs, job.endo
+    Y = job.X[:, t.items]
+    actual = job.actual_scores
+    n, m = Y.shape
+    rmse_pls, mae_pls = _rmse_mae(Y - pls_hat)
+    rmse_lm, mae_lm = _rmse_mae(Y - lm_hat)
+    col_construct = [names[k] for k in lay.block[t.cols]]
+    items = pd.DataFrame(
+        {
+            "construct": col_construct, "indicator": t.indicator, "rmse_pls": rmse_pls, "mae_pls": mae_pls,
+            "rmse_lm": rmse_lm, "mae_lm": mae_lm, "q2_predict": q2_predict(Y, pls_hat, ybar),
+        }
+    )  # fmt: skip
+    c_rmse, c_mae = _rmse_mae(actual - score_hat)
+    endo_names = [names[k] for k in endo]
+    constructs = pd.DataFrame({"construct": endo_names, "rmse": c_rmse, "mae": c_mae, "q2_predict": q2_predict(actual, score_hat, score_bar)})
+    cases = pd.DataFrame(
+        {
+            "case": np.repeat(case_labels, m), "construct": np.tile(col_construct, n), "indicator": np.tile(t.indicator, n),
+            "actual": Y.ravel(), "predicted_pls": pls_hat.ravel(), "predicted_lm": lm_hat.ravel(), "predicted_mean": ybar.ravel(),
+            "error_pls": (Y - pls_hat).ravel(), "error_lm": (Y - lm_hat).ravel(),
+        }
+    )  # fmt: skip
+    construct_cases = pd.DataFrame(
+        {"case": np.repeat(case_labels, len(endo)), "construct": np.tile(endo_names, n), "actual": actual.ravel(), "predicted": score_hat.ravel()}
+    )
+    return {
+        "items": items, "constructs": constructs, "summary": predictive_power(items, metric=metric),
+        "cases": cases, "construct_cases": construct_cases,
+    }  # fmt: skip
 
 
 def paired_assessment(data: pd.DataFrame, model: ModelSpec | str, *, metric: str = "rmse", **options) -> dict:
@@ -519,7 +444,7 @@ def paired_assessment(data: pd.DataFrame, model: ModelSpec | str, *, metric: str
     for k in ("technique", "benchmark"):
         options.pop(k, None)
     if not options.get("loo") and options.get("seed") is None:
-        options["seed"] = int(np.random.SeedSequence().entropy)
+        options["seed"] = _drawn_seed()
     results, items, summary = {}, [], []
     for technique in TECHNIQUES:
         bench = PAIRED_BENCHMARK[technique]

@@ -44,15 +44,18 @@ def _generated(plan: Plan, fm: _FoldModel, Zi: np.ndarray) -> np.ndarray:
     scores1 = None
     if plan.stage1 is not None:
         l1 = plan.stage1
+        assert fm.stage1_weights is not None  # a two-stage interaction's fold model carries them
         scores1 = Zi[:, l1.sources] @ (fm.stage1_weights[:, None] * l1.onehot)
     cols = []
     for g in plan.generated:
         if g.kind == "two_stage":
+            assert scores1 is not None
             cols.append(scores1[:, g.a] * scores1[:, g.b])
         else:
             cols.append(Zi[:, g.a] * Zi[:, g.b])
     G = np.stack(cols, axis=1)
     if fm.gen_beta:
+        assert fm.gen_center is not None
         for regs, (members, beta) in fm.gen_beta.items():
             G[:, members] = (G[:, members] - fm.gen_center[members]) - Zi[:, list(regs)] @ beta
     return G
