@@ -112,7 +112,7 @@ def bootstrap(
     result: PLSResult,
     *,
     resamples: int = 5000,
-    seed: int | None = None,
+    seed: int | np.random.SeedSequence | None = None,
     workers: int = 1,
     ci_level: float = 0.95,
     progress: Callable[[int], None] | None = None,

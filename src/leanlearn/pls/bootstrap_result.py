@@ -86,7 +86,7 @@ class BootstrapResult:
 
     result: PLSResult
     resamples: int
-    seed: int | None
+    seed: int | np.random.SeedSequence | None
     ci_level: float
     path_draws: np.ndarray = field(repr=False)
     path_jackknife: np.ndarray = field(repr=False)

@@ -93,7 +93,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -395,7 +395,7 @@ def _group_bootstraps(sub: pd.DataFrame, labels: pd.Series, spec: ModelSpec, set
         res_g = estimate(part, spec, settings=settings, assess=False, source=where)
         if res_g.n < min_group_size:
             raise DataError(f"group {g} has {res_g.n} cases; at least {min_group_size} are needed. Merge it into a larger cluster.")
-        boot_seed: Any = stream(seed, "bootstrap", "mga", gi) if seed is not None else None  # bootstrap takes a SeedSequence
+        boot_seed = stream(seed, "bootstrap", "mga", gi) if seed is not None else None
         boot_g = bootstrap(res_g, resamples=resamples, seed=boot_seed, workers=workers)
         est = np.array([float(f(res_g.path_matrix)) for _, _, f in funcs])
         draws = np.stack([np.asarray(f(boot_g.path_draws), dtype=float) for _, _, f in funcs], axis=-1) if funcs else np.empty((boot_g.n_valid, 0))

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from leanlearn.pls.engine import Plan
-from leanlearn.pls.moments import CaseFeatures, _moment_form, _unpack, fit_resamples, product_form
+from leanlearn.pls.case_moments import _unpack
+from leanlearn.pls.moments import CaseFeatures, _moment_form, fit_resamples, product_form
 from leanlearn.robustness.predict_folds import _FoldModel, _lm_fit_predict
 
 # LM predictors whose training correlation matrix has a larger condition number are fitted
