@@ -59,6 +59,40 @@ def test_every_choice_is_varied_once():
         assert expected in names
 
 
+def test_variants_come_in_the_order_of_the_choices_and_skips_keep_theirs():
+    # the order of the variants is the order of the rows of multiverse.csv
+    names = [v.name for v in default_variants(CONFIG)]
+    assert names == ["main", "scheme=factorial", "scheme=centroid", "interaction=product_indicator", "interaction=orthogonal",
+                     "estimator=PLSc", "interval=BCa", "missing=iterative", "missing=listwise", "screening=no_flagged",
+                     "screening=hard_only", "controls=none", "controls=+industry_group,+country"]  # fmt: skip
+    spec = parse_model("X =~ x1 + x2 + x3\nY =~ y1 + y2 + y3\nY ~ X\n")
+    cfg = {**CONFIG, "controls": {}, "missing": {"treatment": "multiple"}}
+    variants, skipped = default_variants(cfg, spec, columns=["x1"], return_skipped=True)
+    assert [s.name for s in skipped] == ["interaction=product_indicator", "interaction=orthogonal", "controls=none",
+                                         "controls=+industry_group,+country"]  # fmt: skip
+    # multiple imputation is varied as the single (iterative) treatment the other steps read
+    assert [v.name for v in variants if v.factor == "missing-data treatment"] == ["missing=mean", "missing=listwise"]
+
+
+def test_a_failing_variant_is_skipped_with_its_reason_but_a_failing_main_analysis_stops():
+    df = draw_items(300, PopulationModel(), seed=5)
+    hyps = load_hypotheses([h for h in CONFIG["hypotheses"] if h["id"] == "H1"])
+    cfg = dict(CONFIG, controls={"variables": []})
+    broken = Variant("scheme=factorial", "scheme", "factorial", scheme="factorial")
+    spec = parse_model(STUDY)
+
+    def data_for(keep, missing):  # the variant's data has a constant item: its block is singular
+        return df.assign(**{spec.items[0]: 1.0}) if keep == "hard_only" else df
+
+    variants = [Variant("main", "main", "x"), Variant("screening=hard_only", "screening rule", "hard", keep="hard_only"), broken]
+    out = run_multiverse(variants, data_for, spec, cfg, hyps, resamples=50, seed=3)
+    assert list(out.skipped.variant) == ["screening=hard_only"] and out.skipped.reason[0].startswith("estimation failed: ")
+    assert list(dict.fromkeys(out.verdicts.variant)) == ["main", "scheme=factorial"]
+    assert set(out.paths.variant) == {"main", "scheme=factorial"} and "screening=hard_only" not in out.n
+    with pytest.raises((ValueError, ArithmeticError, np.linalg.LinAlgError)):
+        run_multiverse([Variant("main", "main", "x", keep="hard_only")], data_for, spec, cfg, hyps, resamples=50, seed=3)
+
+
 def test_verdicts_agree_with_main_are_counted():
     df = draw_items(400, PopulationModel(), seed=31)
     hyps = load_hypotheses([h for h in CONFIG["hypotheses"] if h["id"] in ("H1", "H5")])

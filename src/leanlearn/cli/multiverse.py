@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import logging
 
-import pandas as pd
-
 from leanlearn.cli._io import UserError, atomic_dir, atomic_file, read_codebook, read_config, read_model, user_errors, write_csv
 from leanlearn.cli._options import add_data_model, add_resamples
 
@@ -49,11 +47,15 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import pandas as pd
+
     from leanlearn.cli._study import bootstrap_settings
     from leanlearn.cli.estimate import read_data
     from leanlearn.cli.screen import read_survey
     from leanlearn.effects.hypotheses import load_hypotheses, load_inference
-    from leanlearn.robustness.multiverse import analysis_variant, default_variants, run_multiverse, sensitivity_paths, skipped_table, stability
+    from leanlearn.robustness.multiverse import (
+        analysis_variant, default_variants, main_missing_treatment, run_multiverse, sensitivity_paths, skipped_table, stability,
+    )  # fmt: skip
 
     cfg = read_config(args.config)
     codebook = read_codebook(args.codebook)
@@ -66,9 +68,7 @@ def run(args) -> int:
     scales = codebook.item_scales()
     items = [i for i in spec.items if i in scales]
     bounds = {i: scales[i][:2] for i in items}
-    main_missing = (cfg.get("missing", {}) or {}).get("treatment", "mean")
-    if main_missing == "multiple":  # the multiverse varies the single treatment the other steps read (docs/imputation.md)
-        main_missing = "iterative"
+    main_missing = main_missing_treatment(cfg)
     cache: dict = {}
 
     def data_for(keep, missing):

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
 
-from leanlearn.pls.bootstrap import bootstrap
+from leanlearn.pls.bootstrap import BootstrapResult, bootstrap
 from leanlearn.spec.codebook import RESPONDENT_ID
 from leanlearn.data.controls import add_controls
 from leanlearn.errors import DataError, SpecError
@@ -36,7 +37,7 @@ from leanlearn.data.merge import merge_archival
 from leanlearn.data.missing import treat_missing
 from leanlearn.pls.engine import estimate
 
-__all__ = ["KEEP_RULES", "Variant", "Skipped", "default_variants", "analysis_variant", "run_multiverse", "stability", "flag_fragile", "sensitivity_paths"]
+__all__ = ["KEEP_RULES", "Variant", "Skipped", "default_variants", "main_missing_treatment", "analysis_variant", "run_multiverse", "stability", "flag_fragile", "sensitivity_paths"]
 
 KEEP_RULES = ("main", "no_flagged", "hard_only")
 
@@ -97,16 +98,31 @@ def default_variants(config: dict, spec=None, *, columns=None, return_skipped: b
     -------
     list of Variant, or (list of Variant, list of Skipped)
     """
-    est = config.get("estimation", {}) or {}
-    miss = config.get("missing", {}) or {}
-    main_missing = miss.get("treatment", "mean")
-    if main_missing == "multiple":  # the multiverse varies the single treatment the other steps read (docs/imputation.md)
-        main_missing = "iterative"
+    mv = (config.get("robustness") or {}).get("multiverse") or {}
+    estimation, why_not = _estimation_variants(config.get("estimation", {}) or {}, spec)
+    controls, why_not_controls = _control_variants(_controls_config(config), mv.get("extra_controls") or {}, columns)
+    out = [Variant("main", "main", "as configured"), *estimation, *_data_variants(main_missing_treatment(config)), *controls]
+    skipped = why_not + why_not_controls
+    out, skipped = _selected(out, skipped, mv.get("variants"))
+    return (out, skipped) if return_skipped else out
+
+
+def main_missing_treatment(config: dict) -> str:
+    """The main analysis' single missing-data treatment (``multiple`` varies as ``iterative``)."""
+    main = (config.get("missing", {}) or {}).get("treatment", "mean")
+    # the multiverse varies the single treatment the other steps read (docs/imputation.md)
+    return "iterative" if main == "multiple" else main
+
+
+def _controls_config(config: dict) -> dict:
+    """The ``controls`` section as a dict (a bare list is its ``variables``)."""
     ctl = config.get("controls") or {}
-    if isinstance(ctl, list):
-        ctl = {"variables": ctl}
-    mv = ((config.get("robustness") or {}).get("multiverse") or {})
-    out = [Variant("main", "main", "as configured")]
+    return {"variables": ctl} if isinstance(ctl, list) else dict(ctl)
+
+
+def _estimation_variants(est: dict, spec) -> tuple[list[Variant], list[Skipped]]:
+    """The other inner weighting schemes, interaction methods and estimator, and BCa intervals."""
+    out: list[Variant] = []
     skipped: list[Skipped] = []
     has_interaction = spec is None or bool(getattr(spec, "interactions", ()))
     has_reflective = spec is None or any(c.kind == "measured" and c.reflective for c in spec.constructs)
@@ -121,47 +137,60 @@ def default_variants(config: dict, spec=None, *, columns=None, return_skipped: b
             else:
                 skipped.append(Skipped(v.name, v.factor, v.level, "the model has no interaction term"))
     consistent = bool(est.get("consistent", False))
-    v = Variant(f"estimator={'PLS' if consistent else 'PLSc'}", "estimator", "PLS" if consistent else "PLSc", consistent=not consistent)
+    level = "PLS" if consistent else "PLSc"
+    v = Variant(f"estimator={level}", "estimator", level, consistent=not consistent)
     if has_reflective:
         out.append(v)
     else:
         skipped.append(Skipped(v.name, v.factor, v.level, "the model has no reflective (mode A) construct, so PLSc equals PLS"))
     out.append(Variant("interval=BCa", "interval type", "BCa", interval="bca"))
-    for m in ("mean", "iterative", "listwise"):
-        if m != main_missing:
-            out.append(Variant(f"missing={m}", "missing-data treatment", m, missing=m))
+    return out, skipped
+
+
+def _data_variants(main_missing: str) -> list[Variant]:
+    """The other missing-data treatments and the two other screening rules."""
+    out = [Variant(f"missing={m}", "missing-data treatment", m, missing=m) for m in ("mean", "iterative", "listwise") if m != main_missing]
     out.append(Variant("screening=no_flagged", "screening rule", "drop flagged-but-kept responses", keep="no_flagged"))
     out.append(Variant("screening=hard_only", "screening rule", "hard rules only", keep="hard_only"))
+    return out
+
+
+def _control_variants(ctl: dict, extra_cfg: dict, columns) -> tuple[list[Variant], list[Skipped]]:
+    """``controls=none`` (when the study has controls) and the variant adding the extra controls."""
+    out: list[Variant] = []
+    skipped: list[Skipped] = []
     if ctl.get("variables"):
         out.append(Variant("controls=none", "controls", "none", controls={"variables": []}))
     else:
         skipped.append(Skipped("controls=none", "controls", "none", "the study has no controls"))
-    extra_cfg = mv.get("extra_controls") or {}
     extra = [c for c in extra_cfg.get("variables", []) if c not in ctl.get("variables", [])]
-    if extra:
-        name = "controls=" + ",".join(f"+{c}" for c in extra)
-        cat = [c for c in extra_cfg.get("categorical", []) if c in extra]
-        level = "+ " + ", ".join(f"{c} (dummies)" if c in cat else c for c in extra)
-        absent = [c for c in extra if columns is not None and c not in set(columns)]
-        if absent:
-            skipped.append(Skipped(name, "controls", level, f"column(s) {', '.join(absent)} not in the analysis data"))
-        else:
-            more = dict(ctl, variables=list(ctl.get("variables", [])) + extra,
-                        categorical=list(ctl.get("categorical", [])) + [c for c in cat if c not in ctl.get("categorical", [])])
-            out.append(Variant(name, "controls", level, controls=more))
-    wanted = mv.get("variants")
-    if wanted is not None:
-        known = {v.name for v in out} | {s.name for s in skipped}
-        unknown = [w for w in wanted if w not in known]
-        if unknown:
-            raise ValueError(
-                f"robustness.multiverse.variants: unknown variant(s) {', '.join(unknown)}; this study has: {', '.join(sorted(known))}"
-            )
-        for v in out[1:]:
-            if v.name not in wanted:
-                skipped.append(Skipped(v.name, v.factor, v.level, "not listed in robustness.multiverse.variants"))
-        out = [out[0]] + [v for v in out[1:] if v.name in wanted]
-    return (out, skipped) if return_skipped else out
+    if not extra:
+        return out, skipped
+    name = "controls=" + ",".join(f"+{c}" for c in extra)
+    cat = [c for c in extra_cfg.get("categorical", []) if c in extra]
+    level = "+ " + ", ".join(f"{c} (dummies)" if c in cat else c for c in extra)
+    absent = [c for c in extra if columns is not None and c not in set(columns)]
+    if absent:
+        skipped.append(Skipped(name, "controls", level, f"column(s) {', '.join(absent)} not in the analysis data"))
+    else:
+        more = dict(ctl, variables=list(ctl.get("variables", [])) + extra,
+                    categorical=list(ctl.get("categorical", [])) + [c for c in cat if c not in ctl.get("categorical", [])])  # fmt: skip
+        out.append(Variant(name, "controls", level, controls=more))
+    return out, skipped
+
+
+def _selected(out: list[Variant], skipped: list[Skipped], wanted) -> tuple[list[Variant], list[Skipped]]:
+    """Keep ``main`` and the variants named in ``robustness.multiverse.variants`` (all when None)."""
+    if wanted is None:
+        return out, skipped
+    known = {v.name for v in out} | {s.name for s in skipped}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise ValueError(
+            f"robustness.multiverse.variants: unknown variant(s) {', '.join(unknown)}; this study has: {', '.join(sorted(known))}"
+        )
+    dropped = [Skipped(v.name, v.factor, v.level, "not listed in robustness.multiverse.variants") for v in out[1:] if v.name not in wanted]
+    return [out[0]] + [v for v in out[1:] if v.name in wanted], skipped + dropped
 
 
 def _keep_mask(flags: pd.DataFrame, rule: str) -> pd.Series:
@@ -231,6 +260,63 @@ class MultiverseResult:
     skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["variant", "factor", "level", "reason"]))
 
 
+class _Settings(TypedDict):
+    """The estimation settings of a variant (keyword arguments of :func:`leanlearn.pls.engine.estimate`)."""
+
+    scheme: str
+    interaction: str
+    consistent: bool
+    max_iterations: int
+    tolerance: float
+
+
+def _settings(v: Variant, est_cfg: dict) -> _Settings:
+    """The main analysis' estimation settings with the variant's choices."""
+    return _Settings(
+        scheme=v.scheme or est_cfg.get("scheme", "path"),
+        interaction=v.interaction or est_cfg.get("interaction", "two_stage"),
+        consistent=bool(est_cfg.get("consistent", False)) if v.consistent is None else v.consistent,
+        max_iterations=int(est_cfg.get("max_iterations", 300)),
+        tolerance=float(est_cfg.get("tolerance", 1e-7)),
+    )
+
+
+def _bootstrap_variant(v: Variant, data_for, spec, ctl: dict, settings: _Settings, *, resamples: int, seed: int, workers: int):
+    """Estimate and bootstrap a variant's analysis; a failure of a variant other than main is returned, not raised."""
+    sp, d, _ = add_controls(
+        spec, data_for(v.keep, v.missing), variables=list(ctl.get("variables", [])),
+        targets=list(ctl.get("targets", spec.endogenous)), categorical=list(ctl.get("categorical", [])),
+    )  # fmt: skip
+    try:
+        res = estimate(d, sp, assess=False, **settings)
+        if not res.converged:
+            raise ValueError(f"PLS did not converge within {settings['max_iterations']} iterations")
+        return bootstrap(res, resamples=resamples, seed=seed, workers=workers)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError, DataError, SpecError) as exc:
+        if v.name == "main":
+            raise
+        return exc
+
+
+def _variant_rows(v: Variant, boot: BootstrapResult, hypotheses) -> tuple[list[dict], list[dict]]:
+    """The variant's verdict rows (one per hypothesis) and path rows (one per structural path)."""
+    n = boot.result.n
+    hyp = evaluate_hypotheses(boot, hypotheses, interval=v.interval)
+    rows = [
+        {"variant": v.name, "factor": v.factor, "level": v.level, "n": n, "hypothesis": r.hypothesis, "quantity": r.quantity,
+         "estimate": r.estimate, "ci_lower": r.ci_lower, "ci_upper": r.ci_upper, "ci_level": r.ci_level,
+         "interval": v.interval, "verdict": r.verdict}
+        for r in hyp.itertuples()
+    ]  # fmt: skip
+    tab = boot.table("paths")
+    lo, hi = ("bca_lower", "bca_upper") if v.interval == "bca" else ("ci_lower", "ci_upper")
+    paths = [
+        {"variant": v.name, "n": n, "source": s, "target": t, "estimate": e, "ci_lower": a, "ci_upper": b}
+        for s, t, e, a, b in zip(tab.source, tab.target, tab.estimate, tab[lo], tab[hi])
+    ]
+    return rows, paths
+
+
 def run_multiverse(
     variants: list[Variant],
     data_for,
@@ -251,63 +337,30 @@ def run_multiverse(
     paths of every variant (variant, n, source, target, estimate, ci_lower, ci_upper).
     A variant other than ``main`` whose estimation fails (no convergence, a singular
     system, a data error) is left out and listed in ``skipped`` with the reason.
+    Variants with the same data, controls and estimation settings (``interval=BCa`` and
+    ``main``) share one bootstrap.
     """
     est_cfg = config.get("estimation", {}) or {}
-    ctl_cfg = config.get("controls") or {}
-    if isinstance(ctl_cfg, list):
-        ctl_cfg = {"variables": ctl_cfg}
-    boot_cache: dict = {}
-    rows, path_rows, ns = [], [], {}
+    ctl_cfg = _controls_config(config)
+    boots: dict = {}
+    rows: list[dict] = []
+    path_rows: list[dict] = []
+    ns: dict = {}
     skipped: list[Skipped] = []
     for k, v in enumerate(variants):
-        data = data_for(v.keep, v.missing)
         ctl = v.controls if v.controls is not None else ctl_cfg
-        sp, d, _ = add_controls(
-            spec, data, variables=list(ctl.get("variables", [])), targets=list(ctl.get("targets", spec.endogenous)),
-            categorical=list(ctl.get("categorical", [])),
-        )
-        settings = dict(
-            scheme=v.scheme or est_cfg.get("scheme", "path"),
-            interaction=v.interaction or est_cfg.get("interaction", "two_stage"),
-            consistent=bool(est_cfg.get("consistent", False)) if v.consistent is None else v.consistent,
-            max_iterations=int(est_cfg.get("max_iterations", 300)),
-            tolerance=float(est_cfg.get("tolerance", 1e-7)),
-        )
+        settings = _settings(v, est_cfg)
         key = (v.data_key, repr(ctl), tuple(sorted(settings.items())))
-        if key not in boot_cache:
-            try:
-                res = estimate(d, sp, assess=False, **settings)
-                if not res.converged:
-                    raise ValueError(f"PLS did not converge within {settings['max_iterations']} iterations")
-                boot_cache[key] = bootstrap(res, resamples=resamples, seed=seed, workers=workers)
-            except (ValueError, ArithmeticError, np.linalg.LinAlgError, DataError, SpecError) as exc:
-                if v.name == "main":
-                    raise
-                boot_cache[key] = exc
-        boot = boot_cache[key]
+        if key not in boots:
+            boots[key] = _bootstrap_variant(v, data_for, spec, ctl, settings, resamples=resamples, seed=seed, workers=workers)
+        boot = boots[key]
         if isinstance(boot, Exception):
             skipped.append(Skipped(v.name, v.factor, v.level, f"estimation failed: {boot}"))
-            if progress:
-                progress(k + 1, v.name)
-            continue
-        ns[v.name] = boot.result.n
-        hyp = evaluate_hypotheses(boot, hypotheses, interval=v.interval)
-        for r in hyp.itertuples():
-            rows.append(
-                {
-                    "variant": v.name, "factor": v.factor, "level": v.level, "n": boot.result.n,
-                    "hypothesis": r.hypothesis, "quantity": r.quantity, "estimate": r.estimate,
-                    "ci_lower": r.ci_lower, "ci_upper": r.ci_upper, "ci_level": r.ci_level,
-                    "interval": v.interval, "verdict": r.verdict,
-                }
-            )
-        tab = boot.table("paths")
-        lo, hi = ("bca_lower", "bca_upper") if v.interval == "bca" else ("ci_lower", "ci_upper")
-        for r in tab.itertuples():
-            path_rows.append(
-                {"variant": v.name, "n": boot.result.n, "source": r.source, "target": r.target,
-                 "estimate": r.estimate, "ci_lower": getattr(r, lo), "ci_upper": getattr(r, hi)}
-            )
+        else:
+            ns[v.name] = boot.result.n
+            more, paths = _variant_rows(v, boot, hypotheses)
+            rows += more
+            path_rows += paths
         if progress:
             progress(k + 1, v.name)
     verdicts = pd.DataFrame(rows)
@@ -383,13 +436,12 @@ def flag_fragile(hypotheses: pd.DataFrame, stab: pd.DataFrame | None) -> pd.Data
     """
     out = hypotheses.copy()
     interval = out["fragile"].map(_true) if "fragile" in out else pd.Series(False, index=out.index)
-    mv = pd.Series(pd.NA, index=out.index, dtype="object")
-    n_same = pd.Series(np.nan, index=out.index)
-    n_var = pd.Series(np.nan, index=out.index)
-    agree = pd.Series(np.nan, index=out.index)
+    rows = len(out)
+    mv: list = [pd.NA] * rows
+    n_same, n_var, agree = np.full(rows, np.nan), np.full(rows, np.nan), np.full(rows, np.nan)
     if stab is not None and len(stab) and {"hypothesis", "n_same", "n_variants"} <= set(stab.columns):
         by = stab.drop_duplicates("hypothesis").set_index("hypothesis")
-        for i, h in out["hypothesis"].items():
+        for i, h in enumerate(out["hypothesis"]):
             if h not in by.index:
                 continue
             r = by.loc[h]
@@ -398,19 +450,19 @@ def flag_fragile(hypotheses: pd.DataFrame, stab: pd.DataFrame | None) -> pd.Data
             n_same[i], n_var[i], agree[i] = ns, nv, level
             mv[i] = _true(r["fragile"]) if "fragile" in by else bool(nv and ns / nv < level - 1e-12)
     reasons = []
-    for i in out.index:
+    for i, fragile_interval in enumerate(interval):
         parts = []
-        if interval[i]:
+        if fragile_interval:
             parts.append("a bound of the interval is within the fragile margin of zero")
         if mv[i] is True:
             parts.append(f"only {int(n_same[i])} of {int(n_var[i])} alternative analyses reach the same verdict")
         reasons.append("; ".join(parts))
     out["fragile_interval"] = interval.astype(bool)
-    out["fragile_multiverse"] = mv
+    out["fragile_multiverse"] = pd.Series(mv, index=out.index, dtype="object")
     out["fragile"] = [bool(a) or b is True for a, b in zip(interval, mv)]
-    out["multiverse_n_same"] = n_same
-    out["multiverse_n_variants"] = n_var
-    out["multiverse_min_agreement"] = agree
+    out["multiverse_n_same"] = pd.Series(n_same, index=out.index)
+    out["multiverse_n_variants"] = pd.Series(n_var, index=out.index)
+    out["multiverse_min_agreement"] = pd.Series(agree, index=out.index)
     out["fragile_reason"] = reasons
     return out
 
