@@ -117,6 +117,7 @@ def bootstrap(
     ci_level: float = 0.95,
     progress: Callable[[int], None] | None = None,
     indices: np.ndarray | None = None,
+    jackknife: bool = True,
 ) -> BootstrapResult:
     """Bootstrap a fitted PLS model.
 
@@ -146,6 +147,11 @@ def bootstrap(
     indices : ndarray, shape (B, n), optional
         Explicit 0-based row indices of the resamples (overrides seed and resamples; used
         to reproduce another program's draws exactly).
+    jackknife : bool
+        Also run the leave-one-case-out jackknife for the BCa acceleration (default). Without
+        it the result has no jackknife (``bca_available`` False): its BCa columns are NaN and
+        a BCa test gives NaN; the percentile results are the same numbers either way (the
+        multiverse skips it for variants that read only percentile intervals).
 
     Returns
     -------
@@ -193,7 +199,7 @@ def bootstrap(
         _init_worker(plan, X, seed, resamples, weights=wts)
         with threadpool_limits(limits=1):
             parts = [_summaries(plan, fit_resamples(plan, X, _weighted(resample_counts(idx, n), wts), _features()))]
-        jparts = [_run_chunk(-1 - j) for j in range(len(_chunk_bounds(n)))]
+        jparts = [_run_chunk(-1 - j) for j in range(len(_chunk_bounds(n)))] if jackknife else []
     else:
         if resamples < 2:
             raise ValueError("resamples must be at least 2")
@@ -201,7 +207,7 @@ def bootstrap(
             seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         # resample blocks 0, 1, ..., then the jackknife's blocks -1, -2, ... (for the BCa acceleration)
         n_boot = len(_chunk_bounds(resamples))
-        chunks = list(range(n_boot)) + [-1 - j for j in range(len(_chunk_bounds(n)))]
+        chunks = list(range(n_boot)) + ([-1 - j for j in range(len(_chunk_bounds(n)))] if jackknife else [])
         parts = []
         done = 0
         processes = min(int(workers), len(chunks))  # no more processes than blocks
@@ -241,10 +247,10 @@ def bootstrap(
         }
     )
     # jackknife (leave one case out, with its weight) for the BCa acceleration, run with the resamples
-    jsum = {k: np.concatenate([p[k] for p in jparts]) for k in jparts[0]}
+    jsum = {k: np.concatenate([p[k] for p in jparts]) for k in jparts[0]} if jparts else None
 
     flat = _flatten(result, {k: v[valid] for k, v in summ.items()})
-    jflat = _flatten(result, jsum)
+    jflat = _flatten(result, jsum) if jsum is not None else None
     est = _flatten(result, _summaries(plan, result.batch))
     return BootstrapResult(
         result=result,
@@ -252,7 +258,7 @@ def bootstrap(
         seed=seed,
         ci_level=ci_level,
         path_draws=summ["paths"][valid],
-        path_jackknife=jsum["paths"],
+        path_jackknife=jsum["paths"] if jsum is not None else None,
         draws=flat,
         jackknife=jflat,
         estimates={k: v[0] for k, v in est.items()},

@@ -75,10 +75,12 @@ class BootstrapResult:
         Path-coefficient matrices of the valid resamples; every effect (total, specific
         indirect, conditional, differences) is derived from these, so all inference uses
         the same draws.
-    path_jackknife : ndarray, shape (n, K, K)
+    path_jackknife : ndarray, shape (n, K, K), or None
+        None when the bootstrap ran without the jackknife (``bootstrap(..., jackknife=False)``).
     draws, jackknife, estimates : dict of ndarray
         Per family ("paths", "outer_loadings", "outer_weights", "htmt", "r_squared"):
-        (B_valid, m), (n, m) and (m,) arrays; labels in :attr:`labels`.
+        (B_valid, m), (n, m) and (m,) arrays; labels in :attr:`labels`. ``jackknife`` is None
+        without the jackknife (then every BCa column is NaN).
     labels : dict of DataFrame
     status : DataFrame
         One row per reason: reason ("valid", "singular", "not_converged"), count.
@@ -89,9 +91,9 @@ class BootstrapResult:
     seed: int | np.random.SeedSequence | None
     ci_level: float
     path_draws: np.ndarray = field(repr=False)
-    path_jackknife: np.ndarray = field(repr=False)
+    path_jackknife: np.ndarray | None = field(repr=False)
     draws: dict = field(repr=False)
-    jackknife: dict = field(repr=False)
+    jackknife: dict | None = field(repr=False)
     estimates: dict = field(repr=False)
     labels: dict = field(repr=False)
     status: pd.DataFrame = field(repr=False)
@@ -99,6 +101,15 @@ class BootstrapResult:
     @property
     def n_valid(self) -> int:
         return int(self.path_draws.shape[0])
+
+    @property
+    def bca_available(self) -> bool:
+        """Whether the jackknife ran, so BCa intervals are defined."""
+        return self.path_jackknife is not None
+
+    def _jack(self, func: Callable[[np.ndarray], np.ndarray]):
+        """``func`` of the jackknife's path matrices, None without the jackknife."""
+        return None if self.path_jackknife is None else func(self.path_jackknife)
 
     @property
     def n_failed(self) -> int:
@@ -145,17 +156,18 @@ class BootstrapResult:
         interval), n_resamples. See :func:`bootstrap_p_value`.
         """
         if family in self.draws:
-            return self._stat_table(self.labels[family], self.estimates[family], self.draws[family], self.jackknife[family])
+            jk = None if self.jackknife is None else self.jackknife[family]
+            return self._stat_table(self.labels[family], self.estimates[family], self.draws[family], jk)
         names = list(self.result.constructs)
         if family in ("total_effects", "total_indirect_effects"):
             f = lambda P: fx.total_effects(P) - (P if family == "total_indirect_effects" else 0)  # noqa: E731
-            est, draws, jack = f(self.result.path_matrix), f(self.path_draws), f(self.path_jackknife)
+            est, draws, jack = f(self.result.path_matrix), f(self.path_draws), self._jack(f)
             keep = np.argwhere(np.abs(est) > 0) if family == "total_effects" else self._indirect_pairs()
             labels = pd.DataFrame({"source": [names[i] for i, _ in keep], "target": [names[j] for _, j in keep]})
             if not len(keep):
                 return _empty(labels)
             sel = (slice(None), keep[:, 0], keep[:, 1])
-            return self._stat_table(labels, est[keep[:, 0], keep[:, 1]], draws[sel], jack[sel])
+            return self._stat_table(labels, est[keep[:, 0], keep[:, 1]], draws[sel], None if jack is None else jack[sel])
         if family == "indirect_effects":
             ch = fx.chains(self.result.plan.final.adjacency)
             labels = pd.DataFrame(
@@ -184,7 +196,7 @@ class BootstrapResult:
         share the draws of all other results.
         """
         est = np.asarray(func(self.result.path_matrix[None]))[0]
-        return self._stat_table(labels, est, func(self.path_draws), func(self.path_jackknife))
+        return self._stat_table(labels, est, func(self.path_draws), self._jack(func))
 
     def derived_test(self, func: Callable[[np.ndarray], np.ndarray], *, method: str = "percentile", level: float | None = None, value: float = 0.0) -> dict:
         """Interval and matching bootstrap p-values of the first statistic of ``func`` (see :meth:`derived`).
@@ -200,9 +212,17 @@ class BootstrapResult:
         level = self.ci_level if level is None else float(level)
         est = np.asarray(func(self.result.path_matrix[None]), dtype=float)[0][:1]
         draws = np.asarray(func(self.path_draws), dtype=float)[:, :1]
-        jack = np.asarray(func(self.path_jackknife), dtype=float)[:, :1]
-        z0, a = bca_constants(draws, est, jack)
-        lo, hi = percentile_interval(draws, level) if method == "percentile" else bca_interval(draws, est, jack, level)
+        z0 = a = None
+        if method == "bca":
+            if self.path_jackknife is None:  # no jackknife: BCa is undefined (NaN)
+                nan = float("nan")
+                return {"estimate": float(est[0]), "lower": nan, "upper": nan, "p_below": nan, "p_above": nan, "p_value": nan,
+                        "n": int(draws.shape[0]), "std_error": float(draws[:, 0].std(ddof=1))}  # fmt: skip
+            jack = np.asarray(func(self.path_jackknife), dtype=float)[:, :1]
+            z0, a = bca_constants(draws, est, jack)
+            lo, hi = bca_interval(draws, est, jack, level)
+        else:
+            lo, hi = percentile_interval(draws, level)
         below, above = tail_levels(draws, value, method=method, z0=z0, a=a)
         return {
             "estimate": float(est[0]),

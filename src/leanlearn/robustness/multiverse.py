@@ -281,8 +281,17 @@ def _settings(v: Variant, est_cfg: dict) -> _Settings:
     )
 
 
-def _bootstrap_variant(v: Variant, data_for, spec, ctl: dict, settings: _Settings, *, resamples: int, seed: int, workers: int):
-    """Estimate and bootstrap a variant's analysis; a failure of a variant other than main is returned, not raised."""
+def _analysis_key(v: Variant, ctl_cfg: dict, est_cfg: dict) -> tuple:
+    """What a variant's bootstrap depends on: its data variant, controls and estimation settings."""
+    ctl = v.controls if v.controls is not None else ctl_cfg
+    return (v.data_key, repr(ctl), tuple(sorted(_settings(v, est_cfg).items())))
+
+
+def _bootstrap_variant(v: Variant, data_for, spec, ctl: dict, settings: _Settings, *, resamples: int, seed: int, workers: int, bca: bool):
+    """Estimate and bootstrap a variant's analysis; a failure of a variant other than main is returned, not raised.
+
+    The jackknife (for BCa intervals) runs only when ``bca``: when a variant sharing this
+    bootstrap reads BCa bounds."""
     sp, d, _ = add_controls(
         spec, data_for(v.keep, v.missing), variables=list(ctl.get("variables", [])),
         targets=list(ctl.get("targets", spec.endogenous)), categorical=list(ctl.get("categorical", [])),
@@ -291,7 +300,7 @@ def _bootstrap_variant(v: Variant, data_for, spec, ctl: dict, settings: _Setting
         res = estimate(d, sp, assess=False, **settings)
         if not res.converged:
             raise ValueError(f"PLS did not converge within {settings['max_iterations']} iterations")
-        return bootstrap(res, resamples=resamples, seed=seed, workers=workers)
+        return bootstrap(res, resamples=resamples, seed=seed, workers=workers, jackknife=bca)
     except (ValueError, ArithmeticError, np.linalg.LinAlgError, DataError, SpecError) as exc:
         if v.name == "main":
             raise
@@ -338,7 +347,8 @@ def run_multiverse(
     A variant other than ``main`` whose estimation fails (no convergence, a singular
     system, a data error) is left out and listed in ``skipped`` with the reason.
     Variants with the same data, controls and estimation settings (``interval=BCa`` and
-    ``main``) share one bootstrap.
+    ``main``) share one bootstrap; only a bootstrap read with BCa intervals runs the jackknife
+    (the percentile results are the same numbers with or without it).
     """
     est_cfg = config.get("estimation", {}) or {}
     ctl_cfg = _controls_config(config)
@@ -347,12 +357,13 @@ def run_multiverse(
     path_rows: list[dict] = []
     ns: dict = {}
     skipped: list[Skipped] = []
-    for k, v in enumerate(variants):
+    keys = [_analysis_key(v, ctl_cfg, est_cfg) for v in variants]
+    bca_keys = {key for key, v in zip(keys, variants) if v.interval == "bca"}
+    for k, (v, key) in enumerate(zip(variants, keys)):
         ctl = v.controls if v.controls is not None else ctl_cfg
         settings = _settings(v, est_cfg)
-        key = (v.data_key, repr(ctl), tuple(sorted(settings.items())))
         if key not in boots:
-            boots[key] = _bootstrap_variant(v, data_for, spec, ctl, settings, resamples=resamples, seed=seed, workers=workers)
+            boots[key] = _bootstrap_variant(v, data_for, spec, ctl, settings, resamples=resamples, seed=seed, workers=workers, bca=key in bca_keys)
         boot = boots[key]
         if isinstance(boot, Exception):
             skipped.append(Skipped(v.name, v.factor, v.level, f"estimation failed: {boot}"))
