@@ -58,8 +58,10 @@ def schema_path(name: str) -> Path:
 def _schema(name: str) -> dict:
     import yaml  # type: ignore[import-untyped]
 
+    # libyaml's loader where PyYAML has it (the package's own schema: the same objects, ~8x faster)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(schema_path(name), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=loader)  # noqa: S506 (a safe loader)
 
 
 def schema(name: str) -> dict:
