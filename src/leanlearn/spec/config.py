@@ -61,7 +61,7 @@ def _schema(name: str) -> dict:
     # libyaml's loader where PyYAML has it (the package's own schema: the same objects, ~8x faster)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(schema_path(name), encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=loader)  # noqa: S506 (a safe loader)
+        return yaml.load(fh, Loader=loader)  # a safe loader either way
 
 
 def schema(name: str) -> dict:
