@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from leanlearn.errors import DataError, SpecError
+from leanlearn.extras import require
 
 if TYPE_CHECKING:
     from leanlearn.spec.codebook import Codebook, Item, Scale
@@ -125,7 +126,7 @@ def _key_path(parts: Iterable) -> str:
 
 def schema_problems(mapping: Any, schema: Mapping, *, file: str) -> list[dict]:
     """Every JSON-Schema violation of ``mapping`` as a problem row (key path, value, what is allowed)."""
-    import jsonschema
+    jsonschema = require("jsonschema", "checking a study against the config and codebook schemas")
 
     rows: list[dict] = []
     validator = jsonschema.Draft7Validator(schema)
@@ -155,6 +156,14 @@ def _chain_links(chain) -> list[tuple[str, str]]:
     return [(chain[i], chain[i + 1]) for i in range(len(chain) - 1)]
 
 
+#: the keys each hypothesis test needs besides ``id`` and ``test``
+_REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "path": ("source", "target"), "interaction": ("interaction", "target"), "indirect": ("path",),
+    "indirect_difference": ("path", "versus"), "moderated_mediation": ("path", "moderator"),
+    "conditional_indirect": ("path", "moderator", "at"),
+}
+
+
 def hypothesis_problems(hypotheses: Any, spec, *, file: str = "config.yaml") -> list[dict]:
     """Problems of the ``hypotheses`` list against a parsed model (paths, chains, interactions)."""
     rows: list[dict] = []
@@ -173,9 +182,7 @@ def hypothesis_problems(hypotheses: Any, spec, *, file: str = "config.yaml") -> 
             _p(rows, "error", file, where, f"id '{hid}' is used twice")
         seen.add(hid)
         test = h.get("test")
-        required = {"path": ("source", "target"), "interaction": ("interaction", "target"), "indirect": ("path",),
-                    "indirect_difference": ("path", "versus"), "moderated_mediation": ("path", "moderator"),
-                    "conditional_indirect": ("path", "moderator", "at")}.get(test, ())
+        required = _REQUIRED_KEYS.get(test, ()) if isinstance(test, str) else ()
         missing = [key for key in required if key not in h]
         if missing:
             _p(rows, "error", file, where, f"test '{test}' needs the key(s) {', '.join(missing)}")
@@ -303,7 +310,7 @@ def _read_codebook(codebook: Mapping | None, schema: Mapping | None, rows: list[
     if len(rows) != n_before:
         return None
     try:
-        return load_codebook(codebook)
+        return load_codebook(dict(codebook))
     except (SpecError, DataError) as exc:
         where, _, what = str(exc).partition(": ")
         _p(rows, "error", file, where if what else "(codebook)", what or str(exc))
@@ -350,8 +357,8 @@ def _data_against_codebook(data: pd.DataFrame, cb: Codebook, covariates: Mapping
     rows: list[dict] = []
     try:
         absent = check_columns(cb, data.columns, source=file)
-        for col in absent:
-            _p(rows, "note", file, col, "optional codebook column absent; the checks that need it are skipped")
+        for name in absent:
+            _p(rows, "note", file, name, "optional codebook column absent; the checks that need it are skipped")
     except DataError as exc:
         _p(rows, "error", file, "(columns)", str(exc).partition(": ")[2] or str(exc))
     scales = {s.name: s for s in cb.scales}
@@ -363,7 +370,7 @@ def _data_against_codebook(data: pd.DataFrame, cb: Codebook, covariates: Mapping
         if col and col not in data.columns:
             _p(rows, "error", file, f"covariates.{name}", f"column '{col}' is not in the export")
         elif col and isinstance(entry, Mapping) and entry.get("type") == "numeric":
-            raw = data[col]
+            raw = data[str(col)]  # a column of the export (its names are text)
             filled = raw.notna() & (raw.astype(str).str.strip() != "")
             n_text = int((filled & _numeric(raw).isna()).sum())
             if n_text:
