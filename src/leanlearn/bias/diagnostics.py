@@ -303,7 +303,7 @@ def _common_method(
         codebook,
         spec,
         columns=cols,
-        ids=data[FIRM_ID] if FIRM_ID in cols else None,
+        ids=list(data[FIRM_ID]) if FIRM_ID in cols else None,
         archival_performance=[p.variable for p in pairs] or [p.variable for p in cfg.triangulation],
     )
     return out

@@ -55,7 +55,9 @@ class _StudyReader:
         self.problems.append((severity, file, where, what))
 
     def load_yaml(self, path: Path, label: str) -> dict | None:
-        import yaml
+        from leanlearn.extras import require
+
+        yaml = require("yaml", "reading the study's config and codebook")
 
         if not path.exists():
             self.problem(str(path), "(file)", f"{label} not found")
@@ -127,6 +129,7 @@ def run(args) -> int:
     rows = reader.problems + [tuple(r) for r in table[list(PROBLEM_COLUMNS)].itertuples(index=False)]
     if not _print_problems(rows, reader.base):
         return 2
+    assert study.model_text is not None  # a study without a readable model has an error above
     for line in summary_lines(cfg, study.codebook or {}, parse_model(study.model_text), study.data):
         print(f"  {line}")
     return 0
