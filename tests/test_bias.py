@@ -390,6 +390,20 @@ def test_bias_verb_writes_every_table_with_and_without_a_frame(tmp_path):
     assert pd.read_csv(out3 / "nonresponse_early_late.csv").loc[0, "status"] == "not_possible"
 
 
+def test_bias_diagnostics_errors_start_with_the_file_they_concern(codebook):
+    from leanlearn.bias.diagnostics import bias_diagnostics
+
+    data = _analysis_data().drop(columns=["firm_id"])
+    frame = pd.DataFrame({"firm_id": [f"F{i:04d}" for i in range(200)], "employees": 50, "nace2": 10, "country": "BR"})
+    cfg = bias.bias_config({"permutations": 50})
+    with pytest.raises(DataError, match=r"^survey\.csv: no 'firm_id' column to match respondents to the frame$"):
+        bias_diagnostics(data, parse_model(STUDY), codebook, cfg, frame=frame, data_source="survey.csv", frame_source="frame.csv")
+    bad_frame = frame.drop(columns=["firm_id"])
+    with pytest.raises(DataError, match=r"^frame\.csv: "):
+        bias_diagnostics(_analysis_data(), parse_model(STUDY), codebook, cfg, frame=bad_frame, data_source="survey.csv",
+                         frame_source="frame.csv")
+
+
 # ---- marker: every correlation, corrected paths ------------------------------------------------------
 def test_marker_correlations_list_every_construct_and_mark_the_chosen_r_m():
     r = np.array([[1, 0.3, 0.1], [0.3, 1, 0.2], [0.1, 0.2, 1]])

@@ -63,9 +63,19 @@ def fit(args, model_path: str | None = None, *, assess: bool = False, drop_inter
     return res, data, spec, config, settings
 
 
-def seed_of(args, config: dict):
+def seed_of(args, config: dict) -> int | None:
     """--seed, else the config's seed, else None (fresh entropy, recorded by the verb)."""
     seed = args.seed if args.seed is not None else config.get("seed")
     if seed is not None and int(seed) < 0:
         raise UserError("--seed must be a non-negative integer")
     return None if seed is None else int(seed)
+
+
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy, for a run given none (the verb records it)."""
+    import numpy as np
+
+    entropy = np.random.SeedSequence().entropy
+    if not isinstance(entropy, int):  # a SeedSequence given no entropy draws one int
+        raise TypeError(f"SeedSequence drew {type(entropy).__name__} entropy, not an int")
+    return entropy

@@ -113,7 +113,7 @@ def study_data(data_path: str, model_path: str, config: dict, *, controls: bool 
 
     data = read_data(data_path)
     spec = read_model(model_path)
-    ctl = {"variables": [], "targets": [], "categorical": [], "terms": []}
+    ctl: dict[str, list[str]] = {"variables": [], "targets": [], "categorical": [], "terms": []}
     excluded = None
     if controls:
         before = set(spec.construct_names)

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     item_source = args.untreated or args.data
     item_data = read_data(args.untreated) if args.untreated else data
     with user_errors(str(item_source)):
-        items = item_descriptives(item_data, blocks)
+        item_table = item_descriptives(item_data, blocks)
     response = None
     if bool(args.flags) != bool(args.frame):
         raise UserError("describe: --flags and --frame go together (the response rate needs both)")
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
             frame = read_export(args.frame)
             if FIRM_ID not in frame.columns:
                 raise UserError(f"{args.frame}: no '{FIRM_ID}' column")
-            kept = item_data[FIRM_ID] if FIRM_ID in item_data.columns else None
-            response = response_counts(flags, frame[FIRM_ID], kept_ids=kept, id_column=FIRM_ID)
+            kept = list(item_data[FIRM_ID]) if FIRM_ID in item_data.columns else None
+            response = response_counts(flags, list(frame[FIRM_ID]), kept_ids=kept, id_column=FIRM_ID)
     with user_errors(args.data):
         res = estimate(data, spec, source=args.data)
         table = correlation_table(res, diagonal=args.diagonal)
@@ -115,10 +115,10 @@ def run(args: argparse.Namespace) -> int:
         "excess_kurtosis": "excess kurtosis G2, bias-corrected (pandas Series.kurt, scipy.stats.kurtosis(bias=False))",
     }
     with atomic_dir(args.out) as tmp:
-        write_csv(items, tmp / "items.csv")
+        write_csv(item_table, tmp / "items.csv")
         write_csv(table, tmp / "construct_correlations.csv")
         if response is not None:
             write_csv(response, tmp / "response.csv")
         (tmp / "settings.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-    log.info("described %d items and %d constructs; wrote %s", len(items), len(table), args.out)
+    log.info("described %d items and %d constructs; wrote %s", len(item_table), len(table), args.out)
     return 0

@@ -133,20 +133,43 @@ def _merge_boot(point: pd.DataFrame, keys: list[str], boot_table: pd.DataFrame |
 
 def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     """All output tables of an estimation (and bootstrap), keyed by file name."""
-    computed: dict[str, pd.DataFrame] = {}
+    boot_tables = _BootTables(boot)
+    out = _estimate_tables(res, boot_tables)
+    out.update(_hoc_tables(res))
+    if boot is None:
+        return out
+    out["bootstrap_status.csv"] = boot.status
+    out["htmt_bootstrap.csv"] = boot_tables("htmt")
+    out["r_squared_bootstrap.csv"] = boot_tables("r_squared")
+    out["total_effects_bootstrap.csv"] = boot_tables("total_effects")
+    out["bca_intervals.csv"] = _bca_intervals(boot_tables)
+    if res.spec.interactions:
+        out.update(_conditional_tables(res, boot))
+    return out
 
-    def table(fam: str) -> pd.DataFrame:  # each family's bootstrap table computed once
-        if fam not in computed:
-            computed[fam] = boot.table(fam)
-        return computed[fam]
 
-    def bt(fam: str) -> pd.DataFrame | None:
-        return None if boot is None else table(fam)
+class _BootTables:
+    """Each family's bootstrap table, computed once (None for every family without a bootstrap)."""
 
+    def __init__(self, boot) -> None:
+        self.boot = boot
+        self.computed: dict[str, pd.DataFrame] = {}
+
+    def __call__(self, fam: str) -> pd.DataFrame:
+        if fam not in self.computed:
+            self.computed[fam] = self.boot.table(fam)
+        return self.computed[fam]
+
+    def optional(self, fam: str) -> pd.DataFrame | None:
+        return None if self.boot is None else self(fam)
+
+
+def _estimate_tables(res, bt: _BootTables) -> dict[str, pd.DataFrame]:
+    """The point estimates and assessment tables, with bootstrap columns where there is a bootstrap."""
     out: dict[str, pd.DataFrame] = {}
-    out["paths.csv"] = _merge_boot(res.path_coefficients[["source", "target", "estimate"]], ["source", "target"], bt("paths"))
-    out["outer_loadings.csv"] = _merge_boot(res.outer_loadings, ["construct", "indicator"], bt("outer_loadings"))
-    out["outer_weights.csv"] = _merge_boot(res.outer_weights, ["construct", "indicator"], bt("outer_weights"))
+    out["paths.csv"] = _merge_boot(res.path_coefficients[["source", "target", "estimate"]], ["source", "target"], bt.optional("paths"))
+    out["outer_loadings.csv"] = _merge_boot(res.outer_loadings, ["construct", "indicator"], bt.optional("outer_loadings"))
+    out["outer_weights.csv"] = _merge_boot(res.outer_weights, ["construct", "indicator"], bt.optional("outer_weights"))
     out["r_squared.csv"] = res.r_squared[["construct", "r_squared", "r_squared_adj"]]
     out["reliability.csv"] = res.reliability[["construct", "cronbach_alpha", "rho_a", "rho_c", "ave"]]
     out["htmt.csv"] = _square(res.htmt)
@@ -155,7 +178,7 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     out["vif_inner.csv"] = res.vif_inner[["source", "target", "vif"]]
     out["vif_items.csv"] = res.vif_items[["construct", "indicator", "vif"]]
     out["effects.csv"] = res.effects[["source", "target", "direct", "indirect", "total"]]
-    out["indirect_effects.csv"] = _merge_boot(res.indirect_effects[["path", "estimate"]], ["path"], bt("indirect_effects"))
+    out["indirect_effects.csv"] = _merge_boot(res.indirect_effects[["path", "estimate"]], ["path"], bt.optional("indirect_effects"))
     scores = res.scores.copy()
     scores.insert(0, "case", _case_numbers(res))
     out["scores.csv"] = scores
@@ -163,57 +186,71 @@ def tables(res, boot=None) -> dict[str, pd.DataFrame]:
     out["fit.csv"] = fit.loc[["estimated"], ["srmr", "d_uls", "d_g"]].reset_index(drop=True)
     out["fit_saturated.csv"] = fit.loc[["saturated"], ["srmr", "d_uls", "d_g"]].reset_index(drop=True)
     out["htmt2.csv"] = _square(res.htmt2)
-    cl = res.cross_loadings.reset_index()
-    out["cross_loadings.csv"] = cl
+    out["cross_loadings.csv"] = res.cross_loadings.reset_index()
     out["missing_data.csv"] = res.data_report
-    staged = getattr(res.plan, "staged", None)
-    if staged is not None and staged.spec.higher_order:
-        from leanlearn.measurement import assessment as ma
+    return out
 
-        out["hoc_indicators.csv"] = ma.hoc_indicators(res)
-        out["hoc_reliability.csv"] = ma.hoc_reliability(res)
-        out["hoc_assessment.csv"] = ma.hoc_assessment(res)
-        if staged.first_stage:
-            out["first_stage_loadings.csv"] = staged.first_stage["outer_loadings"]
-            out["first_stage_weights.csv"] = staged.first_stage["outer_weights"]
-            out["first_stage_reliability.csv"] = staged.first_stage["reliability"][["construct", "cronbach_alpha", "rho_a", "rho_c", "ave"]]
-    if boot is None:
-        return out
-    out["bootstrap_status.csv"] = boot.status
-    out["htmt_bootstrap.csv"] = table("htmt")
-    out["r_squared_bootstrap.csv"] = table("r_squared")
-    out["total_effects_bootstrap.csv"] = table("total_effects")
+
+def _hoc_tables(res) -> dict[str, pd.DataFrame]:
+    """Higher-order constructs: their indicators, reliability and assessment, and the first stage's tables."""
+    staged = getattr(res.plan, "staged", None)
+    if staged is None or not staged.spec.higher_order:
+        return {}
+    from leanlearn.measurement import assessment as ma
+
+    out = {
+        "hoc_indicators.csv": ma.hoc_indicators(res),
+        "hoc_reliability.csv": ma.hoc_reliability(res),
+        "hoc_assessment.csv": ma.hoc_assessment(res),
+    }
+    if staged.first_stage:
+        out["first_stage_loadings.csv"] = staged.first_stage["outer_loadings"]
+        out["first_stage_weights.csv"] = staged.first_stage["outer_weights"]
+        out["first_stage_reliability.csv"] = staged.first_stage["reliability"][["construct", "cronbach_alpha", "rho_a", "rho_c", "ave"]]
+    return out
+
+
+# the families of bca_intervals.csv and the columns that label their rows
+_BCA_FAMILIES = (
+    ("paths", ["source", "target"]),
+    ("outer_loadings", ["construct", "indicator"]),
+    ("outer_weights", ["construct", "indicator"]),
+    ("indirect_effects", ["path"]),
+    ("total_effects", ["source", "target"]),
+    ("htmt", ["construct_a", "construct_b"]),
+    ("r_squared", ["construct"]),
+)
+
+
+def _bca_intervals(table: _BootTables) -> pd.DataFrame:
+    """The BCa interval of every bootstrapped estimate in one table (table, label, estimate, ci_lower, ci_upper, ci_level)."""
     bca = []
-    for fam, keys in (
-        ("paths", ["source", "target"]),
-        ("outer_loadings", ["construct", "indicator"]),
-        ("outer_weights", ["construct", "indicator"]),
-        ("indirect_effects", ["path"]),
-        ("total_effects", ["source", "target"]),
-        ("htmt", ["construct_a", "construct_b"]),
-        ("r_squared", ["construct"]),
-    ):
+    for fam, keys in _BCA_FAMILIES:
         t = table(fam)
         if t.empty or "estimate" not in t:
             continue
         label = t[keys].astype(str).agg(" -> ".join if fam in ("paths", "total_effects") else " / ".join, axis=1)
         bca.append(pd.DataFrame({"table": fam, "label": label, "estimate": t.estimate, "ci_lower": t.bca_lower, "ci_upper": t.bca_upper, "ci_level": t.ci_level}))
-    out["bca_intervals.csv"] = pd.concat(bca, ignore_index=True)
-    if res.spec.interactions:
-        from leanlearn.effects import conditional as cond
+    return pd.concat(bca, ignore_index=True)
 
-        out["simple_slopes.csv"] = cond.simple_slopes(res, boot)
-        flood = cond.floodlight(res, boot)
-        out["floodlight.csv"] = flood
-        out["johnson_neyman.csv"] = cond.johnson_neyman(flood, res.scores)
-        cie = cond.conditional_indirect_effects(res, boot)
-        if not cie.empty:
-            out["conditional_indirect_effects.csv"] = cie[["path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]]
-            out["conditional_indirect_grid.csv"] = cond.conditional_indirect_grid(res, boot)
-            out["conditional_indirect_differences.csv"] = cond.conditional_indirect_differences(res, boot)
-            mmed = cond.moderated_mediation(res, boot)
-            if not mmed.empty:
-                out["moderated_mediation.csv"] = mmed[["path", "moderator", "index", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]]
+
+def _conditional_tables(res, boot) -> dict[str, pd.DataFrame]:
+    """Moderation: simple slopes, floodlight and Johnson-Neyman, conditional indirect effects, moderated mediation."""
+    from leanlearn.effects import conditional as cond
+
+    out: dict[str, pd.DataFrame] = {}
+    out["simple_slopes.csv"] = cond.simple_slopes(res, boot)
+    flood = cond.floodlight(res, boot)
+    out["floodlight.csv"] = flood
+    out["johnson_neyman.csv"] = cond.johnson_neyman(flood, res.scores)
+    cie = cond.conditional_indirect_effects(res, boot)
+    if not cie.empty:
+        out["conditional_indirect_effects.csv"] = cie[["path", "moderator", "moderator_value", "estimate", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]]
+        out["conditional_indirect_grid.csv"] = cond.conditional_indirect_grid(res, boot)
+        out["conditional_indirect_differences.csv"] = cond.conditional_indirect_differences(res, boot)
+        mmed = cond.moderated_mediation(res, boot)
+        if not mmed.empty:
+            out["moderated_mediation.csv"] = mmed[["path", "moderator", "index", "std_error", "ci_lower", "ci_upper", "ci_level", "p_value"]]
     return out
 
 

@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def options(args, config: dict) -> dict:
-    from leanlearn.cli._model import seed_of
+    from leanlearn.cli._model import fresh_seed, seed_of
 
     fcfg = (config.get("robustness") or {}).get("fimix") or {}
 
@@ -110,7 +110,7 @@ def options(args, config: dict) -> dict:
         raise UserError(f"--tolerance must be positive (got {opts['tolerance']})")
     seed = seed_of(args, config)
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)
+        seed = fresh_seed()
         log.info("no seed given: drew %d (recorded in fimix_settings.json)", seed)
     opts["seed"] = seed
     return opts
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     result = fimix_scores(
         scores, equations, max_segments=opts["max_segments"], min_segment_size=opts["min_segment_size"], starts=opts["starts"],
         seed=opts["seed"], max_iterations=opts["max_iterations"], tolerance=opts["tolerance"], intercepts=opts["intercepts"],
-        cases=np.asarray(scores.index) + 1 if scores.index.dtype.kind in "iu" else None,
+        cases=(np.asarray(scores.index) + 1).tolist() if scores.index.dtype.kind in "iu" else None,
     )  # fmt: skip
     log.info(
         "FIMIX-PLS on %d cases, K = 1..%d, %d starts: retained %s",

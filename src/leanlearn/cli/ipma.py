@@ -93,7 +93,7 @@ def _scales(args, spec, config):
 
 def run(args: argparse.Namespace) -> int:
     from leanlearn import __version__
-    from leanlearn.cli._model import fit, seed_of
+    from leanlearn.cli._model import fit, fresh_seed, seed_of
     from leanlearn.cli._study import settings_json
     from leanlearn.robustness.ipma import DEFAULT_TARGET_LEVEL, cipma, ipma
 
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if with_nca:
         seed = seed_of(args, config)
         if seed is None:
-            seed = int(np.random.SeedSequence().entropy)
+            seed = fresh_seed()
         permutations = args.permutations if args.permutations is not None else int(ncfg.get("permutations", 10000))
         ceiling = args.ceiling or icfg.get("ceiling", "cr_fdh")
         level = args.target_level if args.target_level is not None else float(icfg.get("target_level", DEFAULT_TARGET_LEVEL))
@@ -138,9 +138,10 @@ def run(args: argparse.Namespace) -> int:
         from leanlearn.robustness.nca import NECESSITY_RULE
 
         lines.append(f"cIPMA (Hauff et al. 2024), ceiling {nca_rec['ceiling']}, target level {nca_rec['target_level']:g}: " + NECESSITY_RULE)
-        for r in combined.itertuples():
-            below = "—" if not np.isfinite(r.cases_below) else f"{r.cases_below:.1f} % of cases below the required level"
-            lines.append(f"{r.construct}: d = {r.effect_size:.3f}, p = {r.p_value:.4f}, {'necessary' if r.necessary else 'not shown to be necessary'}; {r.status}; {below}.")
+        for r in combined.to_dict("records"):
+            below = "—" if not np.isfinite(r["cases_below"]) else f"{r['cases_below']:.1f} % of cases below the required level"
+            lines.append(f"{r['construct']}: d = {r['effect_size']:.3f}, p = {r['p_value']:.4f}, "
+                         f"{'necessary' if r['necessary'] else 'not shown to be necessary'}; {r['status']}; {below}.")
     record = {
         "leanlearn_version": __version__,
         "data": str(args.data),

@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def options(args, config: dict) -> dict:
-    from leanlearn.cli._model import seed_of
+    from leanlearn.cli._model import fresh_seed, seed_of
 
     ncfg = (config.get("robustness") or {}).get("nca") or {}
     permutations = args.permutations if args.permutations is not None else int(ncfg.get("permutations", 10000))
@@ -61,7 +61,7 @@ def options(args, config: dict) -> dict:
         raise UserError(f"--steps must be between 1 and 1000 (got {steps})")
     seed = seed_of(args, config)
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)
+        seed = fresh_seed()
         log.info("no seed given: drew %d (recorded in nca_settings.json)", seed)
     return {"permutations": permutations, "steps": steps, "seed": seed}
 

@@ -145,8 +145,8 @@ def build_pdf(markdown_text: str, dest: Path, *, title: str) -> str | None:
     if not pandoc or not engine:
         missing = " and ".join(x for x, ok in (("pandoc", pandoc), ("a LaTeX engine (" + "/".join(LATEX_ENGINES) + ")", engine)) if not ok)
         return f"PDF skipped: {missing} not found (the HTML manuscript is complete)"
-    with tempfile.TemporaryDirectory(prefix="leanlearn-pdf-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="leanlearn-pdf-") as tmp_name:
+        tmp = Path(tmp_name)
         lines = markdown_text.splitlines()
         first_h1 = next((k for k, line in enumerate(lines) if line.startswith("# ")), None)
         if first_h1 is not None:  # the title goes in as metadata, not twice

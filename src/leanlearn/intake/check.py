@@ -18,12 +18,17 @@ configured values.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from leanlearn.errors import DataError, SpecError
+from leanlearn.extras import require
+
+if TYPE_CHECKING:
+    from leanlearn.spec.codebook import Codebook, Item, Scale
+    from leanlearn.spec.model import ModelSpec
 
 __all__ = ["PROBLEM_COLUMNS", "check_study", "schema_problems", "hypothesis_problems", "placeholder_problems", "summary_lines"]
 
@@ -121,7 +126,7 @@ def _key_path(parts: Iterable) -> str:
 
 def schema_problems(mapping: Any, schema: Mapping, *, file: str) -> list[dict]:
     """Every JSON-Schema violation of ``mapping`` as a problem row (key path, value, what is allowed)."""
-    import jsonschema
+    jsonschema = require("jsonschema", "checking a study against the config and codebook schemas")
 
     rows: list[dict] = []
     validator = jsonschema.Draft7Validator(schema)
@@ -151,6 +156,14 @@ def _chain_links(chain) -> list[tuple[str, str]]:
     return [(chain[i], chain[i + 1]) for i in range(len(chain) - 1)]
 
 
+#: the keys each hypothesis test needs besides ``id`` and ``test``
+_REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "path": ("source", "target"), "interaction": ("interaction", "target"), "indirect": ("path",),
+    "indirect_difference": ("path", "versus"), "moderated_mediation": ("path", "moderator"),
+    "conditional_indirect": ("path", "moderator", "at"),
+}
+
+
 def hypothesis_problems(hypotheses: Any, spec, *, file: str = "config.yaml") -> list[dict]:
     """Problems of the ``hypotheses`` list against a parsed model (paths, chains, interactions)."""
     rows: list[dict] = []
@@ -169,9 +182,7 @@ def hypothesis_problems(hypotheses: Any, spec, *, file: str = "config.yaml") -> 
             _p(rows, "error", file, where, f"id '{hid}' is used twice")
         seen.add(hid)
         test = h.get("test")
-        required = {"path": ("source", "target"), "interaction": ("interaction", "target"), "indirect": ("path",),
-                    "indirect_difference": ("path", "versus"), "moderated_mediation": ("path", "moderator"),
-                    "conditional_indirect": ("path", "moderator", "at")}.get(test, ())
+        required = _REQUIRED_KEYS.get(test, ()) if isinstance(test, str) else ()
         missing = [key for key in required if key not in h]
         if missing:
             _p(rows, "error", file, where, f"test '{test}' needs the key(s) {', '.join(missing)}")
@@ -260,154 +271,208 @@ def check_study(
         ``note``), in the order config, codebook, model, data, cross-checks. Empty when all
         is well.
     """
-    from leanlearn.spec.codebook import check_columns, load_codebook
-    from leanlearn.spec.model import parse_model
-
     f = {"config": "config.yaml", "codebook": "codebook.yaml", "model": "model.lav", "survey": "survey"}
     f.update(files or {})
     rows: list[dict] = []
     cfg = dict(config or {})
-
-    # -- config and codebook schemas
     if config is not None and config_schema is not None:
         rows += schema_problems(config, config_schema, file=f["config"])
-    cb = None
-    if codebook is not None:
-        n_before = len(rows)
-        if codebook_schema is not None:
-            rows += schema_problems(codebook, codebook_schema, file=f["codebook"])
-        if len(rows) == n_before:
-            try:
-                cb = load_codebook(codebook)
-            except (SpecError, DataError) as exc:
-                where, _, what = str(exc).partition(": ")
-                _p(rows, "error", f["codebook"], where if what else "(codebook)", what or str(exc))
-
-    # -- model
-    spec = None
-    if model_text is not None:
-        try:
-            spec = parse_model(model_text)
-        except SpecError as exc:
-            msg = str(exc)
-            where = msg.split(":")[0] if msg.startswith("line ") else "(model)"
-            _p(rows, "error", f["model"], where, msg.partition(": ")[2] if msg.startswith("line ") else msg)
-
+    cb = _read_codebook(codebook, codebook_schema, rows, file=f["codebook"])
+    spec = _parse_model(model_text, rows, file=f["model"])
     covariates = dict((codebook or {}).get("covariates") or {}) if isinstance(codebook, Mapping) else {}
-
     # when the codebook did not validate, cross-check what can be read from it anyway
     raw_items = _raw_items(codebook) if cb is None and isinstance(codebook, Mapping) else []
-
-    # -- model against codebook
     if spec is not None and (cb is not None or raw_items):
-        known_items = set(cb.item_ids if cb is not None else (i for i, _ in raw_items)) | set(covariates)
-        for c in spec.constructs:
-            bad = [i for i in c.indicators if i not in known_items]
-            if bad:
-                _p(rows, "error", f["model"], f"construct {c.name}",
-                   f"indicator(s) {', '.join(bad)} are not items (or covariates) of the codebook; use the item ids of codebook.yaml")
-        markers = set(cb.marker_constructs) if cb is not None else set()
-        for c in spec.constructs:
-            if c.name in markers:
-                _p(rows, "note", f["model"], f"construct {c.name}", "is a marker construct in the codebook; markers are usually left out of the model")
-
-    # -- data against codebook
+        rows += _model_against_codebook(spec, cb, raw_items, covariates, file=f["model"])
     if data is not None and cb is None and raw_items:
         absent = [f"'{c}' (item {i})" for i, c in raw_items if c not in data.columns]
         if absent:
             _p(rows, "error", f["survey"], "(columns)", f"{len(absent)} codebook column(s) missing from the data file: {', '.join(absent)}")
     if data is not None and cb is not None:
-        try:
-            absent = check_columns(cb, data.columns, source=f["survey"])
-            for col in absent:
-                _p(rows, "note", f["survey"], col, "optional codebook column absent; the checks that need it are skipped")
-        except DataError as exc:
-            _p(rows, "error", f["survey"], "(columns)", str(exc).partition(": ")[2] or str(exc))
-        scales = {s.name: s for s in cb.scales}
-        for it in cb.items:
-            if it.column not in data.columns:
-                continue
-            raw = data[it.column]
-            filled = raw.notna() & (raw.astype(str).str.strip() != "")
-            nums = _numeric(raw)
-            n_text = int((filled & nums.isna()).sum())
-            s = scales[it.scale]
-            valid = nums[filled & nums.notna()]
-            n_out = int(((valid < s.min) | (valid > s.max) | (valid != np.round(valid))).sum())
-            n_filled = int(filled.sum())
-            where = f"{it.column} (item {it.id})"
-            if n_text:
-                _p(rows, "error", f["survey"], where, f"{n_text} cell(s) are not numbers; items must hold numeric codes (recode text answers in the export)")
-            if n_out:
-                share = n_out / max(n_filled, 1)
-                sev = "error" if share > OUT_OF_RANGE_ERROR_SHARE else "note"
-                hint = (f"the scale {it.scale} ({s.min}-{s.max}) looks wrong for this item; correct it in the codebook"
-                        if sev == "error" else "ingest will set them to missing and list them (missing-value codes such as -99 are expected here)")
-                _p(rows, sev, f["survey"], where, f"{n_out} of {n_filled} filled cell(s) outside scale {it.scale} ({s.min}-{s.max}); {hint}")
-            if n_filled == 0:
-                _p(rows, "error", f["survey"], where, "the column is empty")
-        for name, entry in covariates.items():
-            col = entry.get("column") if isinstance(entry, Mapping) else None
-            if col and col not in data.columns:
-                _p(rows, "error", f["survey"], f"covariates.{name}", f"column '{col}' is not in the export")
-            elif col and isinstance(entry, Mapping) and entry.get("type") == "numeric":
-                raw = data[col]
-                filled = raw.notna() & (raw.astype(str).str.strip() != "")
-                n_text = int((filled & _numeric(raw).isna()).sum())
-                if n_text:
-                    _p(rows, "error", f["survey"], f"covariates.{name}", f"{n_text} cell(s) of numeric covariate column '{col}' are not numbers; declare it type: categorical")
-
-    # -- config against model, codebook and data
-    archival = set(archival_columns or ())
-    has_archival = bool(cfg.get("archival"))
-    variables = set(covariates) | archival
+        rows += _data_against_codebook(data, cb, covariates, file=f["survey"])
     if spec is not None:
-        controls = cfg.get("controls") or {}
-        if isinstance(controls, Mapping):
-            for k, v in enumerate(controls.get("variables") or []):
-                if v not in variables and not (has_archival and (not archival or v in _derived_archival(archival))):
-                    _p(rows, "error", f["config"], f"controls.variables[{k}]",
-                       f"'{v}' is neither a covariate of the codebook ({', '.join(sorted(covariates)) or 'none declared'})"
-                       + (" nor an archival column" if has_archival else " (the study has no archival data)"))
-            for k, v in enumerate(controls.get("categorical") or []):
-                if v not in (controls.get("variables") or []):
-                    _p(rows, "error", f["config"], f"controls.categorical[{k}]", f"'{v}' is not listed in controls.variables")
-            endo = set(spec.endogenous)
-            for k, v in enumerate(controls.get("targets") or []):
-                if v not in endo:
-                    _p(rows, "error", f["config"], f"controls.targets[{k}]",
-                       f"'{v}' is not an endogenous construct of the model ({', '.join(spec.endogenous)})")
-        rob = cfg.get("robustness") or {}
-        groups_entry = rob.get("groups") if isinstance(rob, Mapping) else None
-        if isinstance(groups_entry, str) and groups_entry != "none":  # robustness.groups: <column>
-            groups_entry = {"column": groups_entry}
-        group_key = "robustness.groups.column"
-        if isinstance(groups_entry, Mapping) and groups_entry.get("column"):
-            g, clusters = groups_entry["column"], groups_entry.get("clusters")
-            if g not in variables and not (has_archival and (not archival or g in _derived_archival(archival))):
-                _p(rows, "error", f["config"], group_key,
-                   f"'{g}' is neither a covariate of the codebook ({', '.join(sorted(covariates)) or 'none declared'})"
-                   + (" nor an archival column" if has_archival else " (the study has no archival data)"))
-            elif g in covariates and data is not None and isinstance(clusters, Mapping):
-                col = covariates[g].get("column")
-                if col in data.columns:
-                    levels = set(data[col].dropna().astype(str).str.strip())
-                    for cluster, members in clusters.items():
-                        for m in members or []:
-                            if str(m) not in levels:
-                                _p(rows, "error", f["config"], f"robustness.groups.clusters.{cluster}", f"level '{m}' does not occur in column '{col}'")
-            if g in covariates and isinstance(covariates[g], Mapping) and covariates[g].get("type") == "numeric":
-                _p(rows, "note", f["config"], group_key, f"'{g}' is a numeric covariate; every distinct value becomes a group")
-        rows += hypothesis_problems(cfg.get("hypotheses"), spec, file=f["config"])
-        meas = cfg.get("measurement") or {}
-        if isinstance(meas, Mapping):
-            for k, pair in enumerate(meas.get("htmt_similar_pairs") or []):
-                for name in pair or []:
-                    if name not in spec.construct_names:
-                        _p(rows, "error", f["config"], f"measurement.htmt_similar_pairs[{k}]", f"'{name}' is not a construct of the model")
+        archival = set(archival_columns or ())
+        rows += _config_against_study(cfg, spec, covariates, archival, data, file=f["config"])
     if config is not None and not cfg.get("hypotheses"):
         _p(rows, "note", f["config"], "hypotheses", "no hypotheses configured; the results describe the paths but test no hypothesis")
     return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+
+
+def _read_codebook(codebook: Mapping | None, schema: Mapping | None, rows: list[dict], *, file: str) -> Codebook | None:
+    """The codebook validated against its schema, then loaded; None (problems added to ``rows``) when it fails."""
+    from leanlearn.spec.codebook import load_codebook
+
+    if codebook is None:
+        return None
+    n_before = len(rows)
+    if schema is not None:
+        rows += schema_problems(codebook, schema, file=file)
+    if len(rows) != n_before:
+        return None
+    try:
+        return load_codebook(dict(codebook))
+    except (SpecError, DataError) as exc:
+        where, _, what = str(exc).partition(": ")
+        _p(rows, "error", file, where if what else "(codebook)", what or str(exc))
+        return None
+
+
+def _parse_model(model_text: str | None, rows: list[dict], *, file: str) -> ModelSpec | None:
+    """The parsed model; None (a problem with its line added to ``rows``) when it does not parse."""
+    from leanlearn.spec.model import parse_model
+
+    if model_text is None:
+        return None
+    try:
+        return parse_model(model_text)
+    except SpecError as exc:
+        msg = str(exc)
+        where = msg.split(":")[0] if msg.startswith("line ") else "(model)"
+        _p(rows, "error", file, where, msg.partition(": ")[2] if msg.startswith("line ") else msg)
+        return None
+
+
+def _model_against_codebook(
+    spec: ModelSpec, cb: Codebook | None, raw_items: list[tuple[str, str]], covariates: Mapping, *, file: str
+) -> list[dict]:
+    """Model indicators that are no items (or covariates) of the codebook; marker constructs in the model."""
+    rows: list[dict] = []
+    known_items = set(cb.item_ids if cb is not None else (i for i, _ in raw_items)) | set(covariates)
+    for c in spec.constructs:
+        bad = [i for i in c.indicators if i not in known_items]
+        if bad:
+            _p(rows, "error", file, f"construct {c.name}",
+               f"indicator(s) {', '.join(bad)} are not items (or covariates) of the codebook; use the item ids of codebook.yaml")
+    markers = set(cb.marker_constructs) if cb is not None else set()
+    for c in spec.constructs:
+        if c.name in markers:
+            _p(rows, "note", file, f"construct {c.name}", "is a marker construct in the codebook; markers are usually left out of the model")
+    return rows
+
+
+def _data_against_codebook(data: pd.DataFrame, cb: Codebook, covariates: Mapping, *, file: str) -> list[dict]:
+    """Codebook columns absent from the export, item codes that are no numbers or outside their scale, covariate columns."""
+    from leanlearn.spec.codebook import check_columns
+
+    rows: list[dict] = []
+    try:
+        absent = check_columns(cb, data.columns, source=file)
+        for name in absent:
+            _p(rows, "note", file, name, "optional codebook column absent; the checks that need it are skipped")
+    except DataError as exc:
+        _p(rows, "error", file, "(columns)", str(exc).partition(": ")[2] or str(exc))
+    scales = {s.name: s for s in cb.scales}
+    for it in cb.items:
+        if it.column in data.columns:
+            rows += _item_code_problems(data[it.column], it, scales[it.scale], file=file)
+    for name, entry in covariates.items():
+        col = entry.get("column") if isinstance(entry, Mapping) else None
+        if col and col not in data.columns:
+            _p(rows, "error", file, f"covariates.{name}", f"column '{col}' is not in the export")
+        elif col and isinstance(entry, Mapping) and entry.get("type") == "numeric":
+            raw = data[str(col)]  # a column of the export (its names are text)
+            filled = raw.notna() & (raw.astype(str).str.strip() != "")
+            n_text = int((filled & _numeric(raw).isna()).sum())
+            if n_text:
+                _p(rows, "error", file, f"covariates.{name}", f"{n_text} cell(s) of numeric covariate column '{col}' are not numbers; declare it type: categorical")
+    return rows
+
+
+def _item_code_problems(raw: pd.Series, it: Item, s: Scale, *, file: str) -> list[dict]:
+    """One item's column: text cells, codes outside the scale (an error above :data:`OUT_OF_RANGE_ERROR_SHARE`), emptiness."""
+    rows: list[dict] = []
+    filled = raw.notna() & (raw.astype(str).str.strip() != "")
+    nums = _numeric(raw)
+    n_text = int((filled & nums.isna()).sum())
+    valid = nums[filled & nums.notna()]
+    n_out = int(((valid < s.min) | (valid > s.max) | (valid != np.round(valid))).sum())
+    n_filled = int(filled.sum())
+    where = f"{it.column} (item {it.id})"
+    if n_text:
+        _p(rows, "error", file, where, f"{n_text} cell(s) are not numbers; items must hold numeric codes (recode text answers in the export)")
+    if n_out:
+        share = n_out / max(n_filled, 1)
+        sev = "error" if share > OUT_OF_RANGE_ERROR_SHARE else "note"
+        hint = (f"the scale {it.scale} ({s.min}-{s.max}) looks wrong for this item; correct it in the codebook"
+                if sev == "error" else "ingest will set them to missing and list them (missing-value codes such as -99 are expected here)")
+        _p(rows, sev, file, where, f"{n_out} of {n_filled} filled cell(s) outside scale {it.scale} ({s.min}-{s.max}); {hint}")
+    if n_filled == 0:
+        _p(rows, "error", file, where, "the column is empty")
+    return rows
+
+
+def _config_against_study(
+    cfg: Mapping, spec: ModelSpec, covariates: Mapping, archival: set[str], data: pd.DataFrame | None, *, file: str
+) -> list[dict]:
+    """Controls, the grouping variable, hypotheses and HTMT pairs of the config against the model, codebook and data."""
+    rows = _control_problems(cfg, spec, covariates, archival, file=file)
+    rows += _group_problems(cfg, covariates, archival, data, file=file)
+    rows += hypothesis_problems(cfg.get("hypotheses"), spec, file=file)
+    meas = cfg.get("measurement") or {}
+    if isinstance(meas, Mapping):
+        for k, pair in enumerate(meas.get("htmt_similar_pairs") or []):
+            for name in pair or []:
+                if name not in spec.construct_names:
+                    _p(rows, "error", file, f"measurement.htmt_similar_pairs[{k}]", f"'{name}' is not a construct of the model")
+    return rows
+
+
+def _is_known_variable(v: str, covariates: Mapping, archival: set[str], has_archival: bool) -> bool:
+    """A covariate of the codebook, or an archival column (any name when the archival file could not be read)."""
+    return v in set(covariates) | archival or (has_archival and (not archival or v in _derived_archival(archival)))
+
+
+def _unknown_variable(v: str, covariates: Mapping, has_archival: bool) -> str:
+    return (f"'{v}' is neither a covariate of the codebook ({', '.join(sorted(covariates)) or 'none declared'})"
+            + (" nor an archival column" if has_archival else " (the study has no archival data)"))
+
+
+def _control_problems(cfg: Mapping, spec: ModelSpec, covariates: Mapping, archival: set[str], *, file: str) -> list[dict]:
+    """``controls``: variables that are neither covariates nor archival, categorical ones not listed, targets not endogenous."""
+    rows: list[dict] = []
+    controls = cfg.get("controls") or {}
+    if not isinstance(controls, Mapping):
+        return rows
+    has_archival = bool(cfg.get("archival"))
+    for k, v in enumerate(controls.get("variables") or []):
+        if not _is_known_variable(v, covariates, archival, has_archival):
+            _p(rows, "error", file, f"controls.variables[{k}]", _unknown_variable(v, covariates, has_archival))
+    for k, v in enumerate(controls.get("categorical") or []):
+        if v not in (controls.get("variables") or []):
+            _p(rows, "error", file, f"controls.categorical[{k}]", f"'{v}' is not listed in controls.variables")
+    endo = set(spec.endogenous)
+    for k, v in enumerate(controls.get("targets") or []):
+        if v not in endo:
+            _p(rows, "error", file, f"controls.targets[{k}]",
+               f"'{v}' is not an endogenous construct of the model ({', '.join(spec.endogenous)})")
+    return rows
+
+
+def _group_problems(cfg: Mapping, covariates: Mapping, archival: set[str], data: pd.DataFrame | None, *, file: str) -> list[dict]:
+    """``robustness.groups``: a column that is neither covariate nor archival, cluster levels absent from the data."""
+    rows: list[dict] = []
+    rob = cfg.get("robustness") or {}
+    groups_entry = rob.get("groups") if isinstance(rob, Mapping) else None
+    if isinstance(groups_entry, str) and groups_entry != "none":  # robustness.groups: <column>
+        groups_entry = {"column": groups_entry}
+    if not (isinstance(groups_entry, Mapping) and groups_entry.get("column")):
+        return rows
+    group_key = "robustness.groups.column"
+    has_archival = bool(cfg.get("archival"))
+    g, clusters = groups_entry["column"], groups_entry.get("clusters")
+    if not _is_known_variable(g, covariates, archival, has_archival):
+        _p(rows, "error", file, group_key, _unknown_variable(g, covariates, has_archival))
+    elif g in covariates and data is not None and isinstance(clusters, Mapping):
+        col = covariates[g].get("column")
+        if col in data.columns:
+            levels = set(data[col].dropna().astype(str).str.strip())
+            for cluster, members in clusters.items():
+                for m in members or []:
+                    if str(m) not in levels:
+                        _p(rows, "error", file, f"robustness.groups.clusters.{cluster}", f"level '{m}' does not occur in column '{col}'")
+    if g in covariates and isinstance(covariates[g], Mapping) and covariates[g].get("type") == "numeric":
+        _p(rows, "note", file, group_key, f"'{g}' is a numeric covariate; every distinct value becomes a group")
+    return rows
 
 
 def _group_column(config: Mapping) -> str | None:

@@ -80,15 +80,15 @@ class Draft:
     todo: tuple[str, ...]
 
 
-def _q(text: str) -> str:
-    """A YAML double-quoted scalar."""
+def _q(text: object) -> str:
+    """A YAML double-quoted scalar (of any cell: it is written as text)."""
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def _split_stem(texts: list[str]) -> tuple[str, list[str]]:
     """Qualtrics matrix texts 'Stem - Statement': common stem and the statements."""
-    parts = [t.rsplit(" - ", 1) if " - " in t else [None, t] for t in texts]
-    stems = {p[0] for p in parts}
+    parts = [t.rsplit(" - ", 1) for t in texts]
+    stems = {p[0] if len(p) == 2 else None for p in parts}
     if len(stems) == 1 and None not in stems and texts:
         return parts[0][0], [p[1] for p in parts]
     return "", texts
@@ -186,12 +186,13 @@ def _mark_reverse_keyed(raw: pd.DataFrame, cols: pd.DataFrame, items: pd.DataFra
         block = pd.DataFrame({c: _numeric(raw[c]) for c in gi.column})
         lo, hi = next((s[1], s[2]) for s in scale_defs if s[0] == group_scale[g])
         block = block.where((block >= lo) & (block <= hi))
-        for r in suspect_reverse(block).itertuples():
-            idx = cols.index[cols.column == r.item][0]
-            cols.loc[idx, "item_rest_r"] = r.item_rest_r
-            if r.suspected:
+        rev = suspect_reverse(block)
+        for item, item_rest_r, suspected in zip(rev["item"], rev["item_rest_r"], rev["suspected"]):
+            idx = cols.index[cols.column == item][0]
+            cols.loc[idx, "item_rest_r"] = item_rest_r
+            if suspected:
                 cols.loc[idx, "reverse_suspected"] = True
-                cols.loc[idx, "note"] += f"; SUSPECTED REVERSE-KEYED (item-rest r = {r.item_rest_r:.2f}): check its wording"
+                cols.loc[idx, "note"] = f"{cols.loc[idx, 'note']}; SUSPECTED REVERSE-KEYED (item-rest r = {item_rest_r:.2f}): check its wording"
 
 
 def _codebook_text(cols: pd.DataFrame, items: pd.DataFrame, groups: list[str], construct_of: dict[str, str],
@@ -246,7 +247,7 @@ def _identity_lines(ident: pd.DataFrame, personal: pd.DataFrame, todo: list[str]
     if len(personal):
         L.append("personal_data:")
         for r in personal.itertuples():
-            L.append(f"  - {{column: {_q(r.column)}, action: {r.action}, kind: {r.name}}}   # {r.note.split(';')[0]}")
+            L.append(f"  - {{column: {_q(r.column)}, action: {r.action}, kind: {r.name}}}   # {str(r.note).split(';')[0]}")
     else:
         L.append("personal_data: []")
     return L
@@ -322,7 +323,7 @@ def _covariate_lines(covs: pd.DataFrame) -> list[str]:
         return L + ["covariates: {}"]
     L.append("covariates:")
     for r in covs.itertuples():
-        typ = "categorical" if r.note.startswith("categorical") else "numeric"
+        typ = "categorical" if str(r.note).startswith("categorical") else "numeric"
         lab = f", text: {_q(r.label)}" if r.label else ""
         L.append(f"  {r.name}: {{column: {_q(r.column)}, type: {typ}{lab}}}   # {r.codes}")
     return L

@@ -87,11 +87,11 @@ def nca_plot(x, y, details: pd.DataFrame, *, source: str, target: str, width: fl
         sy = np.repeat(py, 2)
 
         def lab(c: str, name: str) -> str:
-            p = d.loc[c, "p_value"]
+            p = d["p_value"].astype(float)[c]
             return f"{name}: d = {num(d.loc[c, 'effect_size'], 2)}" + ("" if not np.isfinite(p) else f", p = {num(p, 3)}")
 
         ax.plot(sx, sy, color=INK, linewidth=0.9, label=lab("ce_fdh", "CE-FDH"), zorder=3)
-        a, b = float(d.loc["cr_fdh", "intercept"]), float(d.loc["cr_fdh", "slope"])
+        a, b = float(d["intercept"].astype(float)["cr_fdh"]), float(d["slope"].astype(float)["cr_fdh"])
         grid = np.linspace(x.min(), x.max(), 200)
         line = a + b * grid
         keep = (line >= y.min()) & (line <= y.max())

@@ -405,9 +405,13 @@ FIGURES: dict[str, FigureSpec] = {
 
 def figure_available(name: str, results: Mapping[str, object]) -> bool:
     """Whether the results hold every input of figure ``name``."""
-    return all(
-        results.get(k) is not None and not (isinstance(results.get(k), pd.DataFrame) and results[k].empty) for k in FIGURES[name].requires
-    )
+    return not any(_absent(results, k) for k in FIGURES[name].requires)
+
+
+def _absent(results: Mapping[str, object], key: str) -> bool:
+    """Whether ``results`` lack ``key``: not there, None, or an empty table."""
+    value = results.get(key)
+    return value is None or (isinstance(value, pd.DataFrame) and value.empty)
 
 
 def build_figures(results: Mapping[str, object], config: Mapping | None = None) -> dict[str, tuple[object, bool]]:
@@ -419,7 +423,7 @@ def build_figures(results: Mapping[str, object], config: Mapping | None = None) 
     out = {}
     for name, spec in FIGURES.items():
         if not figure_available(name, results):
-            missing = [k for k in spec.requires if results.get(k) is None or (isinstance(results.get(k), pd.DataFrame) and results[k].empty)]
+            missing = [k for k in spec.requires if _absent(results, k)]
             out[name] = (not_available(spec.title, f"{', '.join(missing)} not in the results"), False)
         else:
             out[name] = (spec.build(results, config or {}), True)

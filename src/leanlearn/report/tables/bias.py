@@ -26,7 +26,7 @@ def full_collinearity_table(vif: pd.DataFrame) -> Table:
     """Full-collinearity VIFs (common-method bias screen)."""
     _need(vif, ["construct", "r_squared", "vif"], "bias/full_collinearity_vif.csv")
     rows = tuple((label(r.construct), _f(r.r_squared), _f(r.vif, 2), _bool(getattr(r, "exceeds", None))) for r in vif.itertuples())
-    thr = vif["threshold"].dropna().unique() if "threshold" in vif else []
+    thr = list(vif["threshold"].dropna().unique()) if "threshold" in vif else []
     note = "Each construct score regressed on all other construct scores."
     if len(thr):
         note += f" Threshold: VIF ≤ {_thr(float(thr[0]))} ({SOURCES['full_collinearity_vif']}); a screen for pathological collinearity, not proof of the absence of common-method bias."
@@ -122,7 +122,7 @@ def harman_table(harman: pd.DataFrame) -> Table:
     _need(harman, ["method", "n_factors", "first_factor_share"], "bias/harman.csv")
     names = {"principal_components": "Principal components (first of 1)", "principal_axis": "Principal-axis factoring"}
     rows = tuple(
-        (names.get(r.method, str(r.method)), _int(r.n_factors), _pct(r.first_factor_share), _pct(getattr(r, "threshold", None), 0), _bool(getattr(r, "exceeds", None)))
+        (names.get(str(r.method), str(r.method)), _int(r.n_factors), _pct(r.first_factor_share), _pct(getattr(r, "threshold", None), 0), _bool(getattr(r, "exceeds", None)))
         for r in harman.itertuples()
     )
     caveat = str(harman["caveat"].iloc[0]) if "caveat" in harman and len(harman) and isinstance(harman["caveat"].iloc[0], str) else ""
@@ -147,7 +147,8 @@ def nonresponse_table(early_late=None, frame=None) -> Table:
                 ))
         return out
 
-    rows, panels = [], []
+    rows: list[tuple[str, ...]] = []
+    panels: list[tuple[int, str]] = []
     margin = None
     for df, head in ((early_late, "early vs late respondents"), (frame, "respondents vs non-respondents (sampling frame)")):
         if df is None or _status_reason(df) is not None or not len(df):

@@ -237,8 +237,8 @@ def build_tables(results: Mapping[str, object], config: Mapping | None = None, *
         for req in spec.requires:
             alts = req.split("|")
             if not any(_present(results, a) for a in alts):
-                reasons = [_status_reason(results[a]) for a in alts if isinstance(results.get(a), pd.DataFrame)]
-                reasons = [x for x in reasons if x]
+                tables = [results.get(a) for a in alts]
+                reasons = [r for r in (_status_reason(t) for t in tables if isinstance(t, pd.DataFrame)) if r]
                 missing.append(reasons[0] if reasons else " or ".join(RESULT_FILES[a][0] for a in alts) + " absent")
         if missing:
             out[name] = NotRun(name, spec.title, "not run: " + "; ".join(missing))

@@ -173,7 +173,7 @@ def structural_thresholds(config: Mapping | None) -> dict:
 def _multi_item_constructs(loadings: pd.DataFrame) -> list[str]:
     """Constructs measured by more than one indicator, in model order (interaction terms excluded)."""
     counts = loadings.groupby("construct", sort=False)["indicator"].count()
-    return [c for c, k in counts.items() if k > 1 and ":" not in str(c)]
+    return [str(c) for c, k in counts.items() if k > 1 and ":" not in str(c)]
 
 
 def _square(df: pd.DataFrame) -> pd.DataFrame:

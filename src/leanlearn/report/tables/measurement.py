@@ -132,7 +132,7 @@ def fit_index_table(fit: pd.DataFrame, *, name: str, title: str) -> Table:
             value = _f(r.value)
         thr = getattr(r, "threshold", None)
         direction = getattr(r, "direction", None)
-        crit = "" if _missing(thr) else (("≥ " if direction == "min" else "≤ ") + _thr(float(thr)))
+        crit = "" if thr is None or _missing(thr) else (("≥ " if direction == "min" else "≤ ") + _thr(float(thr)))
         meets = "" if _missing(thr) else _bool(getattr(r, "meets", None))
         rows.append((_FIT_LABELS.get(idx, idx), value, crit, meets))
         src = getattr(r, "source", None)
@@ -147,9 +147,10 @@ def cfa_loadings_table(loadings: pd.DataFrame, *, thresholds: Mapping | None = N
     _need(loadings, ["construct", "indicator", "estimate", "std_error", "p_value"], "cfa_loadings.csv")
     t = {**MEASUREMENT_DEFAULTS, **dict(thresholds or {})}
     rows, last = [], None
-    for r in loadings.itertuples():
-        rows.append((label(r.construct) if r.construct != last else "", str(r.indicator), _f(r.estimate), _f(r.std_error), p_cell(r.p_value)))
-        last = r.construct
+    columns = (loadings[c] for c in ("construct", "indicator", "estimate", "std_error", "p_value"))
+    for construct, indicator, estimate, std_error, p_value in zip(*columns):
+        rows.append((label(construct) if construct != last else "", str(indicator), _f(estimate), _f(std_error), p_cell(p_value)))
+        last = construct
     return Table(
         "cfa_loadings",
         "Confirmatory factor analysis: standardised loadings",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from leanlearn.report.tables.cells import Table, _f, _int, _need, _pct, _thr, label
@@ -19,12 +21,13 @@ def _response_rates(response, flow: pd.DataFrame, n_frame: float) -> tuple[float
     also left an incomplete record.
     """
     if response is not None and {"quantity", "value"} <= set(response.columns):
-        q = dict(zip(response.quantity, response.value))
+        q: dict[str, Any] = dict(zip(response["quantity"], response["value"]))
         if "n_responding_units" in q:
             units = int(q["n_responding_units"])
             return units / float(q.get("n_frame", n_frame)), units
     f = flow.set_index("step")
-    units = int(f.loc["responses_in", "n_after"]) - (int(f.loc["duplicates", "n_excluded"]) if "duplicates" in f.index else 0)
+    n_after, n_excluded = f["n_after"].astype(float), f["n_excluded"].astype(float)
+    units = int(n_after["responses_in"]) - (int(n_excluded["duplicates"]) if "duplicates" in f.index else 0)
     return units / n_frame, units
 
 

@@ -19,7 +19,8 @@ def structural_table(paths: pd.DataFrame, *, f_squared=None, vif_inner=None, con
     f2 = {} if f_squared is None else {(r.source, r.target): r.f_squared for r in f_squared.itertuples()}
     vif = {} if vif_inner is None else {(r.source, r.target): r.vif for r in vif_inner.itertuples()}
     has_boot = {"ci_lower", "ci_upper", "p_value"} <= set(paths.columns)
-    rows, panels = [], []
+    rows: list[tuple[str, ...]] = []
+    panels: list[tuple[int, str]] = []
     controls = set(controls)
     main = paths[~paths.source.isin(controls)]
     ctl = paths[paths.source.isin(controls)]
@@ -116,7 +117,8 @@ def _sd(v) -> str:
 
 def moderated_mediation_table(*, simple_slopes=None, conditional=None, index=None, johnson_neyman=None) -> Table:
     """Simple slopes of the first stage, conditional indirect effects and the index of moderated mediation."""
-    rows, panels = [], []
+    rows: list[tuple[str, ...]] = []
+    panels: list[tuple[int, str]] = []
     if simple_slopes is not None and len(simple_slopes):
         for key, g in simple_slopes.groupby(["focal", "moderator", "target"], sort=False):
             focal, mod, target = key
@@ -185,10 +187,11 @@ def hypotheses_table(hyp: pd.DataFrame, stability: pd.DataFrame | None = None) -
         hyp = flag_fragile(hyp, stability)
     has_eq = {"sesoi", "tost_lower", "tost_upper"} <= set(hyp.columns)
     rows = []
-    for r in hyp.itertuples():
+    sesois: list[float] = hyp["sesoi"].astype(float).tolist() if has_eq else []
+    for k, r in enumerate(hyp.itertuples()):
         cells = [str(r.hypothesis), label(r.quantity), _DIRECTION.get(str(r.direction), str(r.direction)), _f(r.estimate), ci_cell(r.ci_lower, r.ci_upper), p_cell(r.p_value)]
         if has_eq:
-            cells.append("—" if _missing(r.sesoi) else f"{ci_cell(r.tost_lower, r.tost_upper)} vs ±{_thr(float(r.sesoi))}")
+            cells.append("—" if _missing(sesois[k]) else f"{ci_cell(r.tost_lower, r.tost_upper)} vs ±{_thr(sesois[k])}")
         cells.append(str(r.verdict))
         if "fragile" in hyp:
             cells.append(_fragile_cell(r))
@@ -216,7 +219,7 @@ def hypotheses_table(hyp: pd.DataFrame, stability: pd.DataFrame | None = None) -
 
 
 def _multiverse_rule(hyp: pd.DataFrame) -> str:
-    levels = hyp["multiverse_min_agreement"].dropna().unique() if "multiverse_min_agreement" in hyp else []
+    levels = list(hyp["multiverse_min_agreement"].dropna().unique()) if "multiverse_min_agreement" in hyp else []
     level = float(levels[0]) if len(levels) else 1.0
     if level >= 1:
         return ", or (multiverse) at least one alternative analysis reaches another verdict (inference.fragile_agreement = 1)."

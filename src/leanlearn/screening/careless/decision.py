@@ -116,11 +116,11 @@ def flow_table(hard: pd.DataFrame, decision: pd.DataFrame) -> pd.DataFrame:
 
 def no_response_kept_message(flow: pd.DataFrame) -> str:
     """``0 of N responses kept: ...`` with the number excluded at each step of ``flow``."""
-    n_in = int(flow["n_before"].iat[0])
+    n_in = int(flow["n_before"].to_numpy()[0])
     steps = [
-        f"{int(r.n_excluded)} {r.step} ({r.description})"
-        for r in flow.itertuples()
-        if r.step not in ("responses_in", "flagged_but_kept") and int(r.n_excluded) > 0
+        f"{int(n_excluded)} {step} ({description})"
+        for step, description, n_excluded in zip(flow["step"], flow["description"], flow["n_excluded"])
+        if step not in ("responses_in", "flagged_but_kept") and int(n_excluded) > 0
     ]
     return (
         f"0 of {n_in} responses kept: excluded {'; '.join(steps) or 'by no step'}. Check the screening settings "

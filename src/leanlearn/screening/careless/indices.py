@@ -186,11 +186,12 @@ def synonym_pairs(responses: pd.DataFrame, *, critval: float = 0.60) -> pd.DataF
     """
     corr = responses.astype(float).corr(min_periods=3)
     cols = list(corr.columns)
+    r = corr.to_numpy(dtype=float)
     rows = [
-        {"item_a": cols[a], "item_b": cols[b], "r": float(corr.iat[a, b])}
+        {"item_a": cols[a], "item_b": cols[b], "r": float(r[a, b])}
         for a in range(len(cols))
         for b in range(a + 1, len(cols))
-        if corr.iat[a, b] > critval
+        if r[a, b] > critval
     ]
     out = pd.DataFrame(rows, columns=["item_a", "item_b", "r"])
     return out.sort_values("r", ascending=False, kind="stable").reset_index(drop=True)
@@ -374,7 +375,7 @@ def duplicates(
             if len(group) < 2:
                 continue
             winner = group["rank"].idxmin()
-            losers = group.index.drop(winner)
+            losers = group.index.drop([winner])
             out.loc[losers, flag] = True
             out.loc[losers, "duplicate_of"] = str(data.at[winner, RESPONDENT_ID])
             active.loc[losers] = False

@@ -336,9 +336,11 @@ def _key_informant(s: _Screen) -> None:
     """Key-informant knowledge below the scale midpoint."""
     data, cfg, codebook, flags, notes, thresholds = s.data, s.cfg, s.codebook, s.flags, s.notes, s.thresholds
     know = codebook.key_informant_field("knowledge")
-    has_know = know is not None and know.name in data.columns
-    flags["ki_knowledge"] = data[know.name].astype(float) if has_know else np.nan
-    mid = codebook.scale(know.scale).midpoint if has_know and know.scale else np.nan
+    if know is not None and know.name not in data.columns:
+        know = None
+    has_know = know is not None
+    flags["ki_knowledge"] = data[know.name].astype(float) if know is not None else np.nan
+    mid = codebook.scale(know.scale).midpoint if know is not None and know.scale else np.nan
     flags["knowledge_below_midpoint"] = (flags["ki_knowledge"] < mid) & (cfg.knowledge_below_midpoint != "ignore")
     if has_know:
         thresholds.append(("knowledge_midpoint", mid))
