@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from leanlearn.data.missing import em_mean_cov
 from leanlearn.errors import SpecError
@@ -116,7 +116,7 @@ def mahalanobis(
         d2[rows] = np.einsum("ij,ij->i", diff, sol)
         dof[rows] = int(obs.sum())
     with np.errstate(invalid="ignore"):
-        p = np.where(dof > 0, stats.chi2.sf(d2, np.maximum(dof, 1)), np.nan)
+        p = np.where(dof > 0, special.chdtrc(np.maximum(dof, 1), d2), np.nan)
     return pd.DataFrame(
         {"mahalanobis_d2": d2, "mahalanobis_df": dof, "mahalanobis_p_value": p}, index=_index(responses, n)
     )
