@@ -210,7 +210,7 @@ def test_monte_carlo_recovers_the_known_power_of_a_correlation(rho, n):
     exact = _correlation_power(rho, n)
     fisher = stats.norm.cdf(math.atanh(rho) * math.sqrt(n - 3) - stats.norm.ppf(0.975))
     assert exact == pytest.approx(fisher, abs=0.01)
-    assert row["replications"] == 4000
+    assert row["n_replications"] == 4000
     assert abs(row["power"] - exact) <= 3 * math.sqrt(exact * (1 - exact) / 4000), (row["power"], exact)
 
 
@@ -245,7 +245,7 @@ def test_power_for_a_huge_effect_is_one(null_and_huge):
     assert tab.loc["b", "mc_std_error"] == 0.0
     # a replication that does not converge is excluded and counted, not scored
     failed = int((rows.drop_duplicates("replication").status != "ok").sum())
-    assert tab.loc["b", "replications"] == 400 - failed and tab.loc["b", "replications_excluded"] == failed
+    assert tab.loc["b", "n_replications"] == 400 - failed and tab.loc["b", "n_replications_excluded"] == failed
     assert failed <= 4
 
 
@@ -253,7 +253,7 @@ def test_power_for_a_zero_effect_is_about_alpha(null_and_huge):
     tab, _ = null_and_huge
     row = tab.loc["c2"]
     assert row["population_value"] == 0.0
-    R = row["replications"]
+    R = row["n_replications"]
     assert abs(row["power"] - 0.05) <= 3 * math.sqrt(0.05 * 0.95 / R)
     assert row["mc_std_error"] == pytest.approx(math.sqrt(row["power"] * (1 - row["power"]) / R))
 
@@ -311,9 +311,9 @@ def test_summary_arithmetic_by_hand():
         ]
     )
     tab = pw.summarize(rows)
-    assert list(tab.columns[:8]) == ["n", "parameter", "population_value", "mean_estimate", "bias", "power", "mc_std_error", "replications"]
+    assert list(tab.columns[:8]) == ["n", "parameter", "population_value", "mean_estimate", "bias", "power", "mc_std_error", "n_replications"]
     r = tab[(tab.parameter == "a1") & (tab.n == 100)].iloc[0]
-    assert r["replications"] == 4 and r["replications_excluded"] == 1
+    assert r["n_replications"] == 4 and r["n_replications_excluded"] == 1
     assert r["power"] == pytest.approx(0.75)
     assert r["mc_std_error"] == pytest.approx(math.sqrt(0.75 * 0.25 / 4))
     assert r["mean_estimate"] == pytest.approx(0.10)
@@ -324,7 +324,7 @@ def test_summary_arithmetic_by_hand():
     assert r["coverage"] == pytest.approx(0.75)
     assert r["std_error_ratio"] == pytest.approx(0.1 / sd)
     r2 = tab[(tab.parameter == "a1") & (tab.n == 200)].iloc[0]
-    assert r2["power"] == 1.0 and r2["replications"] == 1
+    assert r2["power"] == 1.0 and r2["n_replications"] == 1
     # a positive hypothesis does not count an interval below zero
     pos = pw.summarize(rows.assign(direction="positive", detected=(rows.ci_lower > 0).astype(float).where(rows.status == "ok")))
     assert pos[pos.n == 100].power.iloc[0] == pytest.approx(0.5)
@@ -388,9 +388,9 @@ def test_cli_minimum_n_replicate_and_summarize(tmp_path, capsys):
     out = tmp_path / "summary"
     assert main(["power", "summarize", "--out", str(out), *files, "--config", str(cfg)]) == 0
     power = pd.read_csv(out / "power.csv")
-    assert list(power.columns[:8]) == ["n", "parameter", "population_value", "mean_estimate", "bias", "power", "mc_std_error", "replications"]
+    assert list(power.columns[:8]) == ["n", "parameter", "population_value", "mean_estimate", "bias", "power", "mc_std_error", "n_replications"]
     assert set(power["n"]) == {100, 150}
-    assert power[power.n == 100]["replications"].eq(6).all()
+    assert power[power.n == 100]["n_replications"].eq(6).all()
     for name in ("minimum_n.csv", "notes.txt", "coincident_tests.csv", "replications.csv", "settings.json"):
         assert (out / name).exists()
     assert "bundled study's documented population model" in (out / "notes.txt").read_text()
@@ -410,7 +410,7 @@ def test_cli_power_runs_on_a_mode_b_model_from_its_own_estimates(tmp_path):
     power = pd.read_csv(out / "power.csv")
     paths = parse_model(CORP_REP.read_text()).paths
     assert list(power.parameter) == [f"{p.source} -> {p.target}" for p in paths]  # the model's 13 paths
-    assert power.replications.eq(40).all()
+    assert power.n_replications.eq(40).all()
     assert np.isfinite(power.power).all() and (power.population_source == "estimates").all()
     notes = (out / "notes.txt").read_text()
     assert "post-hoc (observed) power" in notes and "Hoenig & Heisey 2001" in notes
@@ -478,7 +478,7 @@ def test_power_table_and_headline_state_the_rule_the_population_and_coinciding_t
     from leanlearn.report.tables import power_table
 
     power = pd.DataFrame({"n": [100, 209, 100, 209], "parameter": ["H5", "H5", "H6", "H6"], "population_value": [0.17, 0.17, 0.07, 0.07],
-                          "power": [0.31, 0.64, 0.28, 0.64], "mc_std_error": [0.015, 0.015, 0.014, 0.015], "replications": [1000] * 4,
+                          "power": [0.31, 0.64, 0.28, 0.64], "mc_std_error": [0.015, 0.015, 0.014, 0.015], "n_replications": [1000] * 4,
                           "population_source": ["estimates"] * 4, "coincides_with": ["", "H6", "", "H5"]})  # fmt: skip
     note = power_table(power).note
     assert "predicted direction" in note and "never non-significance" in note
@@ -580,7 +580,7 @@ def test_cli_power_default_population_is_the_effect_grid_for_any_model(tmp_path)
     power = pd.read_csv(out / "power.csv")
     assert list(power.columns[:3]) == ["scenario", "scenario_f_squared", "scenario_f_squared_interaction"]
     assert list(pd.unique(power.scenario)) == ["small", "medium", "large"]
-    assert (power.population_source == "grid").all() and power.replications.eq(60).all()
+    assert (power.population_source == "grid").all() and power.n_replications.eq(60).all()
     h1 = power[power.parameter == "H1"].set_index("scenario")
     assert h1.power["small"] < h1.power["medium"] <= h1.power["large"]
     assert (power[power.parameter == "H2"].population_value < 0).all()  # predicted negative
@@ -596,7 +596,7 @@ def test_power_table_shows_one_row_per_scenario_and_quantity():
 
     power = pd.DataFrame({"scenario": ["small", "small", "large", "large"], "scenario_f_squared": [0.02, 0.02, 0.35, 0.35],
                           "scenario_f_squared_interaction": [0.005] * 2 + [0.025] * 2, "n": [100, 200] * 2, "parameter": "H1",
-                          "population_value": [0.14, 0.14, 0.51, 0.51], "power": [0.2, 0.4, 1.0, 1.0], "replications": 1000,
+                          "population_value": [0.14, 0.14, 0.51, 0.51], "power": [0.2, 0.4, 1.0, 1.0], "n_replications": 1000,
                           "mc_std_error": 0.015, "population_source": "grid"})  # fmt: skip
     t = power_table(power)
     assert [r[0] for r in t.rows] == ["H1 (small)", "H1 (large)"] and t.rows[0][2:] == ("0.20", "0.40")

@@ -194,7 +194,7 @@ def test_optional_bias_and_robustness_tables_render_when_present():
     res["full_collinearity_vif"] = pd.DataFrame({"construct": ["LP", "LS"], "r_squared": [0.146, 0.233], "vif": [1.1715, 1.3042],
                                                  "threshold": [3.3, 3.3], "exceeds": [False, False]})
     res["power"] = pd.DataFrame({"n": [100, 209, 100, 209], "parameter": ["a3", "a3", "b", "b"], "population_value": [0.25, 0.25, 0.5, 0.5],
-                                 "power": [0.39, 0.85, 1.0, 1.0], "replications": [100] * 4})
+                                 "power": [0.39, 0.85, 1.0, 1.0], "n_replications": [100] * 4})
     out = build_tables(res, CONFIG, names=["full_collinearity_vif", "power"])
     vif = out["full_collinearity_vif"]
     assert vif.rows[1] == ("LS", "0.233", "1.30", "no")

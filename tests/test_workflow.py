@@ -140,7 +140,7 @@ def test_power_analysis_fans_out_by_n_and_block(workflow):
     reps = sorted(p.name for p in (workflow / "results" / "robustness" / "power" / "replications").glob("*.csv"))
     assert reps == ["n100_block0.csv", "n100_block1.csv"]
     power = pd.read_csv(workflow / "results" / "robustness" / "power" / "power.csv")
-    assert (power.replications == 4).all()
+    assert (power.n_replications == 4).all()
 
 
 def test_no_personal_value_reaches_results_or_processed_data(workflow):

@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import IO, TYPE_CHECKING, Iterator
 
 from leanlearn.errors import DataError, SpecError
 from leanlearn.extras import require
@@ -229,7 +229,7 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> None:
+def write_csv(df: pd.DataFrame, path: str | os.PathLike | IO[str], *, index: bool = False) -> None:
     """Write a CSV deterministically: fixed float format, '\\n' line ends, UTF-8."""
     df.to_csv(path, index=index, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8")
 

@@ -35,6 +35,7 @@ import json
 import logging
 import sys
 import time
+from typing import Any
 
 import pandas as pd
 
@@ -247,11 +248,11 @@ def _population(args, config: dict, pw: dict, settings, hypotheses=None):
         spec, _, _ = add_controls(spec, dummy, variables=controls, targets=targets or list(spec.endogenous))
     loading_scale = args.loading_scale if args.loading_scale is not None else study.get("loading_scale")
     with user_errors("config power.population"):
-        pop = P.study_population(
+        study_pop = P.study_population(
             spec, likert=not args.continuous and bool(study.get("likert", True)), loading_scale=loading_scale,
             method_factor=not args.no_method_factor and bool(study.get("method_factor", True)),
         )  # fmt: skip
-    return [pop], notes
+    return [study_pop], notes
 
 
 def run_replicate(args) -> int:
@@ -362,10 +363,19 @@ def run_summarize(args) -> int:
         write_csv(slim, tmp / "replications.csv")
         (tmp / "notes.txt").write_text(notes, encoding="utf-8")
         rec = provenance(
-            files=[str(f) for f in args.files], replications_per_n={str(int(n)): int(g.replication.nunique()) for n, g in rows.groupby("n")},
+            files=[str(f) for f in args.files], replications_per_n=_replications_per_n(rows),
             population_source=str(rows["population_source"].iloc[0]) if "population_source" in rows else None,
             test=sorted(set(rows["test"])) if "test" in rows else None, target_power=target, alpha=args.alpha, config=config_path,
         )  # fmt: skip
         (tmp / "settings.json").write_text(json.dumps(rec, indent=2) + "\n", encoding="utf-8")
     log.info("summarised %d replications over N = %s -> %s", rows.replication.nunique(), sorted(rows["n"].unique().tolist()), args.out)
     return 0
+
+
+def _replications_per_n(rows: pd.DataFrame) -> dict[str, int]:
+    """N -> distinct replications at that N, for settings.json."""
+    out = {}
+    n: Any  # the N of a group, as pandas gives it
+    for n, g in rows.groupby("n"):
+        out[str(int(n))] = int(g.replication.nunique())
+    return out

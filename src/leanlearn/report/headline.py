@@ -254,7 +254,25 @@ def _bias(t: dict) -> list[str]:
 
 
 def _robustness(t: dict) -> list[str]:
-    lines = []
+    """The robustness section: one step per check, each a list of lines (empty when the check did not run)."""
+    lines: list[str] = []
+    lines += _cbsem_lines(t)
+    lines += _sensitivity_lines(t)
+    lines += _multiverse_lines(t)
+    lines += _predict_lines(t)
+    lines += _copula_lines(t)
+    lines += _groups_lines(t)
+    lines += _power_lines(t)
+    lines += _higher_order(t)
+    from leanlearn.report.analyses import summary_lines
+
+    lines += summary_lines(t)
+    return lines or ["- Robustness checks: not run."]
+
+
+def _cbsem_lines(t: dict) -> list[str]:
+    """PLS, PLSc and CB-SEM compared, or why the CB-SEM solution is not interpreted."""
+    lines: list[str] = []
     cb = _usable(t.get("robustness/cbsem/pls_plsc_cbsem_paths.csv"))
     st = _usable(t.get("robustness/cbsem/cbsem_status.csv"))
     status = str(st["status"].iloc[0]) if st is not None and len(st) and "status" in st else "ok"
@@ -273,6 +291,12 @@ def _robustness(t: dict) -> list[str]:
             + "; ".join(f"{r.source} -> {r.target} {num(r.pls)} / {num(r.plsc)} / {num(r.cbsem)}" for r in main.itertuples())
             + "."
         )
+    return lines
+
+
+def _sensitivity_lines(t: dict) -> list[str]:
+    """The largest change of a path under the screening and missing-data variants."""
+    lines: list[str] = []
     sens = t.get("screening/sensitivity_paths.csv")
     if sens is not None and len(sens):
         other = sens[sens.variant != "main"]
@@ -282,11 +306,23 @@ def _robustness(t: dict) -> list[str]:
                 f"- Sensitivity to screening and missing data ({', '.join(sorted(other.variant.unique()))}): the largest change in a "
                 f"path is {num(worst.difference)} ({worst.source} -> {worst.target}, {worst.variant}, N = {int(worst.n)})."
             )
+    return lines
+
+
+def _multiverse_lines(t: dict) -> list[str]:
+    """How often each hypothesis keeps its verdict across the multiverse."""
+    lines: list[str] = []
     stab = _usable(t.get("robustness/multiverse_stability.csv"))
     if stab is not None:
         for r in stab.itertuples():
             differing = f" (differs: {r.differing})" if isinstance(r.differing, str) and r.differing else ""
             lines.append(f"- Multiverse: {r.hypothesis} ({r.main_verdict}) holds in {int(r.n_same)} of {int(r.n_variants)} alternative analyses{differing}.")
+    return lines
+
+
+def _predict_lines(t: dict) -> list[str]:
+    """The PLSpredict verdicts."""
+    lines: list[str] = []
     pairs = t.get("robustness/predict/predict_verdicts.csv")
     pred = t.get("robustness/predict/predict_summary.csv")
     if pairs is not None and len(pairs):
@@ -299,6 +335,12 @@ def _robustness(t: dict) -> list[str]:
     elif pred is not None:
         parts = [f"{r.construct}: {r.verdict} ({int(r.n_pls_better_rmse)} of {int(r.n_indicators)} indicators better than the linear model)" for r in pred.itertuples()]
         lines.append("- PLSpredict (out-of-sample): " + "; ".join(parts) + ".")
+    return lines
+
+
+def _copula_lines(t: dict) -> list[str]:
+    """The Gaussian copula test: terms counted (preconditions met) and significant."""
+    lines: list[str] = []
     cop = t.get("robustness/endogeneity/copula.csv")
     if cop is not None and len(cop) and "counted" in cop.columns:
         counted = cop[cop.counted.astype(bool)]
@@ -320,6 +362,12 @@ def _robustness(t: dict) -> list[str]:
             f"- Gaussian copula (weak diagnostic at this N): {len(sig)} of {len(single)} single copula terms significant"
             + (f" ({', '.join(f'{r.predictor} -> {r.target}' for r in sig.itertuples())})" if len(sig) else "") + "."
         )
+    return lines
+
+
+def _groups_lines(t: dict) -> list[str]:
+    """MICOM and the permutation MGA."""
+    lines: list[str] = []
     micom = t.get("robustness/groups/micom_summary.csv")
     mga = t.get("robustness/groups/mga.csv")
     if micom is not None and not len(micom):
@@ -336,6 +384,12 @@ def _robustness(t: dict) -> list[str]:
         sig = mga[mga.significant.astype(bool)]
         fam = f" (one family of {int(mga.family_size.iloc[0])} tests: parameters x pairs of groups)" if "family_size" in mga.columns else ""
         lines.append(f"- Permutation MGA: {len(sig)} of {len(mga)} group differences significant after adjustment across the family{fam}.")
+    return lines
+
+
+def _power_lines(t: dict) -> list[str]:
+    """Monte Carlo power per N and the tests that coincide."""
+    lines: list[str] = []
     power = _usable(t.get("robustness/power/power.csv"))
     if power is not None and len(power):
         ns = sorted(int(n) for n in pd.unique(power.n))
@@ -354,18 +408,14 @@ def _robustness(t: dict) -> list[str]:
             )
         se = f", Monte Carlo SE <= {power.mc_std_error.max():.3f}" if "mc_std_error" in power else ""
         lines.append(
-            f"- Monte Carlo power at N = {' / '.join(map(str, ns))}: {per} ({int(power.replications.min())} replications per N{se}"
+            f"- Monte Carlo power at N = {' / '.join(map(str, ns))}: {per} ({int(power.n_replications.min())} replications per N{se}"
             + (f"; {what}" if what else "") + ")."
         )
         if "coincides_with" in power:
             pairs = sorted({tuple(sorted((r.parameter, o))) for r in power.itertuples() if isinstance(r.coincides_with, str) for o in r.coincides_with.split()})
             if pairs:
                 lines.append("- Power: " + ", ".join(f"{a} and {b}" for a, b in pairs) + " are in effect one test (the same decision in nearly every replication), not separate evidence.")
-    lines += _higher_order(t)
-    from leanlearn.report.analyses import summary_lines
-
-    lines += summary_lines(t)
-    return lines or ["- Robustness checks: not run."]
+    return lines
 
 
 def _higher_order(t: dict) -> list[str]:

@@ -97,7 +97,7 @@ def _sample_numbers(out: dict, r: Mapping, codebook: Mapping | None) -> None:
                      ("n_survey_firms_unmatched", "n_unmatched"), ("n_archival_firms", "n_archival")):
             if q in m:
                 out[k] = _i(m[q])
-        if "n_frame_firms" in m and "n_responses" in out:
+        if "n_frame_firms" in m and "n_responses" in out and flow is not None:  # n_responses comes from flow
             from leanlearn.report.tables import _response_rates
 
             rate, units = _response_rates(r.get("response"), flow, float(m["n_frame_firms"]))
@@ -198,6 +198,7 @@ def stages_run(results: Mapping[str, object], codebook: Mapping | None = None) -
             return True
         return False
 
+    jn = results.get("johnson_neyman")
     return {
         "screening": has("flow"),
         "descriptives": has("items"),
@@ -206,8 +207,7 @@ def stages_run(results: Mapping[str, object], codebook: Mapping | None = None) -
         "bias": has("full_collinearity_vif", "harman", "marker_correction", "nonresponse_early_late"),
         "marker": has("marker_correction"),
         "marker_paths": has("marker_paths"),
-        "jn_percentile": isinstance(results.get("johnson_neyman"), pd.DataFrame) and "boundary_percentile" in results["johnson_neyman"]
-        and results["johnson_neyman"]["boundary_percentile"].notna().any(),
+        "jn_percentile": isinstance(jn, pd.DataFrame) and "boundary_percentile" in jn and jn["boundary_percentile"].notna().any(),
         "method_factor": has("method_factor"),
         "triangulation": has("archival_triangulation"),
         "nonresponse": has("nonresponse_early_late", "nonresponse_frame"),

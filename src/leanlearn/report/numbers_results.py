@@ -353,7 +353,7 @@ def power_numbers(out: dict, r: Mapping) -> None:
         out["power.study_n"] = str(near)
         for par in pd.unique(pw[pw.n == near].parameter):
             out[f"power.{_key(par)}.study_n"] = out[f"power.{_key(par)}.n{near}"]
-        out["power.replications"] = _i(pw.replications.min()) if "replications" in pw else "—"
+        out["power.n_replications"] = _i(pw.n_replications.min()) if "n_replications" in pw else "—"
         src = str(pw.population_source.iloc[0]) if "population_source" in pw else ""
         sentence = {
             "estimates": "The population is the fitted model's own estimates, so this is post-hoc power, which is not evidence about this study's result (Hoenig & Heisey 2001).",

@@ -63,21 +63,34 @@ the copula approach is biased and has little power at sample sizes like this stu
 weak diagnostic, not a correction; :func:`copula_note` words this for the outputs.
 """
 
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from leanlearn.errors import DataError, SpecError
-from leanlearn.random import generator, stream
+from leanlearn.random import generator
+from leanlearn.robustness.endogeneity_terms import (
+    DEFAULT_MAX_VIF,
+    NORMALITY_COLUMNS,
+    PRECONDITION_COLUMNS,
+    _ols,
+    _residualize,
+    copula_term,
+    copula_terms_resampled,
+    normality_tests,
+    preconditions,
+)
 
 __all__ = [
     "copula_term",
+    "copula_terms_resampled",
     "normality_tests",
     "preconditions",
     "DEFAULT_MAX_VIF",
@@ -87,164 +100,16 @@ __all__ = [
     "CopulaResult",
 ]
 
+TERM_COLUMNS = [
+    "target", "combination", "predictor", "estimate", "std_error", "t_value", "p_value", "ci_lower", "ci_upper",
+    "ci_level", "significant", "corrected_estimate", "corrected_std_error", "corrected_ci_lower", "corrected_ci_upper",
+    "uncorrected_estimate", "non_normal", "n_resamples", "specification", "corr_copula_term", "vif_copula_term",
+    "preconditions_met", "counted",
+]  # fmt: skip
+"""Columns of :attr:`CopulaResult.terms`."""
 
-DEFAULT_MAX_VIF = 25.0
-"""Largest 1/(1 - corr(x, c_x)^2) at which a copula term counts as identified."""
-
-
-# ---- the copula term -------------------------------------------------------------------------
-def copula_term(x) -> np.ndarray:
-    r"""Gaussian copula term :math:`\Phi^{-1}(\operatorname{rank}(x)/(n + 1))` of each value.
-
-    Works along the last axis, so an (B, n) array gives the terms of B resamples at once.
-    Ties get their average rank. Checked by hand in tests/test_endogeneity.py
-    (x = [3, 1, 2] gives Φ⁻¹([.75, .25, .5]) = [0.674, −0.674, 0]).
-    """
-    x = np.asarray(x, dtype=float)
-    if np.isnan(x).any():
-        raise DataError("copula_term: the variable has missing values; the copula needs complete scores")
-    n = x.shape[-1]
-    ranks = stats.rankdata(x, method="average", axis=-1)
-    return stats.norm.ppf(ranks / (n + 1))
-
-
-def copula_terms_resampled(x, idx) -> np.ndarray:
-    r"""Copula terms of the resamples ``x[idx]`` without sorting each resample.
-
-    Equal, element for element, to ``copula_term(np.asarray(x)[idx])`` (the same float
-    operations on the same exact ranks; tests/test_endogeneity.py checks equality with
-    ``np.array_equal``), in O(B·n) instead of O(B·n log n). The average rank of an original
-    value u within resample b is :math:`\sum_{v<u} m_{bv} + (m_{bu} + 1)/2`, with
-    :math:`m_{bv}` how often the distinct value v was drawn; a rank is a multiple of 1/2
-    between 1 and n, so :math:`\Phi^{-1}(r/(n+1))` is looked up in a table of the 2n − 1
-    possible ranks, each computed as :func:`copula_term` computes it.
-
-    Parameters
-    ----------
-    x : array (n,)
-        The variable in the original sample (no NaN).
-    idx : int array (B, m)
-        Row indices of B resamples of size m (m = n for the case bootstrap).
-    """
-    from scipy.special import ndtri  # the function scipy.stats.norm.ppf evaluates
-
-    x = np.asarray(x, dtype=float)
-    idx = np.asarray(idx)
-    if np.isnan(x).any():
-        raise DataError("copula_term: the variable has missing values; the copula needs complete scores")
-    if idx.ndim != 2:
-        raise ValueError("idx must be a (resamples, cases) array of row indices")
-    B, m = idx.shape
-    uniq, code = np.unique(x, return_inverse=True)
-    u = len(uniq)
-    drawn = code[idx]  # (B, m): the distinct value each draw takes
-    counts = np.bincount((drawn + (np.arange(B) * u)[:, None]).ravel(), minlength=B * u).reshape(B, u)
-    before = np.cumsum(counts, axis=1) - counts
-    # twice the average rank, an exact integer: 2*before + count + 1
-    twice = 2 * before + counts + 1
-    table = ndtri(np.arange(2 * m + 1) / 2 / (m + 1))
-    return table[np.take_along_axis(twice, drawn, axis=1)]
-
-
-def _residualize(c: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Residuals of c (..., n) on the columns of W (..., n, q) plus an intercept, batched."""
-    ones = np.ones(W.shape[:-1] + (1,))
-    D = np.concatenate([ones, W], axis=-1)
-    DtD = np.matmul(np.swapaxes(D, -1, -2), D)
-    Dtc = np.matmul(np.swapaxes(D, -1, -2), c[..., None])
-    # pseudo-inverse: a control that is constant within a resample (e.g. a rare dummy)
-    # leaves the projection defined instead of failing the whole bootstrap
-    beta = np.matmul(np.linalg.pinv(DtD, hermitian=True), Dtc)
-    return c - np.matmul(D, beta)[..., 0]
-
-
-# ---- precondition: non-normality ---------------------------------------------------------------
-def normality_tests(
-    data: pd.DataFrame,
-    columns: Sequence[str] | None = None,
-    *,
-    alpha: float = 0.05,
-    mc_samples: int = 1999,
-    seed: int | None = None,
-) -> pd.DataFrame:
-    r"""Shapiro–Wilk and Cramér–von Mises tests of normality, the copula's precondition.
-
-    Parameters
-    ----------
-    data : DataFrame
-    columns : sequence of str, optional
-        Variables to test (default: every column).
-    alpha : float
-        Level of the tests; ``non_normal`` is True when either p-value is below it
-        (docs/methods.md §8: "Shapiro-Wilk or Cramer-von Mises p < .05").
-    mc_samples : int
-        Monte Carlo samples of the Cramér–von Mises null distribution with estimated mean
-        and SD (:func:`scipy.stats.goodness_of_fit`).
-    seed : int, optional
-        Study seed; column j's Monte Carlo samples come from
-        ``leanlearn.random.stream(seed, "montecarlo", "normality", j)``.
-
-    Returns
-    -------
-    DataFrame
-        variable, n, skewness, excess_kurtosis, shapiro_w, shapiro_p_value, cvm_statistic,
-        cvm_p_value, non_normal, corr_copula_term (the correlation of x with its copula term;
-        near 1 means the copula term is nearly collinear with x and the correction is
-        not identified).
-    """
-    columns = list(columns) if columns is not None else list(data.columns)
-    rows = []
-    for j, col in enumerate(columns):
-        ss = stream(seed, "montecarlo", "normality", j)
-        x = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)
-        x = x[np.isfinite(x)]
-        if x.size < 8 or np.ptp(x) == 0:
-            raise DataError(f"normality test of {col}: need at least 8 finite, non-constant values")
-        sw = stats.shapiro(x)
-        cvm = stats.goodness_of_fit(stats.norm, x, statistic="cvm", n_mc_samples=int(mc_samples), rng=np.random.default_rng(ss))
-        rows.append(
-            {
-                "variable": col,
-                "n": int(x.size),
-                "skewness": float(stats.skew(x)),
-                "excess_kurtosis": float(stats.kurtosis(x)),
-                "shapiro_w": float(sw.statistic),
-                "shapiro_p_value": float(sw.pvalue),
-                "cvm_statistic": float(cvm.statistic),
-                "cvm_p_value": float(cvm.pvalue),
-                "non_normal": bool(sw.pvalue < alpha or cvm.pvalue < alpha),
-                "corr_copula_term": float(np.corrcoef(x, copula_term(x))[0, 1]),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def preconditions(normality: pd.DataFrame, *, max_vif: float = DEFAULT_MAX_VIF) -> pd.DataFrame:
-    """Both copula preconditions per regressor, from :func:`normality_tests`.
-
-    Returns
-    -------
-    DataFrame
-        variable, n, shapiro_p_value, cvm_p_value, non_normal, corr_copula_term, vif_copula_term
-        (:math:`1/(1 - r^2)`), identified (vif_copula_term < max_vif), preconditions_met
-        (non_normal and identified), reason (empty when met).
-    """
-    out = normality[["variable", "n", "shapiro_p_value", "cvm_p_value", "non_normal", "corr_copula_term"]].copy()
-    r = out["corr_copula_term"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore"):
-        out["vif_copula_term"] = 1.0 / (1.0 - r**2)
-    out["identified"] = out["vif_copula_term"] < max_vif
-    out["preconditions_met"] = out["non_normal"].astype(bool) & out["identified"]
-    reasons = []
-    for rec in out.itertuples():
-        why = []
-        if not rec.non_normal:
-            why.append("not distinguishable from normal (Shapiro-Wilk and Cramer-von Mises p >= alpha)")
-        if not rec.identified:
-            why.append(f"copula term nearly collinear with the regressor (r = {rec.corr_copula_term:.3f}, 1/(1 - r^2) = {rec.vif_copula_term:.0f} >= {max_vif:g})")
-        reasons.append("; ".join(why))
-    out["reason"] = reasons
-    return out
+SUMMARY_COLUMNS = ["target", "combination", "specification", "n_terms", "n_counted", "n_significant_counted", "n_significant_not_counted"]
+"""Columns of :attr:`CopulaResult.summary`."""
 
 
 # ---- the result ------------------------------------------------------------------------------------
@@ -348,20 +213,6 @@ def copula_note(n: int, *, near_normal: Sequence[str] = (), residualize: bool = 
     return " ".join(parts)
 
 
-def _ols(D: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Batched OLS: D (..., n, k), y (..., n) -> coefficients (..., k); NaN where singular."""
-    DtD = np.matmul(np.swapaxes(D, -1, -2), D)
-    Dty = np.matmul(np.swapaxes(D, -1, -2), y[..., None])[..., 0]
-    single = DtD.ndim == 2
-    if single:
-        DtD, Dty = DtD[None], Dty[None]
-    bad = ~(np.linalg.cond(DtD) < 1e12)
-    A = np.where(bad[:, None, None], np.eye(DtD.shape[-1]), DtD)
-    beta = np.linalg.solve(A, Dty[..., None])[..., 0]
-    beta[bad] = np.nan
-    return beta[0] if single else beta
-
-
 def copula_test(
     data: pd.DataFrame,
     equations: Mapping[str, Sequence[str]],
@@ -431,6 +282,55 @@ def copula_test(
     if not 0 < ci_level < 1:
         raise ValueError("ci_level must lie between 0 and 1")
     controls = list(controls)
+    frame, needed = _complete_scores(data, equations)
+    n = len(frame)
+    cand = _candidates(equations, candidates, controls)
+    copula_vars = sorted({x for c in cand.values() for x in c}, key=needed.index)
+    control_vars = [w for w in controls if any(w in ps for ps in equations.values())]
+
+    if seed is None:
+        seed = int(cast(int, np.random.SeedSequence().entropy))  # fresh entropy from the OS is an int
+    rng = generator(seed, "bootstrap", "copula")
+    idx = rng.integers(0, n, size=(int(resamples), n))
+    values = {v: frame[v].to_numpy(dtype=float) for v in needed}
+    transformed = set(copula_vars) | set(control_vars)
+    scores = _Scores(
+        n=n, idx=idx, values=values, cop_point={v: copula_term(values[v]) for v in transformed},
+        cop_boot={v: copula_terms_resampled(values[v], idx) for v in transformed},
+    )  # fmt: skip
+
+    normality = (
+        normality_tests(frame, copula_vars, alpha=alpha, mc_samples=normality_mc_samples, seed=seed)
+        if copula_vars
+        else pd.DataFrame(columns=NORMALITY_COLUMNS)
+    )
+    non_normal = dict(zip(normality["variable"], normality["non_normal"]))
+    pre = preconditions(normality, max_vif=max_vif) if len(normality) else pd.DataFrame(columns=PRECONDITION_COLUMNS)
+
+    coef_rows: list[dict] = []
+    term_rows: list[dict] = []
+    for target, preds in equations.items():
+        eq_controls = [w for w in preds if w in control_vars]
+        use_resid = residualize and bool(eq_controls)
+        uncorrected: dict[str, float] = {}
+        for combo, est, se, lo, hi, t, p, nv in _equation_regressions(scores, target, list(preds), cand[target], eq_controls if use_resid else [], ci_level):
+            rows = _coefficient_rows(target, list(preds), combo, control_vars, est, se, lo, hi, t, p, nv, ci_level)
+            coef_rows.extend(rows)
+            stat = {rec["term"]: rec for rec in rows}
+            if not combo:
+                uncorrected = {x: stat[x]["estimate"] for x in preds}
+                continue
+            term_rows.extend(_term_rows(target, combo, stat, uncorrected, non_normal, pre, nv, ci_level, alpha))
+    terms = pd.DataFrame(term_rows, columns=TERM_COLUMNS)
+    return _result(
+        terms, pd.DataFrame(coef_rows), normality, pre, non_normal, n=n, resamples=int(resamples), seed=seed, ci_level=ci_level,
+        alpha=alpha, residualize=residualize, controls=bool(control_vars), max_vif=max_vif,
+    )  # fmt: skip
+
+
+# ---- the steps of copula_test ----------------------------------------------------------------------
+def _complete_scores(data: pd.DataFrame, equations: Mapping[str, Sequence[str]]) -> tuple[pd.DataFrame, list[str]]:
+    """(the variables of the equations as numbers, their names sorted); refuses absent, missing or too few values."""
     needed = sorted({t for t in equations} | {p for ps in equations.values() for p in ps}, key=str)
     absent = [v for v in needed if v not in data.columns]
     if absent:
@@ -442,7 +342,11 @@ def copula_test(
     n = len(frame)
     if n < 10:
         raise DataError(f"copula test: only {n} cases; at least 10 are needed")
+    return frame, needed
 
+
+def _candidates(equations: Mapping[str, Sequence[str]], candidates: Mapping[str, Sequence[str]] | None, controls: list[str]) -> dict[str, list[str]]:
+    """Target -> the predictors that get copula terms (given, or every predictor that is no control and no interaction)."""
     cand: dict[str, list[str]] = {}
     for target, preds in equations.items():
         if candidates is not None and target in candidates:
@@ -453,154 +357,155 @@ def copula_test(
         else:
             c = [x for x in preds if x not in controls and ":" not in x]
         cand[target] = c
-    copula_vars = sorted({x for c in cand.values() for x in c}, key=needed.index)
-    control_vars = [w for w in controls if any(w in ps for ps in equations.values())]
+    return cand
 
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy)
-    rng = generator(seed, "bootstrap", "copula")
-    idx = rng.integers(0, n, size=(int(resamples), n))
-    values = {v: frame[v].to_numpy(dtype=float) for v in needed}
-    cop_point = {v: copula_term(values[v]) for v in set(copula_vars) | set(control_vars)}
-    cop_boot = {v: copula_terms_resampled(values[v], idx) for v in set(copula_vars) | set(control_vars)}
 
-    normality = (
-        normality_tests(frame, copula_vars, alpha=alpha, mc_samples=normality_mc_samples, seed=seed)
-        if copula_vars
-        else pd.DataFrame(columns=["variable", "n", "skewness", "excess_kurtosis", "shapiro_w", "shapiro_p_value", "cvm_statistic", "cvm_p_value", "non_normal", "corr_copula_term"])
-    )
-    non_normal = dict(zip(normality["variable"], normality["non_normal"]))
-    pre = preconditions(normality, max_vif=max_vif) if len(normality) else pd.DataFrame(
-        columns=["variable", "n", "shapiro_p_value", "cvm_p_value", "non_normal", "corr_copula_term", "vif_copula_term", "identified", "preconditions_met", "reason"]
-    )
-    pre_by = pre.set_index("variable") if len(pre) else None
+@dataclass(frozen=True)
+class _Scores:
+    """The scores of the sample and of the bootstrap resamples, with their copula terms."""
+
+    n: int
+    idx: np.ndarray  # (B, n) row indices of the resamples
+    values: dict  # variable -> scores (n,)
+    cop_point: dict  # variable -> copula term (n,)
+    cop_boot: dict  # variable -> copula terms of the resamples (B, n)
+
+
+def _equation_regressions(scores: _Scores, target: str, preds: list[str], cand: list[str], resid_on: list[str], ci_level: float):
+    """For the regression without copula terms and each combination of copula terms of ``cand``: (combination,
+    estimates, std_error, ci_lower, ci_upper, t_value, p_value, valid resamples), coefficients in the order
+    intercept, ``preds``, copula terms. Copula terms are residualised on the copula transforms of ``resid_on``."""
+    n, idx, values = scores.n, scores.idx, scores.values
+    y, yb = values[target], values[target][idx]
+    base = np.column_stack([np.ones(n)] + [values[p] for p in preds])
+    base_b = np.concatenate([np.ones((len(idx), n, 1))] + [values[p][idx][..., None] for p in preds], axis=2)
+    Wp = np.column_stack([scores.cop_point[w] for w in resid_on]) if resid_on else None
+    Wb = np.stack([scores.cop_boot[w] for w in resid_on], axis=-1) if resid_on else None
     level_lo, level_hi = (1 - ci_level) / 2, 1 - (1 - ci_level) / 2
+    combos: list[tuple[str, ...]] = [()] + [s for k in range(1, len(cand) + 1) for s in combinations(cand, k)]
+    for combo in combos:
+        cp = [scores.cop_point[x] for x in combo]
+        cb = [scores.cop_boot[x] for x in combo]
+        if Wp is not None and Wb is not None:
+            cp = [_residualize(c, Wp) for c in cp]
+            cb = [_residualize(c, Wb) for c in cb]
+        D = np.column_stack([base] + cp) if combo else base
+        Db = np.concatenate([base_b] + [c[..., None] for c in cb], axis=2) if combo else base_b
+        est = _ols(D, y)
+        draws = _ols(Db, yb)
+        valid = np.isfinite(draws).all(axis=1)
+        draws = draws[valid]
+        nv = int(valid.sum())
+        if nv >= 2:
+            se = draws.std(axis=0, ddof=1)
+            lo, hi = np.quantile(draws, [level_lo, level_hi], axis=0, method="linear")
+        else:
+            se = lo = hi = np.full(est.shape, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = est / se
+        p = 2 * stats.t.sf(np.abs(t), df=n - 1)
+        yield combo, est, se, lo, hi, t, p, nv
 
-    coef_rows: list[dict] = []
-    term_rows: list[dict] = []
-    for target, preds in equations.items():
-        preds = list(preds)
-        eq_controls = [w for w in preds if w in control_vars]
-        use_resid = residualize and bool(eq_controls)
-        y, yb = values[target], values[target][idx]
-        base = np.column_stack([np.ones(n)] + [values[p] for p in preds])
-        base_b = np.concatenate([np.ones((len(idx), n, 1))] + [values[p][idx][..., None] for p in preds], axis=2)
-        Wp = np.column_stack([cop_point[w] for w in eq_controls]) if use_resid else None
-        Wb = np.stack([cop_boot[w] for w in eq_controls], axis=-1) if use_resid else None
-        combos = [()] + [s for k in range(1, len(cand[target]) + 1) for s in combinations(cand[target], k)]
-        uncorrected = {}
-        for combo in combos:
-            cp = [cop_point[x] for x in combo]
-            cb = [cop_boot[x] for x in combo]
-            if use_resid:
-                cp = [_residualize(c, Wp) for c in cp]
-                cb = [_residualize(c, Wb) for c in cb]
-            D = np.column_stack([base] + cp) if combo else base
-            Db = np.concatenate([base_b] + [c[..., None] for c in cb], axis=2) if combo else base_b
-            est = _ols(D, y)
-            draws = _ols(Db, yb)
-            valid = np.isfinite(draws).all(axis=1)
-            draws = draws[valid]
-            nv = int(valid.sum())
-            if nv >= 2:
-                se = draws.std(axis=0, ddof=1)
-                lo, hi = np.quantile(draws, [level_lo, level_hi], axis=0, method="linear")
-            else:
-                se = lo = hi = np.full(est.shape, np.nan)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                t = est / se
-            p = 2 * stats.t.sf(np.abs(t), df=n - 1)
-            names = ["(intercept)"] + preds + [f"copula({x})" for x in combo]
-            roles = ["intercept"] + [
-                "control" if x in control_vars else ("interaction" if ":" in x else "predictor") for x in preds
-            ] + ["copula"] * len(combo)
-            label = "+".join(combo) if combo else "none"
-            stat = {}
-            for j, (name, role) in enumerate(zip(names, roles)):
-                rec = {
-                    "target": target,
-                    "combination": label,
-                    "term": name,
-                    "role": role,
-                    "estimate": float(est[j]),
-                    "std_error": float(se[j]),
-                    "t_value": float(t[j]),
-                    "p_value": float(p[j]),
-                    "ci_lower": float(lo[j]),
-                    "ci_upper": float(hi[j]),
-                    "ci_level": ci_level,
-                    "n_resamples": nv,
-                }
-                coef_rows.append(rec)
-                stat[name] = rec
-            if not combo:
-                uncorrected = {x: stat[x]["estimate"] for x in preds}
-                continue
-            for x in combo:
-                c, s = stat[f"copula({x})"], stat[x]
-                term_rows.append(
-                    {
-                        "target": target,
-                        "combination": label,
-                        "predictor": x,
-                        "estimate": c["estimate"],
-                        "std_error": c["std_error"],
-                        "t_value": c["t_value"],
-                        "p_value": c["p_value"],
-                        "ci_lower": c["ci_lower"],
-                        "ci_upper": c["ci_upper"],
-                        "ci_level": ci_level,
-                        "significant": bool(c["p_value"] < alpha),
-                        "corrected_estimate": s["estimate"],
-                        "corrected_std_error": s["std_error"],
-                        "corrected_ci_lower": s["ci_lower"],
-                        "corrected_ci_upper": s["ci_upper"],
-                        "uncorrected_estimate": uncorrected[x],
-                        "non_normal": bool(non_normal.get(x, False)),
-                        "n_resamples": nv,
-                        "specification": "single" if len(combo) == 1 else "joint",
-                        "corr_copula_term": float(pre_by.loc[x, "corr_copula_term"]),
-                        "vif_copula_term": float(pre_by.loc[x, "vif_copula_term"]),
-                        "preconditions_met": bool(pre_by.loc[x, "preconditions_met"]),
-                        "counted": bool(pre_by.loc[x, "preconditions_met"]),
-                    }
-                )
-    term_cols = [
-        "target", "combination", "predictor", "estimate", "std_error", "t_value", "p_value", "ci_lower", "ci_upper",
-        "ci_level", "significant", "corrected_estimate", "corrected_std_error", "corrected_ci_lower", "corrected_ci_upper",
-        "uncorrected_estimate", "non_normal", "n_resamples", "specification", "corr_copula_term", "vif_copula_term",
-        "preconditions_met", "counted",
-    ]  # fmt: skip
-    terms = pd.DataFrame(term_rows, columns=term_cols)
-    near_normal = [v for v, nn in non_normal.items() if not nn]
-    collinear = [str(v) for v in pre.loc[~pre["identified"].astype(bool), "variable"]] if len(pre) else []
-    summ_rows = []
+
+def _coefficient_rows(target, preds, combo, control_vars, est, se, lo, hi, t, p, nv, ci_level) -> list[dict]:
+    """The rows of :attr:`CopulaResult.coefficients` of one regression, one per term."""
+    names = ["(intercept)"] + preds + [f"copula({x})" for x in combo]
+    roles = ["intercept"] + [
+        "control" if x in control_vars else ("interaction" if ":" in x else "predictor") for x in preds
+    ] + ["copula"] * len(combo)
+    label = "+".join(combo) if combo else "none"
+    rows = []
+    for j, (name, role) in enumerate(zip(names, roles)):
+        rows.append({
+            "target": target,
+            "combination": label,
+            "term": name,
+            "role": role,
+            "estimate": float(est[j]),
+            "std_error": float(se[j]),
+            "t_value": float(t[j]),
+            "p_value": float(p[j]),
+            "ci_lower": float(lo[j]),
+            "ci_upper": float(hi[j]),
+            "ci_level": ci_level,
+            "n_resamples": nv,
+        })
+    return rows
+
+
+def _term_rows(target, combo, stat, uncorrected, non_normal, pre: pd.DataFrame, nv, ci_level, alpha) -> list[dict]:
+    """Rows of :attr:`CopulaResult.terms` of one regression with copula terms."""
+    corr = dict(zip(pre["variable"], pre["corr_copula_term"].to_numpy(dtype=float)))
+    vif = dict(zip(pre["variable"], pre["vif_copula_term"].to_numpy(dtype=float)))
+    met = dict(zip(pre["variable"], pre["preconditions_met"].to_numpy(dtype=bool)))
+    rows = []
+    for x in combo:
+        c, s = stat[f"copula({x})"], stat[x]
+        rows.append(
+            {
+                "target": target,
+                "combination": "+".join(combo),
+                "predictor": x,
+                "estimate": c["estimate"],
+                "std_error": c["std_error"],
+                "t_value": c["t_value"],
+                "p_value": c["p_value"],
+                "ci_lower": c["ci_lower"],
+                "ci_upper": c["ci_upper"],
+                "ci_level": ci_level,
+                "significant": bool(c["p_value"] < alpha),
+                "corrected_estimate": s["estimate"],
+                "corrected_std_error": s["std_error"],
+                "corrected_ci_lower": s["ci_lower"],
+                "corrected_ci_upper": s["ci_upper"],
+                "uncorrected_estimate": uncorrected[x],
+                "non_normal": bool(non_normal.get(x, False)),
+                "n_resamples": nv,
+                "specification": "single" if len(combo) == 1 else "joint",
+                "corr_copula_term": float(corr[x]),
+                "vif_copula_term": float(vif[x]),
+                "preconditions_met": bool(met[x]),
+                "counted": bool(met[x]),
+            }
+        )
+    return rows
+
+
+def _summary(terms: pd.DataFrame) -> pd.DataFrame:
+    """:attr:`CopulaResult.summary`: per equation and combination, the terms counted and significant."""
+    rows = []
     for (target, combo), g in terms.groupby(["target", "combination"], sort=False):
         counted = g["counted"].astype(bool)
         sig = g["significant"].astype(bool)
-        summ_rows.append(
+        rows.append(
             {
                 "target": target, "combination": combo, "specification": g["specification"].iloc[0], "n_terms": len(g),
                 "n_counted": int(counted.sum()), "n_significant_counted": int((counted & sig).sum()),
                 "n_significant_not_counted": int((~counted & sig).sum()),
             }
         )  # fmt: skip
-    summary = pd.DataFrame(summ_rows, columns=["target", "combination", "specification", "n_terms", "n_counted", "n_significant_counted", "n_significant_not_counted"])
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _result(terms, coefficients, normality, pre, non_normal, *, n, resamples, seed, ci_level, alpha, residualize, controls, max_vif) -> CopulaResult:
+    """The :class:`CopulaResult`: the tables, whether any term counts, and the note."""
+    near_normal = [v for v, nn in non_normal.items() if not nn]
+    collinear = [str(v) for v in pre.loc[~pre["identified"].astype(bool), "variable"]] if len(pre) else []
     informative = bool(terms["counted"].any()) if len(terms) else False
     counts = (len(terms), int(terms["counted"].sum()), int((terms["counted"] & terms["significant"]).sum())) if len(terms) else None
     return CopulaResult(
         terms=terms,
-        coefficients=pd.DataFrame(coef_rows),
+        coefficients=coefficients,
         normality=normality,
         preconditions=pre,
-        summary=summary,
+        summary=_summary(terms),
         informative=informative,
         note=copula_note(
-            n, near_normal=near_normal, residualize=residualize, controls=bool(control_vars), collinear=collinear,
+            n, near_normal=near_normal, residualize=residualize, controls=controls, collinear=collinear,
             informative=informative if len(terms) else None, counts=counts, max_vif=max_vif,
         ),  # fmt: skip
         n=n,
-        resamples=int(resamples),
+        resamples=resamples,
         seed=seed,
         ci_level=ci_level,
         alpha=alpha,

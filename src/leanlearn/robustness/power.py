@@ -94,7 +94,7 @@ minimum N, notes).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -180,9 +180,9 @@ POST_HOC_CAVEAT = (
 )
 
 SUMMARY_COLUMNS = (
-    "n", "parameter", "population_value", "mean_estimate", "bias", "power", "mc_std_error", "replications",
+    "n", "parameter", "population_value", "mean_estimate", "bias", "power", "mc_std_error", "n_replications",
     "label", "criterion", "hypothesis_direction", "population_source", "estimate_sd", "bias_mc_std_error",
-    "mean_std_error", "std_error_ratio", "coverage", "coverage_mc_std_error", "replications_excluded", "kind", "test",
+    "mean_std_error", "std_error_ratio", "coverage", "coverage_mc_std_error", "n_replications_excluded", "kind", "test",
 )  # fmt: skip
 
 
@@ -239,6 +239,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     scen_order = {q: i for i, q in enumerate(pd.unique(rows["scenario"]))} if has_scen else {}
     keys = ["scenario", "quantity", "n"] if has_scen else ["quantity", "n"]
     out = []
+    n: Any  # the N of a group, as pandas gives it
     for key, g in rows.groupby(keys, sort=False):
         qid, n = key[-2], key[-1]
         first = g.iloc[0]
@@ -268,11 +269,11 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                 "n": int(n), "parameter": qid, "label": first.get("label", qid), "hypothesis_direction": first["direction"],
                 "criterion": crit, "population_value": pop, "population_source": first.get("population_source", ""),
                 "mean_estimate": float(est.mean()), "bias": float(est.mean()) - pop, "power": power,
-                "mc_std_error": math.sqrt(power * (1 - power) / R), "replications": R, "estimate_sd": sd,
+                "mc_std_error": math.sqrt(power * (1 - power) / R), "n_replications": R, "estimate_sd": sd,
                 "bias_mc_std_error": sd / math.sqrt(R) if R > 1 else np.nan, "mean_std_error": mean_se,
                 "std_error_ratio": mean_se / sd if R > 1 and sd > 0 else np.nan, "coverage": cov,
                 "coverage_mc_std_error": math.sqrt(cov * (1 - cov) / R) if np.isfinite(cov) else np.nan,
-                "replications_excluded": int(len(g) - R), "kind": first.get("kind", ""), "test": first.get("test", ""),
+                "n_replications_excluded": int(len(g) - R), "kind": first.get("kind", ""), "test": first.get("test", ""),
                 **({"scenario": first["scenario"], "scenario_f_squared": first.get("scenario_f_squared", np.nan),
                     "scenario_f_squared_interaction": first.get("scenario_f_squared_interaction", np.nan)} if has_scen else {}),
             }
@@ -313,7 +314,7 @@ def coincident_tests(rows: pd.DataFrame, *, kappa_min: float = 0.95) -> pd.DataF
 
     Returns
     -------
-    DataFrame: quantity_a, quantity_b, n, replications (usable for both), agreement (p_o),
+    DataFrame: quantity_a, quantity_b, n, n_replications (usable for both), agreement (p_o),
     kappa, identical (p_o = 1 and some decision varies), coincide (κ >= kappa_min). Only
     quantities counted by "effect detected" are compared. Rows of an effect-size grid are
     compared within their scenario (a first column ``scenario``).
@@ -325,13 +326,14 @@ def coincident_tests(rows: pd.DataFrame, *, kappa_min: float = 0.95) -> pd.DataF
             c.insert(0, "scenario", scen)
             parts.append(c)
         return pd.concat(parts, ignore_index=True)
-    cols = ["quantity_a", "quantity_b", "n", "replications", "agreement", "kappa", "identical", "coincide"]
+    cols = ["quantity_a", "quantity_b", "n", "n_replications", "agreement", "kappa", "identical", "coincide"]
     d = rows[(rows.status == "ok") & (rows.direction != "none") & rows.detected.notna()]
     if d.empty:
         return pd.DataFrame(columns=cols)
     wide = d.pivot_table(index=["n", "replication"], columns="quantity", values="detected", aggfunc="first")
     qs = [q for q in pd.unique(rows["quantity"]) if q in wide.columns]
     out = []
+    n: Any  # the N of a group, as pandas gives it
     for i, a in enumerate(qs):
         for b in qs[i + 1 :]:
             for n, g in wide[[a, b]].dropna().groupby(level="n"):
@@ -341,7 +343,7 @@ def coincident_tests(rows: pd.DataFrame, *, kappa_min: float = 0.95) -> pd.DataF
                 kappa = (po - pe) / (1 - pe) if pe < 1 else np.nan
                 varies = bool(len(np.unique(np.concatenate([x, y]))) > 1)
                 out.append(
-                    {"quantity_a": a, "quantity_b": b, "n": int(n), "replications": len(g), "agreement": po, "kappa": kappa,
+                    {"quantity_a": a, "quantity_b": b, "n": int(n), "n_replications": len(g), "agreement": po, "kappa": kappa,
                      "identical": po == 1.0 and varies, "coincide": bool(np.isfinite(kappa) and kappa >= kappa_min)}
                 )  # fmt: skip
     return pd.DataFrame(out, columns=cols)
@@ -428,7 +430,7 @@ def minimum_n(power_table: pd.DataFrame, *, target_power: float = 0.80, alpha: f
 def power_notes(rows: pd.DataFrame, table: pd.DataFrame, coincident: pd.DataFrame, *, extra: Sequence[str] = (), description: str | None = None, mc_draws: int | None = None, resamples: int | None = None) -> str:
     """The plain-language notes written beside the power tables (one paragraph per point)."""
     src = str(rows["population_source"].iloc[0]) if "population_source" in rows else ""
-    reps = sorted({int(r) for r in table["replications"]}) if len(table) else []
+    reps = sorted({int(r) for r in table["n_replications"]}) if len(table) else []
     level = float(rows["ci_level"].iloc[0]) if "ci_level" in rows else 0.95
     paras = [
         "Monte Carlo power: each replication draws N cases from the population model, estimates the model with the "
@@ -446,8 +448,8 @@ def power_notes(rows: pd.DataFrame, table: pd.DataFrame, coincident: pd.DataFram
             "same population effect size f² (the share of variance a predictor adds over the others, relative to the "
             "unexplained variance; Cohen 1988) and every interaction path the interaction level: "
             + "; ".join(
-                f"{r.scenario}: f² = {r.scenario_f_squared:g}" + (f", interaction f² = {r.scenario_f_squared_interaction:g}" if pd.notna(r.scenario_f_squared_interaction) else "")
-                for r in levels.itertuples()
+                f"{scen}: f² = {f2:g}" + (f", interaction f² = {f2i:g}" if pd.notna(f2i) else "")
+                for scen, f2, f2i in zip(levels["scenario"], levels["scenario_f_squared"], levels["scenario_f_squared_interaction"])
             )
             + ". The paths of hypotheses of no effect are 0 and paths predicted to be negative are negative in every scenario. "
             "These are conventions, not estimates of this study's effects (power.population.grid replaces them)."

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from scipy import stats
 
 from leanlearn.errors import SpecError
 from leanlearn.spec.model import ModelSpec, parse_model
+
+if TYPE_CHECKING:
+    from leanlearn.datasets.simulate import PopulationModel
 
 DEFAULT_MODEL = """
 LP  =~ LP1 + LP2 + LP3 + LP4 + LP5 + LP6 + LP7 + LP8
@@ -52,7 +55,7 @@ journal articles, Aguinis et al. 2005). docs/power.md gives the reasons."""
 
 # ---- (b) step 1: the population -----------------------------------------------------------------
 def _interaction_terms(spec: ModelSpec) -> dict[str, tuple[str, str]]:
-    return {i.name: tuple(i.terms) for i in spec.interactions}
+    return {i.name: (i.terms[0], i.terms[1]) for i in spec.interactions}
 
 
 def _structural_order(spec: ModelSpec) -> tuple[list[str], list[str]]:
@@ -486,7 +489,7 @@ class StudyPopulation:
     behind the same interface as :class:`LatentPopulation`."""
 
     spec: ModelSpec
-    model: object
+    model: PopulationModel
     likert: bool = True
     loading_scale: float | None = None
     method_factor: bool = True

@@ -150,7 +150,11 @@ def replication_streams(seed: int, n: int, replications: Sequence[int]) -> list[
     """
     if isinstance(seed, bool) or int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return [tuple(np.random.SeedSequence(entropy=int(seed), spawn_key=(PURPOSE_POWER, int(n), int(r))).spawn(2)) for r in replications]
+    out = []
+    for r in replications:
+        data, test = np.random.SeedSequence(entropy=int(seed), spawn_key=(PURPOSE_POWER, int(n), int(r))).spawn(2)
+        out.append((data, test))
+    return out
 
 
 def _equation_covariances(plan, fit, n: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -255,15 +259,9 @@ def replicate_block(
         (:func:`population_from_f2`) adds scenario, scenario_f_squared and
         scenario_f_squared_interaction as the first columns.
     """
-    from leanlearn.pls.engine import Settings, fit_batch, make_plan
+    from leanlearn.pls.engine import Settings, make_plan
 
-    if test not in TESTS:
-        raise ValueError(f"test must be one of {', '.join(TESTS)}, not {test!r}")
-    _check_prob("ci_level", ci_level)
-    if int(n) != n or n < 5:
-        raise ValueError(f"n must be a whole number of at least 5, got {n!r}")
-    if replications < 1 or block < 0:
-        raise ValueError("replications must be >= 1 and block >= 0")
+    _check_block(test, ci_level, n, replications, block)
     settings = settings or Settings()
     if test == "monte_carlo" and settings.consistent:
         raise ValueError("PLSc paths have no normal-theory standard error: use power.test 'bootstrap' with estimation.consistent")
@@ -279,50 +277,93 @@ def replicate_block(
     reps = list(range(block * replications, block * replications + replications))
     streams = replication_streams(seed, n, reps)
     tost_level = 1 - 2 * (1 - ci_level)
-    cols = {f: np.full((len(reps), len(quantities)), np.nan) for f in ("estimate", "std_error", "ci_lower", "ci_upper", "tost_lower", "tost_upper")}
+    cols = {f: np.full((len(reps), len(quantities)), np.nan) for f in INTERVAL_FIELDS}
     status = np.empty(len(reps), dtype=object)
-    derived = [i for i, q in enumerate(quantities) if q.kind == "derived"]
     for a in range(0, len(reps), chunk):
         b = min(a + chunk, len(reps))
         X = population.draw(int(n), [s[0] for s in streams[a:b]])
+        test_streams = [s[1] for s in streams[a:b]]
         if test == "bootstrap":
-            _bootstrap_tests(X, spec, settings, quantities, [s[1] for s in streams[a:b]], resamples, ci_level, tost_level, cols, status, a)
-            continue
-        fit = fit_batch(plan, X, np.ones((b - a, int(n))))
-        st = np.where(fit.failed, "failed", np.where(fit.converged, "ok", "not_converged"))
-        status[a:b] = st
-        cov = _equation_covariances(plan, fit, int(n))
-        P = fit.paths
-        for i, q in enumerate(quantities):
-            cols["estimate"][a:b, i] = np.asarray(q.function(P))[:, 0]
-        for i, q in enumerate(quantities):
-            if q.kind != "path":
-                continue
-            s, t = q.path
-            Pj, V = cov[t]
-            pos = int(np.flatnonzero(Pj == s)[0])
-            k = len(Pj)
-            se = np.sqrt(V[:, pos, pos])
-            est = cols["estimate"][a:b, i]
-            cols["std_error"][a:b, i] = se
-            for level, lo_key, hi_key in ((ci_level, "ci_lower", "ci_upper"), (tost_level, "tost_lower", "tost_upper")):
-                crit = stats.t.ppf(_interval_ends(level)[1], max(int(n) - k - 1, 1))
-                cols[lo_key][a:b, i] = est - crit * se
-                cols[hi_key][a:b, i] = est + crit * se
-        if derived:
-            sub = max(1, int(8e6 // (mc_draws * len(names) ** 2 * 8)))
-            for c0 in range(0, b - a, sub):
-                c1 = min(c0 + sub, b - a)
-                D = _monte_carlo_draws(P[c0:c1], {j: (Pj, V[c0:c1]) for j, (Pj, V) in cov.items()}, [s[1] for s in streams[a + c0 : a + c1]], mc_draws)
-                for i in derived:
-                    vals = np.asarray(quantities[i].function(D))[..., 0]  # (b, draws)
-                    qs = np.quantile(vals, [*_interval_ends(ci_level), *_interval_ends(tost_level)], axis=1, method="linear")
-                    cols["std_error"][a + c0 : a + c1, i] = vals.std(axis=1, ddof=1)
-                    cols["ci_lower"][a + c0 : a + c1, i], cols["ci_upper"][a + c0 : a + c1, i] = qs[0], qs[1]
-                    cols["tost_lower"][a + c0 : a + c1, i], cols["tost_upper"][a + c0 : a + c1, i] = qs[2], qs[3]
+            _bootstrap_tests(X, spec, settings, quantities, test_streams, resamples, ci_level, tost_level, cols, status, a)
+        else:
+            _monte_carlo_tests(plan, X, quantities, test_streams, int(n), mc_draws, ci_level, tost_level, cols, status, a)
     bad = status != "ok"
     for f in cols:
         cols[f][bad] = np.nan
+    rows = _block_rows(population, quantities, pop_values, reps, n=int(n), block=int(block), test=test, ci_level=ci_level, cols=cols, status=status)
+    if bad.all():
+        counts = pd.Series(status).value_counts().to_dict()
+        raise DataError(
+            f"power: every one of the {len(reps)} replications at N = {n} (block {block}) failed "
+            f"({', '.join(f'{v} {k}' for k, v in counts.items())}). The population ({population.description}) "
+            "cannot be estimated with this model and settings: check the population paths and loadings (power.population) "
+            "and the estimation settings."
+        )
+    return rows
+
+
+# ---- the steps of replicate_block ---------------------------------------------------------------
+INTERVAL_FIELDS = ("estimate", "std_error", "ci_lower", "ci_upper", "tost_lower", "tost_upper")
+"""The numbers a test gives each replication and quantity (columns of :func:`replicate_block`)."""
+
+
+def _check_block(test: str, ci_level: float, n, replications: int, block: int) -> None:
+    """Refuse an unknown test, a level outside (0, 1), a sample size below 5 or an empty block."""
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {', '.join(TESTS)}, not {test!r}")
+    _check_prob("ci_level", ci_level)
+    if int(n) != n or n < 5:
+        raise ValueError(f"n must be a whole number of at least 5, got {n!r}")
+    if replications < 1 or block < 0:
+        raise ValueError("replications must be >= 1 and block >= 0")
+
+
+def _monte_carlo_tests(plan, X, quantities, test_streams, n: int, mc_draws: int, ci_level, tost_level, cols, status, offset) -> None:
+    """Batched fit of the replications ``X`` and their tests (``test="monte_carlo"``): the normal-theory t
+    interval of a single path, the Monte Carlo CI of a function of paths; fills ``cols`` and ``status`` from
+    row ``offset`` in place."""
+    from leanlearn.pls.engine import fit_batch
+
+    a, b = offset, offset + X.shape[0]
+    fit = fit_batch(plan, X, np.ones((b - a, n)))
+    status[a:b] = np.where(fit.failed, "failed", np.where(fit.converged, "ok", "not_converged"))
+    cov = _equation_covariances(plan, fit, n)
+    P = fit.paths
+    for i, q in enumerate(quantities):
+        cols["estimate"][a:b, i] = np.asarray(q.function(P))[:, 0]
+    for i, q in enumerate(quantities):
+        if q.kind != "path" or q.path is None:
+            continue
+        s, t = q.path
+        Pj, V = cov[t]
+        pos = int(np.flatnonzero(Pj == s)[0])
+        k = len(Pj)
+        se = np.sqrt(V[:, pos, pos])
+        est = cols["estimate"][a:b, i]
+        cols["std_error"][a:b, i] = se
+        for level, lo_key, hi_key in ((ci_level, "ci_lower", "ci_upper"), (tost_level, "tost_lower", "tost_upper")):
+            crit = stats.t.ppf(_interval_ends(level)[1], max(n - k - 1, 1))
+            cols[lo_key][a:b, i] = est - crit * se
+            cols[hi_key][a:b, i] = est + crit * se
+    derived = [i for i, q in enumerate(quantities) if q.kind == "derived"]
+    if not derived:
+        return
+    K = len(plan.final.constructs)
+    sub = max(1, int(8e6 // (mc_draws * K**2 * 8)))  # replications per batch of Monte Carlo draws (memory only)
+    for c0 in range(0, b - a, sub):
+        c1 = min(c0 + sub, b - a)
+        D = _monte_carlo_draws(P[c0:c1], {j: (Pj, V[c0:c1]) for j, (Pj, V) in cov.items()}, test_streams[c0:c1], mc_draws)
+        for i in derived:
+            vals = np.asarray(quantities[i].function(D))[..., 0]  # (b, draws)
+            qs = np.quantile(vals, [*_interval_ends(ci_level), *_interval_ends(tost_level)], axis=1, method="linear")
+            cols["std_error"][a + c0 : a + c1, i] = vals.std(axis=1, ddof=1)
+            cols["ci_lower"][a + c0 : a + c1, i], cols["ci_upper"][a + c0 : a + c1, i] = qs[0], qs[1]
+            cols["tost_lower"][a + c0 : a + c1, i], cols["tost_upper"][a + c0 : a + c1, i] = qs[2], qs[3]
+
+
+def _block_rows(population, quantities, pop_values, reps, *, n: int, block: int, test: str, ci_level: float, cols, status) -> pd.DataFrame:
+    """The rows of :func:`replicate_block`: one per replication and quantity, with its decisions."""
+    bad = status != "ok"
     frames = []
     for i, q in enumerate(quantities):
         lo, hi = cols["ci_lower"][:, i], cols["ci_upper"][:, i]
@@ -332,12 +373,12 @@ def replicate_block(
         frames.append(
             pd.DataFrame(
                 {
-                    "n": int(n), "block": int(block), "replication": reps, "quantity": q.id, "label": q.label,
+                    "n": n, "block": block, "replication": reps, "quantity": q.id, "label": q.label,
                     "kind": q.kind, "direction": q.direction, "sesoi": np.nan if q.sesoi is None else q.sesoi,
                     "population_value": pop_values[i], "population_source": population.source,
                     "test": "bootstrap_percentile" if test == "bootstrap" else ("t" if q.kind == "path" else "monte_carlo_ci"),
                     "ci_level": ci_level, "status": status,
-                    **{f: cols[f][:, i] for f in ("estimate", "std_error", "ci_lower", "ci_upper", "tost_lower", "tost_upper")},
+                    **{f: cols[f][:, i] for f in INTERVAL_FIELDS},
                     "detected": np.where(bad, np.nan, _decisions(q.direction, lo, hi).astype(float)),
                     "equivalent": eq,
                 }
@@ -349,14 +390,6 @@ def replicate_block(
         rows.insert(0, "scenario", population.scenario)
         rows.insert(1, "scenario_f_squared", f_main)
         rows.insert(2, "scenario_f_squared_interaction", f_int)
-    if bad.all():
-        counts = pd.Series(status).value_counts().to_dict()
-        raise DataError(
-            f"power: every one of the {len(reps)} replications at N = {n} (block {block}) failed "
-            f"({', '.join(f'{v} {k}' for k, v in counts.items())}). The population ({population.description}) "
-            "cannot be estimated with this model and settings: check the population paths and loadings (power.population) "
-            "and the estimation settings."
-        )
     return rows
 
 

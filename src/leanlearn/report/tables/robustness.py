@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from leanlearn.report.tables.cells import Table, _bool, _f, _int, _missing, _need, _thr, ci_cell, is_true, label, p_cell
@@ -31,9 +33,9 @@ def estimators_table(cmp: pd.DataFrame, status: pd.DataFrame | None = None) -> T
     """PLS, PLSc and CB-SEM paths side by side; an inadmissible CB-SEM solution (``cbsem_status.csv``)
     is shown as such, without its numbers, and the note gives the reasons."""
     _need(cmp, ["source", "target", "pls", "plsc", "cbsem"], "pls_plsc_cbsem_paths.csv")
-    status, why = cbsem_status(status)
-    ok = status == "ok"
-    mark = {"improper": "improper", "not_converged": "not converged"}.get(status, status)
+    state, why = cbsem_status(status)
+    ok = state == "ok"
+    mark = {"improper": "improper", "not_converged": "not converged"}.get(state, state)
     rows = tuple(
         (f"{label(r.source)} → {label(r.target)}", _f(r.pls), _f(r.plsc), _f(r.cbsem) if ok else mark,
          p_cell(getattr(r, "cbsem_p_value", None)) if ok else "—")
@@ -106,12 +108,13 @@ def power_table(power: pd.DataFrame, *, minimum_n=None) -> Table:
     ns = sorted(power.n.unique())
     rows = []
     grid = "scenario" in power.columns
+    key: Any  # (scenario, parameter) of a grid, else the parameter
     for key, g in power.groupby(["scenario", "parameter"] if grid else "parameter", sort=False):
         d = dict(zip(g.n, g.power))
         name = f"{label(key[1])} ({key[0]})" if grid else label(key)
         cells = [name, _f(g.population_value.iloc[0])] + [_f(d.get(n), 2) for n in ns]
         rows.append(tuple(cells))
-    reps = power["replications"].min() if "replications" in power else None
+    reps = power["n_replications"].min() if "n_replications" in power else None
     note = (
         "Monte Carlo power: share of replications in which the test succeeds (a directional hypothesis: its interval excludes 0 "
         "in the predicted direction; a hypothesis of no effect: equivalence within its SESOI, never non-significance)"
