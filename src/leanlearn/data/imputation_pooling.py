@@ -191,7 +191,7 @@ class PooledBootstrap:
 
     @property
     def bca_available(self) -> bool:
-        return len(self.parts) == 1
+        return len(self.parts) == 1 and self.parts[0].bca_available
 
     @property
     def resamples(self) -> int:
@@ -223,8 +223,10 @@ class PooledBootstrap:
     @property
     def path_jackknife(self) -> np.ndarray:
         if not self.bca_available:
-            raise ValueError("the jackknife (BCa) is not defined for draws pooled over several imputations")
-        return self.parts[0].path_jackknife
+            raise ValueError("the jackknife (BCa) is not defined for draws pooled over several imputations or a bootstrap run without it")
+        jack = self.parts[0].path_jackknife
+        assert jack is not None  # bca_available
+        return jack
 
     @property
     def labels(self) -> dict:
@@ -270,7 +272,7 @@ class PooledBootstrap:
     def derived(self, labels: pd.DataFrame, func: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
         """Pooled bootstrap table of statistics of the path matrices (see :meth:`BootstrapResult.derived`)."""
         est, draws = self.derived_draws(func)
-        jack = func(self.parts[0].path_jackknife) if self.bca_available else None
+        jack = func(self.path_jackknife) if self.bca_available else None
         return self._stat_table(labels, est, draws, jack)
 
     def derived_test(self, func: Callable[[np.ndarray], np.ndarray], *, method: str = "percentile", level: float | None = None, value: float = 0.0) -> dict:
@@ -287,7 +289,7 @@ class PooledBootstrap:
             return {**out, "lower": np.nan, "upper": np.nan, "p_below": np.nan, "p_above": np.nan, "p_value": np.nan}
         z0 = a = None
         if method == "bca":
-            jack = np.asarray(func(self.parts[0].path_jackknife), dtype=float)[:, :1]
+            jack = np.asarray(func(self.path_jackknife), dtype=float)[:, :1]
             z0, a = bca_constants(draws, est, jack)
             lo, hi = bca_interval(draws, est, jack, level)
         else:
@@ -299,7 +301,8 @@ class PooledBootstrap:
     def table(self, family: str) -> pd.DataFrame:
         """Pooled table of one family, columns as :meth:`BootstrapResult.table`."""
         if family in self.parts[0].draws:
-            jack = self.parts[0].jackknife[family] if self.bca_available else None
+            part_jack = self.parts[0].jackknife
+            jack = part_jack[family] if self.bca_available and part_jack is not None else None
             return self._stat_table(self.labels[family], self.estimates[family], self.draws[family], jack)
         names = list(self.result.constructs)
         if family in ("total_effects", "total_indirect_effects"):
