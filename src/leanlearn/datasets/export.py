@@ -17,47 +17,14 @@ from leanlearn.datasets.population import (
 )  # fmt: skip
 from leanlearn.datasets.export_layout import _ANSWER_COLUMNS, _ATTENTION, _N_PAGES, _PAGES, ITEM_COLUMN, _export_header
 from leanlearn.datasets.respondents import _KNOW_CLEAN_P, _ROLE_P, _comment, _firm_domains, _fmt_time, _person, _response_ids
-from leanlearn.random import stream
-
-# ---- defect vocabulary ------------------------------------------------------------------------
-RESPONSE_DEFECTS: tuple[str, ...] = (
-    "partial",
-    "duplicate_second_respondent",
-    "duplicate_resubmission",
-    "speeder_hard",
-    "speeder_soft",
-    "straightliner",
-    "attention_fail",
-    "random_responder",
-    "low_knowledge",
-    "excess_missing",
+from leanlearn.datasets.defects import (
+    _ARCHIVAL_DESIGN,
+    _CELL_DESIGN,
+    _DEFECT_DESIGN,
+    _OUT_OF_RANGE_CODES,
+    _defect_log,
 )
-"""Defects that concern a whole response (one row of the export)."""
-CELL_DEFECTS: tuple[str, ...] = ("missing_cell", "out_of_range_code")
-"""Defects of single answer cells in otherwise clean responses."""
-FIRM_DEFECTS: tuple[str, ...] = ("archival_unmatched", "archival_missing_revenue", "archival_extra")
-"""Defects of the archival file (firm level)."""
-
-# Number of responses of each defective type in the design with 209 clean responses. Types
-# combine defect kinds: "straightliner_attention" straight-lines the attention checks too,
-# "low_knowledge_speeder" has one page at 1-2 s per item, every random responder has one.
-_DEFECT_DESIGN: dict[str, int] = {
-    "partial": 11,
-    "duplicate_second_respondent": 3,
-    "duplicate_resubmission": 2,
-    "speeder_hard": 6,
-    "speeder_soft": 3,
-    "straightliner": 3,
-    "straightliner_attention": 2,
-    "attention_fail": 9,
-    "random_responder": 4,
-    "low_knowledge": 2,
-    "low_knowledge_speeder": 2,
-    "excess_missing": 4,
-}
-_CELL_DESIGN = {"missing_share": 0.01, "out_of_range": 6}
-_ARCHIVAL_DESIGN = {"unmatched": 4, "extra": 5, "missing_revenue": 6}
-_OUT_OF_RANGE_CODES = (0, 8, 99)
+from leanlearn.random import stream
 
 # ---- fieldwork ----------------------------------------------------------------------------------
 _FIELD_START = datetime(2023, 3, 6)
@@ -587,40 +554,3 @@ def _archival(
     log += [(str(frame.at[f, "firm_id"]), "archival_extra", "in the Orbis extract but did not respond", "not_merged")
             for f in extra]  # fmt: skip
     return orbis, log
-
-
-# what the default screening (studies/lean/config.yaml) should do with each designed response type
-_EXPECTED = {
-    "partial": "exclude_hard",
-    "duplicate_second_respondent": "exclude_duplicate",
-    "duplicate_resubmission": "exclude_duplicate",
-    "speeder_hard": "exclude_hard",
-    "speeder_soft": "keep_flagged",
-    "straightliner": "exclude_hard",
-    "straightliner_attention": "exclude_hard",
-    "attention_fail": "exclude_hard",
-    "random_responder": "exclude_flags",
-    "low_knowledge": "keep_flagged",
-    "low_knowledge_speeder": "exclude_flags",
-    "excess_missing": "exclude_hard",
-    "clean": "keep",
-}
-
-
-def _defect_log(
-    responses: list[_Response], frame: pd.DataFrame, archival: list[tuple[str, str, str, str]]
-) -> pd.DataFrame:
-    rows = []
-    by_firm = {}
-    for r in sorted(responses, key=lambda x: (x.recorded, x.response_id)):
-        firm_id = frame.at[r.firm, "firm_id"]
-        if r.kind == "clean":
-            by_firm[firm_id] = r.response_id
-        for kind, detail in r.defects:
-            level = "cell" if kind in CELL_DEFECTS else "response"
-            expected = "set_missing" if kind == "out_of_range_code" else (
-                "missing" if kind == "missing_cell" else _EXPECTED[r.kind])
-            rows.append((r.response_id, firm_id, level, kind, detail, expected))
-    for firm_id, kind, detail, expected in archival:
-        rows.append((by_firm.get(firm_id, ""), firm_id, "firm", kind, detail, expected))
-    return pd.DataFrame(rows, columns=["response_id", "firm_id", "level", "kind", "detail", "expected"], dtype=object)

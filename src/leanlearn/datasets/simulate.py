@@ -42,7 +42,8 @@ study files, :func:`simulate_study`).
 
 from __future__ import annotations
 
-from leanlearn.datasets.export import CELL_DEFECTS, FIRM_DEFECTS, RESPONSE_DEFECTS, simulate_study  # noqa: F401  (re-exported)
+from leanlearn.datasets.defects import CELL_DEFECTS, FIRM_DEFECTS, RESPONSE_DEFECTS  # noqa: F401  (re-exported)
+from leanlearn.datasets.export import simulate_study  # noqa: F401  (re-exported)
 from leanlearn.datasets.export_layout import EXPORT_COLUMNS, ITEM_COLUMN  # noqa: F401  (re-exported)
 from leanlearn.datasets.population import (  # noqa: F401  (re-exported)
     CONSTRUCT_ITEMS, DEFAULT_LOADINGS, DEFAULT_LP_BUNDLE_LOADINGS, DEFAULT_SEED, DESIGN_N_CLEAN, ITEMS, LATENTS,
