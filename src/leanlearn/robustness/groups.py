@@ -100,16 +100,8 @@ import pandas as pd
 from scipy import stats
 
 from leanlearn.errors import DataError
-from leanlearn.robustness.groups_fitting import (  # noqa: F401  (re-exported)
-    _configural,
-    _distinct,
-    _family,
-    _fit_counts,
-    _functions,
-    _hoc_final_stage,
-    _labels_for,
-)
-from leanlearn.robustness.groups_permutation import _notes, _statement, compare_groups  # noqa: F401  (re-exported)
+from leanlearn.robustness.groups_fitting import _distinct, _family, _functions, _hoc_final_stage, _labels_for
+from leanlearn.robustness.groups_permutation import compare_groups  # noqa: F401  (re-exported)
 from leanlearn.robustness.groups_pvalues import _adjust, permutation_p_value  # noqa: F401  (re-exported)
 from leanlearn.robustness.groups_result import GroupComparison  # noqa: F401  (re-exported)
 from leanlearn.robustness.groups_settings import (  # noqa: F401  (re-exported)
