@@ -208,8 +208,13 @@ def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarra
     active = ~bad
     rows = np.flatnonzero(active)
     live = np.ones(rows.size, dtype=bool)
-    Rt = np.ascontiguousarray(R[rows].transpose(1, 2, 0))  # (p, p, m): the batch on the contiguous axis
-    invBt = {k: np.ascontiguousarray(v[rows].transpose(1, 2, 0)) for k, v in invB.items()}
+    every = rows.size == b  # usually no data set failed before the iterations: no gather, one copy
+
+    def batch_last(A: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray((A if every else A[rows]).transpose(1, 2, 0))
+
+    Rt = batch_last(R)  # (p, p, m): the batch on the contiguous axis
+    invBt = {k: batch_last(v) for k, v in invB.items()}
     m = rows.size
     Ta = np.ones((p, m))
     prev = Ta
