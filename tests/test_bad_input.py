@@ -776,3 +776,17 @@ def test_the_codebook_key_accepts_only_a_point_or_a_comma():
     assert load_codebook(cb).decimal_separator is None
     with pytest.raises(SpecError, match="decimal_separator"):
         load_codebook({**cb, "decimal_separator": "dot"})
+
+
+def test_prefixed_errors_name_the_input_once_and_keep_their_type():
+    from leanlearn.errors import DataError, SpecError, prefixed
+
+    with pytest.raises(DataError, match=r"^survey\.csv: column x is empty$"):
+        with prefixed("survey.csv"):
+            raise DataError("column x is empty")
+    with pytest.raises(SpecError, match=r"^model\.lav: line 3: bad$"):
+        with prefixed("model.lav"):
+            raise SpecError("model.lav: line 3: bad")  # already named: not prefixed twice
+    with pytest.raises(DataError, match=r"^no source$"):
+        with prefixed(None):
+            raise DataError("no source")

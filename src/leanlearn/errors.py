@@ -1,6 +1,9 @@
-"""Exceptions and warnings raised by leanlearn, and how messages show a cell (a leaf module: it imports nothing else)."""
+"""Exceptions and warnings raised by leanlearn, and how messages show a cell (a leaf module: it imports only the standard library)."""
 
 from __future__ import annotations
+
+import contextlib
+from typing import Iterator
 
 
 class SpecError(ValueError):
@@ -15,6 +18,21 @@ class DataError(ValueError):
 
     The message names the file (when known), the column or row, and the fix.
     """
+
+
+@contextlib.contextmanager
+def prefixed(source: str | None) -> Iterator[None]:
+    """Prefix the message of a SpecError or DataError raised inside with ``source`` (the input's file name).
+
+    The error keeps its type; a message that already starts with ``source`` is left as it is.
+    """
+    try:
+        yield
+    except (SpecError, DataError) as exc:
+        msg = str(exc)
+        if not source or msg.startswith(source):
+            raise
+        raise (DataError if isinstance(exc, DataError) else SpecError)(f"{source}: {msg}") from exc
 
 
 class ConvergenceError(RuntimeError):

@@ -16,10 +16,9 @@ frame, no marker construct, no archival measure) is a one-row table ``status``
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -44,7 +43,7 @@ from leanlearn.bias.checks import (
     procedural_remedies,
 )
 from leanlearn.bias.common_method import method_factor_check
-from leanlearn.errors import DataError, SpecError
+from leanlearn.errors import DataError, prefixed
 from leanlearn.pls.engine import estimate
 from leanlearn.pls.result import PLSResult
 from leanlearn.spec.codebook import FIRM_ID, Codebook
@@ -84,16 +83,9 @@ def not_possible(reason: str) -> pd.DataFrame:
     return pd.DataFrame([{"status": "not_possible", "reason": reason}])
 
 
-@contextlib.contextmanager
-def _naming(source: str | None) -> Iterator[None]:
-    """Prefix the message of a SpecError or DataError raised inside with ``source`` (the input's file name)."""
-    try:
-        yield
-    except (SpecError, DataError) as exc:
-        msg = str(exc)
-        if source and not msg.startswith(source):
-            msg = f"{source}: {msg}"
-        raise (DataError(msg) if isinstance(exc, DataError) else SpecError(msg)) from exc
+def _test_settings(cfg: BiasConfig, seed: int | None) -> dict:
+    """The configured equivalence margin, levels, permutations and seed of every group comparison."""
+    return {"margin_sd": cfg.tost_margin_sd, "alpha": cfg.alpha, "ci_level": cfg.ci_level, "permutations": cfg.permutations, "seed": seed}
 
 
 def _first(columns: Sequence[str], candidates: Sequence[str | None]) -> str | None:
@@ -158,13 +150,13 @@ def bias_diagnostics(
     """
     cfg = config if isinstance(config, BiasConfig) else bias_config(config)
     notes: dict[str, str] = {}
-    with _naming(data_source):
+    with prefixed(data_source):
         est = _construct_scores(data, spec, source=data_source)
     tables: dict[str, pd.DataFrame] = {}
     tables["nonresponse_early_late"], split = _early_late(data, codebook, cfg, est, seed=seed, source=data_source)
     tables.update(_frame_comparison(data, frame, cfg, seed=seed, data_source=data_source, frame_source=frame_source, notes=notes))
     tables["key_informants"] = _key_informants(data, codebook)
-    with _naming(data_source):
+    with prefixed(data_source):
         tables.update(_common_method(data, spec, codebook, cfg, est, source=data_source, notes=notes))
     return BiasDiagnostics(tables=tables, split=split, notes=notes)
 
@@ -196,7 +188,7 @@ def _early_late(
     except DataError as exc:
         log.warning("early vs late comparison skipped: %s", exc)
         return not_possible(f"early vs late respondents cannot be formed: {exc}"), None
-    with _naming(source):
+    with prefixed(source):
         combined = pd.concat([est.scores, data.loc[est.scores.index, archival + categorical]], axis=1)
         early_late = compare_groups(
             combined,
@@ -204,11 +196,7 @@ def _early_late(
             continuous=est.constructs + archival,
             categorical=categorical,
             labels=("early", "late"),
-            margin_sd=cfg.tost_margin_sd,
-            alpha=cfg.alpha,
-            ci_level=cfg.ci_level,
-            permutations=cfg.permutations,
-            seed=seed,
+            **_test_settings(cfg, seed),
         )
     early_late.insert(0, "split", split.description)
     log.info("early vs late: %s", split.description)
@@ -229,12 +217,12 @@ def _frame_comparison(
     if frame is None:
         reason = "no sampling frame given (--frame); respondents cannot be compared with non-respondents"
         return {"nonresponse_frame": not_possible(reason), "nonresponse_bias": not_possible(reason)}
-    with _naming(frame_source):
+    with prefixed(frame_source):
         frame = prepare_frame(frame)
     if FIRM_ID not in data.columns:
         where = f"{data_source}: " if data_source else ""
         raise DataError(f"{where}no '{FIRM_ID}' column to match respondents to the frame")
-    with _naming(frame_source):
+    with prefixed(frame_source):
         groups = frame_groups(frame, data[FIRM_ID], id_column=FIRM_ID)
         fcont = [v for v in cfg.frame_variables if v in frame.columns]
         fcat = [v for v in cfg.frame_categorical if v in frame.columns]
@@ -248,11 +236,7 @@ def _frame_comparison(
             continuous=fcont,
             categorical=fcat,
             labels=("nonrespondent", "respondent"),
-            margin_sd=cfg.tost_margin_sd,
-            alpha=cfg.alpha,
-            ci_level=cfg.ci_level,
-            permutations=cfg.permutations,
-            seed=seed,
+            **_test_settings(cfg, seed),
         )
         return {"nonresponse_frame": compared, "nonresponse_bias": nonresponse_bias(frame, groups, continuous=fcont, categorical=fcat)}
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterator
 
-from leanlearn.errors import DataError, SpecError
+from leanlearn.errors import DataError, SpecError, prefixed
 from leanlearn.extras import require
 
 if TYPE_CHECKING:  # pandas is imported by the verbs that use it, not by ``leanlearn --help``
@@ -33,12 +33,10 @@ class UserError(Exception):
 def user_errors(context: str | None = None) -> Iterator[None]:
     """Turn library input errors (SpecError, DataError) into UserError, prefixed by context."""
     try:
-        yield
+        with prefixed(context):
+            yield
     except (SpecError, DataError) as exc:
-        msg = str(exc)
-        if context and not msg.startswith(context):
-            msg = f"{context}: {msg}"
-        raise UserError(msg) from exc
+        raise UserError(str(exc)) from exc
 
 
 @contextlib.contextmanager
