@@ -142,8 +142,13 @@ def case_features(X: np.ndarray) -> CaseFeatures:
     return feats
 
 
-def _unpack(feats: CaseFeatures, sums: np.ndarray):
-    """N (B,), resample means m (B, p) and covariance matrices S (B, p, p) from feature sums."""
+def item_moments(feats: CaseFeatures, sums: np.ndarray):
+    """Case totals N (B,), resample means m (B, p) and covariance matrices S (B, p, p) of the items from feature sums.
+
+    ``sums`` (B, m) are count-weighted feature sums (:meth:`CaseFeatures.sums` or
+    :meth:`CaseFeatures.jackknife_sums`); the covariances use N − 1 and repeat the mean
+    replacement of missing cells within every data set.
+    """
     p, miss, q = feats.p, feats.miss, feats.miss.size
     B = sums.shape[0]
     N = sums[:, 0]
@@ -195,7 +200,7 @@ def resample_correlations(plan: Plan, feats: CaseFeatures, sums: np.ndarray, cou
     :func:`leanlearn.pls.engine.moment_correlations`.
     """
     settings = plan.settings
-    N, m, S = _unpack(feats, sums)
+    N, m, S = item_moments(feats, sums)
     B, p = m.shape
     var = np.diagonal(S, axis1=1, axis2=2)
     with np.errstate(invalid="ignore"):
@@ -206,7 +211,7 @@ def resample_correlations(plan: Plan, feats: CaseFeatures, sums: np.ndarray, cou
     col_sd = np.ones((B, p))
     if plan.generated:
         l1 = plan.stage1
-        assert l1 is not None  # two-stage interactions only (see _moment_form)
+        assert l1 is not None  # two-stage interactions only (see moment_form)
         R1 = np.where(bad[:, None, None], np.eye(p), R)[:, l1.sources[:, None], l1.sources]
         w1, it1, conv1 = _iterate(R1, l1, settings, bad)
         stage1 = Stage1(it1, conv1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from leanlearn.pls import case_moments
-from leanlearn.pls.case_moments import CaseFeatures, case_features, resample_correlations
+from leanlearn.pls.case_moments import CaseFeatures, case_features, item_moments, resample_correlations
 from leanlearn.pls.engine import BatchFit, Plan, fit_correlations, fit_counts
 from leanlearn.pls.product_moments import (
     ProductFeatures,
@@ -29,12 +29,13 @@ from leanlearn.pls.product_moments import (
 )
 
 __all__ = [
-    "CaseFeatures", "case_features", "fit_resamples", "fit_jackknife", "resample_correlations",
+    "CaseFeatures", "case_features", "item_moments", "moment_form", "fit_resamples", "fit_jackknife", "resample_correlations",
     "ProductFeatures", "product_features", "product_correlations", "product_form",
 ]  # fmt: skip
 
 
-def _moment_form(plan: Plan) -> bool:
+def moment_form(plan: Plan) -> bool:
+    """Whether :func:`resample_correlations` covers ``plan``: no higher-order stages, interactions (if any) two-stage."""
     return getattr(plan, "staged", None) is None and all(g.kind == "two_stage" for g in plan.generated)
 
 
@@ -71,7 +72,7 @@ def fit_resamples(plan: Plan, X: np.ndarray, counts: np.ndarray, feats: CaseFeat
     """
     if product_form(plan):
         return _product_fit(plan, feats if feats is not None else case_features(X), np.asarray(counts, dtype=float))
-    if not _moment_form(plan):
+    if not moment_form(plan):
         return _rows_fit(plan, X, np.asarray(counts, dtype=float))
     feats = feats if feats is not None else case_features(X)
     c = np.asarray(counts, dtype=float)
@@ -100,7 +101,7 @@ def fit_jackknife(
     if product_form(plan):
         wj = None if weights is None else np.asarray(weights, dtype=float)
         return _product_fit(plan, feats if feats is not None else case_features(X), leave_out=leave_out, weights=wj)
-    if not _moment_form(plan):
+    if not moment_form(plan):
         return _rows_fit(plan, X, counts(0, leave_out.size))
     feats = feats if feats is not None else case_features(X)
     wts = None if weights is None else np.asarray(weights, dtype=float)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from leanlearn.pls import case_moments
-from leanlearn.pls.case_moments import CaseFeatures, _unpack
+from leanlearn.pls.case_moments import CaseFeatures, item_moments
 from leanlearn.pls.engine import BatchFit, Plan, final_block, fit_correlations, with_product_columns
 
 # The product indicators of a resample are products of its standardised items,
@@ -248,7 +248,7 @@ def _product_moments(plan: Plan, feats: CaseFeatures, pf: ProductFeatures, item_
     (:func:`leanlearn.pls.engine._generated_columns`): products of the resample-standardised
     items, orthogonalised by OLS on the regressors' standardised items.
     """
-    N, m, S = _unpack(feats, item_sums)
+    N, m, S = item_moments(feats, item_sums)
     B, p = m.shape
     var = np.diagonal(S, axis1=1, axis2=2)
     with np.errstate(invalid="ignore"):

@@ -34,8 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leanlearn.pls.engine import Plan
-from leanlearn.pls.case_moments import _unpack
-from leanlearn.pls.moments import CaseFeatures, _moment_form, fit_resamples, product_form
+from leanlearn.pls.moments import CaseFeatures, fit_resamples, item_moments, moment_form, product_form
 from leanlearn.robustness.predict_folds import _FoldModel, _lm_fit_predict
 
 # LM predictors whose training correlation matrix has a larger condition number are fitted
@@ -45,7 +44,7 @@ LM_CONDITION = 1e4
 
 def moment_path(plan: Plan) -> bool:
     """True when the folds of ``plan`` are fitted in moment form (no higher-order constructs)."""
-    return getattr(plan, "staged", None) is None and (_moment_form(plan) or product_form(plan))
+    return getattr(plan, "staged", None) is None and (moment_form(plan) or product_form(plan))
 
 
 @dataclass
@@ -78,7 +77,7 @@ def fit_fold_batch(plan: Plan, stage1_plan: Plan | None, X: np.ndarray, feats: C
     :func:`leanlearn.pls.moments.fit_resamples` in one call (one at a time should the
     batched linear algebra break on a degenerate fold).
     """
-    N, m, S = _unpack(feats, feats.sums(counts))
+    N, m, S = item_moments(feats, feats.sums(counts))
     var = np.diagonal(S, axis1=1, axis2=2)
     ok = np.asarray((var > 1e-12 * feats.ref_var).all(axis=1), dtype=bool)
     idx = np.flatnonzero(ok)
