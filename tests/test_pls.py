@@ -460,9 +460,10 @@ def test_iterations_one_data_set_at_a_time_give_the_batched_numbers(corp_rep, mo
     also when the iteration limit stops them (max_iterations=3)."""
     from dataclasses import replace
 
-    from leanlearn.pls import iteration, moments
+    from leanlearn.pls import iteration, kernel, moments
     from leanlearn.random import generator
 
+    monkeypatch.setattr(kernel, "_LIB", [None])  # the NumPy forms (tests/test_kernel.py pins the compiled one to them)
     res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
     feats = moments.case_features(res.prepared.raw)
     n = res.prepared.raw.shape[0]

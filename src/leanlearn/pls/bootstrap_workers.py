@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from leanlearn.pls import kernel
 from leanlearn.pls import metrics as mm
 from leanlearn.pls.engine import BatchFit, Plan
 from leanlearn.pls.moments import CaseFeatures, case_features, fit_jackknife, fit_resamples
@@ -39,6 +40,8 @@ def resample_indices(seed: int | np.random.SeedSequence | None, resamples: int, 
 
 def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
     """Case counts (B, n) from row indices (B, n)."""
+    if kernel.available() and idx.shape[1] == n and idx.size and 0 <= idx.min() and idx.max() < n:
+        return kernel.counts(idx, n)
     out = np.empty((idx.shape[0], n))
     for i, row in enumerate(idx):  # one bincount per resample stays in the CPU cache
         out[i] = np.bincount(row, minlength=n)
@@ -51,12 +54,17 @@ def _summaries(plan: Plan, fit: BatchFit) -> dict[str, np.ndarray]:
         "paths": fit.paths,
         "outer_weights": fit.weights,
         "outer_loadings": fit.loadings,
-        "htmt": mm.htmt(fit.R, onehot),
+        "htmt": kernel.htmt(fit.R, onehot) if kernel.available() and _one_block_each(onehot) else mm.htmt(fit.R, onehot),
         "r_squared": fit.r_squared,
         "failed": fit.failed,
         "converged": fit.converged,
         "iterations": fit.iterations,
     }
+
+
+def _one_block_each(onehot: np.ndarray) -> bool:
+    """Every indicator column in exactly one block (the compiled HTMT's layout)."""
+    return bool((onehot.sum(axis=1) == 1).all() and np.isin(onehot, (0, 1)).all())
 
 
 # per-process state for workers (set by the pool initializer)

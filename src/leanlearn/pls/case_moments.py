@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from leanlearn.pls import kernel
 from leanlearn.pls.engine import Plan, Stage1, _iterate, final_block, with_product_columns
 
 FEATURE_ELEMENTS = 8_000_000
@@ -200,13 +201,16 @@ def resample_correlations(plan: Plan, feats: CaseFeatures, sums: np.ndarray, cou
     :func:`leanlearn.pls.engine.moment_correlations`.
     """
     settings = plan.settings
-    N, m, S = item_moments(feats, sums)
+    if kernel.available():
+        R, m, sd, N, bad = kernel.correlations(sums, feats.p, feats.miss, feats.ref_var)
+    else:
+        N, m, S = item_moments(feats, sums)
+        var = np.diagonal(S, axis1=1, axis2=2)
+        with np.errstate(invalid="ignore"):
+            bad = np.asarray(~(var > 1e-12 * feats.ref_var).all(axis=1))
+        sd = np.sqrt(np.where(var > 0, var, 1.0))
+        R = S / (sd[:, :, None] * sd[:, None, :])
     B, p = m.shape
-    var = np.diagonal(S, axis1=1, axis2=2)
-    with np.errstate(invalid="ignore"):
-        bad: np.ndarray = np.asarray(~(var > 1e-12 * feats.ref_var).all(axis=1))
-    sd = np.sqrt(np.where(var > 0, var, 1.0))
-    R = S / (sd[:, :, None] * sd[:, None, :])
     stage1 = None
     col_sd = np.ones((B, p))
     if plan.generated:

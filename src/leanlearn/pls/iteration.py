@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leanlearn.pls import kernel
 from leanlearn.pls.plan import Layout, Settings
 
 
@@ -60,6 +61,13 @@ def _inverse(A: np.ndarray, bad: np.ndarray) -> np.ndarray:
     the identity), with the inverse computed once: the condition bound of
     :func:`_ill_conditioned` reuses it.
     """
+    if kernel.available():
+        inv, bound = kernel.inverse(A)
+        sing = _exactly_ill_conditioned(A, 1e12, bound)
+        if sing.any():
+            bad |= sing
+            inv[sing] = np.nan
+        return inv
     try:
         inv = np.linalg.inv(A)
     except np.linalg.LinAlgError:
@@ -79,6 +87,8 @@ def _ill_conditioned(A: np.ndarray, limit: float, inv: np.ndarray | None = None)
     margin absorbs the rounding of the computed inverse) is well conditioned; only the
     others (rare) get the singular value decomposition.
     """
+    if inv is None and kernel.available():
+        return _exactly_ill_conditioned(A, limit, kernel.inverse(A)[1])
     if inv is None:
         try:
             inv = np.linalg.inv(A)
@@ -86,6 +96,12 @@ def _ill_conditioned(A: np.ndarray, limit: float, inv: np.ndarray | None = None)
             return ~(np.linalg.cond(A) < limit)
     with np.errstate(invalid="ignore", over="ignore"):
         bound = np.sqrt((A * A).sum(axis=(-2, -1)) * (inv * inv).sum(axis=(-2, -1)))
+    return _exactly_ill_conditioned(A, limit, bound)
+
+
+def _exactly_ill_conditioned(A: np.ndarray, limit: float, bound: np.ndarray) -> np.ndarray:
+    """cond₂(A) > limit (or undefined) given the Frobenius bound ‖A‖_F ‖A⁻¹‖_F of every matrix:
+    the exact condition number is computed only where the bound is not below limit / 10."""
     out = ~(bound < limit / 10)
     if out.any():
         out[out] = ~(np.linalg.cond(A[out]) < limit)
@@ -149,6 +165,11 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     data sets (:func:`_iterate_rows`).
     """
     B, p, _ = R.shape
+    if kernel.available():
+        segs = _segments(lay)
+        inverses = {k: _inverse(R[:, segs[k], segs[k]], bad) for k in range(lay.K) if lay.modes[k] == "B"}
+        w, iters, active = kernel.iterate(R, lay, settings, bad, inverses)
+        return w, iters, ~active & ~bad
     w = np.ones((B, p))
     iters = np.zeros(B, dtype=int)
     active = ~bad

@@ -1,0 +1,399 @@
+/* The PLS iterations, one data set at a time, in C.
+ *
+ * leanlearn.pls.kernel loads this file's shared object with ctypes and calls
+ * ll_iterate on a batch of item correlation matrices (b, p, p), C order. It
+ * runs the steps of leanlearn.pls.iteration._iterate_rows (see its docstring
+ * for the algebra) on each data set in turn: a data set's correlation matrix
+ * (p * p doubles, 9.8 kB at p = 35) stays in the CPU's first-level cache for
+ * all its iterations, instead of one pass over the whole batch per step.
+ *
+ * Every data set is computed by the same sequence of floating-point
+ * operations whatever the batch it comes in, so results do not depend on how
+ * the resamples are split between blocks or worker processes. No Python API
+ * is used; the module init function only lets the file be an importable
+ * extension module.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SCHEME_PATH = 0, SCHEME_FACTORIAL = 1, SCHEME_CENTROID = 2 };
+
+/* Solve L x = y in place for a small symmetric positive definite L (k x k,
+ * row-major in a), y in x: Gauss-Jordan elimination without pivoting, the
+ * same steps as leanlearn.pls.iteration._small_spd_solve. A singular L gives
+ * non-finite values, which fail the data set at the stop rule. */
+static void spd_solve(double *a, double *x, int64_t k)
+{
+    for (int64_t i = 0; i < k; i++) {
+        double d = a[i * k + i];
+        for (int64_t c = 0; c < k; c++)
+            a[i * k + c] /= d;
+        x[i] /= d;
+        for (int64_t r = 0; r < k; r++) {
+            if (r == i)
+                continue;
+            double f = a[r * k + i];
+            for (int64_t c = 0; c < k; c++)
+                a[r * k + c] -= f * a[i * k + c];
+            x[r] -= f * x[i];
+        }
+    }
+}
+
+static double sign_of(double v)
+{
+    if (isnan(v))
+        return v;
+    return (double)((v > 0.0) - (v < 0.0));
+}
+
+/* Inner weights Et (K x K, row-major) from the construct correlations C.
+ * adj[i * K + j] = 1 when construct i points to construct j. Path scheme:
+ * Et[l, k] = C[l, k] when k points to l (l a successor of k), and for every
+ * endogenous j the OLS coefficients of j on its predecessors P in Et[P, j];
+ * factorial: C on both directions; centroid: sign(C) on both. */
+static void inner_weights(const double *C, const double *adj, int64_t K, int scheme, double *Et, double *work, int64_t *preds)
+{
+    for (int64_t l = 0; l < K; l++)
+        for (int64_t k = 0; k < K; k++) {
+            double both = adj[l * K + k] + adj[k * K + l];
+            if (scheme == SCHEME_FACTORIAL)
+                Et[l * K + k] = C[l * K + k] * both;
+            else if (scheme == SCHEME_CENTROID)
+                Et[l * K + k] = sign_of(C[l * K + k]) * both;
+            else
+                Et[l * K + k] = C[l * K + k] * adj[k * K + l];
+        }
+    if (scheme != SCHEME_PATH)
+        return;
+    for (int64_t j = 0; j < K; j++) {
+        int64_t np = 0;
+        for (int64_t i = 0; i < K; i++)
+            if (adj[i * K + j] != 0.0)
+                preds[np++] = i;
+        if (np == 0)
+            continue;
+        double *L = work, *x = work + np * np;
+        for (int64_t r = 0; r < np; r++) {
+            for (int64_t c = 0; c < np; c++)
+                L[r * np + c] = C[preds[r] * K + preds[c]];
+            x[r] = C[preds[r] * K + j];
+        }
+        spd_solve(L, x, np);
+        for (int64_t r = 0; r < np; r++)
+            Et[preds[r] * K + j] = x[r];
+    }
+}
+
+/* The PLS iterations on b correlation matrices R (b, p, p).
+ *
+ * start (K + 1): construct k's indicators are columns start[k] .. start[k + 1] - 1.
+ * inv_offset (K): for a Mode B construct, the offset of its block's inverse
+ *   correlation matrix within a data set's row of inv (b, inv_width); -1 for Mode A.
+ * adj (K, K), scheme, tolerance, max_iterations: the inner model and settings.
+ * active (b): 1 for a data set to iterate (0: failed before; weights left at 1).
+ * Outputs: w (b, p) the weights scaled to unit-variance composites; iterations
+ *   (b) the 0-based iteration at which the data set stopped; active (b) is set to
+ *   0 when the data set stopped (converged or failed) and left 1 when it reached
+ *   the iteration limit; bad (b) is set to 1 when the weights became non-finite.
+ * Returns 0, or -1 when the work space could not be allocated.
+ */
+int ll_iterate(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *start, const int64_t *inv_offset,
+               const double *inv, int64_t inv_width, const double *adj, int scheme, double tolerance,
+               int64_t max_iterations, double *w, int64_t *iterations, uint8_t *active, uint8_t *bad)
+{
+    int64_t *block = malloc(sizeof(int64_t) * (p + K));
+    double *space = malloc(sizeof(double) * (4 * p + K * p + 4 * K * K + K + K * K + K));
+    if (block == NULL || space == NULL) {
+        free(block);
+        free(space);
+        return -1;
+    }
+    int64_t *preds = block + p;
+    double *T = space, *prev = T + p, *next = prev + p, *tmp = next + p;
+    double *RW = tmp + p, *Cu = RW + K * p, *C = Cu + K * K, *Et = C + K * K, *E = Et + K * K;
+    double *scale = E + K * K, *work = scale + K;
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t i = start[k]; i < start[k + 1]; i++)
+            block[i] = k;
+
+    for (int64_t s = 0; s < b; s++) {
+        double *ws = w + s * p;
+        for (int64_t i = 0; i < p; i++)
+            ws[i] = 1.0;
+        iterations[s] = 0;
+        if (!active[s])
+            continue;
+        const double *Rs = R + s * p * p;
+        const double *invs = inv + s * inv_width;
+        for (int64_t i = 0; i < p; i++)
+            T[i] = prev[i] = 1.0;
+        for (int64_t it = -1; it <= max_iterations; it++) {
+            /* RW[k, i] = sum over j in block k of R[i, j] T[j] (R symmetric: row j) */
+            for (int64_t k = 0; k < K; k++) {
+                double *restrict rw = RW + k * p;
+                for (int64_t i = 0; i < p; i++)
+                    rw[i] = 0.0;
+                for (int64_t j = start[k]; j < start[k + 1]; j++) {
+                    const double *restrict row = Rs + j * p;
+                    double t = T[j];
+                    for (int64_t i = 0; i < p; i++)
+                        rw[i] += t * row[i];
+                }
+            }
+            /* Cu[l, k] = sum over i in block k of T[i] RW[l, i] */
+            for (int64_t l = 0; l < K; l++)
+                for (int64_t k = 0; k < K; k++) {
+                    double acc = 0.0;
+                    for (int64_t i = start[k]; i < start[k + 1]; i++)
+                        acc += RW[l * p + i] * T[i];
+                    Cu[l * K + k] = acc;
+                }
+            for (int64_t k = 0; k < K; k++)
+                scale[k] = 1.0 / sqrt(Cu[k * K + k]);
+            int finite = 1;
+            double diff = 0.0;
+            for (int64_t i = 0; i < p; i++) {
+                next[i] = T[i] * scale[block[i]];
+                if (!isfinite(next[i]))
+                    finite = 0;
+                diff += fabs(next[i] - prev[i]);
+            }
+            if (it >= 0) {
+                memcpy(ws, next, sizeof(double) * p);
+                iterations[s] = it;
+                if (!finite) {
+                    bad[s] = 1;
+                    active[s] = 0;
+                    break;
+                }
+                if (diff < tolerance) {
+                    active[s] = 0;
+                    break;
+                }
+                if (it == max_iterations)
+                    break;
+            }
+            memcpy(prev, next, sizeof(double) * p);
+            for (int64_t l = 0; l < K; l++)
+                for (int64_t k = 0; k < K; k++)
+                    C[l * K + k] = Cu[l * K + k] * (scale[l] * scale[k]);
+            inner_weights(C, adj, K, scheme, Et, work, preds);
+            for (int64_t l = 0; l < K; l++)
+                for (int64_t k = 0; k < K; k++)
+                    E[l * K + k] = Et[l * K + k] * scale[l];
+            /* T[i] = sum over l of RW[l, i] E[l, block(i)] */
+            for (int64_t i = 0; i < p; i++) {
+                double acc = 0.0;
+                int64_t k = block[i];
+                for (int64_t l = 0; l < K; l++)
+                    acc += RW[l * p + i] * E[l * K + k];
+                T[i] = acc;
+            }
+            for (int64_t k = 0; k < K; k++) {
+                if (inv_offset[k] < 0)
+                    continue;
+                int64_t a = start[k], n = start[k + 1] - start[k];
+                const double *Ik = invs + inv_offset[k];
+                for (int64_t r = 0; r < n; r++) {
+                    double acc = 0.0;
+                    for (int64_t c = 0; c < n; c++)
+                        acc += Ik[r * n + c] * T[a + c];
+                    tmp[r] = acc;
+                }
+                memcpy(T + a, tmp, sizeof(double) * n);
+            }
+        }
+    }
+    free(block);
+    free(space);
+    return 0;
+}
+
+/* Item correlation matrices of b data sets from their count-weighted feature sums.
+ *
+ * A row of sums (width m) holds, as leanlearn.pls.case_moments.CaseFeatures builds
+ * them: the case total N, the sums of the centred items x0 (p), the upper triangle of
+ * x0 x0' (row-major), and for the q items with missing cells (miss, 0-based): u, x0 (x) u
+ * (p x q) and the triangle of u u'. The steps and their order are those of
+ * leanlearn.pls.case_moments.item_moments (mean replacement repeated inside the data
+ * set, covariances with N - 1) and of resample_correlations (a data set is bad when an
+ * item's variance is not above 1e-12 of the sample's, ref_var; an SD of a non-positive
+ * variance is taken as 1). Outputs: R (b, p, p), the means (b, p), the SDs (b, p), N (b)
+ * and bad (b).
+ */
+void ll_correlations(int64_t b, int64_t p, int64_t q, const double *sums, int64_t width, const int64_t *miss,
+                     const double *ref_var, double *R, double *mean, double *sd, double *total, uint8_t *bad)
+{
+    int64_t ntri = p * (p + 1) / 2;
+    for (int64_t s = 0; s < b; s++) {
+        const double *row = sums + s * width;
+        double *S = R + s * p * p, *m = mean + s * p, *d = sd + s * p;
+        double N = row[0];
+        const double *sx = row + 1, *tri = row + 1 + p;
+        total[s] = N;
+        int64_t at = 0;
+        for (int64_t j = 0; j < p; j++)
+            for (int64_t k = j; k < p; k++, at++)
+                S[j * p + k] = S[k * p + j] = tri[at];
+        for (int64_t j = 0; j < p; j++)
+            m[j] = sx[j] / N;
+        if (q > 0) {
+            const double *nu = tri + ntri, *Bm = nu + q, *D = Bm + p * q;
+            for (int64_t k = 0; k < q; k++)
+                m[miss[k]] = sx[miss[k]] / (N - nu[k]);
+            for (int64_t j = 0; j < p; j++)
+                for (int64_t k = 0; k < q; k++)
+                    S[j * p + miss[k]] += Bm[j * q + k] * m[miss[k]];
+            for (int64_t j = 0; j < p; j++)
+                for (int64_t k = 0; k < q; k++)
+                    S[miss[k] * p + j] += Bm[j * q + k] * m[miss[k]];
+            at = 0;
+            for (int64_t k1 = 0; k1 < q; k1++)
+                for (int64_t k2 = k1; k2 < q; k2++, at++) {
+                    S[miss[k1] * p + miss[k2]] += D[at] * m[miss[k1]] * m[miss[k2]];
+                    if (k2 != k1)
+                        S[miss[k2] * p + miss[k1]] += D[at] * m[miss[k2]] * m[miss[k1]];
+                }
+        }
+        int ok = 1;
+        for (int64_t j = 0; j < p; j++) {
+            double Nm = N * m[j];
+            for (int64_t k = 0; k < p; k++) {
+                S[j * p + k] -= Nm * m[k];
+                S[j * p + k] /= N - 1.0;
+            }
+        }
+        for (int64_t j = 0; j < p; j++) {
+            double v = S[j * p + j];
+            if (!(v > 1e-12 * ref_var[j]))
+                ok = 0;
+            d[j] = sqrt(v > 0.0 ? v : 1.0);
+        }
+        bad[s] = !ok;
+        for (int64_t j = 0; j < p; j++)
+            for (int64_t k = 0; k < p; k++)
+                S[j * p + k] /= d[j] * d[k];
+    }
+}
+
+/* HTMT (Henseler, Ringle & Sarstedt 2015) of b correlation matrices R (b, p, p):
+ * the mean absolute correlation between the items of constructs k and l over the
+ * square root of the product of the mean absolute correlations among each one's
+ * distinct item pairs (1 for a single-item construct); NaN on the diagonal.
+ * block (p): the construct of every column. work: K * K + 2 K doubles. The
+ * formula of leanlearn.pls.metrics.htmt; out (b, K, K).
+ */
+void ll_htmt(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *block, double *out, double *work)
+{
+    double *size = work;
+    double *sums = work + K;
+    double *mono = sums + K * K;
+    for (int64_t k = 0; k < K; k++)
+        size[k] = 0.0;
+    for (int64_t i = 0; i < p; i++)
+        size[block[i]] += 1.0;
+    for (int64_t s = 0; s < b; s++) {
+        const double *Rs = R + s * p * p;
+        double *o = out + s * K * K;
+        for (int64_t k = 0; k < K * K; k++)
+            sums[k] = 0.0;
+        for (int64_t i = 0; i < p; i++) {
+            double *row = sums + block[i] * K;
+            for (int64_t j = 0; j < p; j++)
+                row[block[j]] += fabs(Rs[i * p + j]);
+        }
+        for (int64_t k = 0; k < K; k++) {
+            double pairs = size[k] * (size[k] - 1.0);
+            mono[k] = size[k] > 1.0 ? (sums[k * K + k] - size[k]) / pairs : 1.0;
+        }
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t l = 0; l < K; l++)
+                o[k * K + l] = k == l ? NAN : (sums[k * K + l] / (size[k] * size[l])) / sqrt(mono[k] * mono[l]);
+    }
+}
+
+/* Inverses of b square matrices A (b, k, k) by Gauss-Jordan elimination with partial
+ * pivoting, and the bound ||A||_F ||inv(A)||_F >= cond_2(A) of each (NaN or infinite for
+ * a singular matrix, whose inverse is then not finite either). work: k * k doubles.
+ * Used by leanlearn.pls.iteration._inverse and _ill_conditioned, which take the exact
+ * condition number of the few matrices whose bound is not clearly below the limit.
+ */
+void ll_inverse(int64_t b, int64_t k, const double *A, double *inv, double *bound, double *work)
+{
+    for (int64_t s = 0; s < b; s++) {
+        const double *As = A + s * k * k;
+        double *X = inv + s * k * k, *M = work;
+        double fa = 0.0;
+        for (int64_t i = 0; i < k * k; i++) {
+            M[i] = As[i];
+            fa += As[i] * As[i];
+            X[i] = 0.0;
+        }
+        for (int64_t i = 0; i < k; i++)
+            X[i * k + i] = 1.0;
+        for (int64_t c = 0; c < k; c++) {
+            int64_t piv = c;
+            for (int64_t r = c + 1; r < k; r++)
+                if (fabs(M[r * k + c]) > fabs(M[piv * k + c]))
+                    piv = r;
+            if (piv != c)
+                for (int64_t j = 0; j < k; j++) {
+                    double t = M[c * k + j];
+                    M[c * k + j] = M[piv * k + j];
+                    M[piv * k + j] = t;
+                    t = X[c * k + j];
+                    X[c * k + j] = X[piv * k + j];
+                    X[piv * k + j] = t;
+                }
+            double d = M[c * k + c];
+            for (int64_t j = 0; j < k; j++) {
+                M[c * k + j] /= d;
+                X[c * k + j] /= d;
+            }
+            for (int64_t r = 0; r < k; r++) {
+                if (r == c)
+                    continue;
+                double f = M[r * k + c];
+                if (f == 0.0)
+                    continue;
+                for (int64_t j = 0; j < k; j++) {
+                    M[r * k + j] -= f * M[c * k + j];
+                    X[r * k + j] -= f * X[c * k + j];
+                }
+            }
+        }
+        double fi = 0.0;
+        for (int64_t i = 0; i < k * k; i++)
+            fi += X[i] * X[i];
+        bound[s] = sqrt(fa * fi);
+    }
+}
+
+/* Case counts of b resamples from their row indices idx (b, n), each in 0 .. n - 1:
+ * out (b, n) holds how often each case was drawn (numpy.bincount row by row). */
+void ll_counts(int64_t b, int64_t n, const int64_t *idx, double *out)
+{
+    for (int64_t s = 0; s < b; s++) {
+        double *o = out + s * n;
+        const int64_t *r = idx + s * n;
+        for (int64_t i = 0; i < n; i++)
+            o[i] = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            o[r[i]] += 1.0;
+    }
+}
+
+static struct PyModuleDef kernel_module = {
+    PyModuleDef_HEAD_INIT, "_kernel",
+    "The PLS iterations in C (called through ctypes by leanlearn.pls.kernel).", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__kernel(void)
+{
+    return PyModule_Create(&kernel_module);
+}

@@ -1,0 +1,170 @@
+"""The compiled PLS iterations (``_kernel.c``), called through :mod:`ctypes`.
+
+``pip install`` compiles ``src/leanlearn/pls/_kernel.c`` into the extension module
+``leanlearn.pls._kernel`` (an optional extension: where no C compiler is found the install
+still succeeds, and :func:`available` is False). :func:`leanlearn.pls.iteration._iterate`
+then runs the iterations of every batch in C, one data set at a time, each data set's
+correlation matrix staying in the CPU cache for all its iterations; without the compiled
+file it runs the NumPy form (:func:`leanlearn.pls.iteration._iterate_rows`).
+
+The two forms take the same steps in a different order of floating-point operations: they
+agree to rounding (tests/test_kernel.py pins 1e-12 on the weights, and equal iteration
+counts, convergence and failure flags, for every scheme and mode). Within one installation
+every data set's numbers are the same whatever the batch or worker process it runs in.
+
+Set the environment variable ``LEANLEARN_KERNEL=numpy`` to use the NumPy form even where the
+compiled file exists (for checks; read once, at the first call).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from importlib.util import find_spec
+
+import numpy as np
+
+from leanlearn.pls.plan import Layout, Settings
+
+SCHEME_CODES = {"path": 0, "factorial": 1, "centroid": 2}
+
+_LIB: list = []  # [ctypes library or None], filled at the first call of _library()
+
+
+def _library():
+    """The compiled module's functions, or None (not built, or LEANLEARN_KERNEL=numpy)."""
+    if not _LIB:
+        lib = None
+        spec = None if os.environ.get("LEANLEARN_KERNEL", "").lower() == "numpy" else find_spec("leanlearn.pls._kernel")
+        if spec is not None and spec.origin:
+            lib = ctypes.CDLL(spec.origin)
+            p, i64 = ctypes.c_void_p, ctypes.c_int64
+            lib.ll_iterate.argtypes = [i64, i64, i64, p, p, p, p, i64, p, ctypes.c_int, ctypes.c_double, i64, p, p, p, p]
+            lib.ll_iterate.restype = ctypes.c_int
+            lib.ll_correlations.argtypes = [i64, i64, i64, p, i64, p, p, p, p, p, p, p]
+            lib.ll_correlations.restype = None
+            lib.ll_htmt.argtypes = [i64, i64, i64, p, p, p, p]
+            lib.ll_htmt.restype = None
+            lib.ll_inverse.argtypes = [i64, i64, p, p, p, p]
+            lib.ll_inverse.restype = None
+            lib.ll_counts.argtypes = [i64, i64, p, p]
+            lib.ll_counts.restype = None
+        _LIB.append(lib)
+    return _LIB[0]
+
+
+def available() -> bool:
+    """Whether the compiled kernel is installed (and not switched off by ``LEANLEARN_KERNEL=numpy``)."""
+    return _library() is not None
+
+
+def correlations(sums: np.ndarray, p: int, miss: np.ndarray, ref_var: np.ndarray):
+    """Item correlation matrices from feature sums (b, m) in C: (R (b, p, p), means (b, p), SDs (b, p), N (b,), bad (b,)).
+
+    The numbers of :func:`leanlearn.pls.case_moments.item_moments` followed by the
+    standardisation and degeneracy check of
+    :func:`leanlearn.pls.case_moments.resample_correlations` (``sums`` laid out by
+    :class:`leanlearn.pls.case_moments.CaseFeatures`).
+    """
+    lib = _library()
+    if lib is None:
+        raise RuntimeError("the compiled PLS kernel is not installed")
+    sums = np.ascontiguousarray(sums, dtype=float)
+    b = sums.shape[0]
+    miss64 = np.ascontiguousarray(miss, dtype=np.int64)
+    ref = np.ascontiguousarray(ref_var, dtype=float)
+    R, mean, sd, N = np.empty((b, p, p)), np.empty((b, p)), np.empty((b, p)), np.empty(b)
+    bad = np.zeros(b, dtype=np.uint8)
+    lib.ll_correlations(b, p, miss64.size, sums.ctypes.data, sums.shape[1], miss64.ctypes.data, ref.ctypes.data,
+                        R.ctypes.data, mean.ctypes.data, sd.ctypes.data, N.ctypes.data, bad.ctypes.data)
+    return R, mean, sd, N, bad.astype(bool)
+
+
+def iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray, inverses: dict[int, np.ndarray]):
+    """The PLS iterations on a batch of correlation matrices R (b, p, p) in C.
+
+    ``bad`` (b,) flags data sets not to iterate (their weights stay 1); it is updated in
+    place for data sets whose weights become non-finite. ``inverses`` maps each Mode B
+    construct to the inverses of its block's correlation matrices (b, s, s). Returns
+    (weights (b, p), 0-based stopping iteration (b,), still active (b,)) as
+    :func:`leanlearn.pls.iteration._iterate_rows`.
+    """
+    lib = _library()
+    if lib is None:
+        raise RuntimeError("the compiled PLS kernel is not installed")
+    R = np.ascontiguousarray(R, dtype=float)
+    b, p, _ = R.shape
+    K = lay.K
+    start = np.zeros(K + 1, dtype=np.int64)
+    for k in range(K):
+        c = lay.cols(k)
+        start[k], start[k + 1] = c[0], c[-1] + 1
+    offsets = np.full(K, -1, dtype=np.int64)
+    parts, width = [], 0
+    for k in sorted(inverses):
+        offsets[k] = width
+        width += inverses[k].shape[1] * inverses[k].shape[2]
+        parts.append(inverses[k].reshape(b, -1))
+    inv = np.ascontiguousarray(np.concatenate(parts, axis=1)) if parts else np.zeros((b, 1))
+    adj = np.ascontiguousarray(lay.adjacency, dtype=float)
+    w = np.empty((b, p))
+    iters = np.zeros(b, dtype=np.int64)
+    active = np.ascontiguousarray(~bad, dtype=np.uint8)
+    flags = np.ascontiguousarray(bad, dtype=np.uint8)
+    status = lib.ll_iterate(b, p, K, R.ctypes.data, start.ctypes.data, offsets.ctypes.data, inv.ctypes.data, inv.shape[1],
+                            adj.ctypes.data, SCHEME_CODES[settings.scheme], float(settings.tolerance),
+                            int(settings.max_iterations), w.ctypes.data, iters.ctypes.data, active.ctypes.data,
+                            flags.ctypes.data)
+    if status != 0:
+        raise MemoryError("the PLS iterations could not allocate their work space")
+    bad |= flags.astype(bool)
+    return w, iters.astype(int), active.astype(bool)
+
+
+def htmt(R: np.ndarray, onehot: np.ndarray) -> np.ndarray:
+    """:func:`leanlearn.pls.metrics.htmt` of a batch of correlation matrices R (b, p, p) in C: (b, K, K).
+
+    ``onehot`` (p, K) puts every column in exactly one block (the final layout's).
+    """
+    lib = _library()
+    if lib is None:
+        raise RuntimeError("the compiled PLS kernel is not installed")
+    R = np.ascontiguousarray(R, dtype=float)
+    b, p, _ = R.shape
+    K = onehot.shape[1]
+    block = np.ascontiguousarray(np.argmax(onehot, axis=1), dtype=np.int64)
+    out = np.empty((b, K, K))
+    work = np.empty(K * K + 2 * K)
+    lib.ll_htmt(b, p, K, R.ctypes.data, block.ctypes.data, out.ctypes.data, work.ctypes.data)
+    return out
+
+
+def inverse(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses of a batch of square matrices (..., k, k) in C, and ‖A‖_F ‖A⁻¹‖_F of each.
+
+    Gauss–Jordan elimination with partial pivoting; a singular matrix gives a non-finite
+    inverse and bound. The bound is at least the 2-norm condition number
+    (:func:`leanlearn.pls.iteration._ill_conditioned`).
+    """
+    lib = _library()
+    if lib is None:
+        raise RuntimeError("the compiled PLS kernel is not installed")
+    shape = A.shape
+    k = shape[-1]
+    flat = np.ascontiguousarray(A, dtype=float).reshape(-1, k, k)
+    b = flat.shape[0]
+    inv, bound, work = np.empty((b, k, k)), np.empty(b), np.empty(k * k)
+    with np.errstate(all="ignore"):
+        lib.ll_inverse(b, k, flat.ctypes.data, inv.ctypes.data, bound.ctypes.data, work.ctypes.data)
+    return inv.reshape(shape), bound.reshape(shape[:-2])
+
+
+def counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """Case counts (b, n) from row indices (b, n), every index in 0 .. n − 1 (not checked), in C."""
+    lib = _library()
+    if lib is None:
+        raise RuntimeError("the compiled PLS kernel is not installed")
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    out = np.empty((idx.shape[0], n))
+    lib.ll_counts(idx.shape[0], n, idx.ctypes.data, out.ctypes.data)
+    return out

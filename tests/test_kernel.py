@@ -1,0 +1,193 @@
+"""The compiled PLS kernel (src/leanlearn/pls/_kernel.c) gives the NumPy forms' numbers.
+
+Each test computes the same quantity twice: through the compiled functions, and with the
+compiled kernel switched off (``kernel._LIB = [None]``, as ``LEANLEARN_KERNEL=numpy`` does),
+through the NumPy forms it replaces.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import CORP_REP_EXTENDED, MOBI_MODERATION
+
+from leanlearn import bootstrap, estimate
+from leanlearn.pls import case_moments, iteration, kernel, metrics
+from leanlearn.random import generator
+
+ECSI = """
+Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
+Expectation =~ CUEX1 + CUEX2 + CUEX3
+Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+Value =~ PERV1 + PERV2
+Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+Complaints =~ CUSCO
+Loyalty =~ CUSL1 + CUSL2 + CUSL3
+Expectation ~ Image
+Quality ~ Expectation
+Value ~ Expectation + Quality
+Satisfaction ~ Image + Expectation + Quality + Value
+Complaints ~ Satisfaction
+Loyalty ~ Image + Satisfaction + Complaints
+"""
+
+
+@pytest.fixture
+def numpy_forms(monkeypatch):
+    """Switch the compiled kernel off for the duration of a block (``with numpy_forms():``)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def off():
+        with monkeypatch.context() as m:
+            m.setattr(kernel, "_LIB", [None])
+            yield
+
+    return off
+
+
+def _resample_R(res, draws: int, seed: int = 3):
+    feats = case_moments.case_features(res.prepared.raw)
+    n = res.prepared.raw.shape[0]
+    counts = np.stack([np.bincount(generator(seed, "bootstrap", i).integers(0, n, n), minlength=n) for i in range(draws)])
+    counts = counts.astype(float)
+    sums = feats.sums(counts)
+    return feats, sums, counts
+
+
+def test_the_compiled_kernel_is_built_by_the_install():
+    """`pip install` compiles the kernel (CI would otherwise test only the NumPy forms)."""
+    if os.environ.get("LEANLEARN_KERNEL", "").lower() == "numpy":
+        pytest.skip("LEANLEARN_KERNEL=numpy switches the compiled kernel off")
+    assert kernel.available()
+
+
+@pytest.mark.parametrize("scheme", ["path", "factorial", "centroid"])
+@pytest.mark.parametrize("max_iterations", [300, 3])
+def test_compiled_iterations_give_the_numpy_weights_counts_and_flags(corp_rep, numpy_forms, scheme, max_iterations):
+    """Mode A and Mode B blocks, every scheme, stopped by convergence or by the iteration limit,
+    with a data set known to fail beforehand: weights to 1e-12, equal iterations and flags."""
+    res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    feats, sums, counts = _resample_R(res, 40)
+    R, _, bad, _ = case_moments.resample_correlations(res.plan, feats, sums, lambda a, b: counts[a:b])
+    bad[7] = True
+    settings = replace(res.plan.settings, scheme=scheme, max_iterations=max_iterations)
+    bad_c = bad.copy()
+    compiled = iteration._iterate(R, res.plan.final, settings, bad_c)
+    with numpy_forms():
+        bad_n = bad.copy()
+        numpy = iteration._iterate(R, res.plan.final, settings, bad_n)
+    ok = ~bad_n
+    assert ok.sum() == 39
+    np.testing.assert_allclose(compiled[0][ok], numpy[0][ok], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(compiled[1][ok], numpy[1][ok])
+    np.testing.assert_array_equal(compiled[2], numpy[2])
+    np.testing.assert_array_equal(bad_c, bad_n)
+    assert compiled[2][ok].all() == (max_iterations == 300)
+
+
+def test_compiled_iterations_fail_a_data_set_whose_mode_b_block_is_singular(corp_rep, numpy_forms):
+    """A Mode B block with two identical items: its inverse is refused (cond > 1e12) by both forms."""
+    res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    feats, sums, counts = _resample_R(res, 6)
+    R, _, bad, _ = case_moments.resample_correlations(res.plan, feats, sums, lambda a, b: counts[a:b])
+    lay = res.plan.final
+    k = next(k for k in range(lay.K) if lay.modes[k] == "B")
+    i, j = lay.cols(k)[:2]
+    R = R.copy()
+    R[2, j, :] = R[2, i, :]
+    R[2, :, j] = R[2, :, i]
+    flags = {}
+    for name in ("compiled", "numpy"):
+        b = bad.copy()
+        if name == "numpy":
+            with numpy_forms():
+                iteration._iterate(R, lay, res.plan.settings, b)
+        else:
+            iteration._iterate(R, lay, res.plan.settings, b)
+        flags[name] = b
+    assert flags["compiled"][2] and flags["numpy"][2]
+    np.testing.assert_array_equal(flags["compiled"], flags["numpy"])
+
+
+def test_compiled_item_correlations_repeat_mean_replacement_as_numpy(corp_rep, numpy_forms):
+    """corp_rep's four items with missing cells: correlations, means, SDs and N from the feature sums."""
+    res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    feats, sums, _ = _resample_R(res, 30)
+    assert feats.miss.size == 4
+    R, m, sd, N, bad = kernel.correlations(sums, feats.p, feats.miss, feats.ref_var)
+    N0, m0, S0 = case_moments.item_moments(feats, sums)
+    var = np.diagonal(S0, axis1=1, axis2=2)
+    sd0 = np.sqrt(var)
+    np.testing.assert_allclose(R, S0 / (sd0[:, :, None] * sd0[:, None, :]), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(m, m0, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(sd, sd0, rtol=1e-13, atol=0)
+    np.testing.assert_array_equal(N, N0)
+    assert not bad.any()
+
+
+def test_compiled_item_correlations_flag_a_resample_with_a_constant_item(mobi):
+    """A resample that draws one case only has zero item variances: bad, with SD 1 taken for the division."""
+    res = estimate(mobi, ECSI)
+    feats = case_moments.case_features(res.prepared.raw)
+    counts = np.zeros((2, res.n))
+    counts[0, 5] = 250
+    counts[1] = 1.0
+    R, m, sd, N, bad = kernel.correlations(feats.sums(counts), feats.p, feats.miss, feats.ref_var)
+    assert bad.tolist() == [True, False]
+    np.testing.assert_allclose(R[1], np.corrcoef(res.prepared.raw, rowvar=False), atol=1e-12)
+
+
+def test_compiled_htmt_is_the_htmt_formula(corp_rep):
+    res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    feats, sums, counts = _resample_R(res, 25)
+    R = case_moments.resample_correlations(res.plan, feats, sums, lambda a, b: counts[a:b])[0]
+    onehot = res.plan.final.onehot
+    out = kernel.htmt(R, onehot)
+    ref = metrics.htmt(R, onehot)
+    assert np.isnan(out[:, np.arange(onehot.shape[1]), np.arange(onehot.shape[1])]).all()
+    np.testing.assert_allclose(out, ref, rtol=1e-13, atol=0)
+
+
+def test_compiled_inverse_and_condition_bound():
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(50, 6, 6))
+    A = A @ A.transpose(0, 2, 1) + 0.05 * np.eye(6)
+    inv, bound = kernel.inverse(A)
+    np.testing.assert_allclose(inv, np.linalg.inv(A), rtol=1e-9, atol=1e-11)
+    assert (bound >= np.linalg.cond(A) * (1 - 1e-12)).all()
+    singular = np.ones((1, 3, 3))
+    inv, bound = kernel.inverse(singular)
+    assert not np.isfinite(bound).any()
+    assert iteration._ill_conditioned(singular, 1e12).all()
+
+
+@pytest.mark.parametrize("model", ["corp_rep", "mobi_moderation"])
+def test_bootstrap_with_the_compiled_kernel_matches_the_numpy_forms(corp_rep, mobi, numpy_forms, model):
+    """Whole bootstraps (Mode B with missing cells; a two-stage interaction): every statistic to 1e-10."""
+    if model == "corp_rep":
+        res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    else:
+        res = estimate(mobi, MOBI_MODERATION)
+    compiled = bootstrap(res, resamples=300, seed=11)
+    with numpy_forms():
+        numpy = bootstrap(res, resamples=300, seed=11)
+    assert compiled.status.equals(numpy.status)
+    assert set(compiled.draws) == set(numpy.draws) >= {"paths", "outer_weights", "outer_loadings", "htmt", "r_squared"}
+    for family, draws in compiled.draws.items():
+        np.testing.assert_allclose(draws, numpy.draws[family], rtol=0, atol=1e-10, err_msg=family)
+        np.testing.assert_allclose(compiled.jackknife[family], numpy.jackknife[family], rtol=0, atol=1e-10, err_msg=family)
+
+
+def test_a_data_set_gets_the_same_bits_alone_or_in_a_batch(corp_rep):
+    """Results do not depend on how resamples are split between blocks or workers."""
+    res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    feats, sums, counts = _resample_R(res, 20)
+    R, _, bad, _ = case_moments.resample_correlations(res.plan, feats, sums, lambda a, b: counts[a:b])
+    whole = iteration._iterate(R, res.plan.final, res.plan.settings, bad.copy())
+    part = iteration._iterate(R[13:14], res.plan.final, res.plan.settings, bad[13:14].copy())
+    assert whole[0][13].tobytes() == part[0][0].tobytes()
+    assert whole[1][13] == part[1][0]
