@@ -540,7 +540,8 @@ def _start_bootstrap(tmp: Path, out: Path) -> subprocess.Popen:
     )
 
 
-def _wait_for_workers(proc: subprocess.Popen, n: int = 2, timeout: float = 60) -> list[int]:
+def _wait_for_workers(proc: subprocess.Popen, n: int = 1, timeout: float = 60) -> list[int]:
+    # --workers 2: the parent runs blocks itself beside one worker process
     end = time.time() + timeout
     while time.time() < end:
         kids = _children(proc.pid)

@@ -50,8 +50,6 @@ blocks, the worker processes and their signals) and :mod:`~leanlearn.pls.bootstr
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -82,10 +80,10 @@ from leanlearn.pls.bootstrap_workers import (  # noqa: F401  (re-exported)
     _die_with_parent,
     _features,
     _init_worker,
-    _mp_context,
+    _run_blocks,
     _run_chunk,
+    one_blas_thread,
     _summaries,
-    _terminate_pool,
     _weighted,
     resample_counts,
     resample_indices,
@@ -133,12 +131,12 @@ def bootstrap(
         stream per block, so the same seed gives the same draws and byte-identical
         results whatever ``workers`` is. A ``SeedSequence`` is used as an explicit stream.
     workers : int
-        Worker processes (1 = run in this process). The work is split into blocks (the
-        resample blocks of :data:`CHUNK` draws and the jackknife's blocks of up to
-        :data:`CHUNK` cases); at most one process per block is started, and with a single
-        block the work runs in this process (a pool would only add its start-up). Every
-        block's numbers are computed the same way wherever it runs, so the results are
-        byte-identical for any ``workers``.
+        Processes that run blocks (1 = this process only). The work is split into blocks
+        (the resample blocks of :data:`CHUNK` draws and the jackknife's blocks of up to
+        :data:`CHUNK` cases); this process starts ``workers − 1`` worker processes (no more
+        than there are blocks to share) and runs blocks itself, each process taking the next
+        block from a shared counter when it is free. Every block's numbers are computed the
+        same way wherever it runs, so the results are byte-identical for any ``workers``.
     ci_level : float
         Level of the percentile and BCa intervals.
     progress : callable, optional
@@ -187,8 +185,6 @@ def bootstrap(
     >>> bool((again.table("paths").std_error == paths.std_error).all())
     True
     """
-    from threadpoolctl import threadpool_limits
-
     plan = result.plan
     X = result.prepared.raw
     n = X.shape[0]
@@ -197,7 +193,7 @@ def bootstrap(
         idx = np.asarray(indices, dtype=int)
         resamples = idx.shape[0]
         _init_worker(plan, X, seed, resamples, weights=wts)
-        with threadpool_limits(limits=1):
+        with one_blas_thread():
             parts = [_summaries(plan, fit_resamples(plan, X, _weighted(resample_counts(idx, n), wts), _features()))]
         jparts = [_run_chunk(-1 - j) for j in range(len(_chunk_bounds(n)))] if jackknife else []
     else:
@@ -208,35 +204,8 @@ def bootstrap(
         # resample blocks 0, 1, ..., then the jackknife's blocks -1, -2, ... (for the BCa acceleration)
         n_boot = len(_chunk_bounds(resamples))
         chunks = list(range(n_boot)) + ([-1 - j for j in range(len(_chunk_bounds(n)))] if jackknife else [])
-        parts = []
-        done = 0
         processes = min(int(workers), len(chunks))  # no more processes than blocks
-        if processes > 1:
-            ctx = _mp_context()
-            pool = ProcessPoolExecutor(
-                max_workers=processes, mp_context=ctx, initializer=_init_worker,
-                initargs=(plan, X, seed, resamples, os.getpid(), wts),
-            )
-            try:
-                for i, part in enumerate(pool.map(_run_chunk, chunks)):
-                    parts.append(part)
-                    if i < n_boot:
-                        done += part["failed"].shape[0]
-                        if progress:
-                            progress(done)
-            except BaseException:  # error, Ctrl-C or SIGTERM: stop the workers now, do not wait
-                _terminate_pool(pool)
-                raise
-            pool.shutdown(wait=True)
-        else:
-            _init_worker(plan, X, seed, resamples, weights=wts)
-            for i, c in enumerate(chunks):
-                part = _run_chunk(c)
-                parts.append(part)
-                if i < n_boot:
-                    done += part["failed"].shape[0]
-                    if progress:
-                        progress(done)
+        parts = _run_blocks(chunks, n_boot, processes, (plan, X, seed, resamples, wts), progress)
         parts, jparts = parts[:n_boot], parts[n_boot:]
     summ = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     valid = ~summ["failed"] & summ["converged"]

@@ -71,11 +71,80 @@ def _one_block_each(onehot: np.ndarray) -> bool:
 _STATE: dict = {}
 
 
-def _init_worker(plan: Plan, X: np.ndarray, seed, resamples: int, parent: int | None = None, weights: np.ndarray | None = None) -> None:
+def _init_worker(
+    plan: Plan, X: np.ndarray, seed, resamples: int, parent: int | None = None, weights: np.ndarray | None = None, shared=None
+) -> None:
     if parent is not None:
         _default_signals()
         _die_with_parent(parent)
-    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples, weights=weights, feats=None)
+    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples, weights=weights, feats=None, shared=shared)
+
+
+def _run_claimed(chunks: list[int], n_boot: int, progress=None) -> list[tuple[int, dict[str, np.ndarray]]]:
+    """Claim blocks from the shared counter and run them until none is left: [(position, summaries)].
+
+    The counter (``_STATE["shared"]``: next position in ``chunks``, resamples finished) is
+    shared by the parent and its worker processes, so whoever is free takes the next block.
+    ``progress`` (in the parent) is called with the resamples finished by all processes.
+    """
+    nxt, finished = _STATE["shared"]
+    out = []
+    while True:
+        with nxt.get_lock():
+            i = nxt.value
+            nxt.value += 1
+        if i >= len(chunks):
+            return out
+        part = _run_chunk(chunks[i])
+        out.append((i, part))
+        if i < n_boot:
+            with finished.get_lock():
+                finished.value += part["failed"].shape[0]
+                done = finished.value
+            if progress:
+                progress(done)
+
+
+def _run_blocks(chunks: list[int], n_boot: int, processes: int, state: tuple, progress=None) -> list[dict[str, np.ndarray]]:
+    """Run the blocks ``chunks`` (see :func:`_run_chunk`) in this process and ``processes − 1`` workers.
+
+    ``state`` is (plan, X, seed, resamples, weights). The parent works on blocks too: it
+    starts the workers, then claims blocks from the same counter as they do. Returns the
+    blocks' summaries in the order of ``chunks``; every block's numbers are the same
+    whichever process ran it.
+    """
+    plan, X, seed, resamples, wts = state
+    if processes <= 1:
+        _init_worker(plan, X, seed, resamples, weights=wts)
+        parts, done = [], 0
+        for i, c in enumerate(chunks):
+            parts.append(_run_chunk(c))
+            if i < n_boot:
+                done += parts[-1]["failed"].shape[0]
+                if progress:
+                    progress(done)
+        return parts
+    ctx = _mp_context()
+    shared = (ctx.Value("q", 0), ctx.Value("q", 0))
+    pool = ProcessPoolExecutor(
+        max_workers=processes - 1, mp_context=ctx, initializer=_init_worker,
+        initargs=(plan, X, seed, resamples, os.getpid(), wts, shared),
+    )
+    try:
+        futures = [pool.submit(_run_claimed, chunks, n_boot) for _ in range(processes - 1)]
+        _init_worker(plan, X, seed, resamples, weights=wts, shared=shared)
+        got = dict(_run_claimed(chunks, n_boot, progress))
+        for f in futures:
+            got.update(f.result())
+    except BaseException:  # error, Ctrl-C or SIGTERM: stop the workers now, do not wait
+        _terminate_pool(pool)
+        raise
+    finally:
+        _STATE["shared"] = None
+    pool.shutdown(wait=True)
+    if progress:
+        progress(sum(got[i]["failed"].shape[0] for i in range(n_boot)))
+    return [got[i] for i in range(len(chunks))]
 
 
 def _features() -> CaseFeatures:
@@ -141,13 +210,23 @@ def _die_with_parent(parent: int) -> None:
         threading.Thread(target=watch, daemon=True).start()
 
 
+_CONTROLLER: list = []  # threadpoolctl's controller of this process's BLAS libraries, found once
+
+
+def one_blas_thread():
+    """A context in which BLAS runs one thread (``threadpoolctl``; the libraries are looked up once per process)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1)
+
+
 def _run_chunk(chunk: int) -> dict[str, np.ndarray]:
     """Block ``chunk`` of the resamples (a non-negative number) or, for ``-1 - j``, block j of the jackknife."""
-    from threadpoolctl import threadpool_limits
-
     plan, X, wts = _STATE["plan"], _STATE["X"], _STATE.get("weights")
     n = X.shape[0]
-    with threadpool_limits(limits=1):
+    with one_blas_thread():
         if chunk < 0:
             a, b = _chunk_bounds(n)[-1 - chunk]
             fit = fit_jackknife(plan, X, np.arange(a, b), _features(), weights=wts)
