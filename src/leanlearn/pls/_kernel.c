@@ -138,11 +138,18 @@ int ll_iterate(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *
                 double *restrict rw = RW + k * p;
                 for (int64_t i = 0; i < p; i++)
                     rw[i] = 0.0;
-                for (int64_t j = start[k]; j < start[k + 1]; j++) {
-                    const double *restrict row = Rs + j * p;
-                    double t = T[j];
+                int64_t j = start[k];
+                for (; j + 1 < start[k + 1]; j += 2) { /* two rows per pass over rw */
+                    const double *restrict r0 = Rs + j * p, *restrict r1 = r0 + p;
+                    double t0 = T[j], t1 = T[j + 1];
                     for (int64_t i = 0; i < p; i++)
-                        rw[i] += t * row[i];
+                        rw[i] += t0 * r0[i] + t1 * r1[i];
+                }
+                if (j < start[k + 1]) {
+                    const double *restrict r0 = Rs + j * p;
+                    double t0 = T[j];
+                    for (int64_t i = 0; i < p; i++)
+                        rw[i] += t0 * r0[i];
                 }
             }
             /* Cu[l, k] = sum over i in block k of T[i] RW[l, i] */
@@ -187,12 +194,12 @@ int ll_iterate(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *
                 for (int64_t k = 0; k < K; k++)
                     E[l * K + k] = Et[l * K + k] * scale[l];
             /* T[i] = sum over l of RW[l, i] E[l, block(i)] */
-            for (int64_t i = 0; i < p; i++) {
-                double acc = 0.0;
-                int64_t k = block[i];
-                for (int64_t l = 0; l < K; l++)
-                    acc += RW[l * p + i] * E[l * K + k];
-                T[i] = acc;
+            for (int64_t i = 0; i < p; i++)
+                T[i] = 0.0;
+            for (int64_t l = 0; l < K; l++) { /* construct by construct: no dependency between items */
+                const double *rw = RW + l * p, *El = E + l * K;
+                for (int64_t i = 0; i < p; i++)
+                    T[i] += rw[i] * El[block[i]];
             }
             for (int64_t k = 0; k < K; k++) {
                 if (inv_offset[k] < 0)
