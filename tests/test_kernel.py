@@ -191,3 +191,14 @@ def test_a_data_set_gets_the_same_bits_alone_or_in_a_batch(corp_rep):
     part = iteration._iterate(R[13:14], res.plan.final, res.plan.settings, bad[13:14].copy())
     assert whole[0][13].tobytes() == part[0][0].tobytes()
     assert whole[1][13] == part[1][0]
+
+
+def test_compiled_counts_are_bincounts_and_refuse_an_index_out_of_range():
+    rng = np.random.default_rng(2)
+    idx = rng.integers(0, 40, size=(30, 40))
+    out = kernel.counts(idx, 40)
+    np.testing.assert_array_equal(out, np.stack([np.bincount(r, minlength=40) for r in idx]))
+    idx[17, 3] = 40
+    assert kernel.counts(idx, 40) is None
+    idx[17, 3] = -1
+    assert kernel.counts(idx, 40) is None

@@ -381,18 +381,24 @@ void ll_inverse(int64_t b, int64_t k, const double *A, double *inv, double *boun
     }
 }
 
-/* Case counts of b resamples from their row indices idx (b, n), each in 0 .. n - 1:
- * out (b, n) holds how often each case was drawn (numpy.bincount row by row). */
-void ll_counts(int64_t b, int64_t n, const int64_t *idx, double *out)
+/* Case counts of b resamples from their row indices idx (b, n): out (b, n) holds how
+ * often each case was drawn (numpy.bincount row by row). Returns 0, or -1 (out then
+ * incomplete) at the first index outside 0 .. n - 1. */
+int ll_counts(int64_t b, int64_t n, const int64_t *idx, double *out)
 {
     for (int64_t s = 0; s < b; s++) {
         double *o = out + s * n;
         const int64_t *r = idx + s * n;
         for (int64_t i = 0; i < n; i++)
             o[i] = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            o[r[i]] += 1.0;
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t j = (uint64_t)r[i];
+            if (j >= (uint64_t)n)
+                return -1;
+            o[j] += 1.0;
+        }
     }
+    return 0;
 }
 
 static struct PyModuleDef kernel_module = {

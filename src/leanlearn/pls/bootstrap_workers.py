@@ -40,8 +40,10 @@ def resample_indices(seed: int | np.random.SeedSequence | None, resamples: int, 
 
 def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
     """Case counts (B, n) from row indices (B, n)."""
-    if kernel.available() and idx.shape[1] == n and idx.size and 0 <= idx.min() and idx.max() < n:
-        return kernel.counts(idx, n)
+    if kernel.available() and idx.ndim == 2 and idx.shape[1] == n:
+        fast = kernel.counts(idx, n)
+        if fast is not None:  # None: an index out of range, which bincount reports below
+            return fast
     out = np.empty((idx.shape[0], n))
     for i, row in enumerate(idx):  # one bincount per resample stays in the CPU cache
         out[i] = np.bincount(row, minlength=n)

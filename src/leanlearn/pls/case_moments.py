@@ -247,26 +247,28 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
     gx = np.empty((B, q, p))
     gg = np.empty((B, q, q))
     step = max(1, ROW_ELEMENTS // max(n, 1))
-    XT = {k: np.ascontiguousarray(X0[:, items[k]].T) for k in needed}
-    OT = {k: np.ascontiguousarray(O[:, items[k]].T) for k in needed} if O is not None else {}
+    # scores as one matrix product each: [coef, −coef ⊙ m] @ [x⁰ᵀ; oᵀ] (with missing cells) or
+    # [coef, −coef · m] @ [x⁰ᵀ; 1]; the products' sums Σc g x⁰, Σc g o and Σc g as one
+    # product with [x⁰, o, 1] or [x⁰, 1]
+    ones = np.ones((n, 1))
+    XT = {k: np.ascontiguousarray(np.concatenate([X0[:, items[k]], O[:, items[k]] if O is not None else ones], axis=1).T)
+          for k in needed}  # fmt: skip
+    XA = np.concatenate([X0, O, ones] if O is not None else [X0, ones], axis=1)
     for a in range(0, B, step):
         b = min(a + step, B)
         c = counts(a, b)
         scores = {}
         for k in needed:
             ck = coef[k][a:b]
-            sc = ck @ XT[k]  # (b − a, n)
-            if O is not None:
-                sc -= (ck * m[a:b, items[k]]) @ OT[k]
-            else:
-                sc -= (ck * m[a:b, items[k]]).sum(axis=1)[:, None]
-            scores[k] = sc
+            cm = ck * m[a:b, items[k]]
+            shift = -cm if O is not None else -cm.sum(axis=1)[:, None]
+            scores[k] = np.concatenate([ck, shift], axis=1) @ XT[k]  # (b − a, n)
         prods = [scores[g.a] * scores[g.b] for g in gens]
         cg = [c * pr for pr in prods]
-        s1 = np.stack([x.sum(axis=1) for x in cg], axis=1)  # Σc g, (b − a, q)
+        sums = [x @ XA for x in cg]  # (b − a, p [+ p] + 1)
+        s1 = np.stack([t[:, -1] for t in sums], axis=1)  # Σc g, (b − a, q)
         for u in range(q):
-            gx[a:b, u] = cg[u] @ X0
-            gx[a:b, u] -= m[a:b] * ((cg[u] @ O) if O is not None else s1[:, u, None])
+            gx[a:b, u] = sums[u][:, :p] - m[a:b] * (sums[u][:, p : 2 * p] if O is not None else s1[:, u, None])
             for v in range(u, q):
                 val = np.einsum("bn,bn->b", cg[u], prods[v]) - s1[:, u] * s1[:, v] / N[a:b]
                 gg[a:b, u, v] = val

@@ -48,7 +48,7 @@ def _library():
             lib.ll_inverse.argtypes = [i64, i64, p, p, p, p]
             lib.ll_inverse.restype = None
             lib.ll_counts.argtypes = [i64, i64, p, p]
-            lib.ll_counts.restype = None
+            lib.ll_counts.restype = ctypes.c_int
         _LIB.append(lib)
     return _LIB[0]
 
@@ -159,12 +159,13 @@ def inverse(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inv.reshape(shape), bound.reshape(shape[:-2])
 
 
-def counts(idx: np.ndarray, n: int) -> np.ndarray:
-    """Case counts (b, n) from row indices (b, n), every index in 0 .. n − 1 (not checked), in C."""
+def counts(idx: np.ndarray, n: int) -> np.ndarray | None:
+    """Case counts (b, n) from row indices (b, n) in C; None when an index is outside 0 .. n − 1."""
     lib = _library()
     if lib is None:
         raise RuntimeError("the compiled PLS kernel is not installed")
     idx = np.ascontiguousarray(idx, dtype=np.int64)
     out = np.empty((idx.shape[0], n))
-    lib.ll_counts(idx.shape[0], n, idx.ctypes.data, out.ctypes.data)
+    if lib.ll_counts(idx.shape[0], n, idx.ctypes.data, out.ctypes.data) != 0:
+        return None
     return out
