@@ -8,6 +8,7 @@ a worker end with its parent, and the pool's start method and shutdown. Re-expor
 
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import ProcessPoolExecutor
 
@@ -16,7 +17,7 @@ import numpy as np
 from leanlearn.pls import kernel
 from leanlearn.pls import metrics as mm
 from leanlearn.pls.engine import BatchFit, Plan
-from leanlearn.pls.moments import CaseFeatures, case_features, fit_jackknife, fit_resamples
+from leanlearn.pls.moments import CaseFeatures, case_features, fit_jackknife, fit_resamples, moment_form, product_form
 from leanlearn.random import generator
 
 CHUNK = 500
@@ -79,7 +80,8 @@ def _init_worker(
     if parent is not None:
         _default_signals()
         _die_with_parent(parent)
-    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples, weights=weights, feats=None, shared=shared)
+    feats = _STATE.get("feats") if _STATE.get("X") is X else None  # a forked worker keeps its parent's
+    _STATE.update(plan=plan, X=X, seed=seed, resamples=resamples, weights=weights, feats=feats, shared=shared)
 
 
 def _run_claimed(chunks: list[int], n_boot: int, progress=None) -> list[tuple[int, dict[str, np.ndarray]]]:
@@ -128,13 +130,17 @@ def _run_blocks(chunks: list[int], n_boot: int, processes: int, state: tuple, pr
         return parts
     ctx = _mp_context()
     shared = (ctx.Value("q", 0), ctx.Value("q", 0))
+    # what every process needs first, made once here: a forked worker inherits it
+    _init_worker(plan, X, seed, resamples, weights=wts, shared=shared)
+    if moment_form(plan) or product_form(plan):
+        _features()
+    one_blas_thread()
     pool = ProcessPoolExecutor(
         max_workers=processes - 1, mp_context=ctx, initializer=_init_worker,
         initargs=(plan, X, seed, resamples, os.getpid(), wts, shared),
     )
     try:
         futures = [pool.submit(_run_claimed, chunks, n_boot) for _ in range(processes - 1)]
-        _init_worker(plan, X, seed, resamples, weights=wts, shared=shared)
         got = dict(_run_claimed(chunks, n_boot, progress))
         for f in futures:
             got.update(f.result())
@@ -215,8 +221,19 @@ def _die_with_parent(parent: int) -> None:
 _CONTROLLER: list = []  # threadpoolctl's controller of this process's BLAS libraries, found once
 
 
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
 def one_blas_thread():
-    """A context in which BLAS runs one thread (``threadpoolctl``; the libraries are looked up once per process)."""
+    """A context in which BLAS runs one thread.
+
+    Nothing to do when the environment already fixes one thread for OpenBLAS, MKL and
+    OpenMP (``BLAS_THREAD_VARIABLES`` all "1", as ``make`` and the benchmarks set them: the
+    libraries read them when they load); otherwise ``threadpoolctl`` limits the loaded
+    libraries, looked up once per process (a forked worker inherits the parent's lookup).
+    """
+    if all(os.environ.get(v) == "1" for v in BLAS_THREAD_VARIABLES):
+        return contextlib.nullcontext()
     if not _CONTROLLER:
         from threadpoolctl import ThreadpoolController
 
