@@ -161,8 +161,11 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     Returns weights (B, p) scaled to unit-variance composites, the 0-based iteration at
     which each resample stopped (seminr's ``iterations``) and a convergence flag.
     Resamples stop individually (a per-resample convergence mask), so a resample's result
-    never depends on the others; the batch is run in passes of :data:`ITERATION_BATCH`
-    data sets (:func:`_iterate_rows`).
+    never depends on the others. Where the compiled kernel is installed
+    (:mod:`leanlearn.pls.kernel`) every data set is iterated in C, one at a time; otherwise
+    the batch is run in passes of :data:`ITERATION_BATCH` data sets (:func:`_iterate_rows`),
+    and up to :data:`FEW_DATA_SETS` data sets one by one (:func:`_iterate_one`). The forms
+    agree to rounding (tests/test_kernel.py, tests/test_pls.py).
     """
     B, p, _ = R.shape
     if kernel.available():
