@@ -68,6 +68,23 @@ def test_bootstrapped_tables_gain_the_bootstrap_columns(tmp_path, corp_model):
     assert status["valid"] + status["singular_or_undefined"] + status["not_converged"] == 200
 
 
+def test_progress_bar_is_drawn_on_a_terminal_and_the_results_are_those_without_one(tmp_path, corp_model, monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert _est(tmp_path, corp_model, tmp_path / "pipe", "--resamples", "50", "--seed", "7") == 0
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert _est(tmp_path, corp_model, tmp_path / "tty", "--resamples", "50", "--seed", "7") == 0
+    assert "bootstrap" in terminal.getvalue() and "50/50" in terminal.getvalue()
+    files = sorted(p.name for p in (tmp_path / "pipe").glob("*.csv"))
+    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "pipe", tmp_path / "tty", files, shallow=False)
+    assert mismatch == [] and errors == [] and "bootstrap_status.csv" in match
+
+
 def test_same_seed_gives_byte_identical_csvs_with_one_and_two_workers(tmp_path):
     model = tmp_path / "mod.lav"
     model.write_text(MOBI_MODERATION)

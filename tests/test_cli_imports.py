@@ -84,6 +84,8 @@ def test_estimate_with_bootstrap_imports_no_scipy_stats_matplotlib_or_semopy(tmp
     assert not _loaded(modules, "leanlearn.datasets")  # the bundled data and the simulator are not needed
     # the BCa interval's normal quantile and distribution function come from the standard library
     assert not _loaded(modules, "scipy")
+    # stderr is a pipe here: no progress bar to draw, so tqdm is not imported (only checked to be installed)
+    assert not _loaded(modules, "tqdm")
 
 
 @pytest.mark.parametrize("name", ["estimate", "bootstrap", "PLSResult", "datasets", "parse_model", "to_seminr", "DataError"])

@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["EXTRA_OF", "DISTRIBUTION", "MissingDependencyError", "require", "missing_message"]
+__all__ = ["EXTRA_OF", "DISTRIBUTION", "MissingDependencyError", "require", "require_installed", "missing_message"]
 
 #: import name -> the extra of leanlearn that installs it
 EXTRA_OF: dict[str, str] = {
@@ -93,3 +93,28 @@ def require(module: str, purpose: str) -> ModuleType:
         if exc.name is not None and exc.name.split(".")[0] != top:
             raise  # the package is there but one of its own dependencies is missing
         raise MissingDependencyError(missing_message(module, purpose), name=top) from exc
+
+
+def require_installed(module: str, purpose: str) -> None:
+    """Check that an optional package is installed, without importing it.
+
+    For a package that a command depends on but may not need to import in a given run (the
+    bootstrap's progress bar, drawn only on a terminal): the run fails the same way whether
+    or not it would have used the package, and a run that does not use it does not pay for
+    its import. Raises :class:`MissingDependencyError` as :func:`require` does.
+
+    Examples
+    --------
+    >>> require_installed("tqdm", "the bootstrap's progress bar")  # installed: returns None
+    """
+    import importlib.util
+
+    top = module.split(".")[0]
+    if top not in EXTRA_OF:
+        raise ValueError(f"{module} is not an optional dependency of leanlearn")
+    try:
+        found = importlib.util.find_spec(top) is not None
+    except (ModuleNotFoundError, ValueError):  # a blocked import, or a module entry of None
+        found = False
+    if not found:
+        raise MissingDependencyError(missing_message(module, purpose), name=top)

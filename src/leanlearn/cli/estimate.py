@@ -47,7 +47,7 @@ import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_model, user_errors, write_csv
 from leanlearn.cli._options import add_resamples
-from leanlearn.extras import require
+from leanlearn.extras import require, require_installed
 
 log = logging.getLogger("leanlearn.estimate")
 
@@ -302,12 +302,22 @@ def settings_record(res, boot, data_path: str, model_path: str) -> dict:
 
 
 def run_bootstrap(res, *, resamples: int, seed, workers: int, ci_level: float):
-    """Bootstrap with a progress bar on stderr."""
-    tqdm = require("tqdm", "the bootstrap's progress bar").tqdm
+    """Bootstrap with a progress bar on stderr when stderr is a terminal.
 
+    Without a terminal (a pipeline, a log file) there is no bar to draw, so tqdm is not
+    imported (its import, with its command-line module and package metadata, costs more
+    than the tables of a run); it must still be installed, so that a run fails the same
+    way whether or not it has a terminal.
+    """
     from leanlearn.pls.bootstrap import bootstrap
 
-    with tqdm(total=resamples, desc="bootstrap", unit="resample", file=sys.stderr, mininterval=1.0, disable=None) as bar:
+    if not _is_terminal(sys.stderr):
+        require_installed("tqdm", "the bootstrap's progress bar")
+        boot = bootstrap(res, resamples=resamples, seed=seed, workers=workers, ci_level=ci_level)
+        _warn_failed(boot)
+        return boot
+    tqdm = require("tqdm", "the bootstrap's progress bar").tqdm
+    with tqdm(total=resamples, desc="bootstrap", unit="resample", file=sys.stderr, mininterval=1.0) as bar:
         last = [0]
 
         def progress(done: int) -> None:
@@ -315,9 +325,19 @@ def run_bootstrap(res, *, resamples: int, seed, workers: int, ci_level: float):
             last[0] = done
 
         boot = bootstrap(res, resamples=resamples, seed=seed, workers=workers, ci_level=ci_level, progress=progress)
+    _warn_failed(boot)
+    return boot
+
+
+def _is_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal (tqdm's own test for ``disable=None``)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
+def _warn_failed(boot) -> None:
     if boot.n_failed:
         log.warning("%d of %d bootstrap resamples failed and were dropped (see bootstrap_status.csv)", boot.n_failed, boot.resamples)
-    return boot
 
 
 MI_FAMILIES = {"paths.csv": ("paths", ["source", "target"]), "outer_loadings.csv": ("outer_loadings", ["construct", "indicator"]),
