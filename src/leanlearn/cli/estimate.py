@@ -43,6 +43,7 @@ import logging
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from leanlearn.cli._io import UserError, atomic_dir, read_model, user_errors, write_csv
@@ -126,8 +127,18 @@ def _square(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _merge_boot(point: pd.DataFrame, keys: list[str], boot_table: pd.DataFrame | None) -> pd.DataFrame:
+    """``point`` with the bootstrap columns of ``boot_table`` matched on ``keys`` (a left join, one to one).
+
+    The bootstrap's tables list their rows in the order of the point tables, so the join is
+    positional when the keys agree row by row (the same frame as the merge gives, without its
+    hashing); otherwise a merge that checks the keys are unique."""
     if boot_table is None:
         return point
+    if len(point) == len(boot_table) and all(np.array_equal(point[k].to_numpy(), boot_table[k].to_numpy()) for k in keys) \
+            and not point.duplicated(keys).any():
+        cols = {c: point[c].array for c in point.columns}
+        cols.update((c, boot_table[c].array) for c in BOOT_COLS if c not in cols)
+        return pd.DataFrame(cols, index=pd.RangeIndex(len(point)))
     return point.merge(boot_table[keys + BOOT_COLS], on=keys, how="left", validate="one_to_one")
 
 
@@ -229,7 +240,8 @@ def _bca_intervals(table: _BootTables) -> pd.DataFrame:
         t = table(fam)
         if t.empty or "estimate" not in t:
             continue
-        label = t[keys].astype(str).agg(" -> ".join if fam in ("paths", "total_effects") else " / ".join, axis=1)
+        sep = " -> " if fam in ("paths", "total_effects") else " / "
+        label = [sep.join(parts) for parts in zip(*(t[k].astype(str).tolist() for k in keys))]
         bca.append(pd.DataFrame({"table": fam, "label": label, "estimate": t.estimate, "ci_lower": t.bca_lower, "ci_upper": t.bca_upper, "ci_level": t.ci_level}))
     return pd.concat(bca, ignore_index=True)
 

@@ -39,24 +39,18 @@ def stat_table(labels: pd.DataFrame, est, draws, jack, ci_level: float) -> pd.Da
     columns (pooled draws of several imputations have no one jackknife)."""
     est = np.asarray(est, dtype=float)
     draws = np.asarray(draws, dtype=float)
-    out = labels.reset_index(drop=True).copy()
     se = draws.std(axis=0, ddof=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = est / se
     cols = _interval_columns(draws, est, None if jack is None else np.asarray(jack, dtype=float), ci_level)
-    out["estimate"] = est
-    out["bootstrap_mean"] = draws.mean(axis=0)
-    out["std_error"] = se
-    out["t_value"] = t
-    out["p_value"] = cols["p_value"]
-    out["ci_lower"] = cols["ci_lower"]
-    out["ci_upper"] = cols["ci_upper"]
-    out["ci_level"] = ci_level
-    out["bca_lower"] = cols["bca_lower"]
-    out["bca_upper"] = cols["bca_upper"]
-    out["bca_p_value"] = cols["bca_p_value"]
-    out["n_resamples"] = draws.shape[0]
-    return out
+    stats = {
+        "estimate": est, "bootstrap_mean": draws.mean(axis=0), "std_error": se, "t_value": t, "p_value": cols["p_value"],
+        "ci_lower": cols["ci_lower"], "ci_upper": cols["ci_upper"], "ci_level": ci_level, "bca_lower": cols["bca_lower"],
+        "bca_upper": cols["bca_upper"], "bca_p_value": cols["bca_p_value"], "n_resamples": draws.shape[0],
+    }  # fmt: skip
+    # built in one go: a column assignment per statistic costs more than the statistics
+    keys = {c: labels[c].array for c in labels.columns if c not in stats}
+    return pd.DataFrame({**keys, **stats}, index=pd.RangeIndex(len(labels)))
 
 
 @dataclass(frozen=True)
