@@ -86,6 +86,9 @@ def test_estimate_with_bootstrap_imports_no_scipy_stats_matplotlib_or_semopy(tmp
     assert not _loaded(modules, "scipy")
     # stderr is a pipe here: no progress bar to draw, so tqdm is not imported (only checked to be installed)
     assert not _loaded(modules, "tqdm")
+    # reading a data file needs no codebook: the ingest package loads apply_codebook's part on first use
+    assert "leanlearn.data.ingest.read" in modules and not _loaded(modules, "leanlearn.spec.codebook")
+    assert "leanlearn.data.ingest.apply" not in modules
 
 
 @pytest.mark.parametrize("name", ["estimate", "bootstrap", "PLSResult", "datasets", "parse_model", "to_seminr", "DataError"])
@@ -102,6 +105,18 @@ def test_every_public_name_is_in_all_and_resolves():
     assert set(leanlearn.__all__) == set(leanlearn._PUBLIC) | {"__version__"}
     for name in leanlearn._PUBLIC:
         assert getattr(leanlearn, name) is not None
+
+
+def test_ingest_names_resolve_lazily_to_their_modules_objects():
+    import importlib
+
+    import leanlearn.data.ingest as ingest
+
+    for name in ingest.__all__:
+        assert getattr(ingest, name) is getattr(importlib.import_module(ingest._PUBLIC[name]), name)
+        assert name in dir(ingest)
+    with pytest.raises(AttributeError, match="no attribute 'read_exprt'"):
+        ingest.read_exprt  # noqa: B018
 
 
 def test_unknown_public_name_raises_attribute_error():

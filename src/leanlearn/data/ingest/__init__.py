@@ -17,11 +17,52 @@ Neither function writes files; the CLI does (``leanlearn ingest``).
 
 from __future__ import annotations
 
-from leanlearn.data.ingest.apply import HASH_SUFFIX, IngestResult, apply_codebook, id_text, ingest_report
-from leanlearn.data.ingest.cells import coerce_numeric, number_format, numeric_columns, read_info, reverse_score  # noqa: F401
-from leanlearn.data.ingest.read import SUPPORTED, TEXT_SUFFIXES, read_export  # noqa: F401
-from leanlearn.data.ingest.text import DELIMITERS
-from leanlearn.errors import describe_text
+from typing import TYPE_CHECKING
+
+# The names are imported on first use (PEP 562): a verb that only reads a data file
+# (``leanlearn estimate data.csv``: read_export, numeric_columns) does not import the
+# codebook's dataclasses and the code that applies a codebook (apply_codebook and the rest).
+_PUBLIC = {
+    "HASH_SUFFIX": "leanlearn.data.ingest.apply",
+    "IngestResult": "leanlearn.data.ingest.apply",
+    "apply_codebook": "leanlearn.data.ingest.apply",
+    "id_text": "leanlearn.data.ingest.apply",
+    "ingest_report": "leanlearn.data.ingest.apply",
+    "coerce_numeric": "leanlearn.data.ingest.cells",
+    "number_format": "leanlearn.data.ingest.cells",
+    "numeric_columns": "leanlearn.data.ingest.cells",
+    "read_info": "leanlearn.data.ingest.cells",
+    "reverse_score": "leanlearn.data.ingest.cells",
+    "SUPPORTED": "leanlearn.data.ingest.read",
+    "TEXT_SUFFIXES": "leanlearn.data.ingest.read",
+    "read_export": "leanlearn.data.ingest.read",
+    "DELIMITERS": "leanlearn.data.ingest.text",
+    "describe_text": "leanlearn.errors",
+}
+
+if TYPE_CHECKING:  # the same names, for type checkers and IDEs
+    from leanlearn.data.ingest.apply import HASH_SUFFIX, IngestResult, apply_codebook, id_text, ingest_report
+    from leanlearn.data.ingest.cells import coerce_numeric, number_format, numeric_columns, read_info, reverse_score  # noqa: F401
+    from leanlearn.data.ingest.read import SUPPORTED, TEXT_SUFFIXES, read_export  # noqa: F401
+    from leanlearn.data.ingest.text import DELIMITERS
+    from leanlearn.errors import describe_text
+
+
+def __getattr__(name: str):
+    try:
+        module_name = _PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module 'leanlearn.data.ingest' has no attribute {name!r}") from None
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __all__ = [
     "read_export",
