@@ -422,3 +422,18 @@ def test_cli_ingest_failure_while_writing_leaves_old_outputs_untouched(cli_files
     assert main(_args(tmp, write_export(tmp / "survey.csv", make_rows()), out)) == 1  # internal error, logged
     assert (out / "survey_ingested.csv").read_text() == "old\n"
     assert sorted(p.name for p in out.iterdir()) == ["survey_ingested.csv"]
+
+
+def test_coerce_numeric_reads_mixed_cells_each_distinct_value_once_as_the_cell_loop_did():
+    from leanlearn.data.ingest import coerce_numeric
+
+    cells = [" 1", 2, True, None, np.nan, "", "4.5", pd.NA, " 1", 2.5, "1,391.5", np.int64(3), "  "]
+    raw = pd.DataFrame({"x": pd.Series(cells, dtype=object)})
+    notes: list[str] = []
+    out = coerce_numeric(raw, "x", what="number", source="f.csv", fix="", notes=notes)
+    expected = [1.0, 2.0, 1.0, np.nan, np.nan, np.nan, 4.5, np.nan, 1.0, 2.5, 1391.5, 3.0, np.nan]
+    np.testing.assert_array_equal(out.to_numpy(), np.array(expected))
+    assert notes == ["column 'x': 1 cell(s) read with ',' as thousands separator (e.g. 1,391.5 = 1391.5)"]
+    raw.loc[5, "x"] = "seven"
+    with pytest.raises(DataError, match=r"column 'x' \(number\) has a non-numeric value .* in row 7"):
+        coerce_numeric(raw, "x", what="number", source="f.csv", fix="")

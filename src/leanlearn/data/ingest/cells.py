@@ -180,40 +180,46 @@ def coerce_numeric(
 
 
 def _classify_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str], list[int]]:
-    """Each cell's value and number kind (:func:`_number_kind`); ``bad`` lists the cells that are text."""
-    out = np.full(len(cells), np.nan)
-    kinds = np.full(len(cells), "", dtype=object)
-    texts: dict[int, str] = {}
-    bad: list[int] = []
-    cache: dict[str, tuple[str, str, float | None]] = {}
-    for i, v in enumerate(cells):
-        if type(v) is str:
-            hit = cache.get(v)
-            if hit is None:
-                text = v.strip()
-                hit = cache[v] = (text, *_number_kind(text)) if text else ("", "", None)
-            text, kind, value = hit
-            if not text:
-                continue  # blank cell: missing
-        elif v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            continue
-        elif isinstance(v, (bool, np.bool_, int, float, np.number)):
-            out[i] = float(v)
-            continue
-        else:
-            text = str(v).strip()
-            if not text:
-                continue
-            kind, value = _number_kind(text)
+    """Each cell's value and number kind (:func:`_number_kind`); ``bad`` lists the cells that are text.
+
+    Each distinct cell is classified once (:func:`_classify_value`) and the results are
+    spread to the cells by their codes (:func:`pandas.factorize`; missing cells have code −1).
+    """
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    m = len(uniques)
+    u_out = np.full(m + 1, np.nan)  # the last entry serves the missing cells (code -1)
+    u_kind = np.full(m + 1, "", dtype=object)
+    u_text = [""] * (m + 1)
+    u_bad = np.zeros(m + 1, dtype=bool)
+    for j, v in enumerate(uniques.tolist()):
+        text, kind, value = _classify_value(v)
         if kind == "text":
-            bad.append(i)
+            u_bad[j] = True
             continue
-        if kind != "int":
-            kinds[i] = kind
-            texts[i] = text
+        if kind not in ("", "int"):
+            u_kind[j] = kind
+            u_text[j] = text
         if value is not None:
-            out[i] = value
+            u_out[j] = value
+    out = u_out[codes]
+    kinds = u_kind[codes]
+    bad = np.flatnonzero(u_bad[codes]).tolist()
+    texts = {int(i): u_text[codes[i]] for i in np.flatnonzero(u_kind[codes] != "")}
     return out, kinds, texts, bad
+
+
+def _classify_value(v: Any) -> tuple[str, str, float | None]:
+    """(text, kind, value) of one cell: kind "" for a missing or blank cell and for a number
+    stored as a number (then value is that number), else :func:`_number_kind` of the stripped text."""
+    if type(v) is str:
+        text = v.strip()
+        return (text, *_number_kind(text)) if text else ("", "", None)
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return "", "", None
+    if isinstance(v, (bool, np.bool_, int, float, np.number)):
+        return "", "", float(v)
+    text = str(v).strip()
+    return (text, *_number_kind(text)) if text else ("", "", None)
 
 
 def _refuse_text(cells: np.ndarray, bad: list[int], labels: tuple[tuple[int, str], ...], where: tuple) -> None:
@@ -336,8 +342,10 @@ def numeric_columns(raw: pd.DataFrame, *, source: str, notes: list[str] | None =
     already stored as numbers (.sav, .dta) are untouched.
     """
     columns: dict = {}
+    bare = raw.copy(deep=False)
+    bare.attrs = {}  # a column taken from ``raw`` would deep-copy its attrs (pandas), once per column
     for c in raw.columns:
-        column = raw[c]
+        column = bare[c]
         columns[c] = column
         cells = [v for v in dict.fromkeys(column.to_numpy(dtype=object)) if isinstance(v, str) and v.strip()]
         if not cells:
