@@ -283,3 +283,12 @@ def test_normal_quantile_and_distribution_function_agree_with_scipy_special():
     assert _ndtri(np.array([0.0]))[0] == -np.inf and _ndtri(np.array([1.0]))[0] == np.inf
     x = np.linspace(-9, 9, 4001)
     np.testing.assert_allclose(_ndtr(x), ndtr(x), rtol=1e-14, atol=1e-16)
+
+
+def test_normal_quantile_is_bit_for_bit_the_standard_librarys_normal_dist_inv_cdf():
+    from statistics import NormalDist
+
+    from leanlearn.pls.bootstrap import _ndtri
+
+    u = np.r_[np.linspace(1e-12, 1 - 1e-12, 20001), np.random.default_rng(5).random(2000)]
+    assert _ndtri(u).tolist() == [NormalDist().inv_cdf(x) for x in u.tolist()]

@@ -89,6 +89,8 @@ def test_estimate_with_bootstrap_imports_no_scipy_stats_matplotlib_or_semopy(tmp
     # reading a data file needs no codebook: the ingest package loads apply_codebook's part on first use
     assert "leanlearn.data.ingest.read" in modules and not _loaded(modules, "leanlearn.spec.codebook")
     assert "leanlearn.data.ingest.apply" not in modules
+    # Φ⁻¹ of the BCa interval is CPython's C function behind statistics.NormalDist.inv_cdf, without the module
+    assert "statistics" not in modules and "fractions" not in modules
 
 
 @pytest.mark.parametrize("name", ["estimate", "bootstrap", "PLSResult", "datasets", "parse_model", "to_seminr", "DataError"])

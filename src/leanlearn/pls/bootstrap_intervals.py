@@ -18,15 +18,26 @@ def _ndtri(u) -> np.ndarray:
     standard library's ``statistics.NormalDist.inv_cdf``; about 1e-16 relative accuracy);
     −∞ at 0, +∞ at 1, NaN outside [0, 1]. Used instead of ``scipy.special.ndtri``, whose
     import alone costs more than a bootstrap of a mid-sized model."""
-    from statistics import NormalDist
-
-    inv = NormalDist().inv_cdf
+    inv = _inv_cdf()
     u = np.asarray(u, dtype=float)
     flat = u.ravel()
     out = np.empty(flat.shape)
     for i, x in enumerate(flat.tolist()):
         out[i] = inv(x) if 0.0 < x < 1.0 else (-np.inf if x == 0.0 else np.inf if x == 1.0 else np.nan)
     return out.reshape(u.shape)
+
+
+def _inv_cdf():
+    """Φ⁻¹ on (0, 1): CPython's C function behind ``statistics.NormalDist.inv_cdf`` (the same
+    numbers: ``inv_cdf`` checks its argument and calls it), without importing :mod:`statistics`
+    (with :mod:`fractions`, a few ms); ``NormalDist().inv_cdf`` where it is not built."""
+    try:
+        from _statistics import _normal_dist_inv_cdf
+    except ImportError:  # an interpreter without the C part
+        from statistics import NormalDist
+
+        return NormalDist().inv_cdf
+    return lambda p: _normal_dist_inv_cdf(p, 0.0, 1.0)
 
 
 def _ndtr(x) -> np.ndarray:
