@@ -136,3 +136,27 @@ def test_python_dash_m_entry_point_lists_the_verbs():
     assert out.returncode == 0
     for verb in ("simulate", "ingest", "screen", "merge", "estimate", "hypotheses", "summary"):
         assert verb in out.stdout
+
+
+def test_write_csv_writes_the_bytes_of_pandas_to_csv_on_its_fast_path_and_off_it(tmp_path):
+    import numpy as np
+
+    from leanlearn.cli._io import FLOAT_FORMAT, _csv_cells, write_csv
+
+    rng = np.random.default_rng(3)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, 5e-324, 1 / 3, 123456789012345.0, 1e16, 0.1, 1.0]
+    n = 40
+    frame = pd.DataFrame({
+        "estimate": rng.normal(size=n) * 10.0 ** rng.integers(-20, 20, size=n),
+        "special": rng.choice(special, size=n),
+        "n_resamples": rng.integers(-10**12, 10**12, size=n),
+        "meets": rng.random(n) < 0.5,
+        "label": pd.Series(rng.choice(np.array(["a", "b,c", 'q"x', "", "line\nbreak", None, np.nan, "é"], dtype=object), size=n), dtype=object),
+        "text": pd.Series(rng.choice(np.array(["a", "b;c", 'q"x', "", None, "é"], dtype=object), size=n), dtype="str"),
+    })  # fmt: skip
+    mixed = frame.assign(label=pd.Series([1, "x", 2.5] * 13 + [None], dtype=object))  # not a text column: to_csv
+    assert _csv_cells(frame) is not None and _csv_cells(mixed) is None
+    for df in (frame, mixed, frame.iloc[:0], frame[["label"]]):
+        write_csv(df, tmp_path / "fast.csv")
+        df.to_csv(tmp_path / "pandas.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n", encoding="utf-8")
+        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
