@@ -106,10 +106,15 @@ def _f_squared(spec: ModelSpec, result_r2: dict, prepared: PreparedData, setting
     leaves a model with the interaction but not its main effect, so f² is not defined
     there (NaN; seminr reports NA as well). Checked against seminr 2.3.1 on corp_rep and
     mobi at 1e-6.
+
+    Reduced models that correlate the same indicator columns, none of them generated (every
+    reduced model of a model without interaction terms), share one computation of the
+    correlation matrix (:func:`_shared_correlations`); each is then fitted from it.
     """
     rows = []
     inter_terms = {i.name: i.terms for i in spec.interactions}
     pos = {it: j for j, it in enumerate(prepared.items)}
+    shared: dict = {}
     for path in spec.paths:
         tgt_inters = [n for n in spec.predecessors(path.target) if n in inter_terms]
         if any(path.source in inter_terms[n] for n in tgt_inters):
@@ -117,7 +122,12 @@ def _f_squared(spec: ModelSpec, result_r2: dict, prepared: PreparedData, setting
             continue
         reduced = spec.without_path(path.source, path.target)
         plan = make_plan(reduced, settings)
-        fit = fit_batch(plan, prepared.X[:, [pos[i] for i in plan.items]], _counts(prepared))
+        X = prepared.X[:, [pos[i] for i in plan.items]]
+        if plan.staged is None and not plan.generated:
+            R, col_sd, bad = _shared_correlations(shared, plan, X, _counts(prepared))
+            fit = fit_correlations(plan, R.copy(), col_sd, bad.copy())
+        else:
+            fit = fit_batch(plan, X, _counts(prepared))
         names = plan.final.constructs
         r2_excl = float(fit.r_squared[0, names.index(path.target)]) if path.target in names else 0.0
         if not np.isfinite(r2_excl):
@@ -125,6 +135,17 @@ def _f_squared(spec: ModelSpec, result_r2: dict, prepared: PreparedData, setting
         r2_incl = result_r2[path.target]
         rows.append((path.source, path.target, (r2_incl - r2_excl) / (1 - r2_incl)))
     return pd.DataFrame(rows, columns=["source", "target", "f_squared"])
+
+
+def _shared_correlations(cache: dict, plan: Plan, X: np.ndarray, counts: np.ndarray | None):
+    """(R, column_sd, bad) of :func:`batch_correlations` for ``plan`` (no generated columns) on the
+    item columns ``X``, computed once per set of indicator columns: what :func:`fit_batch` would
+    compute for each reduced model, from the same input."""
+    key = (tuple(plan.items), plan.final.sources.tobytes())
+    if key not in cache:
+        R, col_sd, _, bad, _ = batch_correlations(plan, X, np.ones((1, X.shape[0])) if counts is None else counts)
+        cache[key] = (R, col_sd, bad)
+    return cache[key]
 
 
 def _counts(prepared: PreparedData) -> np.ndarray | None:
