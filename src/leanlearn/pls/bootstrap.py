@@ -218,7 +218,8 @@ def bootstrap(
     # jackknife (leave one case out, with its weight) for the BCa acceleration, run with the resamples
     jsum = {k: np.concatenate([p[k] for p in jparts]) for k in jparts[0]} if jparts else None
 
-    flat = _flatten(result, {k: v[valid] for k, v in summ.items()})
+    kept = summ if valid.all() else {k: v[valid] for k, v in summ.items()}  # no copy when every resample is valid
+    flat = _flatten(result, kept)
     jflat = _flatten(result, jsum) if jsum is not None else None
     est = _flatten(result, _summaries(plan, result.batch))
     return BootstrapResult(
@@ -226,7 +227,7 @@ def bootstrap(
         resamples=resamples,
         seed=seed,
         ci_level=ci_level,
-        path_draws=summ["paths"][valid],
+        path_draws=kept["paths"],
         path_jackknife=jsum["paths"] if jsum is not None else None,
         draws=flat,
         jackknife=jflat,
