@@ -91,6 +91,7 @@ def test_estimate_with_bootstrap_imports_no_scipy_stats_matplotlib_or_semopy(tmp
     assert "leanlearn.data.ingest.apply" not in modules
     # Φ⁻¹ of the BCa interval is CPython's C function behind statistics.NormalDist.inv_cdf, without the module
     assert "statistics" not in modules and "fractions" not in modules
+    assert "html" not in modules  # the summary is written as text; html escaping is for to_html only
 
 
 @pytest.mark.parametrize("name", ["estimate", "bootstrap", "PLSResult", "datasets", "parse_model", "to_seminr", "DataError"])

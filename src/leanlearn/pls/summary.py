@@ -8,7 +8,6 @@ that state how the numbers were obtained, rendered like statsmodels' summaries.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +157,8 @@ class Summary:
 
     def to_html(self, digits: int = 3) -> str:
         """An HTML fragment: headings, the notes as a list, one ``<table>`` per table."""
+        import html  # only here: the text summary of every estimate run does not need it
+
         parts = [f"<h1>{html.escape(self.title)}</h1>", "<ul>", *[f"<li>{html.escape(n)}</li>" for n in self.notes], "</ul>"]
         for title, df in self.tables:
             parts += [f"<h2>{html.escape(title)}</h2>", df.to_html(float_format=lambda v: f"{v:.{digits}f}", na_rep="")]
