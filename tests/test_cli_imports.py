@@ -125,3 +125,40 @@ def test_ingest_names_resolve_lazily_to_their_modules_objects():
 def test_unknown_public_name_raises_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'estimat'"):
         leanlearn.estimat  # noqa: B018
+
+
+FREEZE_AND_REPORT = """
+import gc, json, sys
+from leanlearn.cli import main
+code = main(sys.argv[2:], freeze_imports=sys.argv[1] == "1")
+print(json.dumps({"code": code, "frozen": gc.get_freeze_count(), "enabled": gc.isenabled()}))
+"""
+
+
+def test_the_command_freezes_the_imports_for_the_garbage_collector_and_library_calls_do_not(tmp_path):
+    """``leanlearn <verb>`` (run_command) imports the verb with the collector paused and freezes what the imports
+    created; main() called as a library function leaves the collector alone. The results are the same."""
+    model = REF / "models" / "corp_rep_extended.lav"
+    data = REF / "seminr" / "corp_rep_data.csv"
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), OPENBLAS_NUM_THREADS="1")
+    records = {}
+    for flag in ("1", "0"):
+        args = ["estimate", str(data), str(model), "--missing-value", "-99", "--resamples", "20", "--seed", "1", "--out", str(tmp_path / flag)]
+        out = subprocess.run([sys.executable, "-c", FREEZE_AND_REPORT, flag, *args], capture_output=True, text=True, env=env, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        records[flag] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert records["1"]["code"] == records["0"]["code"] == 0
+    assert records["1"]["frozen"] > 50_000 and records["0"]["frozen"] == 0  # pandas and NumPy alone create more
+    assert records["1"]["enabled"] and records["0"]["enabled"]
+    for path in (tmp_path / "0").glob("*.csv"):
+        assert (tmp_path / "1" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_the_command_entry_point_asks_main_to_freeze_the_imports(monkeypatch):
+    import leanlearn.cli as cli
+
+    calls = []
+    monkeypatch.setattr(cli, "main", lambda argv=None, **kw: calls.append(kw) or 0)
+    with pytest.raises(SystemExit) as info:
+        cli.run_command()
+    assert info.value.code == 0 and calls == [{"freeze_imports": True}]

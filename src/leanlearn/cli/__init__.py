@@ -11,9 +11,11 @@ one clear message on stderr with exit code 2; nothing half-written is left behin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
+from typing import Iterator
 
 from leanlearn import __version__
 
@@ -89,7 +91,7 @@ def run_command() -> None:
     """
     import os
 
-    code = main()
+    code = main(freeze_imports=True)
     if code in (130, 143):
         sys.stdout.flush()
         sys.stderr.flush()
@@ -108,8 +110,15 @@ def _requested_verb(argv: list[str]) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, freeze_imports: bool = False) -> int:
     """Run one verb; the exit code says how it ended.
+
+    ``freeze_imports`` (the ``leanlearn`` command sets it; the process runs this one verb)
+    imports the verb's module and its dependencies with the cyclic garbage collector paused
+    and then moves every object they created to the collector's permanent generation
+    (:func:`gc.freeze`), so that later collections do not walk the objects of pandas, NumPy
+    and leanlearn again and again: about 0.1 s of collections in ``leanlearn estimate``
+    (measured with :data:`gc.callbacks`), and the forked bootstrap workers share those pages.
 
     * 0: success.
     * 2: a user error (bad input, option, model, codebook or config): one message on stderr
@@ -131,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
 
     words = sys.argv[1:] if argv is None else list(argv)
     verb = _requested_verb(words)
-    parser = build_parser([verb] if verb else [])
+    with _collector_paused(freeze_imports):
+        parser = build_parser([verb] if verb else [])
     args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -175,6 +185,23 @@ def main(argv: list[str] | None = None) -> int:
         return _internal_error(args.verb, argv)
     finally:
         _restore_sigterm(previous)
+
+
+@contextlib.contextmanager
+def _collector_paused(freeze: bool) -> Iterator[None]:
+    """With ``freeze``: the garbage collector is off in the block, then the objects created so
+    far are frozen (:func:`gc.freeze`) and the collector is on again. Without: nothing."""
+    if not freeze:
+        yield
+        return
+    import gc
+
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _raised_by_leanlearn(exc: BaseException) -> str | None:
