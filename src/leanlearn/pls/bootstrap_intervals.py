@@ -32,7 +32,7 @@ def _inv_cdf():
     numbers: ``inv_cdf`` checks its argument and calls it), without importing :mod:`statistics`
     (with :mod:`fractions`, a few ms); ``NormalDist().inv_cdf`` where it is not built."""
     try:
-        from _statistics import _normal_dist_inv_cdf
+        from _statistics import _normal_dist_inv_cdf  # type: ignore[import-not-found]  # CPython C module, no stub
     except ImportError:  # an interpreter without the C part
         from statistics import NormalDist
 
