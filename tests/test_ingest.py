@@ -437,3 +437,14 @@ def test_coerce_numeric_reads_mixed_cells_each_distinct_value_once_as_the_cell_l
     raw.loc[5, "x"] = "seven"
     with pytest.raises(DataError, match=r"column 'x' \(number\) has a non-numeric value .* in row 7"):
         coerce_numeric(raw, "x", what="number", source="f.csv", fix="")
+
+
+def test_coerce_numeric_refuses_a_not_a_time_cell_as_text_as_the_cell_loop_did():
+    from leanlearn.data.ingest import coerce_numeric
+
+    raw = pd.DataFrame({"x": pd.Series([1, 2.5, pd.NaT, "3", None], dtype=object)})
+    with pytest.raises(DataError, match=r"column 'x' \(number\) has a non-numeric value .* in row 4"):
+        coerce_numeric(raw, "x", what="number", source="f.csv", fix="")
+    unhashable = pd.DataFrame({"x": pd.Series([1, "2", None, [3]], dtype=object)})
+    with pytest.raises(DataError, match=r"in row 5"):
+        coerce_numeric(unhashable, "x", what="number", source="f.csv", fix="")

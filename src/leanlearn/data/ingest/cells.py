@@ -185,7 +185,12 @@ def _classify_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int
     Each distinct cell is classified once (:func:`_classify_value`) and the results are
     spread to the cells by their codes (:func:`pandas.factorize`; missing cells have code −1).
     """
-    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    except TypeError:  # an unhashable cell
+        return _classify_each(cells)
+    if not all(v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and v != v) for v in cells[codes < 0].tolist()):
+        return _classify_each(cells)  # pandas counts NaT and Decimal('NaN') as missing; they are refused as text here
     m = len(uniques)
     u_out = np.full(m + 1, np.nan)  # the last entry serves the missing cells (code -1)
     u_kind = np.full(m + 1, "", dtype=object)
@@ -205,6 +210,25 @@ def _classify_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int
     kinds = u_kind[codes]
     bad = np.flatnonzero(u_bad[codes]).tolist()
     texts = {int(i): u_text[codes[i]] for i in np.flatnonzero(u_kind[codes] != "")}
+    return out, kinds, texts, bad
+
+
+def _classify_each(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str], list[int]]:
+    """:func:`_classify_cells` cell by cell (for cells that :func:`pandas.factorize` cannot take as they are)."""
+    out = np.full(len(cells), np.nan)
+    kinds = np.full(len(cells), "", dtype=object)
+    texts: dict[int, str] = {}
+    bad: list[int] = []
+    for i, v in enumerate(cells.tolist()):
+        text, kind, value = _classify_value(v)
+        if kind == "text":
+            bad.append(i)
+            continue
+        if kind not in ("", "int"):
+            kinds[i] = kind
+            texts[i] = text
+        if value is not None:
+            out[i] = value
     return out, kinds, texts, bad
 
 
