@@ -92,7 +92,7 @@ def _run_claimed(chunks: list[int], n_boot: int, progress=None) -> list[tuple[in
     ``progress`` (in the parent) is called with the resamples finished by all processes.
     """
     nxt, finished = _STATE["shared"]
-    out = []
+    out: list[tuple[int, dict[str, np.ndarray]]] = []
     while True:
         with nxt.get_lock():
             i = nxt.value
