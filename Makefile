@@ -27,13 +27,13 @@ $(BIN)/python:
 
 # Exactly the locked versions (--no-deps: nothing outside the lock), every file checked against
 # its SHA-256; then leanlearn itself, built with the locked setuptools.
-$(VENV)/.installed: $(BIN)/python $(LOCK_RUN) pyproject.toml
+$(VENV)/.installed: $(BIN)/python $(LOCK_RUN) pyproject.toml src/leanlearn/pls/_kernel.c
 	$(BIN)/python -m pip install --require-hashes --no-deps -r $(LOCK_RUN)
 	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	touch $@
 
-$(VENV)/.installed-test: $(BIN)/python $(LOCK_DEV) pyproject.toml
+$(VENV)/.installed-test: $(BIN)/python $(LOCK_DEV) pyproject.toml src/leanlearn/pls/_kernel.c
 	$(BIN)/python -m pip install --require-hashes --no-deps -r $(LOCK_DEV)
 	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check

@@ -202,3 +202,30 @@ def test_compiled_counts_are_bincounts_and_refuse_an_index_out_of_range():
     assert kernel.counts(idx, 40) is None
     idx[17, 3] = -1
     assert kernel.counts(idx, 40) is None
+
+
+def test_compiled_product_columns_are_the_weighted_products_and_their_cross_sums():
+    """Two products (q = 2): cg = c ⊙ a ⊙ b and Σ cg_u g_v, symmetric in u and v."""
+    rng = np.random.default_rng(5)
+    first = [rng.normal(size=(7, 30)) for _ in range(2)]
+    second = [rng.normal(size=(7, 30)) for _ in range(2)]
+    c = rng.integers(0, 3, size=(7, 30)).astype(float)
+    cg, gg = kernel.products(first, second, c)
+    g = [a * b for a, b in zip(first, second)]
+    for u in range(2):
+        np.testing.assert_allclose(cg[u], c * g[u], rtol=1e-15, atol=0)
+        for v in range(2):
+            np.testing.assert_allclose(gg[:, u, v], (c * g[u] * g[v]).sum(axis=1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(gg, gg.transpose(0, 2, 1))
+
+
+def test_a_kernel_built_from_other_sources_is_not_called(monkeypatch):
+    """A compiled file whose ll_abi() differs from KERNEL_ABI (an editable install not rebuilt
+    after an update) is refused with a warning that says how to rebuild; the NumPy forms run."""
+    if not kernel.available():
+        pytest.skip("the compiled kernel is not installed")
+    monkeypatch.setattr(kernel, "_LIB", [])
+    monkeypatch.setattr(kernel, "KERNEL_ABI", kernel.KERNEL_ABI + 1)
+    with pytest.warns(RuntimeWarning, match="compiled from other sources.*pip install"):
+        assert not kernel.available()
+    assert kernel._LIB == [None]

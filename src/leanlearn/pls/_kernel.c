@@ -401,6 +401,43 @@ int ll_counts(int64_t b, int64_t n, const int64_t *idx, double *out)
     return 0;
 }
 
+/* The two-stage interaction's product columns of b resamples (n cases each), in one pass:
+ * for every product u of the stage-1 scores sa[u] and sb[u] (each (b, n), C order),
+ * cg[u] = c * sa[u] * sb[u] (c: the case counts, (b, n)) and
+ * gg[s, u, v] = sum over cases of cg[u] * sa[v] * sb[v] for v >= u (gg: (b, q, q); the
+ * entries below the diagonal are left as they are). The NumPy form is in
+ * leanlearn.pls.case_moments._two_stage_moments.
+ */
+void ll_products(int64_t b, int64_t n, int64_t q, const double *const *sa, const double *const *sb, const double *c,
+                 double *const *cg, double *gg)
+{
+    for (int64_t s = 0; s < b; s++) {
+        const double *cs = c + s * n;
+        for (int64_t u = 0; u < q; u++) {
+            const double *au = sa[u] + s * n, *bu = sb[u] + s * n;
+            double *gu = cg[u] + s * n;
+            double *row = gg + (s * q + u) * q;
+            for (int64_t i = 0; i < n; i++)
+                gu[i] = cs[i] * (au[i] * bu[i]);
+            for (int64_t v = u; v < q; v++) {
+                const double *av = sa[v] + s * n, *bv = sb[v] + s * n;
+                double acc = 0.0;
+                for (int64_t i = 0; i < n; i++)
+                    acc += gu[i] * (av[i] * bv[i]);
+                row[v] = acc;
+            }
+        }
+    }
+}
+
+/* The version of the functions above (their names, arguments and meaning). leanlearn.pls.kernel
+ * uses the compiled file only when this equals its KERNEL_ABI, so a file built from older
+ * sources (an editable install not rebuilt after an update) is never called. */
+int ll_abi(void)
+{
+    return 2;
+}
+
 static struct PyModuleDef kernel_module = {
     PyModuleDef_HEAD_INIT, "_kernel",
     "The PLS iterations in C (called through ctypes by leanlearn.pls.kernel).", -1, NULL,

@@ -263,16 +263,20 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
             cm = ck * m[a:b, items[k]]
             shift = -cm if O is not None else -cm.sum(axis=1)[:, None]
             scores[k] = np.concatenate([ck, shift], axis=1) @ XT[k]  # (b − a, n)
-        prods = [scores[g.a] * scores[g.b] for g in gens]
-        cg = [c * pr for pr in prods]
+        if kernel.available():  # cg = c ⊙ g and Σc g g' in one pass over the cases
+            cg, cgg = kernel.products([scores[g.a] for g in gens], [scores[g.b] for g in gens], c)
+        else:
+            prods = [scores[g.a] * scores[g.b] for g in gens]
+            cg = [c * pr for pr in prods]
+            cgg = np.empty((b - a, q, q))
+            for u in range(q):
+                for v in range(u, q):
+                    cgg[:, u, v] = cgg[:, v, u] = np.einsum("bn,bn->b", cg[u], prods[v])
         sums = [x @ XA for x in cg]  # (b − a, p [+ p] + 1)
         s1 = np.stack([t[:, -1] for t in sums], axis=1)  # Σc g, (b − a, q)
         for u in range(q):
             gx[a:b, u] = sums[u][:, :p] - m[a:b] * (sums[u][:, p : 2 * p] if O is not None else s1[:, u, None])
-            for v in range(u, q):
-                val = np.einsum("bn,bn->b", cg[u], prods[v]) - s1[:, u] * s1[:, v] / N[a:b]
-                gg[a:b, u, v] = val
-                gg[a:b, v, u] = val
+        gg[a:b] = cgg - s1[:, :, None] * s1[:, None, :] / N[a:b, None, None]
     gx /= (N - 1)[:, None, None]
     gg /= (N - 1)[:, None, None]
     return gx, gg

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import warnings
 from importlib.util import find_spec
 
 import numpy as np
@@ -27,17 +28,23 @@ import numpy as np
 from leanlearn.pls.plan import Layout, Settings
 
 SCHEME_CODES = {"path": 0, "factorial": 1, "centroid": 2}
+# the version of _kernel.c's functions this module calls (ll_abi() of the compiled file)
+KERNEL_ABI = 2
 
 _LIB: list = []  # [ctypes library or None], filled at the first call of _library()
 
 
 def _library():
-    """The compiled module's functions, or None (not built, or LEANLEARN_KERNEL=numpy)."""
+    """The compiled module's functions, or None (not built, built from other sources, or LEANLEARN_KERNEL=numpy)."""
     if not _LIB:
         lib = None
         spec = None if os.environ.get("LEANLEARN_KERNEL", "").lower() == "numpy" else find_spec("leanlearn.pls._kernel")
         if spec is not None and spec.origin:
-            lib = ctypes.CDLL(spec.origin)
+            try:
+                lib = _matching(ctypes.CDLL(spec.origin), spec.origin)
+            except OSError as err:  # not loadable (a broken build): the NumPy forms
+                warnings.warn(f"{spec.origin} could not be loaded ({err}); the NumPy forms run instead", RuntimeWarning, stacklevel=2)
+        if lib is not None:
             p, i64 = ctypes.c_void_p, ctypes.c_int64
             lib.ll_iterate.argtypes = [i64, i64, i64, p, p, p, p, i64, p, ctypes.c_int, ctypes.c_double, i64, p, p, p, p]
             lib.ll_iterate.restype = ctypes.c_int
@@ -49,8 +56,28 @@ def _library():
             lib.ll_inverse.restype = None
             lib.ll_counts.argtypes = [i64, i64, p, p]
             lib.ll_counts.restype = ctypes.c_int
+            lib.ll_products.argtypes = [i64, i64, i64, p, p, p, p, p]
+            lib.ll_products.restype = None
         _LIB.append(lib)
     return _LIB[0]
+
+
+def _matching(lib, path: str):
+    """``lib`` when it was built from this version's ``_kernel.c`` (its ``ll_abi()`` is
+    :data:`KERNEL_ABI`); otherwise None, with a warning that says how to rebuild it."""
+    abi = getattr(lib, "ll_abi", None)
+    if abi is not None:
+        abi.restype = ctypes.c_int
+        abi.argtypes = []
+    if abi is not None and abi() == KERNEL_ABI:
+        return lib
+    warnings.warn(
+        f"{path} was compiled from other sources than this leanlearn's; the NumPy forms run instead "
+        "(the same numbers to rounding, slower). Rebuild it: pip install --no-deps --no-build-isolation -e . (or make install)",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def available() -> bool:
@@ -169,3 +196,30 @@ def counts(idx: np.ndarray, n: int) -> np.ndarray | None:
     if lib.ll_counts(idx.shape[0], n, idx.ctypes.data, out.ctypes.data) != 0:
         return None
     return out
+
+
+def products(first: list[np.ndarray], second: list[np.ndarray], c: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Count-weighted product columns of a block of resamples in C, in one pass over the cases.
+
+    ``first[u]`` and ``second[u]`` (b, n) are the two stage-1 scores of product u and ``c``
+    (b, n) the case counts. Returns (cg, gg): cg[u] = c ⊙ first[u] ⊙ second[u] (b, n) and
+    gg (b, q, q) with gg[:, u, v] = Σᵢ cg[u] first[v] second[v] for v ≥ u (symmetric).
+    """
+    lib = _library()
+    if lib is None:
+        raise RuntimeError("the compiled PLS kernel is not installed")
+    q = len(first)
+    a = [np.ascontiguousarray(x, dtype=float) for x in first]
+    s = [np.ascontiguousarray(x, dtype=float) for x in second]
+    c = np.ascontiguousarray(c, dtype=float)
+    b, n = c.shape
+    cg = [np.empty((b, n)) for _ in range(q)]
+    gg = np.empty((b, q, q))
+
+    def pointers(arrays: list[np.ndarray]):
+        return (ctypes.c_void_p * q)(*[x.ctypes.data for x in arrays])
+
+    lib.ll_products(b, n, q, pointers(a), pointers(s), c.ctypes.data, pointers(cg), gg.ctypes.data)
+    iu = np.triu_indices(q, 1)
+    gg[:, iu[1], iu[0]] = gg[:, iu[0], iu[1]]
+    return cg, gg
