@@ -1,17 +1,17 @@
-/* The PLS iterations, one data set at a time, in C.
+/* The bootstrap's per-resample steps, one data set at a time, in C.
  *
- * leanlearn.pls.kernel loads this file's shared object with ctypes and calls
- * ll_iterate on a batch of item correlation matrices (b, p, p), C order. It
- * runs the steps of leanlearn.pls.iteration._iterate_rows (see its docstring
- * for the algebra) on each data set in turn: a data set's correlation matrix
- * (p * p doubles, 9.8 kB at p = 35) stays in the CPU's first-level cache for
- * all its iterations, instead of one pass over the whole batch per step.
+ * leanlearn.pls.kernel loads this file's shared object with ctypes and calls its functions:
+ * ll_iterate runs the steps of leanlearn.pls.iteration._iterate_rows (see its docstring for
+ * the algebra) on each data set of a batch of item correlation matrices (b, p, p), C order,
+ * in turn: a data set's correlation matrix (p * p doubles, 7.7 kB at p = 31) stays in the
+ * CPU's first-level cache for all its iterations, instead of one pass over the whole batch
+ * per step. ll_correlations, ll_htmt, ll_inverse, ll_counts and ll_products are the other
+ * steps whose NumPy forms were overhead rather than arithmetic (each names its NumPy form).
  *
- * Every data set is computed by the same sequence of floating-point
- * operations whatever the batch it comes in, so results do not depend on how
- * the resamples are split between blocks or worker processes. No Python API
- * is used; the module init function only lets the file be an importable
- * extension module.
+ * Every data set is computed by the same sequence of floating-point operations whatever the
+ * batch it comes in, so results do not depend on how the resamples are split between blocks
+ * or worker processes. No Python API is used; the module init function only lets the file be
+ * an importable extension module. ll_abi() names the version of these functions.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

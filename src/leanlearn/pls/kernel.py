@@ -1,18 +1,26 @@
-"""The compiled PLS iterations (``_kernel.c``), called through :mod:`ctypes`.
+"""The compiled PLS kernel (``_kernel.c``), called through :mod:`ctypes`.
 
 ``pip install`` compiles ``src/leanlearn/pls/_kernel.c`` into the extension module
 ``leanlearn.pls._kernel`` (an optional extension: where no C compiler is found the install
-still succeeds, and :func:`available` is False). :func:`leanlearn.pls.iteration._iterate`
-then runs the iterations of every batch in C, one data set at a time, each data set's
-correlation matrix staying in the CPU cache for all its iterations; without the compiled
-file it runs the NumPy form (:func:`leanlearn.pls.iteration._iterate_rows`).
+still succeeds, and :func:`available` is False). Where it is available, the bootstrap's
+per-resample steps run in C, one data set at a time:
 
-The two forms take the same steps in a different order of floating-point operations: they
-agree to rounding (tests/test_kernel.py pins 1e-12 on the weights, and equal iteration
-counts, convergence and failure flags, for every scheme and mode). Within one installation
-every data set's numbers are the same whatever the batch or worker process it runs in.
+- :func:`iterate`: the PLS iterations (:func:`leanlearn.pls.iteration._iterate`), each data
+  set's correlation matrix staying in the CPU cache for all its iterations;
+- :func:`correlations`: the item correlation matrices from the feature sums
+  (:func:`leanlearn.pls.case_moments.resample_correlations`);
+- :func:`htmt`, :func:`inverse`, :func:`counts` and :func:`products` (the two-stage
+  interaction's product columns).
 
-Set the environment variable ``LEANLEARN_KERNEL=numpy`` to use the NumPy form even where the
+Without the compiled file every caller runs its NumPy form. The two forms take the same
+steps in a different order of floating-point operations and agree to rounding
+(tests/test_kernel.py: weights to 1e-12 with equal iteration counts, convergence and failure
+flags for every scheme and mode; whole bootstraps draw by draw to 1e-10). Within one
+installation every data set's numbers are the same whatever the batch or worker process it
+runs in. A compiled file built from other sources than this module's (``ll_abi()`` other than
+:data:`KERNEL_ABI`) is not used.
+
+Set the environment variable ``LEANLEARN_KERNEL=numpy`` to use the NumPy forms even where the
 compiled file exists (for checks; read once, at the first call).
 """
 
