@@ -170,8 +170,7 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     B, p, _ = R.shape
     if kernel.available():
         segs = _segments(lay)
-        inverses = {k: _inverse(R[:, segs[k], segs[k]], bad) for k in range(lay.K) if lay.modes[k] == "B"}
-        w, iters, active = kernel.iterate(R, lay, settings, bad, inverses)
+        w, iters, active = kernel.iterate(R, lay, settings, bad, _mode_b_inverses(R, lay, segs, bad))
         return w, iters, ~active & ~bad
     w = np.ones((B, p))
     iters = np.zeros(B, dtype=int)
@@ -200,6 +199,12 @@ def _segments(lay: Layout) -> list[slice]:
     return out
 
 
+def _mode_b_inverses(R: np.ndarray, lay: Layout, segs: list[slice], bad: np.ndarray) -> dict[int, np.ndarray]:
+    """The inverse of every Mode B block's correlation matrices (b, s, s), by construct; data
+    sets with an ill-conditioned block are marked in ``bad`` (:func:`_inverse`)."""
+    return {k: _inverse(R[:, segs[k], segs[k]], bad) for k in range(lay.K) if lay.modes[k] == "B"}
+
+
 def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     """The PLS iterations on a batch (b, p, p); returns (weights, iterations, still active).
 
@@ -224,8 +229,7 @@ def _iterate_rows(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarra
     K = lay.K
     block = lay.block
     segs = _segments(lay)
-    modeB = [k for k in range(K) if lay.modes[k] == "B"]
-    invB = {k: _inverse(R[:, segs[k], segs[k]], bad) for k in modeB}
+    invB = _mode_b_inverses(R, lay, segs, bad)
     inner = _inner_plan(lay, settings.scheme)
     w = np.ones((b, p))
     iters = np.zeros(b, dtype=int)
@@ -306,7 +310,7 @@ def _iterate_one(R: np.ndarray, lay: Layout, settings: Settings) -> tuple[np.nda
     """
     bad = np.zeros(1, dtype=bool)
     segs = _segments(lay)
-    invB = {k: _inverse(R[None, segs[k], segs[k]], bad)[0] for k in range(lay.K) if lay.modes[k] == "B"}
+    invB = {k: v[0] for k, v in _mode_b_inverses(R[None], lay, segs, bad).items()}
     block, onehot = lay.block, lay.onehot
     own = (np.arange(lay.p), block)
     inner = _inner_plan(lay, settings.scheme)
