@@ -18,7 +18,8 @@ import pandas as pd
 from scipy import stats
 
 from leanlearn.effects import algebra as fx
-from leanlearn.pls.bootstrap import BootstrapResult, percentile_interval
+from leanlearn.pls.bootstrap import BootstrapResult
+from leanlearn.pls.bootstrap_result import interval_test
 from leanlearn.pls.engine import PLSResult
 
 __all__ = ["rubin_pool", "PooledResult", "PooledBootstrap"]
@@ -277,26 +278,11 @@ class PooledBootstrap:
 
     def derived_test(self, func: Callable[[np.ndarray], np.ndarray], *, method: str = "percentile", level: float | None = None, value: float = 0.0) -> dict:
         """As :meth:`BootstrapResult.derived_test`, on the pooled draws; BCa bounds and p are NaN for M > 1."""
-        from leanlearn.pls.bootstrap import bca_constants, bca_interval, tail_levels
-
         if method not in ("percentile", "bca"):
             raise ValueError(f"method must be 'percentile' or 'bca', not {method!r}")
-        level = self.ci_level if level is None else float(level)
         est, draws = self.derived_draws(func)
-        est, draws = np.asarray(est, dtype=float)[:1], np.asarray(draws, dtype=float)[:, :1]
-        out = {"estimate": float(est[0]), "n": int(draws.shape[0]), "std_error": float(draws[:, 0].std(ddof=1))}
-        if method == "bca" and not self.bca_available:
-            return {**out, "lower": np.nan, "upper": np.nan, "p_below": np.nan, "p_above": np.nan, "p_value": np.nan}
-        z0 = a = None
-        if method == "bca":
-            jack = np.asarray(func(self.path_jackknife), dtype=float)[:, :1]
-            z0, a = bca_constants(draws, est, jack)
-            lo, hi = bca_interval(draws, est, jack, level)
-        else:
-            lo, hi = percentile_interval(draws, level)
-        below, above = tail_levels(draws, value, method=method, z0=z0, a=a)
-        return {**out, "lower": float(lo[0]), "upper": float(hi[0]), "p_below": float(below[0]), "p_above": float(above[0]),
-                "p_value": float(min(1.0, 2.0 * min(below[0], above[0])))}  # fmt: skip
+        jack = func(self.path_jackknife) if method == "bca" and self.bca_available else None
+        return interval_test(est, draws, jack, method=method, level=self.ci_level if level is None else level, value=value)
 
     def table(self, family: str) -> pd.DataFrame:
         """Pooled table of one family, columns as :meth:`BootstrapResult.table`."""

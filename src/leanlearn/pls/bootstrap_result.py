@@ -203,35 +203,39 @@ class BootstrapResult:
         """
         if method not in ("percentile", "bca"):
             raise ValueError(f"method must be 'percentile' or 'bca', not {method!r}")
-        level = self.ci_level if level is None else float(level)
-        est = np.asarray(func(self.result.path_matrix[None]), dtype=float)[0][:1]
-        draws = np.asarray(func(self.path_draws), dtype=float)[:, :1]
-        z0 = a = None
-        if method == "bca":
-            if self.path_jackknife is None:  # no jackknife: BCa is undefined (NaN)
-                nan = float("nan")
-                return {"estimate": float(est[0]), "lower": nan, "upper": nan, "p_below": nan, "p_above": nan, "p_value": nan,
-                        "n": int(draws.shape[0]), "std_error": float(draws[:, 0].std(ddof=1))}  # fmt: skip
-            jack = np.asarray(func(self.path_jackknife), dtype=float)[:, :1]
-            z0, a = bca_constants(draws, est, jack)
-            lo, hi = bca_interval(draws, est, jack, level)
-        else:
-            lo, hi = percentile_interval(draws, level)
-        below, above = tail_levels(draws, value, method=method, z0=z0, a=a)
-        return {
-            "estimate": float(est[0]),
-            "lower": float(lo[0]),
-            "upper": float(hi[0]),
-            "p_below": float(below[0]),
-            "p_above": float(above[0]),
-            "p_value": float(min(1.0, 2.0 * min(below[0], above[0]))),
-            "n": int(draws.shape[0]),
-            "std_error": float(draws[:, 0].std(ddof=1)),
-        }
+        est = np.asarray(func(self.result.path_matrix[None]), dtype=float)[0]
+        jack = func(self.path_jackknife) if method == "bca" and self.path_jackknife is not None else None
+        return interval_test(est, func(self.path_draws), jack, method=method, level=self.ci_level if level is None else level, value=value)
 
     def derived_draws(self, func: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(estimate, draws) of a derived statistic, for callers that need the raw draws."""
         return np.asarray(func(self.result.path_matrix[None]))[0], func(self.path_draws)
+
+
+def interval_test(est, draws, jack, *, method: str, level: float, value: float = 0.0) -> dict:
+    """Interval and matching bootstrap p-values of the first of the statistics (see :meth:`BootstrapResult.derived_test`).
+
+    ``est`` (m,) the sample's estimates, ``draws`` (B, m) the valid resamples' and ``jack``
+    (n, m) the jackknife's (None: BCa undefined, its bounds and p-values NaN). Returns
+    estimate, lower, upper, p_below, p_above, p_value, n, std_error. Shared by the bootstrap
+    and the pooled multiple-imputation bootstrap.
+    """
+    est = np.asarray(est, dtype=float)[:1]
+    draws = np.asarray(draws, dtype=float)[:, :1]
+    out = {"estimate": float(est[0]), "n": int(draws.shape[0]), "std_error": float(draws[:, 0].std(ddof=1))}
+    level = float(level)
+    z0 = a = None
+    if method == "bca":
+        if jack is None:
+            return {**out, "lower": np.nan, "upper": np.nan, "p_below": np.nan, "p_above": np.nan, "p_value": np.nan}
+        jack = np.asarray(jack, dtype=float)[:, :1]
+        z0, a = bca_constants(draws, est, jack)
+        lo, hi = bca_interval(draws, est, jack, level)
+    else:
+        lo, hi = percentile_interval(draws, level)
+    below, above = tail_levels(draws, value, method=method, z0=z0, a=a)
+    return {**out, "lower": float(lo[0]), "upper": float(hi[0]), "p_below": float(below[0]), "p_above": float(above[0]),
+            "p_value": float(min(1.0, 2.0 * min(below[0], above[0])))}  # fmt: skip
 
 
 def _empty(labels: pd.DataFrame) -> pd.DataFrame:
