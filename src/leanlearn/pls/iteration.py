@@ -170,7 +170,7 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
     B, p, _ = R.shape
     if kernel.available():
         segs = _segments(lay)
-        w, iters, active = kernel.iterate(R, lay, settings, bad, _mode_b_inverses(R, lay, segs, bad))
+        w, iters, active = kernel.iterate(R, lay, settings, bad, segs, _mode_b_inverses(R, lay, segs, bad))
         return w, iters, ~active & ~bad
     w = np.ones((B, p))
     iters = np.zeros(B, dtype=int)

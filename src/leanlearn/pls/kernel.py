@@ -88,6 +88,14 @@ def _matching(lib, path: str):
     return None
 
 
+def _required():
+    """The compiled module's functions; RuntimeError where they are not available (callers check :func:`available`)."""
+    lib = _library()
+    if lib is None:
+        raise RuntimeError("the compiled PLS kernel is not installed")
+    return lib
+
+
 def available() -> bool:
     """Whether the compiled kernel is installed (and not switched off by ``LEANLEARN_KERNEL=numpy``)."""
     return _library() is not None
@@ -101,9 +109,7 @@ def correlations(sums: np.ndarray, p: int, miss: np.ndarray, ref_var: np.ndarray
     :func:`leanlearn.pls.case_moments.resample_correlations` (``sums`` laid out by
     :class:`leanlearn.pls.case_moments.CaseFeatures`).
     """
-    lib = _library()
-    if lib is None:
-        raise RuntimeError("the compiled PLS kernel is not installed")
+    lib = _required()
     sums = np.ascontiguousarray(sums, dtype=float)
     b = sums.shape[0]
     miss64 = np.ascontiguousarray(miss, dtype=np.int64)
@@ -115,25 +121,23 @@ def correlations(sums: np.ndarray, p: int, miss: np.ndarray, ref_var: np.ndarray
     return R, mean, sd, N, bad.astype(bool)
 
 
-def iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray, inverses: dict[int, np.ndarray]):
+def iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray, segments: list[slice], inverses: dict[int, np.ndarray]):
     """The PLS iterations on a batch of correlation matrices R (b, p, p) in C.
 
-    ``bad`` (b,) flags data sets not to iterate (their weights stay 1); it is updated in
+    ``segments`` are each construct's indicator columns, which follow each other block by
+    block over all p columns (:func:`leanlearn.pls.iteration._segments`). ``bad`` (b,) flags data sets not to iterate (their weights stay 1); it is updated in
     place for data sets whose weights become non-finite. ``inverses`` maps each Mode B
     construct to the inverses of its block's correlation matrices (b, s, s). Returns
     (weights (b, p), 0-based stopping iteration (b,), still active (b,)) as
     :func:`leanlearn.pls.iteration._iterate_rows`.
     """
-    lib = _library()
-    if lib is None:
-        raise RuntimeError("the compiled PLS kernel is not installed")
+    lib = _required()
     R = np.ascontiguousarray(R, dtype=float)
     b, p, _ = R.shape
     K = lay.K
-    start = np.zeros(K + 1, dtype=np.int64)
-    for k in range(K):
-        c = lay.cols(k)
-        start[k], start[k + 1] = c[0], c[-1] + 1
+    start = np.array([0] + [sl.stop for sl in segments], dtype=np.int64)
+    if start[-1] != p or any(sl.start != a for sl, a in zip(segments, start)):
+        raise ValueError("the constructs' indicator columns must follow each other, block by block, over all columns")
     offsets = np.full(K, -1, dtype=np.int64)
     parts, width = [], 0
     for k in sorted(inverses):
@@ -161,9 +165,7 @@ def htmt(R: np.ndarray, onehot: np.ndarray) -> np.ndarray:
 
     ``onehot`` (p, K) puts every column in exactly one block (the final layout's).
     """
-    lib = _library()
-    if lib is None:
-        raise RuntimeError("the compiled PLS kernel is not installed")
+    lib = _required()
     R = np.ascontiguousarray(R, dtype=float)
     b, p, _ = R.shape
     K = onehot.shape[1]
@@ -181,9 +183,7 @@ def inverse(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inverse and bound. The bound is at least the 2-norm condition number
     (:func:`leanlearn.pls.iteration._ill_conditioned`).
     """
-    lib = _library()
-    if lib is None:
-        raise RuntimeError("the compiled PLS kernel is not installed")
+    lib = _required()
     shape = A.shape
     k = shape[-1]
     flat = np.ascontiguousarray(A, dtype=float).reshape(-1, k, k)
@@ -196,9 +196,7 @@ def inverse(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def counts(idx: np.ndarray, n: int) -> np.ndarray | None:
     """Case counts (b, n) from row indices (b, n) in C; None when an index is outside 0 .. n − 1."""
-    lib = _library()
-    if lib is None:
-        raise RuntimeError("the compiled PLS kernel is not installed")
+    lib = _required()
     idx = np.ascontiguousarray(idx, dtype=np.int64)
     out = np.empty((idx.shape[0], n))
     if lib.ll_counts(idx.shape[0], n, idx.ctypes.data, out.ctypes.data) != 0:
@@ -213,9 +211,7 @@ def products(first: list[np.ndarray], second: list[np.ndarray], c: np.ndarray) -
     (b, n) the case counts. Returns (cg, gg): cg[u] = c ⊙ first[u] ⊙ second[u] (b, n) and
     gg (b, q, q) with gg[:, u, v] = Σᵢ cg[u] first[v] second[v] for v ≥ u (symmetric).
     """
-    lib = _library()
-    if lib is None:
-        raise RuntimeError("the compiled PLS kernel is not installed")
+    lib = _required()
     q = len(first)
     a = [np.ascontiguousarray(x, dtype=float) for x in first]
     s = [np.ascontiguousarray(x, dtype=float) for x in second]
