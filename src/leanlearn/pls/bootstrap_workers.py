@@ -118,20 +118,15 @@ def _run_blocks(chunks: list[int], n_boot: int, processes: int, state: tuple, pr
     whichever process ran it.
     """
     plan, X, seed, resamples, wts = state
-    if processes <= 1:
-        _init_worker(plan, X, seed, resamples, weights=wts)
-        parts, done = [], 0
-        for i, c in enumerate(chunks):
-            parts.append(_run_chunk(c))
-            if i < n_boot:
-                done += parts[-1]["failed"].shape[0]
-                if progress:
-                    progress(done)
-        return parts
     ctx = _mp_context()
     shared = (ctx.Value("q", 0), ctx.Value("q", 0))
-    # what every process needs first, made once here: a forked worker inherits it
     _init_worker(plan, X, seed, resamples, weights=wts, shared=shared)
+    if processes <= 1:
+        try:
+            return [part for _, part in _run_claimed(chunks, n_boot, progress)]
+        finally:
+            _STATE["shared"] = None
+    # what every process needs first, made once here: a forked worker inherits it
     if moment_form(plan) or product_form(plan):
         _features()
     one_blas_thread()
