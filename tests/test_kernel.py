@@ -14,25 +14,11 @@ import numpy as np
 import pytest
 from conftest import CORP_REP_EXTENDED, MOBI_MODERATION
 
-from leanlearn import bootstrap, estimate
+from leanlearn import bootstrap, datasets, estimate
 from leanlearn.pls import case_moments, iteration, kernel, metrics
 from leanlearn.random import generator
 
-ECSI = """
-Image =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
-Expectation =~ CUEX1 + CUEX2 + CUEX3
-Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
-Value =~ PERV1 + PERV2
-Satisfaction =~ CUSA1 + CUSA2 + CUSA3
-Complaints =~ CUSCO
-Loyalty =~ CUSL1 + CUSL2 + CUSL3
-Expectation ~ Image
-Quality ~ Expectation
-Value ~ Expectation + Quality
-Satisfaction ~ Image + Expectation + Quality + Value
-Complaints ~ Satisfaction
-Loyalty ~ Image + Satisfaction + Complaints
-"""
+ECSI = datasets.model("mobi")  # the ECSI model of the bundled mobi data
 
 
 # tests that call the compiled functions themselves (the install test below fails when the
