@@ -216,12 +216,25 @@ def resample_correlations(plan: Plan, feats: CaseFeatures, sums: np.ndarray, cou
     if plan.generated:
         l1 = plan.stage1
         assert l1 is not None  # two-stage interactions only (see moment_form)
-        R1 = np.where(bad[:, None, None], np.eye(p), R)[:, l1.sources[:, None], l1.sources]
+        R1 = _submatrices(R, l1.sources, bad)
         w1, it1, conv1 = _iterate(R1, l1, settings, bad)
         stage1 = Stage1(it1, conv1)
         gx, gg = _two_stage_moments(plan, feats, w1, sd, m, N, counts)
         R, col_sd, bad = with_product_columns(R, col_sd, sd, gx, gg, bad)
     return final_block(plan, R, col_sd, bad) + (stage1,)
+
+
+def _submatrices(R: np.ndarray, cols: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """R[:, cols][:, :, cols] (b, s, s), the identity for the data sets flagged in ``bad``; a slice
+    (no gather) when ``cols`` are consecutive columns."""
+    if cols.size and (np.diff(cols) == 1).all():
+        out = R[:, cols[0] : cols[-1] + 1, cols[0] : cols[-1] + 1]
+    else:
+        out = R[:, cols[:, None], cols]
+    if bad.any():
+        out = np.array(out)  # a copy: R itself stays as it is
+        out[bad] = np.eye(cols.size)
+    return out
 
 
 def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
