@@ -24,20 +24,22 @@ enum { SCHEME_PATH = 0, SCHEME_FACTORIAL = 1, SCHEME_CENTROID = 2 };
 
 /* Solve L x = y in place for a small symmetric positive definite L (k x k,
  * row-major in a), y in x: Gauss-Jordan elimination without pivoting, the
- * same steps as leanlearn.pls.iteration._small_spd_solve. A singular L gives
- * non-finite values, which fail the data set at the stop rule. */
+ * same steps as leanlearn.pls.iteration._small_spd_solve. Only the columns
+ * right of the pivot are updated (those left of it are already those of the
+ * identity), which leaves x as the full elimination gives it. A singular L
+ * gives non-finite values, which fail the data set at the stop rule. */
 static void spd_solve(double *a, double *x, int64_t k)
 {
     for (int64_t i = 0; i < k; i++) {
         double d = a[i * k + i];
-        for (int64_t c = 0; c < k; c++)
+        for (int64_t c = i + 1; c < k; c++)
             a[i * k + c] /= d;
         x[i] /= d;
         for (int64_t r = 0; r < k; r++) {
             if (r == i)
                 continue;
             double f = a[r * k + i];
-            for (int64_t c = 0; c < k; c++)
+            for (int64_t c = i + 1; c < k; c++)
                 a[r * k + c] -= f * a[i * k + c];
             x[r] -= f * x[i];
         }
@@ -51,30 +53,84 @@ static double sign_of(double v)
     return (double)((v > 0.0) - (v < 0.0));
 }
 
-/* Inner weights Et (K x K, row-major) from the construct correlations C.
- * adj[i * K + j] = 1 when construct i points to construct j. Path scheme:
- * Et[l, k] = C[l, k] when k points to l (l a successor of k), and for every
- * endogenous j the OLS coefficients of j on its predecessors P in Et[P, j];
- * factorial: C on both directions; centroid: sign(C) on both. */
-static void inner_weights(const double *C, const double *adj, int64_t K, int scheme, double *Et, double *work, int64_t *preds)
+/* The inner model's structure, worked out once per call of ll_iterate: the construct pairs
+ * joined by a path (either direction; the only entries of the inner weights that can be
+ * nonzero), the pairs whose composite covariance the iterations read (joined by a path or
+ * predecessors of the same construct) and every construct's predecessors. */
+typedef struct {
+    int64_t nnz, nneed;
+    int64_t *nz_l, *nz_k;     /* joined pairs (l, k), ordered by l, then k */
+    int64_t *need_l, *need_k; /* needed pairs l < k */
+    int64_t *pstart, *plist;  /* predecessors of construct j: plist[pstart[j] .. pstart[j + 1] - 1] */
+    int64_t *space;
+} Structure;
+
+static int structure_init(Structure *st, const double *adj, int64_t K)
 {
+    st->space = malloc(sizeof(int64_t) * (6 * K * K + K + 1));
+    if (st->space == NULL)
+        return -1;
+    st->nz_l = st->space;
+    st->nz_k = st->nz_l + K * K;
+    st->need_l = st->nz_k + K * K;
+    st->need_k = st->need_l + K * K;
+    st->plist = st->need_k + K * K;
+    st->pstart = st->plist + K * K;
+    int64_t *mark = st->pstart + K + 1; /* K * K: 1 where a pair l < k is needed */
+    memset(mark, 0, sizeof(int64_t) * K * K);
+    st->nnz = 0;
     for (int64_t l = 0; l < K; l++)
-        for (int64_t k = 0; k < K; k++) {
-            double both = adj[l * K + k] + adj[k * K + l];
-            if (scheme == SCHEME_FACTORIAL)
-                Et[l * K + k] = C[l * K + k] * both;
-            else if (scheme == SCHEME_CENTROID)
-                Et[l * K + k] = sign_of(C[l * K + k]) * both;
-            else
-                Et[l * K + k] = C[l * K + k] * adj[k * K + l];
-        }
+        for (int64_t k = 0; k < K; k++)
+            if (adj[l * K + k] != 0.0 || adj[k * K + l] != 0.0) {
+                st->nz_l[st->nnz] = l;
+                st->nz_k[st->nnz++] = k;
+                if (l < k)
+                    mark[l * K + k] = 1;
+            }
+    int64_t at = 0;
+    for (int64_t j = 0; j < K; j++) {
+        st->pstart[j] = at;
+        for (int64_t i = 0; i < K; i++)
+            if (adj[i * K + j] != 0.0)
+                st->plist[at++] = i;
+        for (int64_t r = st->pstart[j]; r < at; r++)
+            for (int64_t c = r + 1; c < at; c++)
+                mark[st->plist[r] * K + st->plist[c]] = 1; /* predecessors are listed in increasing order */
+    }
+    st->pstart[K] = at;
+    st->nneed = 0;
+    for (int64_t l = 0; l < K; l++)
+        for (int64_t k = l + 1; k < K; k++)
+            if (mark[l * K + k]) {
+                st->need_l[st->nneed] = l;
+                st->need_k[st->nneed++] = k;
+            }
+    return 0;
+}
+
+/* Inner weights Et (K x K, row-major; entries off the joined pairs stay 0) from the construct
+ * correlations C. adj[i * K + j] = 1 when construct i points to construct j. Path scheme:
+ * Et[l, k] = C[l, k] when k points to l (l a successor of k), and for every endogenous j the
+ * OLS coefficients of j on its predecessors P in Et[P, j]; factorial: C on both directions;
+ * centroid: sign(C) on both. */
+static void inner_weights(const double *C, const double *adj, int64_t K, int scheme, const Structure *st, double *Et,
+                          double *work)
+{
+    for (int64_t t = 0; t < st->nnz; t++) {
+        int64_t l = st->nz_l[t], k = st->nz_k[t];
+        double both = adj[l * K + k] + adj[k * K + l];
+        if (scheme == SCHEME_FACTORIAL)
+            Et[l * K + k] = C[l * K + k] * both;
+        else if (scheme == SCHEME_CENTROID)
+            Et[l * K + k] = sign_of(C[l * K + k]) * both;
+        else
+            Et[l * K + k] = C[l * K + k] * adj[k * K + l];
+    }
     if (scheme != SCHEME_PATH)
         return;
     for (int64_t j = 0; j < K; j++) {
-        int64_t np = 0;
-        for (int64_t i = 0; i < K; i++)
-            if (adj[i * K + j] != 0.0)
-                preds[np++] = i;
+        const int64_t *preds = st->plist + st->pstart[j];
+        int64_t np = st->pstart[j + 1] - st->pstart[j];
         if (np == 0)
             continue;
         double *L = work, *x = work + np * np;
@@ -89,6 +145,37 @@ static void inner_weights(const double *C, const double *adj, int64_t K, int sch
     }
 }
 
+/* sum over i in [a, e) of u[i] v[i] */
+static double segment_dot(const double *u, const double *v, int64_t a, int64_t e)
+{
+    double acc = 0.0;
+    for (int64_t i = a; i < e; i++)
+        acc += u[i] * v[i];
+    return acc;
+}
+
+/* The item-composite correlations rw (p, K) = R (w ⊙ O) and composite correlations
+ * c (K, K) = (w ⊙ O)' R (w ⊙ O) of one data set with final weights w, from scratch
+ * (the iterated data sets take them from their last pass instead). */
+static void final_moments(const double *Rs, const double *w, int64_t p, int64_t K, const int64_t *start, double *rw,
+                          double *c)
+{
+    for (int64_t i = 0; i < p; i++)
+        for (int64_t l = 0; l < K; l++) {
+            double acc = 0.0;
+            for (int64_t j = start[l]; j < start[l + 1]; j++)
+                acc += Rs[i * p + j] * w[j];
+            rw[i * K + l] = acc;
+        }
+    for (int64_t l = 0; l < K; l++)
+        for (int64_t k = 0; k < K; k++) {
+            double acc = 0.0;
+            for (int64_t i = start[l]; i < start[l + 1]; i++)
+                acc += w[i] * rw[i * K + k];
+            c[l * K + k] = acc;
+        }
+}
+
 /* The PLS iterations on b correlation matrices R (b, p, p).
  *
  * start (K + 1): construct k's indicators are columns start[k] .. start[k + 1] - 1.
@@ -99,36 +186,43 @@ static void inner_weights(const double *C, const double *adj, int64_t K, int sch
  * Outputs: w (b, p) the weights scaled to unit-variance composites; iterations
  *   (b) the 0-based iteration at which the data set stopped; active (b) is set to
  *   0 when the data set stopped (converged or failed) and left 1 when it reached
- *   the iteration limit; bad (b) is set to 1 when the weights became non-finite.
+ *   the iteration limit; bad (b) is set to 1 when the weights became non-finite;
+ *   unless NULL, rw (b, p, K) and c (b, K, K) the item-composite and composite
+ *   correlations at the weights w (R (w ⊙ O) and its cross product with w ⊙ O).
  * Returns 0, or -1 when the work space could not be allocated.
  */
 int ll_iterate(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *start, const int64_t *inv_offset,
                const double *inv, int64_t inv_width, const double *adj, int scheme, double tolerance,
-               int64_t max_iterations, double *w, int64_t *iterations, uint8_t *active, uint8_t *bad)
+               int64_t max_iterations, double *w, int64_t *iterations, uint8_t *active, uint8_t *bad, double *rw_out,
+               double *c_out)
 {
-    int64_t *block = malloc(sizeof(int64_t) * (p + K));
+    Structure st;
+    int64_t *block = malloc(sizeof(int64_t) * p);
     double *space = malloc(sizeof(double) * (4 * p + K * p + 4 * K * K + K + K * K + K));
-    if (block == NULL || space == NULL) {
+    if (block == NULL || space == NULL || structure_init(&st, adj, K) != 0) {
         free(block);
         free(space);
         return -1;
     }
-    int64_t *preds = block + p;
     double *T = space, *prev = T + p, *next = prev + p, *tmp = next + p;
     double *RW = tmp + p, *Cu = RW + K * p, *C = Cu + K * K, *Et = C + K * K, *E = Et + K * K;
     double *scale = E + K * K, *work = scale + K;
     for (int64_t k = 0; k < K; k++)
         for (int64_t i = start[k]; i < start[k + 1]; i++)
             block[i] = k;
+    memset(Et, 0, sizeof(double) * K * K);
 
     for (int64_t s = 0; s < b; s++) {
         double *ws = w + s * p;
         for (int64_t i = 0; i < p; i++)
             ws[i] = 1.0;
         iterations[s] = 0;
-        if (!active[s])
-            continue;
         const double *Rs = R + s * p * p;
+        if (!active[s]) {
+            if (rw_out)
+                final_moments(Rs, ws, p, K, start, rw_out + s * p * K, c_out + s * K * K);
+            continue;
+        }
         const double *invs = inv + s * inv_width;
         for (int64_t i = 0; i < p; i++)
             T[i] = prev[i] = 1.0;
@@ -152,14 +246,14 @@ int ll_iterate(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *
                         rw[i] += t0 * r0[i];
                 }
             }
-            /* Cu[l, k] = sum over i in block k of T[i] RW[l, i] */
-            for (int64_t l = 0; l < K; l++)
-                for (int64_t k = 0; k < K; k++) {
-                    double acc = 0.0;
-                    for (int64_t i = start[k]; i < start[k + 1]; i++)
-                        acc += RW[l * p + i] * T[i];
-                    Cu[l * K + k] = acc;
-                }
+            /* Cu[l, k] = sum over i in block k of T[i] RW[l, i], for the diagonal and the
+             * pairs the inner weights read (l < k, mirrored) */
+            for (int64_t k = 0; k < K; k++)
+                Cu[k * K + k] = segment_dot(RW + k * p, T, start[k], start[k + 1]);
+            for (int64_t t = 0; t < st.nneed; t++) {
+                int64_t l = st.need_l[t], k = st.need_k[t];
+                Cu[l * K + k] = Cu[k * K + l] = segment_dot(RW + l * p, T, start[k], start[k + 1]);
+            }
             for (int64_t k = 0; k < K; k++)
                 scale[k] = 1.0 / sqrt(Cu[k * K + k]);
             int finite = 1;
@@ -186,20 +280,23 @@ int ll_iterate(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *
                     break;
             }
             memcpy(prev, next, sizeof(double) * p);
-            for (int64_t l = 0; l < K; l++)
-                for (int64_t k = 0; k < K; k++)
-                    C[l * K + k] = Cu[l * K + k] * (scale[l] * scale[k]);
-            inner_weights(C, adj, K, scheme, Et, work, preds);
-            for (int64_t l = 0; l < K; l++)
-                for (int64_t k = 0; k < K; k++)
-                    E[l * K + k] = Et[l * K + k] * scale[l];
-            /* T[i] = sum over l of RW[l, i] E[l, block(i)] */
+            for (int64_t k = 0; k < K; k++)
+                C[k * K + k] = Cu[k * K + k] * (scale[k] * scale[k]);
+            for (int64_t t = 0; t < st.nneed; t++) {
+                int64_t l = st.need_l[t], k = st.need_k[t];
+                C[l * K + k] = C[k * K + l] = Cu[l * K + k] * (scale[l] * scale[k]);
+            }
+            inner_weights(C, adj, K, scheme, &st, Et, work);
+            /* T[i] = sum over l of RW[l, i] E[l, block(i)], E[l, k] = Et[l, k] scale[l]: the
+             * joined pairs only (E is 0 elsewhere), added in increasing l for every item */
             for (int64_t i = 0; i < p; i++)
                 T[i] = 0.0;
-            for (int64_t l = 0; l < K; l++) { /* construct by construct: no dependency between items */
-                const double *rw = RW + l * p, *El = E + l * K;
-                for (int64_t i = 0; i < p; i++)
-                    T[i] += rw[i] * El[block[i]];
+            for (int64_t t = 0; t < st.nnz; t++) {
+                int64_t l = st.nz_l[t], k = st.nz_k[t];
+                double e = Et[l * K + k] * scale[l];
+                const double *rw = RW + l * p;
+                for (int64_t i = start[k]; i < start[k + 1]; i++)
+                    T[i] += rw[i] * e;
             }
             for (int64_t k = 0; k < K; k++) {
                 if (inv_offset[k] < 0)
@@ -215,7 +312,23 @@ int ll_iterate(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *
                 memcpy(T + a, tmp, sizeof(double) * n);
             }
         }
+        if (rw_out) { /* the last pass's RW and Cu were formed from T; ws = T scaled */
+            double *rws = rw_out + s * p * K, *cs = c_out + s * K * K;
+            for (int64_t l = 0; l < K; l++) {
+                const double *rw = RW + l * p;
+                for (int64_t i = 0; i < p; i++)
+                    rws[i * K + l] = rw[i] * scale[l];
+            }
+            for (int64_t l = 0; l < K; l++)
+                for (int64_t k = 0; k < K; k++) {
+                    double acc = 0.0;
+                    for (int64_t i = start[l]; i < start[l + 1]; i++)
+                        acc += ws[i] * rws[i * K + k];
+                    cs[l * K + k] = acc;
+                }
+        }
     }
+    free(st.space);
     free(block);
     free(space);
     return 0;
@@ -435,7 +548,7 @@ void ll_products(int64_t b, int64_t n, int64_t q, const double *const *sa, const
  * sources (an editable install not rebuilt after an update) is never called. */
 int ll_abi(void)
 {
-    return 2;
+    return 3;
 }
 
 static struct PyModuleDef kernel_module = {

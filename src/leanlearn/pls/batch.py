@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leanlearn.pls import metrics as mm
-from leanlearn.pls.iteration import Stage1, _degenerate, _iterate, _solve, _weighted_corr, _weighted_standardize
+from leanlearn.pls.iteration import Stage1, _degenerate, _iterate, _iterate_moments, _solve, _weighted_corr, _weighted_standardize
 from leanlearn.pls.plan import Plan
 
 
@@ -322,11 +322,8 @@ def fit_correlations(
     B = R.shape[0]
     if bad is None:
         bad = np.zeros(B, dtype=bool)
-    w, iters, conv = _iterate(R, lay, settings, bad)
-    onehot = lay.onehot
-    W = w[:, :, None] * onehot
-    RW = np.matmul(R, W)  # item-construct correlations (B, p, K)
-    C = np.matmul(W.transpose(0, 2, 1), RW)
+    # weights, item-construct correlations RW (B, p, K) and construct correlations C (B, K, K)
+    w, iters, conv, RW, C = _iterate_moments(R, lay, settings, bad)
     loading = RW[:, np.arange(lay.p), lay.block]
 
     # seminr rescales interaction scores by the |loading|-weighted mean SD of their raw

@@ -22,20 +22,32 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
 
     With ``check`` the reciprocal condition number of every A is tested (singular when
     cond(A) > 1e12); without it (inside the iterations, where speed matters and the final
-    estimates are checked anyway) only exact singularity is caught.
+    estimates are checked anyway) only exact singularity is caught. With ``check`` and the
+    compiled kernel, x is the compiled inverse (the one the condition bound needs) times b;
+    otherwise LAPACK's solve (the same numbers to rounding).
     """
     sing = ~np.isfinite(A).all(axis=(-2, -1)) | ~np.isfinite(b.reshape(b.shape[0], -1)).all(axis=1)
     if sing.any():
         A, b = A.copy(), b.copy()
         A[sing] = np.eye(A.shape[-1])
         b[sing] = 0.0
+    vector = b.ndim == A.ndim - 1
+    rhs = b[..., None] if vector else b
+    if check and kernel.available():  # the inverse serves the condition bound and the solution
+        inv, bound = kernel.inverse(A)
+        sing |= _exactly_ill_conditioned(A, 1e12, bound)
+        x = np.matmul(inv, rhs)
+        if vector:
+            x = x[..., 0]
+        bad |= sing
+        if sing.any():
+            x[sing] = np.nan
+        return x
     if check:
         sing |= _ill_conditioned(A, 1e12)
     if sing.any():
         A = A.copy()
         A[sing] = np.eye(A.shape[-1])
-    vector = b.ndim == A.ndim - 1
-    rhs = b[..., None] if vector else b
     try:
         x = np.linalg.solve(A, rhs)
     except np.linalg.LinAlgError:
@@ -172,6 +184,29 @@ def _iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
         segs = _segments(lay)
         w, iters, active = kernel.iterate(R, lay, settings, bad, segs, _mode_b_inverses(R, lay, segs, bad))
         return w, iters, ~active & ~bad
+    return _iterate_numpy(R, lay, settings, bad)
+
+
+def _iterate_moments(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
+    """:func:`_iterate` and the correlations at its weights: (weights, iterations, converged,
+    RW = R (w ⊙ O) (B, p, K), C = (w ⊙ O)ᵀ RW (B, K, K)).
+
+    The compiled kernel returns RW and C from the last pass of each data set's iterations;
+    the NumPy form computes them from the weights (the same numbers to rounding).
+    """
+    if kernel.available():
+        segs = _segments(lay)
+        w, iters, active, RW, C = kernel.iterate(R, lay, settings, bad, segs, _mode_b_inverses(R, lay, segs, bad), moments=True)
+        return w, iters, ~active & ~bad, RW, C
+    w, iters, conv = _iterate_numpy(R, lay, settings, bad)
+    W = w[:, :, None] * lay.onehot
+    RW = np.matmul(R, W)
+    return w, iters, conv, RW, np.matmul(W.transpose(0, 2, 1), RW)
+
+
+def _iterate_numpy(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray):
+    """The NumPy forms of :func:`_iterate` (in passes of :data:`ITERATION_BATCH` data sets, or one by one)."""
+    B, p, _ = R.shape
     w = np.ones((B, p))
     iters = np.zeros(B, dtype=int)
     active = ~bad

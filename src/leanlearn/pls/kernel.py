@@ -37,7 +37,7 @@ from leanlearn.pls.plan import Layout, Settings
 
 SCHEME_CODES = {"path": 0, "factorial": 1, "centroid": 2}
 # the version of _kernel.c's functions this module calls (ll_abi() of the compiled file)
-KERNEL_ABI = 2
+KERNEL_ABI = 3
 
 _LIB: list = []  # [ctypes library or None], filled at the first call of _library()
 
@@ -54,7 +54,7 @@ def _library():
                 warnings.warn(f"{spec.origin} could not be loaded ({err}); the NumPy forms run instead", RuntimeWarning, stacklevel=2)
         if lib is not None:
             p, i64 = ctypes.c_void_p, ctypes.c_int64
-            lib.ll_iterate.argtypes = [i64, i64, i64, p, p, p, p, i64, p, ctypes.c_int, ctypes.c_double, i64, p, p, p, p]
+            lib.ll_iterate.argtypes = [i64, i64, i64, p, p, p, p, i64, p, ctypes.c_int, ctypes.c_double, i64, p, p, p, p, p, p]
             lib.ll_iterate.restype = ctypes.c_int
             lib.ll_correlations.argtypes = [i64, i64, i64, p, i64, p, p, p, p, p, p, p]
             lib.ll_correlations.restype = None
@@ -121,7 +121,10 @@ def correlations(sums: np.ndarray, p: int, miss: np.ndarray, ref_var: np.ndarray
     return R, mean, sd, N, bad.astype(bool)
 
 
-def iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray, segments: list[slice], inverses: dict[int, np.ndarray]):
+def iterate(
+    R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray, segments: list[slice], inverses: dict[int, np.ndarray],
+    moments: bool = False,
+):
     """The PLS iterations on a batch of correlation matrices R (b, p, p) in C.
 
     ``segments`` are each construct's indicator columns, which follow each other block by
@@ -129,7 +132,9 @@ def iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray, seg
     place for data sets whose weights become non-finite. ``inverses`` maps each Mode B
     construct to the inverses of its block's correlation matrices (b, s, s). Returns
     (weights (b, p), 0-based stopping iteration (b,), still active (b,)) as
-    :func:`leanlearn.pls.iteration._iterate_rows`.
+    :func:`leanlearn.pls.iteration._iterate_rows`; with ``moments`` also the item-composite
+    correlations RW = R (w ⊙ O) (b, p, K) and the composite correlations (w ⊙ O)ᵀ RW (b, K, K)
+    at the returned weights (from the last pass of the iterations).
     """
     lib = _required()
     R = np.ascontiguousarray(R, dtype=float)
@@ -150,13 +155,16 @@ def iterate(R: np.ndarray, lay: Layout, settings: Settings, bad: np.ndarray, seg
     iters = np.zeros(b, dtype=np.int64)
     active = np.ascontiguousarray(~bad, dtype=np.uint8)
     flags = np.ascontiguousarray(bad, dtype=np.uint8)
+    RW, C = (np.empty((b, p, K)), np.empty((b, K, K))) if moments else (None, None)
     status = lib.ll_iterate(b, p, K, R.ctypes.data, start.ctypes.data, offsets.ctypes.data, inv.ctypes.data, inv.shape[1],
                             adj.ctypes.data, SCHEME_CODES[settings.scheme], float(settings.tolerance),
                             int(settings.max_iterations), w.ctypes.data, iters.ctypes.data, active.ctypes.data,
-                            flags.ctypes.data)
+                            flags.ctypes.data, None if RW is None else RW.ctypes.data, None if C is None else C.ctypes.data)
     if status != 0:
         raise MemoryError("the PLS iterations could not allocate their work space")
     bad |= flags.astype(bool)
+    if moments:
+        return w, iters.astype(int), active.astype(bool), RW, C
     return w, iters.astype(int), active.astype(bool)
 
 
