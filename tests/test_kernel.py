@@ -80,6 +80,30 @@ def test_compiled_iterations_give_the_numpy_weights_counts_and_flags(corp_rep, n
     assert compiled[2][ok].all() == (max_iterations == 300)
 
 
+@pytest.mark.parametrize("scheme", ["path", "factorial", "centroid"])
+def test_compiled_iterations_return_the_item_and_construct_correlations_at_their_weights(corp_rep, numpy_forms, scheme):
+    """RW = R (w ⊙ O) and C = (w ⊙ O)ᵀ RW from the last pass of the compiled iterations, also
+    for a data set failed beforehand (weights 1): the NumPy form's products to 1e-12."""
+    res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    feats, sums, counts = _resample_R(res, 30)
+    R, _, bad, _ = case_moments.resample_correlations(res.plan, feats, sums, lambda a, b: counts[a:b])
+    bad[4] = True
+    settings = replace(res.plan.settings, scheme=scheme)
+    lay = res.plan.final
+    w, _, conv, RW, C = iteration._iterate_moments(R, lay, settings, bad.copy())
+    with numpy_forms():
+        wn, _, convn, RWn, Cn = iteration._iterate_moments(R, lay, settings, bad.copy())
+    W = w[:, :, None] * lay.onehot
+    np.testing.assert_allclose(RW, R @ W, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(C, W.transpose(0, 2, 1) @ (R @ W), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(RW, RWn, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(C, Cn, rtol=0, atol=1e-11)
+    np.testing.assert_array_equal(conv, convn)
+    assert (w[4] == 1).all() and not conv[4]
+    diag = np.diagonal(C, axis1=1, axis2=2)
+    np.testing.assert_allclose(diag[conv], 1.0, rtol=0, atol=1e-7)  # unit-variance composites (to the tolerance)
+
+
 def test_compiled_iterations_fail_a_data_set_whose_mode_b_block_is_singular(corp_rep, numpy_forms):
     """A Mode B block with two identical items: its inverse is refused (cond > 1e12) by both forms."""
     res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
