@@ -90,15 +90,26 @@ class CaseFeatures:
     def features(self, rows: "slice | np.ndarray") -> np.ndarray:
         """Feature rows (cases ``rows``): 1, x⁰, triangle of x⁰x⁰ᵀ [, u, x⁰⊗u, triangle of uuᵀ]."""
         X0 = self.X0[rows]
-        p = X0.shape[1]
-        iu = np.triu_indices(p)
-        parts = [np.ones((X0.shape[0], 1)), X0, X0[:, iu[0]] * X0[:, iu[1]]]
-        if self.miss.size:
+        n, p = X0.shape
+        q = self.miss.size
+        F = np.empty((n, 1 + p + p * (p + 1) // 2 + (q + p * q + q * (q + 1) // 2 if q else 0)))
+        F[:, 0] = 1.0
+        F[:, 1 : 1 + p] = X0
+        at = 1 + p
+        for j in range(p):  # the triangle row by row (numpy.triu_indices order), written in place
+            np.multiply(X0[:, j : j + 1], X0[:, j:], out=F[:, at : at + p - j])
+            at += p - j
+        if q:
             U = 1.0 - self.O[rows][:, self.miss]  # type: ignore[index]
-            q = self.miss.size
-            ju = np.triu_indices(q)
-            parts += [U, (X0[:, :, None] * U[:, None, :]).reshape(-1, p * q), U[:, ju[0]] * U[:, ju[1]]]
-        return np.concatenate(parts, axis=1)
+            F[:, at : at + q] = U
+            at += q
+            for j in range(p):  # x⁰ ⊗ u, item by item
+                np.multiply(X0[:, j : j + 1], U, out=F[:, at : at + q])
+                at += q
+            for k in range(q):
+                np.multiply(U[:, k : k + 1], U[:, k:], out=F[:, at : at + q - k])
+                at += q - k
+        return F
 
     def sums(self, counts: np.ndarray) -> np.ndarray:
         """Count-weighted feature sums of every data set: counts (B, n) -> (B, m)."""
