@@ -248,6 +248,22 @@ def _submatrices(R: np.ndarray, cols: np.ndarray, bad: np.ndarray) -> np.ndarray
     return out
 
 
+def _score_rows(feats: CaseFeatures, items: dict[int, np.ndarray]) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """The sample's rows in the forms :func:`_two_stage_moments` multiplies: per stage-1 construct
+    k, [x⁰ᵀ; oᵀ] (or [x⁰ᵀ; 1] without missing cells) of its items ``items[k]``, and [x⁰, o, 1]
+    (or [x⁰, 1]) of all items. Built once per sample and set of items, kept in ``feats``."""
+    X0, O = feats.X0, feats.O
+    n = X0.shape[0]
+    key = ("two_stage_rows",) + tuple((k, tuple(v.tolist())) for k, v in sorted(items.items()))
+    if key not in feats.products:
+        ones = np.ones((n, 1))
+        XT = {k: np.ascontiguousarray(np.concatenate([X0[:, v], O[:, v] if O is not None else ones], axis=1).T)
+              for k, v in items.items()}  # fmt: skip
+        XA = np.concatenate([X0, O, ones] if O is not None else [X0, ones], axis=1)
+        feats.products[key] = (XT, XA)
+    return feats.products[key]
+
+
 def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
     """Covariances of the two-stage product columns with the items (B, q, p) and among themselves (B, q, q).
 
@@ -274,10 +290,12 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
     # scores as one matrix product each: [coef, −coef ⊙ m] @ [x⁰ᵀ; oᵀ] (with missing cells) or
     # [coef, −coef · m] @ [x⁰ᵀ; 1]; the products' sums Σc g x⁰, Σc g o and Σc g as one
     # product with [x⁰, o, 1] or [x⁰, 1]
-    ones = np.ones((n, 1))
-    XT = {k: np.ascontiguousarray(np.concatenate([X0[:, items[k]], O[:, items[k]] if O is not None else ones], axis=1).T)
-          for k in needed}  # fmt: skip
-    XA = np.concatenate([X0, O, ones] if O is not None else [X0, ones], axis=1)
+    XT, XA = _score_rows(feats, {k: items[k] for k in needed})
+    # the (sub-block × cases) arrays are written into the same buffers for every sub-block
+    # (fresh arrays of this size cost the operating system's page faults at every sub-block)
+    rows = min(step, B)
+    score_buf = {k: np.empty((rows, n)) for k in needed}
+    cg_buf = [np.empty((rows, n)) for _ in gens]
     for a in range(0, B, step):
         b = min(a + step, B)
         c = counts(a, b)
@@ -286,9 +304,9 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
             ck = coef[k][a:b]
             cm = ck * m[a:b, items[k]]
             shift = -cm if O is not None else -cm.sum(axis=1)[:, None]
-            scores[k] = np.concatenate([ck, shift], axis=1) @ XT[k]  # (b − a, n)
+            scores[k] = np.matmul(np.concatenate([ck, shift], axis=1), XT[k], out=score_buf[k][: b - a])  # (b − a, n)
         if kernel.available():  # cg = c ⊙ g and Σc g g' in one pass over the cases
-            cg, cgg = kernel.products([scores[g.a] for g in gens], [scores[g.b] for g in gens], c)
+            cg, cgg = kernel.products([scores[g.a] for g in gens], [scores[g.b] for g in gens], c, out=[x[: b - a] for x in cg_buf])
         else:
             prods = [scores[g.a] * scores[g.b] for g in gens]
             cg = [c * pr for pr in prods]

@@ -212,12 +212,15 @@ def counts(idx: np.ndarray, n: int) -> np.ndarray | None:
     return out
 
 
-def products(first: list[np.ndarray], second: list[np.ndarray], c: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+def products(
+    first: list[np.ndarray], second: list[np.ndarray], c: np.ndarray, out: list[np.ndarray] | None = None
+) -> tuple[list[np.ndarray], np.ndarray]:
     """Count-weighted product columns of a block of resamples in C, in one pass over the cases.
 
     ``first[u]`` and ``second[u]`` (b, n) are the two stage-1 scores of product u and ``c``
     (b, n) the case counts. Returns (cg, gg): cg[u] = c ⊙ first[u] ⊙ second[u] (b, n) and
     gg (b, q, q) with gg[:, u, v] = Σᵢ cg[u] first[v] second[v] for v ≥ u (symmetric).
+    ``out`` (q C-ordered arrays (b, n)) receives cg instead of new arrays.
     """
     lib = _required()
     q = len(first)
@@ -225,7 +228,9 @@ def products(first: list[np.ndarray], second: list[np.ndarray], c: np.ndarray) -
     s = [np.ascontiguousarray(x, dtype=float) for x in second]
     c = np.ascontiguousarray(c, dtype=float)
     b, n = c.shape
-    cg = [np.empty((b, n)) for _ in range(q)]
+    if out is not None and not all(x.shape == (b, n) and x.dtype == float and x.flags.c_contiguous for x in out):
+        raise ValueError("out must hold q C-ordered float arrays of the shape of c")
+    cg = out if out is not None else [np.empty((b, n)) for _ in range(q)]
     gg = np.empty((b, q, q))
 
     def pointers(arrays: list[np.ndarray]):
