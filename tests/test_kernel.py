@@ -251,3 +251,36 @@ def test_a_kernel_built_from_other_sources_is_not_called(monkeypatch):
     with pytest.warns(RuntimeWarning, match="compiled from other sources.*pip install"):
         assert not kernel.available()
     assert kernel._LIB == [None]
+
+
+@compiled
+@pytest.mark.parametrize("n", [2, 7, 344, 70_001])
+def test_compiled_draw_counts_are_the_counts_of_numpys_bootstrap_draws(n):
+    """ll_draw_counts repeats Generator.integers(0, n, (b, n)) of PCG64 draw for draw (also from a
+    generator holding a buffered half-output), and bootstrap blocks use it: the same counts."""
+    from leanlearn.pls import bootstrap_workers
+
+    b = 3 if n > 10_000 else 40
+    for chunk in range(3):
+        want = bootstrap_workers.resample_counts(generator(11, "bootstrap", chunk).integers(0, n, size=(b, n)), n)
+        np.testing.assert_array_equal(kernel.draw_counts(generator(11, "bootstrap", chunk), b, n), want)
+    g = generator(11, "bootstrap", 9)
+    g.integers(0, 5)  # leaves half of a 64-bit output buffered
+    assert g.bit_generator.state["has_uint32"] == 1
+    state = g.bit_generator.state
+    got = kernel.draw_counts(g, b, n)
+    g.bit_generator.state = state
+    np.testing.assert_array_equal(got, bootstrap_workers.resample_counts(g.integers(0, n, size=(b, n)), n))
+    if n < 10_000:  # a bootstrap block's counts: the second block of 2 x CHUNK resamples
+        resamples = 2 * bootstrap_workers.CHUNK
+        np.testing.assert_array_equal(
+            bootstrap_workers.block_counts(5, resamples, n, 1),
+            bootstrap_workers.resample_counts(bootstrap_workers.resample_indices(5, resamples, n, 1), n),
+        )
+
+
+def test_draw_counts_step_aside_for_a_generator_other_than_pcg64():
+    """Another bit generator (or NumPy's draws not reproduced) gives None: the caller draws with NumPy."""
+    if not kernel.available():
+        pytest.skip("the compiled kernel is not installed")
+    assert kernel.draw_counts(np.random.Generator(np.random.MT19937(1)), 4, 10) is None

@@ -543,12 +543,68 @@ void ll_products(int64_t b, int64_t n, int64_t q, const double *const *sa, const
     }
 }
 
+/* The case counts of b bootstrap resamples of n cases, drawn as NumPy draws them:
+ * numpy.random.Generator(PCG64).integers(0, n, size=(b, n)) fills its (b, n) array, in C
+ * order, with 32-bit draws bounded by Lemire's multiply-and-reject method, each 64-bit output
+ * of PCG64 (the 128-bit LCG with the XSL-RR output function) serving two draws, low half
+ * first (numpy/random/src/distributions/distributions.c, random_bounded_uint64_fill, and
+ * numpy/random/src/pcg64/pcg64.h). The draws are tallied into out (b, n) without forming
+ * the index array. state and inc are the generator's 128-bit state and increment as 64-bit
+ * halves, has32 and uinteger its buffered half-output (its bit_generator.state).
+ * leanlearn.pls.kernel.draw_counts checks these draws against NumPy's before using them.
+ * Returns 0; -1 for n outside 2 .. 2^31 - 1; -2 where the compiler has no 128-bit integers. */
+int ll_draw_counts(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo, int has32, uint32_t uinteger,
+                   int64_t b, int64_t n, double *out)
+{
+#ifdef __SIZEOF_INT128__
+    if (n < 2 || n > INT32_MAX)
+        return -1;
+    typedef unsigned __int128 u128;
+    const u128 mult = ((u128)0x2360ED051FC65DA4ULL << 64) | 0x4385DF649FCCF645ULL;
+    u128 state = ((u128)state_hi << 64) | state_lo, inc = ((u128)inc_hi << 64) | inc_lo;
+    const uint32_t rng = (uint32_t)(n - 1), excl = (uint32_t)n;
+    const uint32_t threshold = (UINT32_MAX - rng) % excl;
+    for (int64_t i = 0; i < b * n; i++)
+        out[i] = 0.0;
+    for (int64_t s = 0; s < b; s++) {
+        double *o = out + s * n;
+        for (int64_t d = 0; d < n; d++) {
+            uint64_t m;
+            uint32_t leftover;
+            do {
+                uint32_t next;
+                if (has32) {
+                    has32 = 0;
+                    next = uinteger;
+                } else {
+                    state = state * mult + inc;
+                    uint64_t hi = (uint64_t)(state >> 64), lo = (uint64_t)state;
+                    unsigned rot = (unsigned)(state >> 122);
+                    uint64_t x = hi ^ lo;
+                    uint64_t word = (x >> rot) | (x << ((-rot) & 63));
+                    has32 = 1;
+                    uinteger = (uint32_t)(word >> 32);
+                    next = (uint32_t)(word & 0xffffffffULL);
+                }
+                m = (uint64_t)next * excl;
+                leftover = (uint32_t)m;
+            } while (leftover < threshold); /* NumPy's test, leftover < excl first, is implied: threshold < excl */
+            o[m >> 32] += 1.0;
+        }
+    }
+    return 0;
+#else
+    (void)state_hi; (void)state_lo; (void)inc_hi; (void)inc_lo; (void)has32; (void)uinteger; (void)b; (void)n; (void)out;
+    return -2;
+#endif
+}
+
 /* The version of the functions above (their names, arguments and meaning). leanlearn.pls.kernel
  * uses the compiled file only when this equals its KERNEL_ABI, so a file built from older
  * sources (an editable install not rebuilt after an update) is never called. */
 int ll_abi(void)
 {
-    return 3;
+    return 4;
 }
 
 static struct PyModuleDef kernel_module = {

@@ -39,6 +39,20 @@ def resample_indices(seed: int | np.random.SeedSequence | None, resamples: int, 
     return generator(seed, "bootstrap", chunk).integers(0, n, size=(b - a, n))
 
 
+def block_counts(seed: int | np.random.SeedSequence | None, resamples: int, n: int, chunk: int) -> np.ndarray:
+    """Case counts (draws in block, n) of block ``chunk``: ``resample_counts(resample_indices(...), n)``.
+
+    Where the compiled kernel is installed the counts are tallied as the draws are made
+    (:func:`leanlearn.pls.kernel.draw_counts`: the same draws, no index array).
+    """
+    if kernel.available():
+        a, b = _chunk_bounds(resamples)[chunk]
+        fast = kernel.draw_counts(generator(seed, "bootstrap", chunk), b - a, n)
+        if fast is not None:
+            return fast
+    return resample_counts(resample_indices(seed, resamples, n, chunk), n)
+
+
 def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
     """Case counts (B, n) from row indices (B, n)."""
     if kernel.available() and idx.ndim == 2 and idx.shape[1] == n:
@@ -245,8 +259,7 @@ def _run_chunk(chunk: int) -> dict[str, np.ndarray]:
             a, b = _chunk_bounds(n)[-1 - chunk]
             fit = fit_jackknife(plan, X, np.arange(a, b), _features(), weights=wts)
         else:
-            idx = resample_indices(_STATE["seed"], _STATE["resamples"], n, chunk)
-            fit = fit_resamples(plan, X, _weighted(resample_counts(idx, n), wts), _features())
+            fit = fit_resamples(plan, X, _weighted(block_counts(_STATE["seed"], _STATE["resamples"], n, chunk), wts), _features())
     return _summaries(plan, fit)
 
 

@@ -10,7 +10,9 @@ per-resample steps run in C, one data set at a time:
 - :func:`correlations`: the item correlation matrices from the feature sums
   (:func:`leanlearn.pls.case_moments.resample_correlations`);
 - :func:`htmt`, :func:`inverse`, :func:`counts` and :func:`products` (the two-stage
-  interaction's product columns).
+  interaction's product columns);
+- :func:`draw_counts`: the bootstrap's case counts drawn as NumPy's generator draws the row
+  indices, without forming them.
 
 Without the compiled file every caller runs its NumPy form. The two forms take the same
 steps in a different order of floating-point operations and agree to rounding
@@ -37,7 +39,7 @@ from leanlearn.pls.plan import Layout, Settings
 
 SCHEME_CODES = {"path": 0, "factorial": 1, "centroid": 2}
 # the version of _kernel.c's functions this module calls (ll_abi() of the compiled file)
-KERNEL_ABI = 3
+KERNEL_ABI = 4
 
 _LIB: list = []  # [ctypes library or None], filled at the first call of _library()
 
@@ -66,6 +68,9 @@ def _library():
             lib.ll_counts.restype = ctypes.c_int
             lib.ll_products.argtypes = [i64, i64, i64, p, p, p, p, p]
             lib.ll_products.restype = None
+            u64 = ctypes.c_uint64
+            lib.ll_draw_counts.argtypes = [u64, u64, u64, u64, ctypes.c_int, ctypes.c_uint32, i64, i64, p]
+            lib.ll_draw_counts.restype = ctypes.c_int
         _LIB.append(lib)
     return _LIB[0]
 
@@ -240,3 +245,38 @@ def products(
     iu = np.triu_indices(q, 1)
     gg[:, iu[1], iu[0]] = gg[:, iu[0], iu[1]]
     return cg, gg
+
+
+_DRAWS_CHECKED: list = []  # [bool]: whether the compiled draws reproduced NumPy's (checked once per process)
+
+
+def _compiled_draws(gen: np.random.Generator, b: int, n: int) -> np.ndarray | None:
+    lib = _required()
+    st = gen.bit_generator.state
+    if st.get("bit_generator") != "PCG64":
+        return None
+    state, inc = int(st["state"]["state"]), int(st["state"]["inc"])
+    mask = (1 << 64) - 1
+    out = np.empty((b, n))
+    code = lib.ll_draw_counts(state >> 64, state & mask, inc >> 64, inc & mask, int(st["has_uint32"]), int(st["uinteger"]), b, n,
+                              out.ctypes.data)
+    return out if code == 0 else None
+
+
+def draw_counts(gen: np.random.Generator, b: int, n: int) -> np.ndarray | None:
+    """The case counts (b, n) of ``gen.integers(0, n, size=(b, n))`` in C, without the index array.
+
+    The compiled function repeats NumPy's algorithm for these draws (PCG64 and the bounded
+    32-bit draws of ``Generator.integers``; see ``ll_draw_counts``). Before its first use in a
+    process, its counts of a few resamples are compared with those of NumPy's own draws from
+    the same state; where they differ (another NumPy algorithm) or the generator is not PCG64,
+    None is returned and the caller draws with NumPy. ``gen`` itself is not advanced.
+    """
+    if not _DRAWS_CHECKED:
+        probe = np.random.default_rng(np.random.SeedSequence(20261201))
+        want = np.stack([np.bincount(r, minlength=37) for r in probe.integers(0, 37, size=(5, 37))]).astype(float)
+        got = _compiled_draws(np.random.default_rng(np.random.SeedSequence(20261201)), 5, 37)
+        _DRAWS_CHECKED.append(got is not None and np.array_equal(got, want))
+    if not _DRAWS_CHECKED[0]:
+        return None
+    return _compiled_draws(gen, b, n)
