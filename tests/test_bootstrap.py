@@ -99,6 +99,65 @@ def test_same_seed_gives_identical_results_with_one_and_two_workers(ecsi):
     pd.testing.assert_frame_equal(a.table("htmt"), b.table("htmt"))
 
 
+def test_three_workers_and_the_process_pool_give_the_same_bytes_as_one(ecsi, monkeypatch):
+    """Forked workers (three processes) and the process pool used where fork is not available
+    (forced here) give the tables of one process."""
+    from leanlearn.pls import bootstrap_workers
+
+    one = bootstrap(ecsi, resamples=1100, seed=4, workers=1)
+    three = bootstrap(ecsi, resamples=1100, seed=4, workers=3)
+    monkeypatch.setattr(bootstrap_workers, "_can_fork", lambda: False)
+    pool = bootstrap(ecsi, resamples=1100, seed=4, workers=2)
+    for other in (three, pool):
+        np.testing.assert_array_equal(one.path_draws, other.path_draws)
+        pd.testing.assert_frame_equal(one.table("paths"), other.table("paths"))
+        pd.testing.assert_frame_equal(one.table("outer_loadings"), other.table("outer_loadings"))
+    assert not bootstrap_workers._CHILDREN
+
+
+def _raise_in_worker(parent: int, original):
+    import os
+
+    def run(chunk):
+        if os.getpid() != parent:
+            raise ValueError("block failed in a worker")
+        return original(chunk)
+
+    return run
+
+
+def test_an_error_in_a_worker_process_reaches_the_caller_and_no_worker_is_left(ecsi, monkeypatch):
+    import os
+
+    from leanlearn.pls import bootstrap_workers
+
+    monkeypatch.setattr(bootstrap_workers, "_run_chunk", _raise_in_worker(os.getpid(), bootstrap_workers._run_chunk))
+    with pytest.raises(ValueError, match="block failed in a worker"):
+        bootstrap(ecsi, resamples=2000, seed=4, workers=2)
+    assert not bootstrap_workers._CHILDREN
+    with pytest.raises(ChildProcessError):  # every forked worker has been waited for
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_worker_that_dies_without_its_results_is_reported(ecsi, monkeypatch):
+    import os
+
+    from leanlearn.pls import bootstrap_workers
+
+    parent, original = os.getpid(), bootstrap_workers._run_chunk
+
+    def run(chunk):
+        if os.getpid() != parent:
+            os._exit(9)  # as if killed: no results sent
+        return original(chunk)
+
+    monkeypatch.setattr(bootstrap_workers, "_run_chunk", run)
+    with pytest.raises(RuntimeError, match="ended without its results"):
+        bootstrap(ecsi, resamples=2000, seed=4, workers=2)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
 def test_interaction_model_draws_match_between_workers(mobi):
     res = estimate(mobi, MOBI_MODERATION)
     a = bootstrap(res, resamples=300, seed=1, workers=1)

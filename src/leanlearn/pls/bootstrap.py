@@ -83,6 +83,7 @@ from leanlearn.pls.bootstrap_workers import (  # noqa: F401  (re-exported)
     _run_blocks,
     _run_chunk,
     one_blas_thread,
+    reap_workers,
     _summaries,
     _weighted,
     resample_counts,
@@ -222,6 +223,7 @@ def bootstrap(
     flat = _flatten(result, kept)
     jflat = _flatten(result, jsum) if jsum is not None else None
     est = _flatten(result, _summaries(plan, result.batch))
+    reap_workers()  # the worker processes have ended meanwhile
     return BootstrapResult(
         result=result,
         resamples=resamples,

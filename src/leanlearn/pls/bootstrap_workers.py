@@ -130,6 +130,12 @@ def _run_blocks(chunks: list[int], n_boot: int, processes: int, state: tuple, pr
     starts the workers, then claims blocks from the same counter as they do. Returns the
     blocks' summaries in the order of ``chunks``; every block's numbers are the same
     whichever process ran it.
+
+    Where processes can be forked (Linux, macOS) every worker is a forked copy of this
+    process that sends its blocks' summaries back through a pipe and ends at once
+    (:func:`_forked_worker`); the caller waits for the workers' exits with
+    :func:`reap_workers` (the bootstrap does so after its tables, so a worker's exit overlaps
+    them). Elsewhere the workers are a spawned process pool.
     """
     plan, X, seed, resamples, wts = state
     ctx = _mp_context()
@@ -144,24 +150,136 @@ def _run_blocks(chunks: list[int], n_boot: int, processes: int, state: tuple, pr
     if moment_form(plan) or product_form(plan):
         _features()
     one_blas_thread()
-    pool = ProcessPoolExecutor(
-        max_workers=processes - 1, mp_context=ctx, initializer=_init_worker,
-        initargs=(plan, X, seed, resamples, os.getpid(), wts, shared),
-    )
     try:
-        futures = [pool.submit(_run_claimed, chunks, n_boot) for _ in range(processes - 1)]
+        if _can_fork():
+            got = _run_forked(chunks, n_boot, processes - 1, progress)
+        else:
+            got = _run_pool(chunks, n_boot, processes - 1, ctx, (plan, X, seed, resamples, os.getpid(), wts, shared), progress)
+    finally:
+        _STATE["shared"] = None
+    if progress:
+        progress(sum(got[i]["failed"].shape[0] for i in range(n_boot)))
+    return [got[i] for i in range(len(chunks))]
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and _mp_context().get_start_method() == "fork"
+
+
+_CHILDREN: list[int] = []  # forked workers whose results have arrived, not yet reaped (see reap_workers)
+
+
+def reap_workers() -> None:
+    """Wait for the forked workers of the last :func:`_run_blocks` to end (they end right after
+    sending their results; waiting for them lets their exit overlap the caller's work)."""
+    while _CHILDREN:
+        pid = _CHILDREN.pop()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _forked_worker(chunks: list[int], n_boot: int, parent: int, out: int) -> None:
+    """In a forked child: run claimed blocks, pickle ("ok", results) or ("error", exception) to
+    the pipe ``out`` and end the process without Python's clean-up (nothing of it is needed)."""
+    import pickle
+
+    code = 0
+    try:
+        _default_signals()
+        _die_with_parent(parent)
+        payload: tuple = ("ok", _run_claimed(chunks, n_boot))
+    except BaseException as err:  # noqa: BLE001  (every error goes to the parent)
+        payload, code = ("error", err), 1
+    try:
+        with os.fdopen(out, "wb") as f:
+            try:
+                pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001  (an error that cannot be pickled: its text)
+                pickle.dump(("error", RuntimeError(repr(payload[1]))), f)
+    finally:
+        os._exit(code)
+
+
+def _run_forked(chunks: list[int], n_boot: int, workers: int, progress) -> dict:
+    """:func:`_run_blocks` with ``workers`` forked children: {position: summaries}."""
+    import pickle
+
+    parent = os.getpid()
+    kids: list[tuple[int, int]] = []
+    try:
+        for _ in range(workers):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child never returns from here
+                os.close(r)
+                _forked_worker(chunks, n_boot, parent, w)
+            os.close(w)
+            kids.append((pid, r))
+        got = dict(_run_claimed(chunks, n_boot, progress))
+        while kids:
+            pid, r = kids[0]
+            with os.fdopen(r, "rb") as f:
+                try:
+                    status, value = pickle.load(f)
+                except EOFError:  # ended without its results (killed, out of memory)
+                    _, code = os.waitpid(pid, 0)
+                    kids.pop(0)
+                    raise RuntimeError(
+                        f"a bootstrap worker process ended without its results (wait status {code}); "
+                        "rerun, with fewer --workers if the machine ran out of memory"
+                    ) from None
+            kids.pop(0)
+            _CHILDREN.append(pid)
+            if status != "ok":
+                raise value
+            got.update(value)
+        return got
+    except BaseException:  # error, Ctrl-C or SIGTERM: stop the workers now
+        for pid, r in kids:
+            with contextlib.suppress(OSError):
+                os.close(r)
+            _end(pid)
+        for pid in _CHILDREN:
+            _end(pid)
+        _CHILDREN.clear()
+        raise
+
+
+def _end(pid: int) -> None:
+    """End a worker process: SIGTERM, then SIGKILL when it is still there after 5 s; reaped."""
+    import signal
+    import time
+
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        time.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _run_pool(chunks: list[int], n_boot: int, workers: int, ctx, initargs: tuple, progress) -> dict:
+    """:func:`_run_blocks` with a pool of ``workers`` spawned processes: {position: summaries}."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=initargs)
+    try:
+        futures = [pool.submit(_run_claimed, chunks, n_boot) for _ in range(workers)]
         got = dict(_run_claimed(chunks, n_boot, progress))
         for f in futures:
             got.update(f.result())
     except BaseException:  # error, Ctrl-C or SIGTERM: stop the workers now, do not wait
         _terminate_pool(pool)
         raise
-    finally:
-        _STATE["shared"] = None
     pool.shutdown(wait=True)
-    if progress:
-        progress(sum(got[i]["failed"].shape[0] for i in range(n_boot)))
-    return [got[i] for i in range(len(chunks))]
+    return got
 
 
 def _features() -> CaseFeatures:
