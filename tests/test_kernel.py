@@ -284,3 +284,38 @@ def test_draw_counts_step_aside_for_a_generator_other_than_pcg64():
     if not kernel.available():
         pytest.skip("the compiled kernel is not installed")
     assert kernel.draw_counts(np.random.Generator(np.random.MT19937(1)), 4, 10) is None
+
+
+def test_compiled_path_solves_give_the_numpy_paths_r_squared_and_flags(corp_rep, numpy_forms):
+    """Every endogenous construct's OLS on its predecessors in one compiled call: the paths and R² of
+    the NumPy solves to 1e-12, the same failure flags for a data set with two identical
+    predecessors (cond > 1e12) and one with a non-finite correlation."""
+    from leanlearn.pls import batch
+
+    res = estimate(corp_rep, CORP_REP_EXTENDED, missing_value=-99)
+    feats, sums, counts = _resample_R(res, 25)
+    R, col_sd, bad, _ = case_moments.resample_correlations(res.plan, feats, sums, lambda a, b: counts[a:b])
+    lay = res.plan.final
+    C = iteration._iterate_moments(R, lay, res.plan.settings, bad.copy())[4]
+    j = next(j for j in lay.endogenous if len(lay.preds(j)) >= 2)
+    a, b = lay.preds(j)[:2]
+    C[3, b, :], C[3, :, b] = C[3, a, :], C[3, :, a]
+    C[3, b, b] = 1.0
+    C[5, a, j] = np.nan
+    if not kernel.available():
+        pytest.skip("the compiled kernel is not installed")
+    bad_c = np.zeros(25, dtype=bool)
+    paths, r2 = batch._compiled_paths(C, lay, bad_c)
+    bad_n = np.zeros(25, dtype=bool)
+    want_p, want_r2 = np.zeros_like(paths), np.full_like(r2, np.nan)
+    with numpy_forms():  # LAPACK's solves
+        for k in lay.endogenous:
+            P = lay.preds(k)
+            want_p[:, P, k] = iteration._solve(C[:, P[:, None], P], C[:, P, k], bad_n)
+            want_r2[:, k] = np.einsum("bi,bi->b", want_p[:, P, k], C[:, P, k])
+    np.testing.assert_array_equal(bad_c, bad_n)
+    assert bad_c[3] and bad_c[5] and bad_c.sum() == 2
+    ok = ~bad_c
+    np.testing.assert_allclose(paths[ok], want_p[ok], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(r2[ok], want_r2[ok], rtol=0, atol=1e-12)
+    assert np.isnan(paths[3][lay.preds(j), j]).all() and np.isnan(r2[5, j])

@@ -5,7 +5,7 @@
  * the algebra) on each data set of a batch of item correlation matrices (b, p, p), C order,
  * in turn: a data set's correlation matrix (p * p doubles, 7.7 kB at p = 31) stays in the
  * CPU's first-level cache for all its iterations, instead of one pass over the whole batch
- * per step. ll_correlations, ll_htmt, ll_inverse, ll_counts and ll_products are the other
+ * per step. ll_correlations, ll_htmt, ll_inverse, ll_paths, ll_counts, ll_products and ll_draw_counts are the other
  * steps whose NumPy forms were overhead rather than arithmetic (each names its NumPy form).
  *
  * Every data set is computed by the same sequence of floating-point operations whatever the
@@ -443,55 +443,120 @@ void ll_htmt(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *bl
  * Used by leanlearn.pls.iteration._inverse and _ill_conditioned, which take the exact
  * condition number of the few matrices whose bound is not clearly below the limit.
  */
+/* The inverse X of one k x k matrix A (Gauss-Jordan elimination with partial pivoting; M:
+ * k * k doubles of work space) and its bound ||A||_F ||X||_F, as ll_inverse. */
+static double invert(const double *A, int64_t k, double *X, double *M)
+{
+    double fa = 0.0;
+    for (int64_t i = 0; i < k * k; i++) {
+        M[i] = A[i];
+        fa += A[i] * A[i];
+        X[i] = 0.0;
+    }
+    for (int64_t i = 0; i < k; i++)
+        X[i * k + i] = 1.0;
+    for (int64_t c = 0; c < k; c++) {
+        int64_t piv = c;
+        for (int64_t r = c + 1; r < k; r++)
+            if (fabs(M[r * k + c]) > fabs(M[piv * k + c]))
+                piv = r;
+        if (piv != c)
+            for (int64_t j = 0; j < k; j++) {
+                double t = M[c * k + j];
+                M[c * k + j] = M[piv * k + j];
+                M[piv * k + j] = t;
+                t = X[c * k + j];
+                X[c * k + j] = X[piv * k + j];
+                X[piv * k + j] = t;
+            }
+        double d = M[c * k + c];
+        for (int64_t j = 0; j < k; j++) {
+            M[c * k + j] /= d;
+            X[c * k + j] /= d;
+        }
+        for (int64_t r = 0; r < k; r++) {
+            if (r == c)
+                continue;
+            double f = M[r * k + c];
+            if (f == 0.0)
+                continue;
+            for (int64_t j = 0; j < k; j++) {
+                M[r * k + j] -= f * M[c * k + j];
+                X[r * k + j] -= f * X[c * k + j];
+            }
+        }
+    }
+    double fi = 0.0;
+    for (int64_t i = 0; i < k * k; i++)
+        fi += X[i] * X[i];
+    return sqrt(fa * fi);
+}
+
 void ll_inverse(int64_t b, int64_t k, const double *A, double *inv, double *bound, double *work)
 {
+    for (int64_t s = 0; s < b; s++)
+        bound[s] = invert(A + s * k * k, k, inv + s * k * k, work);
+}
+
+/* The path coefficients of every endogenous construct on its predecessors, from the
+ * construct correlations C (b, K, K) of b data sets: for construct j with predecessors P
+ * (plist[pstart[j] .. pstart[j + 1] - 1]), beta = inv(C[P, P]) C[P, j] with the inverse of
+ * ll_inverse, written to paths[s, P, j] (paths (b, K, K); the other entries are 0), and
+ * r2[s, j] = beta' C[P, j] (NaN for exogenous constructs). bound[s, j] is the inverse's
+ * bound ||C[P, P]||_F ||inv||_F (NaN for exogenous j) and nonfinite[s, j] is 1 when C[P, P]
+ * or C[P, j] holds a value that is not finite (beta and r2 are then NaN). The steps of
+ * leanlearn.pls.batch.fit_correlations' solves (iteration._solve with the kernel), for all
+ * endogenous constructs in one call. Returns 0, or -1 when the work space could not be
+ * allocated. */
+int ll_paths(int64_t b, int64_t K, const double *C, const int64_t *pstart, const int64_t *plist, double *paths, double *r2,
+             double *bound, uint8_t *nonfinite)
+{
+    double *space = malloc(sizeof(double) * (3 * K * K + K + 1));
+    if (space == NULL)
+        return -1;
+    double *A = space, *X = A + K * K, *M = X + K * K, *y = M + K * K;
     for (int64_t s = 0; s < b; s++) {
-        const double *As = A + s * k * k;
-        double *X = inv + s * k * k, *M = work;
-        double fa = 0.0;
-        for (int64_t i = 0; i < k * k; i++) {
-            M[i] = As[i];
-            fa += As[i] * As[i];
-            X[i] = 0.0;
-        }
-        for (int64_t i = 0; i < k; i++)
-            X[i * k + i] = 1.0;
-        for (int64_t c = 0; c < k; c++) {
-            int64_t piv = c;
-            for (int64_t r = c + 1; r < k; r++)
-                if (fabs(M[r * k + c]) > fabs(M[piv * k + c]))
-                    piv = r;
-            if (piv != c)
-                for (int64_t j = 0; j < k; j++) {
-                    double t = M[c * k + j];
-                    M[c * k + j] = M[piv * k + j];
-                    M[piv * k + j] = t;
-                    t = X[c * k + j];
-                    X[c * k + j] = X[piv * k + j];
-                    X[piv * k + j] = t;
+        const double *Cs = C + s * K * K;
+        double *ps = paths + s * K * K;
+        for (int64_t i = 0; i < K * K; i++)
+            ps[i] = 0.0;
+        for (int64_t j = 0; j < K; j++) {
+            const int64_t *P = plist + pstart[j];
+            int64_t np = pstart[j + 1] - pstart[j];
+            r2[s * K + j] = NAN;
+            bound[s * K + j] = NAN;
+            nonfinite[s * K + j] = 0;
+            if (np == 0)
+                continue;
+            int finite = 1;
+            for (int64_t r = 0; r < np; r++) {
+                for (int64_t c = 0; c < np; c++) {
+                    A[r * np + c] = Cs[P[r] * K + P[c]];
+                    finite &= isfinite(A[r * np + c]) != 0;
                 }
-            double d = M[c * k + c];
-            for (int64_t j = 0; j < k; j++) {
-                M[c * k + j] /= d;
-                X[c * k + j] /= d;
+                y[r] = Cs[P[r] * K + j];
+                finite &= isfinite(y[r]) != 0;
             }
-            for (int64_t r = 0; r < k; r++) {
-                if (r == c)
-                    continue;
-                double f = M[r * k + c];
-                if (f == 0.0)
-                    continue;
-                for (int64_t j = 0; j < k; j++) {
-                    M[r * k + j] -= f * M[c * k + j];
-                    X[r * k + j] -= f * X[c * k + j];
-                }
+            if (!finite) {
+                nonfinite[s * K + j] = 1;
+                for (int64_t r = 0; r < np; r++)
+                    ps[P[r] * K + j] = NAN;
+                continue;
             }
+            bound[s * K + j] = invert(A, np, X, M);
+            double fit = 0.0;
+            for (int64_t r = 0; r < np; r++) {
+                double acc = 0.0;
+                for (int64_t c = 0; c < np; c++)
+                    acc += X[r * np + c] * y[c];
+                ps[P[r] * K + j] = acc;
+                fit += acc * y[r];
+            }
+            r2[s * K + j] = fit;
         }
-        double fi = 0.0;
-        for (int64_t i = 0; i < k * k; i++)
-            fi += X[i] * X[i];
-        bound[s] = sqrt(fa * fi);
     }
+    free(space);
+    return 0;
 }
 
 /* Case counts of b resamples from their row indices idx (b, n): out (b, n) holds how
@@ -604,7 +669,7 @@ int ll_draw_counts(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64
  * sources (an editable install not rebuilt after an update) is never called. */
 int ll_abi(void)
 {
-    return 4;
+    return 5;
 }
 
 static struct PyModuleDef kernel_module = {

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leanlearn.pls import kernel
 from leanlearn.pls import metrics as mm
 from leanlearn.pls.iteration import Stage1, _degenerate, _iterate, _iterate_moments, _solve, _weighted_corr, _weighted_standardize
 from leanlearn.pls.plan import Plan
@@ -30,7 +31,7 @@ class BatchFit:
     paths: np.ndarray  # (B, K, K)
     r_squared: np.ndarray  # (B, K) NaN for exogenous constructs
     R: np.ndarray  # (B, p, p) correlations of indicator columns
-    rho_a: np.ndarray  # (B, K)
+    rho_a: np.ndarray | None  # (B, K); None when the caller did not ask for it (resampling)
     iterations: np.ndarray  # (B,)
     converged: np.ndarray  # (B,)
     failed: np.ndarray  # (B,) singular blocks, non-finite results
@@ -307,15 +308,37 @@ def fit_batch(plan: Plan, X: np.ndarray, counts: np.ndarray | None = None, *, ke
     return fit
 
 
+def _compiled_paths(M: np.ndarray, lay, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Path coefficients (B, K, K) and R² (B, K) of every endogenous construct from the construct
+    correlations M, in C (:func:`leanlearn.pls.kernel.paths`), with the flags of
+    :func:`leanlearn.pls.iteration._solve`: a data set whose predecessor matrix is not finite or
+    has cond > 1e12 is marked in ``bad`` and gets NaN."""
+    paths, r2, bound, nonfinite = kernel.paths(M, lay.adjacency)
+    for j in lay.endogenous:
+        sing = nonfinite[:, j].copy()
+        check = ~(bound[:, j] < 1e11) & ~sing  # the exact condition number only where the bound is not clearly below 1e12
+        if check.any():
+            P = lay.preds(j)
+            rows = np.flatnonzero(check)
+            sing[rows] = ~(np.linalg.cond(M[rows][:, P[:, None], P]) < 1e12)
+        if sing.any():
+            bad |= sing
+            paths[np.ix_(sing, lay.preds(j), [j])] = np.nan
+            r2[sing, j] = np.nan
+    return paths, r2
+
+
 def fit_correlations(
-    plan: Plan, R: np.ndarray, col_sd: np.ndarray, bad: np.ndarray | None = None, stage1: "Stage1 | None" = None
+    plan: Plan, R: np.ndarray, col_sd: np.ndarray, bad: np.ndarray | None = None, stage1: "Stage1 | None" = None,
+    *, reliability: bool = True,
 ) -> BatchFit:
     """Estimate the model from a batch of indicator correlation matrices (B, p, p).
 
     ``col_sd`` is the raw SD of every indicator column (ones for items). ``bad`` flags
     data sets already known to fail; it is updated in place. ``stage1`` carries the
     convergence of a two-stage interaction's first stage: a data set whose first stage hit
-    the iteration limit is reported as not converged.
+    the iteration limit is reported as not converged. Without ``reliability`` ρ_A is left out
+    (``rho_a`` None) unless PLSc needs it.
     """
     settings = plan.settings
     lay = plan.final
@@ -338,15 +361,16 @@ def fit_correlations(
     loading_reported = loading * scale[:, lay.block]
 
     # reliability rho_A (needed for PLSc and the reliability table)
-    rho = np.ones((B, lay.K))
-    for k in range(lay.K):
+    rho = np.ones((B, lay.K)) if reliability or settings.consistent else None
+    for k in range(lay.K if rho is not None else 0):
         c = lay.cols(k)
         if len(c) > 1 and lay.modes[k] == "A" and not lay.is_interaction[k]:
-            rho[:, k] = mm.rho_a(w[:, c], R[:, c[:, None], c])
+            rho[:, k] = mm.rho_a(w[:, c], R[:, c[:, None], c])  # type: ignore[index]
 
     paths = np.zeros((B, lay.K, lay.K))
     r2 = np.full((B, lay.K), np.nan)
     if settings.consistent:
+        assert rho is not None
         corr_rho = np.where(np.array(lay.reflective)[None, :], rho, 1.0)
         bad |= ~(corr_rho > 0).all(axis=1)
         with np.errstate(invalid="ignore"):
@@ -365,11 +389,16 @@ def fit_correlations(
     else:
         rescaled = any(lay.is_interaction)  # otherwise scale is 1 and Sig is C: one solve serves both
         Sig = C * scale[:, :, None] * scale[:, None, :] if rescaled else C
-        for j in lay.endogenous:
-            P = lay.preds(j)
-            paths[:, P, j] = _solve(Sig[:, P[:, None], P], Sig[:, P, j], bad)
-            beta_std = _solve(C[:, P[:, None], P], C[:, P, j], bad) if rescaled else paths[:, P, j]
-            r2[:, j] = np.einsum("bi,bi->b", beta_std, C[:, P, j])
+        if kernel.available():
+            paths, r2 = _compiled_paths(Sig, lay, bad)
+            if rescaled:
+                r2 = _compiled_paths(C, lay, bad)[1]
+        else:
+            for j in lay.endogenous:
+                P = lay.preds(j)
+                paths[:, P, j] = _solve(Sig[:, P[:, None], P], Sig[:, P, j], bad)
+                beta_std = _solve(C[:, P[:, None], P], C[:, P, j], bad) if rescaled else paths[:, P, j]
+                r2[:, j] = np.einsum("bi,bi->b", beta_std, C[:, P, j])
 
     bad |= ~np.isfinite(paths).all(axis=(1, 2))
     if stage1 is not None:

@@ -350,6 +350,7 @@ def _assess(res: PLSResult, data: pd.DataFrame, source: str | None) -> dict:
 
     lay = res.plan.final
     fit = res.batch
+    assert fit.rho_a is not None  # the sample's fit computes rho_A
     names = list(lay.constructs)
     R = fit.R[0]
     onehot = lay.onehot

@@ -9,8 +9,9 @@ per-resample steps run in C, one data set at a time:
   set's correlation matrix staying in the CPU cache for all its iterations;
 - :func:`correlations`: the item correlation matrices from the feature sums
   (:func:`leanlearn.pls.case_moments.resample_correlations`);
-- :func:`htmt`, :func:`inverse`, :func:`counts` and :func:`products` (the two-stage
-  interaction's product columns);
+- :func:`htmt`, :func:`inverse`, :func:`paths` (every endogenous construct's OLS on its
+  predecessors), :func:`counts` and :func:`products` (the two-stage interaction's product
+  columns);
 - :func:`draw_counts`: the bootstrap's case counts drawn as NumPy's generator draws the row
   indices, without forming them.
 
@@ -39,7 +40,7 @@ from leanlearn.pls.plan import Layout, Settings
 
 SCHEME_CODES = {"path": 0, "factorial": 1, "centroid": 2}
 # the version of _kernel.c's functions this module calls (ll_abi() of the compiled file)
-KERNEL_ABI = 4
+KERNEL_ABI = 5
 
 _LIB: list = []  # [ctypes library or None], filled at the first call of _library()
 
@@ -64,6 +65,8 @@ def _library():
             lib.ll_htmt.restype = None
             lib.ll_inverse.argtypes = [i64, i64, p, p, p, p]
             lib.ll_inverse.restype = None
+            lib.ll_paths.argtypes = [i64, i64, p, p, p, p, p, p, p]
+            lib.ll_paths.restype = ctypes.c_int
             lib.ll_counts.argtypes = [i64, i64, p, p]
             lib.ll_counts.restype = ctypes.c_int
             lib.ll_products.argtypes = [i64, i64, i64, p, p, p, p, p]
@@ -205,6 +208,29 @@ def inverse(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(all="ignore"):
         lib.ll_inverse(b, k, flat.ctypes.data, inv.ctypes.data, bound.ctypes.data, work.ctypes.data)
     return inv.reshape(shape), bound.reshape(shape[:-2])
+
+
+def paths(C: np.ndarray, adjacency: np.ndarray):
+    """Every endogenous construct's OLS on its predecessors from construct correlations C (b, K, K) in C.
+
+    ``adjacency[i, j]`` is nonzero when construct i points to j. For construct j with
+    predecessors P: β = inv(C[P, P]) C[P, j] (the inverse of :func:`inverse`) in
+    paths[:, P, j]. Returns (paths (b, K, K), r2 (b, K) = βᵀ C[P, j], bound (b, K) =
+    ‖C[P, P]‖_F ‖inv‖_F, nonfinite (b, K): C[P, P] or C[P, j] not finite, β and r2 NaN);
+    r2 and bound are NaN for exogenous constructs.
+    """
+    lib = _required()
+    C = np.ascontiguousarray(C, dtype=float)
+    b, K, _ = C.shape
+    adj = np.asarray(adjacency) != 0
+    plist = np.concatenate([np.flatnonzero(adj[:, j]) for j in range(K)] + [np.zeros(1, dtype=np.int64)]).astype(np.int64)
+    pstart = np.concatenate([[0], np.cumsum(adj.sum(axis=0))]).astype(np.int64)
+    out, r2, bound = np.empty((b, K, K)), np.empty((b, K)), np.empty((b, K))
+    nonfinite = np.empty((b, K), dtype=np.uint8)
+    if lib.ll_paths(b, K, C.ctypes.data, pstart.ctypes.data, plist.ctypes.data, out.ctypes.data, r2.ctypes.data,
+                    bound.ctypes.data, nonfinite.ctypes.data) != 0:
+        raise MemoryError("the path solves could not allocate their work space")
+    return out, r2, bound, nonfinite.astype(bool)
 
 
 def counts(idx: np.ndarray, n: int) -> np.ndarray | None:

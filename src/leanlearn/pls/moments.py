@@ -77,7 +77,7 @@ def fit_resamples(plan: Plan, X: np.ndarray, counts: np.ndarray, feats: CaseFeat
     feats = feats if feats is not None else case_features(X)
     c = np.asarray(counts, dtype=float)
     R, col_sd, bad, stage1 = resample_correlations(plan, feats, feats.sums(c), lambda a, b: c[a:b])
-    return fit_correlations(plan, R, col_sd, bad, stage1)
+    return fit_correlations(plan, R, col_sd, bad, stage1, reliability=False)
 
 
 def fit_jackknife(
@@ -106,6 +106,6 @@ def fit_jackknife(
     feats = feats if feats is not None else case_features(X)
     wts = None if weights is None else np.asarray(weights, dtype=float)
     R, col_sd, bad, stage1 = resample_correlations(plan, feats, feats.jackknife_sums(leave_out, wts), counts)
-    return fit_correlations(plan, R, col_sd, bad, stage1)
+    return fit_correlations(plan, R, col_sd, bad, stage1, reliability=False)
 
 
