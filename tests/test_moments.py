@@ -45,6 +45,11 @@ def moderated(mobi):
     return estimate(_with_missing(mobi, ("IMAG2", "CUEX1", "CUSA3")), MOBI_MODERATION)
 
 
+@pytest.fixture(scope="module")
+def moderated_complete(mobi):
+    return estimate(mobi, MOBI_MODERATION)
+
+
 def _rows_fit(res, counts):
     """The row-by-row engine: every resample's rows standardised and correlated on their own."""
     R, sd, _, bad, stage1 = batch_correlations(res.plan, res.prepared.raw, counts)
@@ -71,8 +76,10 @@ def test_a_resample_gives_the_same_numbers_alone_or_in_a_block(moderated):
         np.testing.assert_allclose(block.weights[i], alone.weights[0], atol=1e-13, rtol=0)
 
 
-@pytest.mark.parametrize("case", ["corp_extended", "moderated"])
+@pytest.mark.parametrize("case", ["corp_extended", "moderated", "moderated_complete"])
 def test_jackknife_by_downdating_equals_the_jackknife_with_leave_one_out_counts(case, request):
+    """Feature sums less the case's own (and, for a two-stage interaction, the sample's moment
+    tensors less the case's own term) against the row path on leave-one-out counts."""
     res = request.getfixturevalue(case)
     X = res.prepared.raw
     n = X.shape[0]

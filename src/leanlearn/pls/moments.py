@@ -105,7 +105,8 @@ def fit_jackknife(
         return _rows_fit(plan, X, counts(0, leave_out.size))
     feats = feats if feats is not None else case_features(X)
     wts = None if weights is None else np.asarray(weights, dtype=float)
-    R, col_sd, bad, stage1 = resample_correlations(plan, feats, feats.jackknife_sums(leave_out, wts), counts)
+    R, col_sd, bad, stage1 = resample_correlations(plan, feats, feats.jackknife_sums(leave_out, wts), counts, leave_out=leave_out,
+                                                   weights=wts)
     return fit_correlations(plan, R, col_sd, bad, stage1, reliability=False)
 
 
