@@ -280,26 +280,19 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
     cov(g, xⱼ) ∝ Σc g x⁰ⱼ − mⱼ Σc g oⱼ (the imputed deviation x̃ⱼ − mⱼ is oⱼ(x⁰ⱼ − mⱼ), whose
     count-weighted sum is 0) and var(g) ∝ Σc g² − (Σc g)²/N.
     """
-    l1 = plan.stage1
-    assert l1 is not None
     X0, O = feats.X0, feats.O
     n, p = X0.shape
     B = w1.shape[0]
     gens = plan.generated
     q = len(gens)
-    needed = sorted({g.a for g in gens} | {g.b for g in gens})
-    coef, items = {}, {}
-    for k in needed:
-        cols = l1.cols(k)
-        items[k] = l1.sources[cols]
-        coef[k] = w1[:, cols] / sd[:, items[k]]  # weights on the centred raw items
+    needed, items, alpha = _stage1_scores(plan, w1, sd, m, O)
     gx = np.empty((B, q, p))
     gg = np.empty((B, q, q))
     step = max(1, ROW_ELEMENTS // max(n, 1))
     # scores as one matrix product each: [coef, −coef ⊙ m] @ [x⁰ᵀ; oᵀ] (with missing cells) or
     # [coef, −coef · m] @ [x⁰ᵀ; 1]; the products' sums Σc g x⁰, Σc g o and Σc g as one
     # product with [x⁰, o, 1] or [x⁰, 1]
-    XT, XA = _score_rows(feats, {k: items[k] for k in needed})
+    XT, XA = _score_rows(feats, items)
     # the (sub-block × cases) arrays are written into the same buffers for every sub-block
     # (fresh arrays of this size cost the operating system's page faults at every sub-block)
     rows = min(step, B)
@@ -308,12 +301,7 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
     for a in range(0, B, step):
         b = min(a + step, B)
         c = counts(a, b)
-        scores = {}
-        for k in needed:
-            ck = coef[k][a:b]
-            cm = ck * m[a:b, items[k]]
-            shift = -cm if O is not None else -cm.sum(axis=1)[:, None]
-            scores[k] = np.matmul(np.concatenate([ck, shift], axis=1), XT[k], out=score_buf[k][: b - a])  # (b − a, n)
+        scores = {k: np.matmul(alpha[k][a:b], XT[k], out=score_buf[k][: b - a]) for k in needed}  # (b − a, n)
         if kernel.available():  # cg = c ⊙ g and Σc g g' in one pass over the cases
             cg, cgg = kernel.products([scores[g.a] for g in gens], [scores[g.b] for g in gens], c, out=[x[: b - a] for x in cg_buf])
         else:
