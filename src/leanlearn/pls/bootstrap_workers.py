@@ -1,9 +1,10 @@
 """Bootstrap, part 2: resample blocks and the worker pool.
 
 The block layout (:data:`CHUNK` resamples per block), the seeded row indices and case counts
-of a block, the per-process state a worker fits its blocks from, the signal handling that lets
-a worker end with its parent, and the pool's start method and shutdown. Re-exported by
-:mod:`leanlearn.pls.bootstrap`.
+of a block, the per-process state a worker fits its blocks from, the worker processes (forked
+children that send their blocks back through a pipe, or a process pool where fork is not
+available), the signal handling that lets a worker end with its parent, and their shutdown.
+Re-exported by :mod:`leanlearn.pls.bootstrap`.
 """
 
 from __future__ import annotations
