@@ -157,6 +157,18 @@ static double segment_dot(const double *u, const double *v, int64_t a, int64_t e
 /* The item-composite correlations rw (p, K) = R (w ⊙ O) and composite correlations
  * c (K, K) = (w ⊙ O)' R (w ⊙ O) of one data set with final weights w, from scratch
  * (the iterated data sets take them from their last pass instead). */
+static void composite_correlations(const double *rw, const double *w, int64_t K, const int64_t *start, double *c)
+{
+    /* c[l, k] = sum over i in block l of w[i] rw[i, k]: (w ⊙ O)' RW */
+    for (int64_t l = 0; l < K; l++)
+        for (int64_t k = 0; k < K; k++) {
+            double acc = 0.0;
+            for (int64_t i = start[l]; i < start[l + 1]; i++)
+                acc += w[i] * rw[i * K + k];
+            c[l * K + k] = acc;
+        }
+}
+
 static void final_moments(const double *Rs, const double *w, int64_t p, int64_t K, const int64_t *start, double *rw,
                           double *c)
 {
@@ -167,13 +179,7 @@ static void final_moments(const double *Rs, const double *w, int64_t p, int64_t 
                 acc += Rs[i * p + j] * w[j];
             rw[i * K + l] = acc;
         }
-    for (int64_t l = 0; l < K; l++)
-        for (int64_t k = 0; k < K; k++) {
-            double acc = 0.0;
-            for (int64_t i = start[l]; i < start[l + 1]; i++)
-                acc += w[i] * rw[i * K + k];
-            c[l * K + k] = acc;
-        }
+    composite_correlations(rw, w, K, start, c);
 }
 
 /* The PLS iterations on b correlation matrices R (b, p, p).
@@ -319,13 +325,7 @@ int ll_iterate(int64_t b, int64_t p, int64_t K, const double *R, const int64_t *
                 for (int64_t i = 0; i < p; i++)
                     rws[i * K + l] = rw[i] * scale[l];
             }
-            for (int64_t l = 0; l < K; l++)
-                for (int64_t k = 0; k < K; k++) {
-                    double acc = 0.0;
-                    for (int64_t i = start[l]; i < start[l + 1]; i++)
-                        acc += ws[i] * rws[i * K + k];
-                    cs[l * K + k] = acc;
-                }
+            composite_correlations(rws, ws, K, start, cs);
         }
     }
     free(st.space);

@@ -37,19 +37,25 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
         inv, bound = kernel.inverse(A)
         sing |= _exactly_ill_conditioned(A, 1e12, bound)
         x = np.matmul(inv, rhs)
-        if vector:
-            x = x[..., 0]
-        bad |= sing
-        if sing.any():
-            x[sing] = np.nan
-        return x
+    else:
+        x = _lapack_solve(A, rhs, sing, check)
+    if vector:
+        x = x[..., 0]
+    bad |= sing
+    if sing.any():
+        x[sing] = np.nan
+    return x
+
+
+def _lapack_solve(A: np.ndarray, rhs: np.ndarray, sing: np.ndarray, check: bool) -> np.ndarray:
+    """:func:`_solve`'s LAPACK form: X of A X = rhs; singular systems are marked in ``sing`` (updated)."""
     if check:
         sing |= _ill_conditioned(A, 1e12)
     if sing.any():
         A = A.copy()
         A[sing] = np.eye(A.shape[-1])
     try:
-        x = np.linalg.solve(A, rhs)
+        return np.linalg.solve(A, rhs)
     except np.linalg.LinAlgError:
         x = np.empty(np.broadcast_shapes(A.shape[:-1], rhs.shape[:-2] + (A.shape[-1],)) + rhs.shape[-1:])
         for i in range(A.shape[0]):
@@ -58,12 +64,7 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
             except np.linalg.LinAlgError:
                 sing[i] = True
                 x[i] = np.nan
-    if vector:
-        x = x[..., 0]
-    bad |= sing
-    if sing.any():
-        x[sing] = np.nan
-    return x
+        return x
 
 
 def _inverse(A: np.ndarray, bad: np.ndarray) -> np.ndarray:
