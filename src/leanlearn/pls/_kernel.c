@@ -500,7 +500,7 @@ void ll_inverse(int64_t b, int64_t k, const double *A, double *inv, double *boun
 
 /* The path coefficients of every endogenous construct on its predecessors, from the
  * construct correlations C (b, K, K) of b data sets: for construct j with predecessors P
- * (plist[pstart[j] .. pstart[j + 1] - 1]), beta = inv(C[P, P]) C[P, j] with the inverse of
+ * (adj[i * K + j] = 1 when construct i points to j; see structure_init), beta = inv(C[P, P]) C[P, j] with the inverse of
  * ll_inverse, written to paths[s, P, j] (paths (b, K, K); the other entries are 0), and
  * r2[s, j] = beta' C[P, j] (NaN for exogenous constructs). bound[s, j] is the inverse's
  * bound ||C[P, P]||_F ||inv||_F (NaN for exogenous j) and nonfinite[s, j] is 1 when C[P, P]
@@ -508,12 +508,16 @@ void ll_inverse(int64_t b, int64_t k, const double *A, double *inv, double *boun
  * leanlearn.pls.batch.fit_correlations' solves (iteration._solve with the kernel), for all
  * endogenous constructs in one call. Returns 0, or -1 when the work space could not be
  * allocated. */
-int ll_paths(int64_t b, int64_t K, const double *C, const int64_t *pstart, const int64_t *plist, double *paths, double *r2,
-             double *bound, uint8_t *nonfinite)
+int ll_paths(int64_t b, int64_t K, const double *C, const double *adj, double *paths, double *r2, double *bound,
+             uint8_t *nonfinite)
 {
+    Structure st;
     double *space = malloc(sizeof(double) * (3 * K * K + K + 1));
-    if (space == NULL)
+    if (space == NULL || structure_init(&st, adj, K) != 0) {
+        free(space);
         return -1;
+    }
+    const int64_t *pstart = st.pstart, *plist = st.plist;
     double *A = space, *X = A + K * K, *M = X + K * K, *y = M + K * K;
     for (int64_t s = 0; s < b; s++) {
         const double *Cs = C + s * K * K;
@@ -555,6 +559,7 @@ int ll_paths(int64_t b, int64_t K, const double *C, const int64_t *pstart, const
             r2[s * K + j] = fit;
         }
     }
+    free(st.space);
     free(space);
     return 0;
 }
@@ -669,7 +674,7 @@ int ll_draw_counts(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64
  * sources (an editable install not rebuilt after an update) is never called. */
 int ll_abi(void)
 {
-    return 5;
+    return 6;
 }
 
 static struct PyModuleDef kernel_module = {

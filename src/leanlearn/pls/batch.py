@@ -15,7 +15,16 @@ import numpy as np
 
 from leanlearn.pls import kernel
 from leanlearn.pls import metrics as mm
-from leanlearn.pls.iteration import Stage1, _degenerate, _iterate, _iterate_moments, _solve, _weighted_corr, _weighted_standardize
+from leanlearn.pls.iteration import (
+    Stage1,
+    _degenerate,
+    _exactly_ill_conditioned,
+    _iterate,
+    _iterate_moments,
+    _solve,
+    _weighted_corr,
+    _weighted_standardize,
+)
 from leanlearn.pls.plan import Plan
 
 
@@ -316,11 +325,10 @@ def _compiled_paths(M: np.ndarray, lay, bad: np.ndarray) -> tuple[np.ndarray, np
     paths, r2, bound, nonfinite = kernel.paths(M, lay.adjacency)
     for j in lay.endogenous:
         sing = nonfinite[:, j].copy()
-        check = ~(bound[:, j] < 1e11) & ~sing  # the exact condition number only where the bound is not clearly below 1e12
-        if check.any():
+        ok = ~sing
+        if not (bound[ok, j] < 1e11).all():  # rare: some bound not clearly below the limit
             P = lay.preds(j)
-            rows = np.flatnonzero(check)
-            sing[rows] = ~(np.linalg.cond(M[rows][:, P[:, None], P]) < 1e12)
+            sing[ok] = _exactly_ill_conditioned(M[ok][:, P[:, None], P], 1e12, bound[ok, j])
         if sing.any():
             bad |= sing
             paths[np.ix_(sing, lay.preds(j), [j])] = np.nan

@@ -311,11 +311,18 @@ def _two_stage_moments(plan: Plan, feats: CaseFeatures, w1, sd, m, N, counts):
             for u in range(q):
                 for v in range(u, q):
                     cgg[:, u, v] = cgg[:, v, u] = np.einsum("bn,bn->b", cg[u], prods[v])
-        sums = [x @ XA for x in cg]  # (b − a, p [+ p] + 1)
-        s1 = np.stack([t[:, -1] for t in sums], axis=1)  # Σc g, (b − a, q)
-        for u in range(q):
-            gx[a:b, u] = sums[u][:, :p] - m[a:b] * (sums[u][:, p : 2 * p] if O is not None else s1[:, u, None])
-        gg[a:b] = cgg - s1[:, :, None] * s1[:, None, :] / N[a:b, None, None]
+        gx[a:b], gg[a:b] = _product_covariances([x @ XA for x in cg], cgg, m[a:b], N[a:b], O is not None)
+    return gx, gg
+
+
+def _product_covariances(sums: list[np.ndarray], cgg: np.ndarray, m: np.ndarray, N: np.ndarray, missing: bool):
+    """The product columns' covariances with the items (b, q, p) and among themselves (b, q, q)
+    from their count-weighted sums: ``sums[u]`` (b, p [+ p] + 1) = [Σc g_u x⁰, (Σc g_u o,) Σc g_u]
+    and ``cgg`` (b, q, q) = Σc g gᵀ; ``m`` (b, p) the data sets' item means, ``N`` (b,) their sizes."""
+    p = m.shape[1]
+    s1 = np.stack([t[:, -1] for t in sums], axis=1)  # Σc g, (b, q)
+    gx = np.stack([t[:, :p] - m * (t[:, p : 2 * p] if missing else s1[:, u, None]) for u, t in enumerate(sums)], axis=1)
+    gg = cgg - s1[:, :, None] * s1[:, None, :] / N[:, None, None]
     gx /= (N - 1)[:, None, None]
     gg /= (N - 1)[:, None, None]
     return gx, gg
@@ -372,13 +379,8 @@ def _two_stage_jackknife(plan: Plan, feats: CaseFeatures, w1, sd, m, N, leave_ou
     own = [np.einsum("bi,ib->b", alpha[g.a], XT[g.a][:, j]) * np.einsum("bi,ib->b", alpha[g.b], XT[g.b][:, j]) for g in gens]
     wj = wts[j]
     sums = [ab[u] @ T3[u] - (wj * own[u])[:, None] * XA[j] for u in range(q)]  # (B, p [+ p] + 1)
-    s1 = np.stack([t[:, -1] for t in sums], axis=1)  # Σc g, (B, q)
     cgg = np.empty((B, q, q))
     for u in range(q):
         for v in range(u, q):
             cgg[:, u, v] = cgg[:, v, u] = np.einsum("bi,bi->b", ab[u] @ T4[(u, v)], ab[v]) - wj * own[u] * own[v]
-    gx = np.stack([sums[u][:, :p] - m * (sums[u][:, p : 2 * p] if O is not None else s1[:, u, None]) for u in range(q)], axis=1)
-    gg = cgg - s1[:, :, None] * s1[:, None, :] / N[:, None, None]
-    gx /= (N - 1)[:, None, None]
-    gg /= (N - 1)[:, None, None]
-    return gx, gg
+    return _product_covariances(sums, cgg, m, N, O is not None)

@@ -33,10 +33,8 @@ def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray, *, check: bool = True)
         b[sing] = 0.0
     vector = b.ndim == A.ndim - 1
     rhs = b[..., None] if vector else b
-    if check and kernel.available():  # the inverse serves the condition bound and the solution
-        inv, bound = kernel.inverse(A)
-        sing |= _exactly_ill_conditioned(A, 1e12, bound)
-        x = np.matmul(inv, rhs)
+    if check and kernel.available():  # the compiled inverse serves the condition check and the solution
+        x = np.matmul(_inverse(A, sing), rhs)
     else:
         x = _lapack_solve(A, rhs, sing, check)
     if vector:

@@ -40,7 +40,7 @@ from leanlearn.pls.plan import Layout, Settings
 
 SCHEME_CODES = {"path": 0, "factorial": 1, "centroid": 2}
 # the version of _kernel.c's functions this module calls (ll_abi() of the compiled file)
-KERNEL_ABI = 5
+KERNEL_ABI = 6
 
 _LIB: list = []  # [ctypes library or None], filled at the first call of _library()
 
@@ -65,7 +65,7 @@ def _library():
             lib.ll_htmt.restype = None
             lib.ll_inverse.argtypes = [i64, i64, p, p, p, p]
             lib.ll_inverse.restype = None
-            lib.ll_paths.argtypes = [i64, i64, p, p, p, p, p, p, p]
+            lib.ll_paths.argtypes = [i64, i64, p, p, p, p, p, p]
             lib.ll_paths.restype = ctypes.c_int
             lib.ll_counts.argtypes = [i64, i64, p, p]
             lib.ll_counts.restype = ctypes.c_int
@@ -222,13 +222,11 @@ def paths(C: np.ndarray, adjacency: np.ndarray):
     lib = _required()
     C = np.ascontiguousarray(C, dtype=float)
     b, K, _ = C.shape
-    adj = np.asarray(adjacency) != 0
-    plist = np.concatenate([np.flatnonzero(adj[:, j]) for j in range(K)] + [np.zeros(1, dtype=np.int64)]).astype(np.int64)
-    pstart = np.concatenate([[0], np.cumsum(adj.sum(axis=0))]).astype(np.int64)
+    adj = np.ascontiguousarray(adjacency, dtype=float)
     out, r2, bound = np.empty((b, K, K)), np.empty((b, K)), np.empty((b, K))
     nonfinite = np.empty((b, K), dtype=np.uint8)
-    if lib.ll_paths(b, K, C.ctypes.data, pstart.ctypes.data, plist.ctypes.data, out.ctypes.data, r2.ctypes.data,
-                    bound.ctypes.data, nonfinite.ctypes.data) != 0:
+    if lib.ll_paths(b, K, C.ctypes.data, adj.ctypes.data, out.ctypes.data, r2.ctypes.data, bound.ctypes.data,
+                    nonfinite.ctypes.data) != 0:
         raise MemoryError("the path solves could not allocate their work space")
     return out, r2, bound, nonfinite.astype(bool)
 
