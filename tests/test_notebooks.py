@@ -13,6 +13,10 @@ import pytest
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# nbclient waits 4 s by default for a cell's outputs after the kernel's reply and then drops
+# them without an error; on a busy machine a cell's printed text can arrive later, so wait
+# longer and fail, rather than test a notebook with missing output, if it still has not come
+IOPUB = {"iopub_timeout": 60, "raise_on_iopub_timeout": True}
 
 
 def test_the_four_notebooks_exist():
@@ -56,7 +60,7 @@ def test_notebook_runs_clean(path, results_env, monkeypatch):
     for k, v in results_env.items():
         monkeypatch.setenv(k, v)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}, **IOPUB)
     client.execute()  # raises CellExecutionError naming the failing cell
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
@@ -81,7 +85,7 @@ def test_notebook_runs_on_a_study_of_another_shape(path, monkeypatch):
     for var in ("LEANLEARN_CONFIG", "LEANLEARN_DATA"):
         monkeypatch.delenv(var, raising=False)
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}, **IOPUB).execute()
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream")
     assert "firms" not in text
     if path.stem.startswith("04"):
